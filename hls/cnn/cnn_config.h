@@ -1,0 +1,42 @@
+/*
+ * cnn_config.h - compile-time sizes of the CNN mode (one place for all).
+ *
+ * The default array is sized for one reconfigurable region of an Alveo U250
+ * (XCU250: 11,508 DSP48E2 in 4 SLRs; a region of about one SLR gives ~2,800
+ * DSPs, DS962). Two int8 MACs pack into one DSP48E2 (WP486), so the
+ * 32 x 32 = 1,024-MAC array takes 512 DSPs and leaves room for the wider
+ * accumulators; at 300 MHz it peaks at 614 GOP/s (2 ops a MAC).
+ * Buffers: A tile 32 x 2048 B + B tile 2048 x 32 B, double-buffered = 256 KiB
+ * of BRAM/URAM; the accumulators are 32 x 32 x 32 bit in registers.
+ */
+#ifndef CNN_CONFIG_H
+#define CNN_CONFIG_H
+
+#ifndef CNN_PE_ROWS
+#define CNN_PE_ROWS 32 /* output pixels in flight (systolic rows) */
+#endif
+#ifndef CNN_PE_COLS
+#define CNN_PE_COLS 32 /* output channels in flight (systolic columns) */
+#endif
+#ifndef CNN_TILE_K
+#define CNN_TILE_K 2048 /* reduction depth one tile buffers */
+#endif
+
+/*
+ * Largest reduction depth (KH * KW * C / groups): keeps every int32
+ * accumulator exact, since K * 128 * 128 + 128 * K * 127 < 2^31.
+ */
+#define CNN_MAX_K 32768
+/* Largest spatial/channels extent a descriptor field may hold. */
+#define CNN_MAX_DIM 65536
+/* Largest kernel window side (conv and pool). */
+#define CNN_MAX_KERNEL 32
+
+/* m_axi data port width in bytes (512-bit AXI, as Vitis infers for DDR). */
+#define CNN_AXI_BYTES 64
+/* Cycles from issuing an AXI read burst to its first beat (DDR4, UG1352). */
+#define CNN_AXI_LATENCY 64
+/* Cycles of ap_ctrl_hs start/done handshake and descriptor load per call. */
+#define CNN_CALL_OVERHEAD 200
+
+#endif /* CNN_CONFIG_H */

@@ -1,0 +1,65 @@
+/*
+ * cnn_pool.c - max and average pooling over NHWC int8, a window engine.
+ *
+ * One output pixel at a time, all channels of a window row streamed through
+ * a line of CNN_POOL_LANES comparators/adders. Padding taps are skipped, so
+ * they never win a max and never count in an average (TFLite's rule).
+ */
+#include "cnn_kernels.h"
+
+/* sum / count rounded half away from zero, count > 0. */
+static int32_t pool_avg_round(int32_t sum, int32_t count)
+{
+    return sum >= 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+}
+
+static void pool_pixel(const int8_t *img, int8_t *o, const cnn_pool_desc *d, int32_t oy,
+                       int32_t ox)
+{
+    const int32_t y0 = oy * d->stride_h - d->pad_t, x0 = ox * d->stride_w - d->pad_l;
+pool_channels:
+    for (int32_t ch = 0; ch < d->c; ch++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=2048
+        int32_t best = -128, sum = 0, count = 0;
+    pool_ky:
+        for (int32_t ky = 0; ky < d->kh; ky++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=CNN_MAX_KERNEL
+        pool_kx:
+            for (int32_t kx = 0; kx < d->kw; kx++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=CNN_MAX_KERNEL
+#pragma HLS PIPELINE II=1
+                const int32_t iy = y0 + ky, ix = x0 + kx;
+                if (iy < 0 || iy >= d->ih || ix < 0 || ix >= d->iw)
+                    continue;
+                const int32_t v = img[((int64_t)iy * d->iw + ix) * d->c + ch];
+                best = v > best ? v : best;
+                sum += v;
+                count++;
+            }
+        }
+        o[ch] = (int8_t)(d->is_avg ? pool_avg_round(sum, count) : best);
+    }
+}
+
+void cnn_pool(const int8_t *in, int8_t *out, cnn_pool_desc d)
+{
+#pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0
+#pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem1
+#pragma HLS INTERFACE s_axilite port=d
+#pragma HLS INTERFACE s_axilite port=return
+pool_batch:
+    for (int32_t b = 0; b < d.n; b++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=256
+        const int8_t *img = in + (int64_t)b * d.ih * d.iw * d.c;
+    pool_rows:
+        for (int32_t oy = 0; oy < d.oh; oy++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=1024
+        pool_cols:
+            for (int32_t ox = 0; ox < d.ow; ox++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=1024
+                int8_t *o = out + (((int64_t)b * d.oh + oy) * d.ow + ox) * d.c;
+                pool_pixel(img, o, &d, oy, ox);
+            }
+        }
+    }
+}

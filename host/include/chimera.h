@@ -1,0 +1,324 @@
+/*
+ * chimera.h - the public API of the Chimera SDK.
+ *
+ * Chimera drives a reconfigurable overlay on AMD/Xilinx Alveo cards: a device
+ * carries a few regions, each holding one accelerator mode (dense CNN today).
+ * The same program runs on the software-emulated card ("emu"), on the RTL
+ * simulation and on a real card; only the device name changes.
+ *
+ * Conventions (libuv's):
+ *  - every call returns an int: 0 (CHM_OK) or a negative CHM_E* code, with
+ *    outputs through pointers; chm_strerror() names a code and
+ *    chm_last_error() says exactly what was wrong with the last failed call;
+ *  - handles are opaque; whoever creates one releases it;
+ *  - a failed call changes nothing: no tensor, region or queue is touched.
+ *
+ * Tensor layout: activations are NHWC (batch, height, width, channels) and
+ * convolution weights are OHWI (out channels, kernel h, kernel w, in channels
+ * per group), as in TFLite. Fully connected weights are [out, in].
+ *
+ * Ordering: commands that touch the same tensor run in the order they were
+ * submitted (read-after-write, write-after-read and write-after-write are all
+ * respected); commands on different tensors may overlap, as copies and
+ * kernels do on a card.
+ */
+#ifndef CHIMERA_H
+#define CHIMERA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CHM_VERSION_MAJOR 0
+#define CHM_VERSION_MINOR 1
+
+/* ---------------------------------------------------------------- status */
+
+enum {
+    CHM_OK = 0,
+    CHM_EINVAL = -1,   /* a bad argument: NULL handle, bad enum, bad option */
+    CHM_ENOMEM = -2,   /* the host ran out of memory */
+    CHM_ENODEV = -3,   /* no such device or platform name */
+    CHM_ESHAPE = -4,   /* tensor dims disagree with the operation */
+    CHM_EDTYPE = -5,   /* tensor element type disagrees with the operation */
+    CHM_EBANK = -6,    /* no such memory bank */
+    CHM_EDEVMEM = -7,  /* the memory bank has no room for the allocation */
+    CHM_ERANGE = -8,   /* an offset or size reaches past the end of a tensor */
+    CHM_EXDEV = -9,    /* a tensor belongs to another device */
+    CHM_EMODE = -10,   /* no region holds or can hold the mode an op needs */
+    CHM_EIO = -11,     /* a file could not be read or written */
+    CHM_EFORMAT = -12, /* a file or buffer is malformed */
+    CHM_ELIMIT = -13,  /* a size beyond what the overlay supports */
+    CHM_EBUSY = -14,   /* the object is still in use by queued commands */
+    CHM_EDEVICE = -15, /* the device failed while running a command */
+};
+
+/* The name of a status code ("CHM_ESHAPE: tensor shape mismatch"). */
+const char *chm_strerror(int code);
+
+/* ----------------------------------------------------------------- types */
+
+typedef struct chm_device chm_device;
+typedef struct chm_tensor chm_tensor;
+typedef struct chm_event chm_event;
+
+typedef enum { CHM_INT8 = 0, CHM_INT32 = 1, CHM_FP32 = 2 } chm_dtype;
+
+typedef enum {
+    CHM_MODE_EMPTY = 0, /* the region holds no accelerator */
+    CHM_MODE_CNN = 1,   /* dense int8 conv / fc / pool / add */
+    CHM_MODE_SPARSE = 2,
+    CHM_MODE_GRAPH = 3,
+} chm_mode;
+
+#define CHM_MAX_DIMS 4
+#define CHM_MAX_BANKS 40
+#define CHM_MAX_REGIONS 8
+#define CHM_NAME_MAX 64
+
+/* ---------------------------------------------------------------- device */
+
+/*
+ * Opens a device by name: "emu" (the default platform, u250), "emu:u250",
+ * "emu:u280". Every region comes up holding CNN mode. On failure *out is
+ * untouched and chm_last_error(NULL) says why.
+ */
+int chm_device_open(const char *name, chm_device **out);
+
+/* Waits for all queued work, then frees the device and all its tensors. */
+int chm_device_close(chm_device *dev);
+
+/* The platform names chm_device_open accepts after "emu:", NULL-terminated. */
+const char *const *chm_platform_names(void);
+
+typedef struct chm_bank_info {
+    char name[16];           /* "DDR[0]", "HBM[12]" */
+    uint64_t size;           /* bytes */
+    uint64_t used;           /* bytes allocated now */
+    double bandwidth_gbps;   /* peak GB/s the bank sustains */
+} chm_bank_info;
+
+typedef struct chm_region_info {
+    chm_mode mode;           /* what the region holds now */
+    uint32_t macs_per_cycle; /* int8 MACs per kernel cycle in that mode */
+} chm_region_info;
+
+typedef struct chm_device_info {
+    char name[CHM_NAME_MAX];     /* the name it was opened with */
+    char platform[CHM_NAME_MAX]; /* shell VBNV, e.g. xilinx_u250_gen3x16_xdma_shell_4_1 */
+    char backend[16];            /* "emu", "rtl", "xrt" */
+    double kernel_clock_mhz;
+    double pcie_gbps;            /* host<->card DMA rate used by the model, GB/s */
+    uint32_t peak_macs_per_cycle; /* all regions together */
+    uint32_t n_banks;
+    chm_bank_info banks[CHM_MAX_BANKS];
+    uint32_t n_regions;
+    chm_region_info regions[CHM_MAX_REGIONS];
+} chm_device_info;
+
+/* Fills *info with what the device is and holds now. */
+int chm_device_query(chm_device *dev, chm_device_info *info);
+
+/* The index of the bank called name ("DDR[1]", "HBM[3]"); CHM_EBANK if none. */
+int chm_bank_find(chm_device *dev, const char *name, int *bank);
+
+/*
+ * What was wrong with the last call that failed on dev (from any thread), e.g.
+ * "chm_conv2d: weights dims[3] is 8, expected 16 (in channels / groups)".
+ * With dev NULL: the last failure in the calling thread on any device (the
+ * only place chm_device_open can report). Never NULL; "" when nothing
+ * failed. The text stays valid until the calling thread's next call.
+ */
+const char *chm_last_error(chm_device *dev);
+
+/* ---------------------------------------------------------------- tensor */
+
+#define CHM_BANK_DEFAULT (-1) /* the platform's first bank */
+
+/*
+ * Allocates a dense tensor of ndim (1..4) dims in a memory bank of dev.
+ * Device memory is aligned to 4 KiB; host memory backing it in emulation is
+ * taken only when the tensor is first written. Contents start as zero.
+ */
+int chm_tensor_alloc(chm_device *dev, chm_dtype dtype, int ndim, const int64_t *dims,
+                     int bank, chm_tensor **out);
+
+/* Waits for queued commands that use t, then frees it. NULL is a no-op. */
+int chm_tensor_free(chm_tensor *t);
+
+typedef struct chm_tensor_info {
+    chm_dtype dtype;
+    int ndim;
+    int64_t dims[CHM_MAX_DIMS];
+    uint64_t bytes;
+    int bank;
+    uint64_t device_address; /* address in the card's memory map */
+} chm_tensor_info;
+
+int chm_tensor_query(chm_tensor *t, chm_tensor_info *info);
+
+/*
+ * Gives t new dims with the same element count (e.g. NHWC [N,7,7,32] to
+ * [N,1568] before a fully connected layer). Commands already queued keep the
+ * shape they were given.
+ */
+int chm_tensor_reshape(chm_tensor *t, int ndim, const int64_t *dims);
+
+/*
+ * Copies bytes from host memory into t at byte offset, or out of t. The
+ * async forms return at once with an event (if ev is not NULL); src/dst must
+ * stay valid until the event completes. The plain forms wait.
+ */
+int chm_tensor_write(chm_tensor *t, size_t offset, const void *src, size_t bytes);
+int chm_tensor_read(chm_tensor *t, size_t offset, void *dst, size_t bytes);
+int chm_tensor_write_async(chm_tensor *t, size_t offset, const void *src, size_t bytes,
+                           chm_event **ev);
+int chm_tensor_read_async(chm_tensor *t, size_t offset, void *dst, size_t bytes,
+                          chm_event **ev);
+
+/* ---------------------------------------------------------------- events */
+
+/* Blocks until the command is done; returns its status (CHM_OK or why it failed). */
+int chm_wait(chm_event *ev);
+
+/* Blocks until every command queued on dev is done; the first failure, if any. */
+int chm_finish(chm_device *dev);
+
+/* Drops the caller's reference; the command still runs. NULL is a no-op. */
+void chm_event_release(chm_event *ev);
+
+typedef struct chm_event_times {
+    double wall_start_us, wall_end_us;     /* host time since the device opened */
+    double device_start_us, device_end_us; /* modelled card time since it opened */
+    int region;                            /* -1 for copies */
+} chm_event_times;
+
+/* Times of a completed command; CHM_EBUSY if it has not completed. */
+int chm_event_times_get(chm_event *ev, chm_event_times *out);
+
+/* ---------------------------------------------------- quantization (CNN) */
+
+typedef enum {
+    CHM_ACT_NONE = 0,  /* clamp to [-128, 127] */
+    CHM_ACT_RELU = 1,  /* clamp to [out_zero_point, 127] */
+    CHM_ACT_RELU6 = 2, /* clamp to [out_zero_point, out_zero_point + relu6_q] */
+} chm_activation;
+
+/*
+ * How an int32 accumulator becomes int8 (TFLite / ONNX QLinear rules):
+ *   acc = sum over taps of (x - in_zero_point) * w  + bias[c]
+ *   out = clamp(out_zero_point + rshift_round(sat_rounding_doubling_high_mul(
+ *               acc << max(shift[c], 0), multiplier[c]), max(-shift[c], 0)))
+ * Weights are symmetric (zero point 0). multiplier/shift hold one value per
+ * output channel, or one for all when per_tensor is set. The arrays are
+ * copied when the operation is queued.
+ */
+typedef struct chm_requant {
+    const int32_t *multiplier; /* Q0.31, in [2^30, 2^31) or 0 */
+    const int32_t *shift;      /* power of two: > 0 left, < 0 right, in [-31, 30] */
+    int per_tensor;            /* nonzero: multiplier[0], shift[0] for every channel */
+    int32_t in_zero_point;     /* [-128, 127] */
+    int32_t out_zero_point;    /* [-128, 127] */
+    chm_activation act;
+    int32_t relu6_q;           /* with CHM_ACT_RELU6: 6.0 / out_scale, rounded */
+} chm_requant;
+
+/*
+ * Splits a real multiplier (e.g. in_scale * w_scale / out_scale) into a Q31
+ * multiplier and a shift so that real ~= multiplier * 2^(shift - 31).
+ */
+int chm_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift);
+
+/* ----------------------------------------------------- operations (CNN) */
+
+typedef struct chm_conv2d_params {
+    int stride_h, stride_w;     /* 0 means 1 */
+    int pad_top, pad_left, pad_bottom, pad_right;
+    int dilation_h, dilation_w; /* 0 means 1 */
+    int groups;                 /* 0 means 1; in channels for depthwise */
+    chm_requant rq;
+} chm_conv2d_params;
+
+/*
+ * out = conv2d(in, weights) + bias, requantized. in: int8 [N,H,W,C];
+ * weights: int8 [OC, KH, KW, C/groups]; bias: int32 [OC] or NULL;
+ * out: int8 [N, OH, OW, OC] with OH = (H + pad_top + pad_bottom
+ * - dilation_h*(KH-1) - 1) / stride_h + 1 (likewise OW).
+ */
+int chm_conv2d(chm_device *dev, chm_tensor *in, chm_tensor *weights, chm_tensor *bias,
+               chm_tensor *out, const chm_conv2d_params *p, chm_event **ev);
+
+/* out[N, M] = in[N, K] x weights[M, K]^T + bias[M], requantized. */
+int chm_fully_connected(chm_device *dev, chm_tensor *in, chm_tensor *weights,
+                        chm_tensor *bias, chm_tensor *out, const chm_requant *rq,
+                        chm_event **ev);
+
+typedef struct chm_pool_params {
+    int kernel_h, kernel_w;     /* window; required */
+    int stride_h, stride_w;     /* 0 means the window size */
+    int pad_top, pad_left, pad_bottom, pad_right; /* each < the window */
+} chm_pool_params;
+
+/*
+ * Max / average pooling, int8 [N,H,W,C] -> int8 [N,OH,OW,C], same scale in
+ * and out. Padding never wins a max and is not counted in an average; the
+ * average rounds half away from zero (TFLite).
+ */
+int chm_maxpool(chm_device *dev, chm_tensor *in, chm_tensor *out, const chm_pool_params *p,
+                chm_event **ev);
+int chm_avgpool(chm_device *dev, chm_tensor *in, chm_tensor *out, const chm_pool_params *p,
+                chm_event **ev);
+
+/*
+ * Quantized element-wise add (TFLite's rule): both inputs are moved to a
+ * common scale with left_shift extra bits, scaled by their multipliers,
+ * summed, then requantized to the output scale.
+ */
+typedef struct chm_add_params {
+    int32_t a_zero_point, b_zero_point, out_zero_point;
+    int32_t a_multiplier, a_shift;     /* a_scale / (2 * max scale), as Q31 + shift */
+    int32_t b_multiplier, b_shift;
+    int32_t out_multiplier, out_shift; /* 2 * max scale / (2^left_shift * out_scale) */
+    int32_t left_shift;                /* 0 means 20 */
+    chm_activation act;
+    int32_t relu6_q;
+} chm_add_params;
+
+/* Fills the multipliers of *p from real scales (zero points are left as they are). */
+int chm_add_params_from_scales(double a_scale, double b_scale, double out_scale,
+                               chm_add_params *p);
+
+/* out = a + b for int8 tensors of the same dims. */
+int chm_add(chm_device *dev, chm_tensor *a, chm_tensor *b, chm_tensor *out,
+            const chm_add_params *p, chm_event **ev);
+
+/* ---------------------------------------------------------- stats, trace */
+
+typedef struct chm_device_stats {
+    uint64_t ops;              /* kernel commands completed */
+    uint64_t copies;           /* host<->device copies completed */
+    uint64_t bytes_to_device, bytes_from_device;
+    uint64_t macs;             /* multiply-accumulates done by kernels */
+    double wall_busy_us;       /* sum of wall time of all commands */
+    double device_kernel_us;   /* sum of modelled kernel time */
+    double device_dma_us;      /* sum of modelled copy time */
+    double device_makespan_us; /* modelled end of the last command */
+} chm_device_stats;
+
+/* Sums over every command completed since the device opened (or stats reset). */
+int chm_device_stats_get(chm_device *dev, chm_device_stats *out);
+
+/*
+ * Writes the recorded commands as a Chrome trace-event JSON file (open it in
+ * Perfetto or chrome://tracing): one track per region and one per DMA
+ * direction on the modelled device timeline, and the same on the wall clock.
+ */
+int chm_trace_write(chm_device *dev, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CHIMERA_H */

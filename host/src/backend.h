@@ -1,0 +1,40 @@
+/*
+ * backend.h - what a backend (emu, rtl, xrt) does for the runtime.
+ *
+ * The runtime owns queues, ordering, events, scheduling and tracing; a
+ * backend owns the card: its memory, its DMA and its regions' kernels, and
+ * says how long each of those takes on the card (modelled or measured).
+ * Adding a backend means filling this table.
+ */
+#ifndef CHM_BACKEND_H
+#define CHM_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kop.h"
+
+typedef struct chm_backend_ops {
+    const char *name;
+    /* Brings the card up for dev->plat; sets dev->backend_data. */
+    int (*open)(chm_device *dev);
+    void (*close)(chm_device *dev);
+    /* Reserves t->bytes in bank t->bank; sets t->addr. CHM_EDEVMEM if full. */
+    int (*mem_alloc)(chm_device *dev, chm_tensor *t);
+    void (*mem_free)(chm_device *dev, chm_tensor *t);
+    /* Makes t's memory usable by copies and kernels (emulation backs it lazily). */
+    int (*mem_touch)(chm_device *dev, chm_tensor *t);
+    /* Host <-> card copies; bounds were checked by the runtime. */
+    int (*copy_to)(chm_device *dev, chm_tensor *t, size_t off, const void *src, size_t n);
+    int (*copy_from)(chm_device *dev, chm_tensor *t, size_t off, void *dst, size_t n);
+    /* Runs op on region; blocks until the kernel is done. */
+    int (*run)(chm_device *dev, int region, const chm_kop *op);
+    /* Card time of a copy of n bytes to/from bank, microseconds. */
+    double (*copy_time_us)(chm_device *dev, int bank, size_t n);
+    /* Card time of op on region, microseconds; *macs gets its useful MACs. */
+    double (*op_time_us)(chm_device *dev, int region, const chm_kop *op, uint64_t *macs);
+} chm_backend_ops;
+
+extern const chm_backend_ops chm_emu_backend;
+
+#endif /* CHM_BACKEND_H */

@@ -1,0 +1,129 @@
+/*
+ * emu.c - the "emu" backend: the runtime's ops table over the emulated card.
+ *
+ * Tensors live in host memory that stands for card memory (calloc'ed on
+ * first use, so untouched allocations cost nothing). Kernels are the HLS C
+ * sources of hls/ compiled natively and called with pointers into that
+ * memory; their time comes from the cycle models beside them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../device.h"
+#include "emu_card.h"
+
+static emu_card *card_of(chm_device *dev)
+{
+    return dev->backend_data;
+}
+
+static int emu_open(chm_device *dev)
+{
+    emu_card *c = malloc(sizeof *c);
+    if (!c)
+        return CHM_ENOMEM;
+    emu_card_init(c, dev->plat);
+    dev->backend_data = c;
+    return CHM_OK;
+}
+
+static void emu_close(chm_device *dev)
+{
+    emu_card_destroy(card_of(dev));
+    free(card_of(dev));
+    dev->backend_data = NULL;
+}
+
+static int emu_mem_alloc(chm_device *dev, chm_tensor *t)
+{
+    return emu_bank_alloc(&card_of(dev)->banks[t->bank], t->bytes, &t->addr) ? CHM_EDEVMEM
+                                                                             : CHM_OK;
+}
+
+static void emu_mem_free(chm_device *dev, chm_tensor *t)
+{
+    emu_bank_free(&card_of(dev)->banks[t->bank], t->addr);
+    free(t->mem);
+    t->mem = NULL;
+}
+
+static int emu_mem_touch(chm_device *dev, chm_tensor *t)
+{
+    (void)dev;
+    if (!t->mem)
+        t->mem = calloc(1, t->bytes);
+    return t->mem ? CHM_OK : CHM_ENOMEM;
+}
+
+static int emu_copy_to(chm_device *dev, chm_tensor *t, size_t off, const void *src, size_t n)
+{
+    (void)dev;
+    memcpy((char *)t->mem + off, src, n);
+    return CHM_OK;
+}
+
+static int emu_copy_from(chm_device *dev, chm_tensor *t, size_t off, void *dst, size_t n)
+{
+    (void)dev;
+    memcpy(dst, (const char *)t->mem + off, n);
+    return CHM_OK;
+}
+
+static const void *mem_or_null(const chm_tensor *t)
+{
+    return t ? t->mem : NULL;
+}
+
+static int emu_run(chm_device *dev, int region, const chm_kop *op)
+{
+    (void)dev;
+    (void)region;
+    switch (op->kind) {
+    case KOP_CONV:
+        cnn_conv2d(op->in[0]->mem, op->in[1]->mem, mem_or_null(op->in[2]), op->mult, op->shift,
+                   op->out->mem, op->u.conv);
+        return CHM_OK;
+    case KOP_POOL:
+        cnn_pool(op->in[0]->mem, op->out->mem, op->u.pool);
+        return CHM_OK;
+    case KOP_ADD:
+        cnn_add(op->in[0]->mem, op->in[1]->mem, op->out->mem, op->u.add);
+        return CHM_OK;
+    }
+    return CHM_EINVAL;
+}
+
+static double emu_copy_time_us(chm_device *dev, int bank, size_t n)
+{
+    return emu_dma_time_us(card_of(dev), bank, n);
+}
+
+static double emu_op_time_us(chm_device *dev, int region, const chm_kop *op, uint64_t *macs)
+{
+    (void)region;
+    const emu_card *c = card_of(dev);
+    double bpc = emu_bank_bytes_per_cycle(c, op->out->bank);
+    cnn_cost cost;
+    switch (op->kind) {
+    case KOP_CONV: cost = cnn_conv_cost(&op->u.conv, bpc); break;
+    case KOP_POOL: cost = cnn_pool_cost(&op->u.pool, bpc); break;
+    case KOP_ADD: cost = cnn_add_cost(&op->u.add, bpc); break;
+    default: memset(&cost, 0, sizeof cost); break;
+    }
+    *macs = cost.macs;
+    return emu_cycles_to_us(c, cost.cycles);
+}
+
+const chm_backend_ops chm_emu_backend = {
+    .name = "emu",
+    .open = emu_open,
+    .close = emu_close,
+    .mem_alloc = emu_mem_alloc,
+    .mem_free = emu_mem_free,
+    .mem_touch = emu_mem_touch,
+    .copy_to = emu_copy_to,
+    .copy_from = emu_copy_from,
+    .run = emu_run,
+    .copy_time_us = emu_copy_time_us,
+    .op_time_us = emu_op_time_us,
+};

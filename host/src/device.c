@@ -1,0 +1,167 @@
+/*
+ * device.c - opening, describing and closing a device.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "device.h"
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+double chm__wall_us(const chm_device *dev)
+{
+    return (double)(now_ns() - dev->opened_ns) / 1000.0;
+}
+
+size_t chm__dtype_size(chm_dtype dt)
+{
+    return dt == CHM_INT8 ? 1 : 4;
+}
+
+const char *chm__dtype_name(chm_dtype dt)
+{
+    switch (dt) {
+    case CHM_INT8: return "int8";
+    case CHM_INT32: return "int32";
+    case CHM_FP32: return "fp32";
+    }
+    return "?";
+}
+
+const char *const *chm_platform_names(void)
+{
+    return platform_names();
+}
+
+/* Splits "emu:u280" into a backend table and a platform. */
+static int parse_name(const char *name, const chm_backend_ops **be, const platform_desc **plat)
+{
+    const char *colon = strchr(name, ':');
+    size_t blen = colon ? (size_t)(colon - name) : strlen(name);
+    if (blen == 3 && strncmp(name, "emu", 3) == 0) {
+        *be = &chm_emu_backend;
+    } else if ((blen == 3 && strncmp(name, "rtl", 3) == 0) ||
+               (blen == 3 && strncmp(name, "xrt", 3) == 0)) {
+        return chm__fail(NULL, "chm_device_open", CHM_ENODEV,
+                         "device \"%s\": the %.3s backend is not built into this library "
+                         "(only \"emu\" is available)", name, name);
+    } else {
+        return chm__fail(NULL, "chm_device_open", CHM_ENODEV,
+                         "device \"%s\": unknown backend, expected \"emu\", \"emu:u250\" or "
+                         "\"emu:u280\"", name);
+    }
+    const char *pname = colon ? colon + 1 : "u250";
+    *plat = platform_find(pname);
+    if (!*plat)
+        return chm__fail(NULL, "chm_device_open", CHM_ENODEV,
+                         "device \"%s\": unknown platform \"%s\" (known: u250, u280)", name, pname);
+    return CHM_OK;
+}
+
+int chm_device_open(const char *name, chm_device **out)
+{
+    if (!name || !out)
+        return CHM_FAIL(NULL, CHM_EINVAL, "name and out must not be NULL");
+    if (strlen(name) >= CHM_NAME_MAX)
+        return CHM_FAIL(NULL, CHM_ENODEV, "device name longer than %d characters", CHM_NAME_MAX - 1);
+    const chm_backend_ops *be;
+    const platform_desc *plat;
+    int rc = parse_name(name, &be, &plat);
+    if (rc)
+        return rc;
+    chm_device *dev = calloc(1, sizeof *dev);
+    if (!dev)
+        return CHM_FAIL(NULL, CHM_ENOMEM, "no host memory for the device");
+    strcpy(dev->name, name);
+    dev->plat = plat;
+    dev->be = be;
+    dev->opened_ns = now_ns();
+    pthread_mutex_init(&dev->lock, NULL);
+    pthread_cond_init(&dev->changed, NULL);
+    dev->n_regions = (int)plat->n_regions;
+    for (int i = 0; i < dev->n_regions; i++) {
+        dev->regions[i].index = i;
+        dev->regions[i].mode = CHM_MODE_CNN;
+        dev->regions[i].macs_per_cycle = CNN_PE_ROWS * CNN_PE_COLS;
+    }
+    dev->n_engines = ENGINE_REGION0 + dev->n_regions;
+    rc = be->open(dev);
+    if (rc == CHM_OK) {
+        rc = chm__engines_start(dev);
+        if (rc)
+            be->close(dev);
+    }
+    if (rc) {
+        pthread_cond_destroy(&dev->changed);
+        pthread_mutex_destroy(&dev->lock);
+        free(dev);
+        return CHM_FAIL(NULL, rc, "device \"%s\" could not start (%s)", name, chm_strerror(rc));
+    }
+    *out = dev;
+    return CHM_OK;
+}
+
+int chm_device_close(chm_device *dev)
+{
+    if (!dev)
+        return CHM_FAIL(NULL, CHM_EINVAL, "dev is NULL");
+    chm_finish(dev);
+    chm__engines_stop(dev);
+    while (dev->tensors)
+        chm_tensor_free(dev->tensors);
+    dev->be->close(dev);
+    free(dev->trace);
+    pthread_cond_destroy(&dev->changed);
+    pthread_mutex_destroy(&dev->lock);
+    free(dev);
+    return CHM_OK;
+}
+
+int chm_device_query(chm_device *dev, chm_device_info *info)
+{
+    if (!dev || !info)
+        return CHM_FAIL(dev, CHM_EINVAL, "dev and info must not be NULL");
+    memset(info, 0, sizeof *info);
+    const platform_desc *p = dev->plat;
+    strcpy(info->name, dev->name);
+    strncpy(info->platform, p->vbnv, sizeof info->platform - 1);
+    strncpy(info->backend, dev->be->name, sizeof info->backend - 1);
+    info->kernel_clock_mhz = p->kernel_mhz;
+    info->pcie_gbps = p->pcie_gbps;
+    info->n_banks = p->n_banks;
+    pthread_mutex_lock(&dev->lock);
+    for (uint32_t b = 0; b < p->n_banks; b++) {
+        strncpy(info->banks[b].name, p->banks[b].name, sizeof info->banks[b].name - 1);
+        info->banks[b].size = p->banks[b].size;
+        info->banks[b].bandwidth_gbps = p->banks[b].gbps;
+    }
+    for (chm_tensor *t = dev->tensors; t; t = t->next)
+        info->banks[t->bank].used += t->bytes;
+    info->n_regions = (uint32_t)dev->n_regions;
+    for (int r = 0; r < dev->n_regions; r++) {
+        info->regions[r].mode = dev->regions[r].mode;
+        info->regions[r].macs_per_cycle = dev->regions[r].macs_per_cycle;
+        info->peak_macs_per_cycle += dev->regions[r].macs_per_cycle;
+    }
+    pthread_mutex_unlock(&dev->lock);
+    return CHM_OK;
+}
+
+int chm_bank_find(chm_device *dev, const char *name, int *bank)
+{
+    if (!dev || !name || !bank)
+        return CHM_FAIL(dev, CHM_EINVAL, "dev, name and bank must not be NULL");
+    for (uint32_t b = 0; b < dev->plat->n_banks; b++) {
+        if (strcmp(dev->plat->banks[b].name, name) == 0) {
+            *bank = (int)b;
+            return CHM_OK;
+        }
+    }
+    return CHM_FAIL(dev, CHM_EBANK, "platform %s has no bank \"%s\"", dev->plat->name, name);
+}

@@ -1,0 +1,147 @@
+/*
+ * device.h - the runtime's objects: device, tensor, region, engine, event.
+ * Internal; applications see only the opaque handles of chimera.h.
+ *
+ * Locking: one mutex per device (dev->lock) guards every queue, event state,
+ * tensor dependency list, stats and the trace; `changed` is broadcast
+ * whenever a command is queued or completes. Commands are few and coarse
+ * (a whole layer), so one lock is not a bottleneck.
+ */
+#ifndef CHM_DEVICE_H
+#define CHM_DEVICE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "chimera.h"
+#include "kop.h"
+#include "platform.h"
+
+typedef enum { CMD_WRITE = 0, CMD_READ = 1, CMD_KERNEL = 2 } cmd_kind;
+
+/* Engine indexes: DMA host->card, DMA card->host, then one per region. */
+enum { ENGINE_H2D = 0, ENGINE_D2H = 1, ENGINE_REGION0 = 2 };
+#define MAX_ENGINES (ENGINE_REGION0 + CHM_MAX_REGIONS)
+
+struct chm_event {
+    chm_device *dev;
+    int refs;               /* caller + queue + tensors' dependency lists */
+    int done;
+    int status;
+    cmd_kind kind;
+    int engine;
+    chm_event *next;        /* in the engine's FIFO */
+    chm_event **deps;       /* commands this one waits for (each holds a ref) */
+    int n_deps;
+    /* What to do. */
+    chm_kop op;             /* CMD_KERNEL */
+    chm_tensor *tensor;     /* CMD_WRITE / CMD_READ */
+    size_t offset, bytes;
+    const void *src;
+    void *dst;
+    chm_tensor *touch[KOP_MAX_TENSORS + 1]; /* tensors it names (users count) */
+    int n_touch;
+    /* What it cost. */
+    char name[48];
+    double dev_dur_us;      /* modelled duration, set before submit */
+    uint64_t macs;
+    double dev_start_us, dev_end_us;   /* modelled, fixed when queued */
+    double wall_start_us, wall_end_us; /* measured */
+};
+
+struct chm_tensor {
+    chm_device *dev;
+    chm_dtype dtype;
+    int ndim;
+    int64_t dims[CHM_MAX_DIMS];
+    uint64_t bytes;
+    int bank;
+    uint64_t addr;          /* device address, set by the backend */
+    void *mem;              /* backend's handle (emu: host memory, NULL until touched) */
+    chm_tensor *prev, *next;/* device's list of live tensors */
+    /* Dependency tracking (under dev->lock). */
+    chm_event *last_write;
+    chm_event **readers;    /* reads queued since last_write */
+    int n_readers, cap_readers;
+    int users;              /* queued commands that name this tensor */
+};
+
+typedef struct chm_region {
+    int index;
+    chm_mode mode;
+    uint32_t macs_per_cycle;
+} chm_region;
+
+typedef struct chm_engine {
+    chm_device *dev;
+    int index;
+    pthread_t thread;
+    int started;
+    chm_event *head, *tail; /* FIFO of queued commands */
+    double dev_avail_us;    /* modelled time the engine is next free */
+} chm_engine;
+
+typedef struct trace_rec {
+    char name[48];
+    int engine;
+    double dev_start_us, dev_end_us, wall_start_us, wall_end_us;
+    uint64_t bytes, macs;
+} trace_rec;
+
+struct chm_device {
+    char name[CHM_NAME_MAX];
+    const platform_desc *plat;
+    const chm_backend_ops *be;
+    void *backend_data;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int shutting_down;
+    uint64_t opened_ns;     /* CLOCK_MONOTONIC at open */
+    int n_regions;
+    chm_region regions[CHM_MAX_REGIONS];
+    int n_engines;
+    chm_engine engines[MAX_ENGINES];
+    chm_tensor *tensors;    /* live tensors */
+    int queued;             /* commands not yet completed */
+    int first_failure;      /* status of the first failed command, for chm_finish */
+    chm_device_stats stats;
+    trace_rec *trace;
+    size_t n_trace, cap_trace;
+    char errmsg[512];
+};
+
+/* Records why a call failed (on dev, and for this thread) and returns code. */
+int chm__fail(chm_device *dev, const char *who, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+#define CHM_FAIL(dev, code, ...) chm__fail((dev), __func__, (code), __VA_ARGS__)
+
+/* Microseconds of wall time since dev opened. */
+double chm__wall_us(const chm_device *dev);
+
+/* Element size of a dtype in bytes. */
+size_t chm__dtype_size(chm_dtype dt);
+const char *chm__dtype_name(chm_dtype dt);
+
+/* tensor.c: backs t's memory if the backend does that lazily. */
+int chm__tensor_touch(chm_tensor *t);
+
+/* queue.c */
+int chm__engines_start(chm_device *dev);
+void chm__engines_stop(chm_device *dev);
+/* Queues ev (filled by the caller) on engine, with dependencies derived from
+ * the tensors it reads and writes. Takes ownership of ev; *out gets a ref. */
+int chm__submit(chm_device *dev, chm_event *ev, chm_tensor *const *reads, int n_reads,
+                chm_tensor *write, chm_event **out);
+chm_event *chm__event_new(chm_device *dev, cmd_kind kind);
+void chm__event_unref_locked(chm_event *ev);
+/* Waits until t has no queued users (dev->lock held). */
+void chm__tensor_drain_locked(chm_tensor *t);
+
+/* scheduler.c: the region engine that runs op, or -1 with an error set. */
+int chm__schedule(chm_device *dev, const char *who, const chm_kop *op);
+
+/* trace.c */
+void chm__trace_add_locked(chm_device *dev, const chm_event *ev);
+
+#endif /* CHM_DEVICE_H */

@@ -1,0 +1,69 @@
+/*
+ * op_submit.c - the path from a validated operation to a queued command.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "op_submit.h"
+
+int chm__check_tensor(chm_device *dev, const char *who, const char *arg, const chm_tensor *t,
+                      chm_dtype dtype, int ndim)
+{
+    if (!t)
+        return chm__fail(dev, who, CHM_EINVAL, "%s is NULL", arg);
+    if (t->dev != dev)
+        return chm__fail(dev, who, CHM_EXDEV, "%s belongs to device \"%s\", not \"%s\"", arg,
+                         t->dev->name, dev->name);
+    if (t->dtype != dtype)
+        return chm__fail(dev, who, CHM_EDTYPE, "%s is %s, expected %s", arg,
+                         chm__dtype_name(t->dtype), chm__dtype_name(dtype));
+    if (t->ndim != ndim)
+        return chm__fail(dev, who, CHM_ESHAPE, "%s has %d dims, expected %d", arg, t->ndim, ndim);
+    return CHM_OK;
+}
+
+int chm__check_dim(chm_device *dev, const char *who, const char *arg, const chm_tensor *t, int i,
+                   int64_t want, const char *why)
+{
+    if (t->dims[i] == want)
+        return CHM_OK;
+    return chm__fail(dev, who, CHM_ESHAPE, "%s dims[%d] is %lld, expected %lld (%s)", arg, i,
+                     (long long)t->dims[i], (long long)want, why);
+}
+
+int chm__submit_kop(chm_device *dev, const char *who, chm_kop *op, const char *name,
+                    chm_event **ev)
+{
+    int engine = chm__schedule(dev, who, op);
+    if (engine < 0) {
+        free(op->mult);
+        free(op->shift);
+        return CHM_EMODE;
+    }
+    for (int i = 0; i < op->n_in; i++) {
+        if (op->in[i] && chm__tensor_touch(op->in[i]))
+            goto nomem;
+    }
+    if (chm__tensor_touch(op->out))
+        goto nomem;
+    chm_event *e = chm__event_new(dev, CMD_KERNEL);
+    if (!e)
+        goto nomem;
+    e->engine = engine;
+    e->op = *op;
+    strncpy(e->name, name, sizeof e->name - 1);
+    e->dev_dur_us = dev->be->op_time_us(dev, engine - ENGINE_REGION0, op, &e->macs);
+    chm_tensor *reads[KOP_MAX_TENSORS];
+    int n = 0;
+    for (int i = 0; i < op->n_in; i++)
+        if (op->in[i])
+            reads[n++] = op->in[i];
+    int rc = chm__submit(dev, e, reads, n, op->out, ev);
+    if (rc)
+        return chm__fail(dev, who, rc, "no host memory to queue the operation");
+    return CHM_OK;
+nomem:
+    free(op->mult);
+    free(op->shift);
+    return chm__fail(dev, who, CHM_ENOMEM, "no host memory to back the operation's tensors");
+}

@@ -1,0 +1,349 @@
+/*
+ * queue.c - commands, their ordering, and the engines that run them.
+ *
+ * A device has one engine per DMA direction (XDMA's H2C and C2H channels)
+ * and one per region; each is a worker thread with a FIFO. A command waits
+ * for the earlier commands that touch the same tensors (read after write,
+ * write after read, write after write); everything else overlaps. Since
+ * every dependency was queued before its dependent, the oldest queued
+ * command can always run, so the engines never deadlock.
+ *
+ * Modelled card time is fixed when a command is queued: it starts when its
+ * engine is free and its dependencies have ended on the card's timeline, so
+ * the modelled timeline does not depend on how the host threads ran.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "device.h"
+
+chm_event *chm__event_new(chm_device *dev, cmd_kind kind)
+{
+    chm_event *ev = calloc(1, sizeof *ev);
+    if (!ev)
+        return NULL;
+    ev->dev = dev;
+    ev->refs = 1;
+    ev->kind = kind;
+    return ev;
+}
+
+void chm__event_unref_locked(chm_event *ev)
+{
+    if (!ev || --ev->refs > 0)
+        return;
+    for (int i = 0; i < ev->n_deps; i++)
+        chm__event_unref_locked(ev->deps[i]);
+    free(ev->deps);
+    free(ev->op.mult);
+    free(ev->op.shift);
+    free(ev);
+}
+
+static int add_dep(chm_event *ev, chm_event *dep)
+{
+    if (!dep || dep->done || dep == ev)
+        return CHM_OK;
+    for (int i = 0; i < ev->n_deps; i++)
+        if (ev->deps[i] == dep)
+            return CHM_OK;
+    chm_event **d = realloc(ev->deps, (size_t)(ev->n_deps + 1) * sizeof *d);
+    if (!d)
+        return CHM_ENOMEM;
+    ev->deps = d;
+    ev->deps[ev->n_deps++] = dep;
+    dep->refs++;
+    return CHM_OK;
+}
+
+/* Drops readers that have completed, so the list stays short. */
+static void prune_readers(chm_tensor *t)
+{
+    int k = 0;
+    for (int i = 0; i < t->n_readers; i++) {
+        if (t->readers[i]->done)
+            chm__event_unref_locked(t->readers[i]);
+        else
+            t->readers[k++] = t->readers[i];
+    }
+    t->n_readers = k;
+}
+
+static int reserve_reader(chm_tensor *t)
+{
+    if (t->n_readers < t->cap_readers)
+        return CHM_OK;
+    int cap = t->cap_readers ? 2 * t->cap_readers : 4;
+    chm_event **r = realloc(t->readers, (size_t)cap * sizeof *r);
+    if (!r)
+        return CHM_ENOMEM;
+    t->readers = r;
+    t->cap_readers = cap;
+    return CHM_OK;
+}
+
+/* Collects ev's dependencies; fails (with nothing recorded) only on ENOMEM. */
+static int collect_deps(chm_event *ev, chm_tensor *const *reads, int n_reads, chm_tensor *write)
+{
+    for (int i = 0; i < n_reads; i++) {
+        prune_readers(reads[i]);
+        if (add_dep(ev, reads[i]->last_write) || reserve_reader(reads[i]))
+            return CHM_ENOMEM;
+    }
+    if (write) {
+        prune_readers(write);
+        if (add_dep(ev, write->last_write))
+            return CHM_ENOMEM;
+        for (int i = 0; i < write->n_readers; i++)
+            if (add_dep(ev, write->readers[i]))
+                return CHM_ENOMEM;
+    }
+    return CHM_OK;
+}
+
+static void track(chm_event *ev, chm_tensor *const *reads, int n_reads, chm_tensor *write)
+{
+    for (int i = 0; i < n_reads; i++) {
+        reads[i]->readers[reads[i]->n_readers++] = ev;
+        ev->refs++;
+        ev->touch[ev->n_touch++] = reads[i];
+        reads[i]->users++;
+    }
+    if (write) {
+        for (int i = 0; i < write->n_readers; i++)
+            chm__event_unref_locked(write->readers[i]);
+        write->n_readers = 0;
+        chm__event_unref_locked(write->last_write);
+        write->last_write = ev;
+        ev->refs++;
+        ev->touch[ev->n_touch++] = write;
+        write->users++;
+    }
+}
+
+int chm__submit(chm_device *dev, chm_event *ev, chm_tensor *const *reads, int n_reads,
+                chm_tensor *write, chm_event **out)
+{
+    pthread_mutex_lock(&dev->lock);
+    if (collect_deps(ev, reads, n_reads, write)) {
+        chm__event_unref_locked(ev);
+        pthread_mutex_unlock(&dev->lock);
+        return CHM_ENOMEM;
+    }
+    track(ev, reads, n_reads, write);
+    chm_engine *eng = &dev->engines[ev->engine];
+    double start = eng->dev_avail_us;
+    for (int i = 0; i < ev->n_deps; i++)
+        if (ev->deps[i]->dev_end_us > start)
+            start = ev->deps[i]->dev_end_us;
+    ev->dev_start_us = start;
+    ev->dev_end_us = start + ev->dev_dur_us;
+    eng->dev_avail_us = ev->dev_end_us;
+    ev->next = NULL;
+    if (eng->tail)
+        eng->tail->next = ev;
+    else
+        eng->head = ev;
+    eng->tail = ev;
+    dev->queued++;
+    if (out) {
+        ev->refs++;
+        *out = ev;
+    }
+    pthread_cond_broadcast(&dev->changed);
+    pthread_mutex_unlock(&dev->lock);
+    return CHM_OK;
+}
+
+/* CHM_OK if every dependency succeeded, else the first failure; -1 if not all done. */
+static int deps_state(const chm_event *ev)
+{
+    int st = CHM_OK;
+    for (int i = 0; i < ev->n_deps; i++) {
+        if (!ev->deps[i]->done)
+            return 1;
+        if (ev->deps[i]->status && st == CHM_OK)
+            st = ev->deps[i]->status;
+    }
+    return st;
+}
+
+static int execute(chm_device *dev, chm_event *ev)
+{
+    switch (ev->kind) {
+    case CMD_WRITE:
+        return dev->be->copy_to(dev, ev->tensor, ev->offset, ev->src, ev->bytes);
+    case CMD_READ:
+        return dev->be->copy_from(dev, ev->tensor, ev->offset, ev->dst, ev->bytes);
+    case CMD_KERNEL:
+        return dev->be->run(dev, ev->engine - ENGINE_REGION0, &ev->op);
+    }
+    return CHM_EINVAL;
+}
+
+static void account_locked(chm_device *dev, const chm_event *ev)
+{
+    chm_device_stats *s = &dev->stats;
+    double wall = ev->wall_end_us - ev->wall_start_us;
+    double devt = ev->dev_end_us - ev->dev_start_us;
+    s->wall_busy_us += wall;
+    if (ev->kind == CMD_KERNEL) {
+        s->ops++;
+        s->macs += ev->macs;
+        s->device_kernel_us += devt;
+    } else {
+        s->copies++;
+        s->device_dma_us += devt;
+        if (ev->kind == CMD_WRITE)
+            s->bytes_to_device += ev->bytes;
+        else
+            s->bytes_from_device += ev->bytes;
+    }
+    if (ev->dev_end_us > s->device_makespan_us)
+        s->device_makespan_us = ev->dev_end_us;
+}
+
+static void complete_locked(chm_device *dev, chm_engine *eng, chm_event *ev, int status)
+{
+    eng->head = ev->next;
+    if (!eng->head)
+        eng->tail = NULL;
+    ev->done = 1;
+    ev->status = status;
+    if (status == CHM_OK) {
+        account_locked(dev, ev);
+        chm__trace_add_locked(dev, ev);
+    } else if (dev->first_failure == CHM_OK) {
+        dev->first_failure = status;
+    }
+    for (int i = 0; i < ev->n_touch; i++)
+        ev->touch[i]->users--;
+    for (int i = 0; i < ev->n_deps; i++)
+        chm__event_unref_locked(ev->deps[i]);
+    free(ev->deps);
+    ev->deps = NULL;
+    ev->n_deps = 0;
+    dev->queued--;
+    chm__event_unref_locked(ev);
+    pthread_cond_broadcast(&dev->changed);
+}
+
+static void *engine_main(void *arg)
+{
+    chm_engine *eng = arg;
+    chm_device *dev = eng->dev;
+    pthread_mutex_lock(&dev->lock);
+    for (;;) {
+        while (!eng->head && !dev->shutting_down)
+            pthread_cond_wait(&dev->changed, &dev->lock);
+        if (!eng->head)
+            break;
+        chm_event *ev = eng->head;
+        int st;
+        while ((st = deps_state(ev)) > 0)
+            pthread_cond_wait(&dev->changed, &dev->lock);
+        pthread_mutex_unlock(&dev->lock);
+        ev->wall_start_us = chm__wall_us(dev);
+        if (st == CHM_OK)
+            st = execute(dev, ev);
+        ev->wall_end_us = chm__wall_us(dev);
+        pthread_mutex_lock(&dev->lock);
+        complete_locked(dev, eng, ev, st);
+    }
+    pthread_mutex_unlock(&dev->lock);
+    return NULL;
+}
+
+int chm__engines_start(chm_device *dev)
+{
+    for (int i = 0; i < dev->n_engines; i++) {
+        chm_engine *e = &dev->engines[i];
+        e->dev = dev;
+        e->index = i;
+        if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+            chm__engines_stop(dev);
+            return CHM_ENOMEM;
+        }
+        e->started = 1;
+    }
+    return CHM_OK;
+}
+
+void chm__engines_stop(chm_device *dev)
+{
+    pthread_mutex_lock(&dev->lock);
+    dev->shutting_down = 1;
+    pthread_cond_broadcast(&dev->changed);
+    pthread_mutex_unlock(&dev->lock);
+    for (int i = 0; i < dev->n_engines; i++) {
+        if (dev->engines[i].started)
+            pthread_join(dev->engines[i].thread, NULL);
+        dev->engines[i].started = 0;
+    }
+}
+
+void chm__tensor_drain_locked(chm_tensor *t)
+{
+    while (t->users > 0)
+        pthread_cond_wait(&t->dev->changed, &t->dev->lock);
+}
+
+int chm_wait(chm_event *ev)
+{
+    if (!ev)
+        return CHM_FAIL(NULL, CHM_EINVAL, "ev is NULL");
+    chm_device *dev = ev->dev;
+    pthread_mutex_lock(&dev->lock);
+    while (!ev->done)
+        pthread_cond_wait(&dev->changed, &dev->lock);
+    int st = ev->status;
+    pthread_mutex_unlock(&dev->lock);
+    if (st)
+        return CHM_FAIL(dev, st, "command \"%s\" failed: %s", ev->name, chm_strerror(st));
+    return CHM_OK;
+}
+
+int chm_finish(chm_device *dev)
+{
+    if (!dev)
+        return CHM_FAIL(NULL, CHM_EINVAL, "dev is NULL");
+    pthread_mutex_lock(&dev->lock);
+    while (dev->queued > 0)
+        pthread_cond_wait(&dev->changed, &dev->lock);
+    int st = dev->first_failure;
+    dev->first_failure = CHM_OK;
+    pthread_mutex_unlock(&dev->lock);
+    if (st)
+        return CHM_FAIL(dev, st, "a queued command failed: %s", chm_strerror(st));
+    return CHM_OK;
+}
+
+void chm_event_release(chm_event *ev)
+{
+    if (!ev)
+        return;
+    chm_device *dev = ev->dev;
+    pthread_mutex_lock(&dev->lock);
+    chm__event_unref_locked(ev);
+    pthread_mutex_unlock(&dev->lock);
+}
+
+int chm_event_times_get(chm_event *ev, chm_event_times *out)
+{
+    if (!ev || !out)
+        return CHM_FAIL(NULL, CHM_EINVAL, "ev and out must not be NULL");
+    chm_device *dev = ev->dev;
+    pthread_mutex_lock(&dev->lock);
+    int done = ev->done;
+    if (done) {
+        out->wall_start_us = ev->wall_start_us;
+        out->wall_end_us = ev->wall_end_us;
+        out->device_start_us = ev->dev_start_us;
+        out->device_end_us = ev->dev_end_us;
+        out->region = ev->kind == CMD_KERNEL ? ev->engine - ENGINE_REGION0 : -1;
+    }
+    pthread_mutex_unlock(&dev->lock);
+    if (!done)
+        return CHM_FAIL(dev, CHM_EBUSY, "command \"%s\" has not completed", ev->name);
+    return CHM_OK;
+}
