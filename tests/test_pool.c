@@ -1,0 +1,109 @@
+/*
+ * test_pool.c - max and average pooling against the reference.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "chm_ref.h"
+#include "test_util.h"
+
+static chm_device *dev;
+
+static void run_pool(int is_avg, int n, int h, int w, int c, chm_pool_params p, uint64_t seed)
+{
+    tu_rng r;
+    tu_seed(&r, seed);
+    int sh = p.stride_h ? p.stride_h : p.kernel_h, sw = p.stride_w ? p.stride_w : p.kernel_w;
+    int64_t oh = ref_out_extent(h, p.kernel_h, sh, 1, p.pad_top, p.pad_bottom);
+    int64_t ow = ref_out_extent(w, p.kernel_w, sw, 1, p.pad_left, p.pad_right);
+    size_t nin = (size_t)n * h * w * c, nout = (size_t)(n * oh * ow * c);
+    int8_t *in = malloc(nin), *got = malloc(nout), *want = malloc(nout);
+    tu_fill_i8(&r, in, nin, -128, 127);
+    chm_tensor *ti = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(n, h, w, c), in);
+    chm_tensor *to = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(n, oh, ow, c), NULL);
+    CU_ASSERT_FATAL(ti && to);
+    int rc = is_avg ? chm_avgpool(dev, ti, to, &p, NULL) : chm_maxpool(dev, ti, to, &p, NULL);
+    if (rc)
+        fprintf(stderr, "%s\n", chm_last_error(dev));
+    CU_ASSERT_EQUAL_FATAL(rc, CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_tensor_read(to, 0, got, nout), CHM_OK);
+    ref_pool(in, n, h, w, c, &p, is_avg, want);
+    long d = tu_first_diff(got, want, nout);
+    if (d >= 0)
+        fprintf(stderr, "FAILED seed %llu %s %dx%dx%dx%d k %dx%d: out[%ld] %d, reference %d\n",
+                (unsigned long long)seed, is_avg ? "avg" : "max", n, h, w, c, p.kernel_h,
+                p.kernel_w, d, got[d], want[d]);
+    CU_ASSERT_EQUAL(d, -1);
+    chm_tensor_free(ti), chm_tensor_free(to);
+    free(in), free(got), free(want);
+}
+
+static void test_fixed(void)
+{
+    for (int avg = 0; avg < 2; avg++) {
+        run_pool(avg, 1, 28, 28, 16, (chm_pool_params){ .kernel_h = 2, .kernel_w = 2 }, 1);
+        run_pool(avg, 2, 7, 7, 3, (chm_pool_params){ .kernel_h = 3, .kernel_w = 3, .stride_h = 2,
+                                                      .stride_w = 2, .pad_top = 1, .pad_left = 1,
+                                                      .pad_bottom = 1, .pad_right = 1 }, 2);
+        run_pool(avg, 1, 1, 1, 5, (chm_pool_params){ .kernel_h = 1, .kernel_w = 1 }, 3);
+        run_pool(avg, 3, 5, 9, 33, (chm_pool_params){ .kernel_h = 5, .kernel_w = 9 }, 4); /* global */
+        run_pool(avg, 1, 6, 5, 2, (chm_pool_params){ .kernel_h = 2, .kernel_w = 3, .stride_h = 1,
+                                                      .pad_right = 2 }, 5);
+    }
+}
+
+static void test_avg_rounding(void)
+{
+    /* Ties of both signs: 2x1 windows whose sums are odd. */
+    const int8_t in[8] = { 1, 2, -1, -2, 127, 126, -128, -127 };
+    int8_t got[4];
+    chm_pool_params p = { .kernel_h = 2, .kernel_w = 1 };
+    chm_tensor *ti = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(1, 2, 4, 1), NULL);
+    chm_tensor *to = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(1, 1, 4, 1), NULL);
+    CU_ASSERT_FATAL(ti && to);
+    /* Rows: (1,-1,127,-128) over (2,-2,126,-127) */
+    const int8_t rows[8] = { in[0], in[2], in[4], in[6], in[1], in[3], in[5], in[7] };
+    CU_ASSERT_EQUAL(chm_tensor_write(ti, 0, rows, 8), CHM_OK);
+    CU_ASSERT_EQUAL(chm_avgpool(dev, ti, to, &p, NULL), CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_read(to, 0, got, 4), CHM_OK);
+    CU_ASSERT_EQUAL(got[0], 2);    /* 1.5 -> 2 */
+    CU_ASSERT_EQUAL(got[1], -2);   /* -1.5 -> -2 */
+    CU_ASSERT_EQUAL(got[2], 127);  /* 126.5 -> 127 */
+    CU_ASSERT_EQUAL(got[3], -128); /* -127.5 -> -128 */
+    chm_tensor_free(ti), chm_tensor_free(to);
+}
+
+static void test_random(void)
+{
+    tu_rng r;
+    for (uint64_t seed = 100; seed < 140; seed++) {
+        tu_seed(&r, seed);
+        chm_pool_params p = { .kernel_h = tu_range(&r, 1, 4), .kernel_w = tu_range(&r, 1, 4),
+                              .stride_h = tu_range(&r, 0, 3), .stride_w = tu_range(&r, 0, 3) };
+        p.pad_top = tu_range(&r, 0, p.kernel_h - 1), p.pad_bottom = tu_range(&r, 0, p.kernel_h - 1);
+        p.pad_left = tu_range(&r, 0, p.kernel_w - 1), p.pad_right = tu_range(&r, 0, p.kernel_w - 1);
+        run_pool((int)(seed & 1), tu_range(&r, 1, 3), tu_range(&r, 4, 15), tu_range(&r, 4, 15),
+                 tu_range(&r, 1, 40), p, seed);
+    }
+}
+
+static int init(void)
+{
+    return chm_device_open("emu", &dev);
+}
+
+static int clean(void)
+{
+    return chm_device_close(dev);
+}
+
+int main(void)
+{
+    static const tu_test tests[] = {
+        { "fixed windows (2x2, 3x3 s2 pad 1, 1x1, global, asymmetric pad)", test_fixed },
+        { "average rounds half away from zero", test_avg_rounding },
+        { "40 seeded random windows", test_random },
+        { NULL, NULL },
+    };
+    return tu_run_suite("pool", tests, init, clean);
+}
