@@ -121,6 +121,33 @@ static void track(chm_event *ev, chm_tensor *const *reads, int n_reads, chm_tens
     }
 }
 
+static double max_d(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+/*
+ * Places ev on the modelled card timeline: after its engine's previous
+ * command, after the writes it reads, and (if it writes) after every
+ * earlier read and write of its output, completed or not.
+ */
+static void model_times(chm_engine *eng, chm_event *ev, chm_tensor *const *reads, int n_reads,
+                        chm_tensor *write)
+{
+    double start = eng->dev_avail_us;
+    for (int i = 0; i < n_reads; i++)
+        start = max_d(start, reads[i]->dev_write_end_us);
+    if (write)
+        start = max_d(start, max_d(write->dev_write_end_us, write->dev_read_end_us));
+    ev->dev_start_us = start;
+    ev->dev_end_us = start + ev->dev_dur_us;
+    eng->dev_avail_us = ev->dev_end_us;
+    for (int i = 0; i < n_reads; i++)
+        reads[i]->dev_read_end_us = max_d(reads[i]->dev_read_end_us, ev->dev_end_us);
+    if (write)
+        write->dev_write_end_us = ev->dev_end_us;
+}
+
 int chm__submit(chm_device *dev, chm_event *ev, chm_tensor *const *reads, int n_reads,
                 chm_tensor *write, chm_event **out)
 {
@@ -132,13 +159,7 @@ int chm__submit(chm_device *dev, chm_event *ev, chm_tensor *const *reads, int n_
     }
     track(ev, reads, n_reads, write);
     chm_engine *eng = &dev->engines[ev->engine];
-    double start = eng->dev_avail_us;
-    for (int i = 0; i < ev->n_deps; i++)
-        if (ev->deps[i]->dev_end_us > start)
-            start = ev->deps[i]->dev_end_us;
-    ev->dev_start_us = start;
-    ev->dev_end_us = start + ev->dev_dur_us;
-    eng->dev_avail_us = ev->dev_end_us;
+    model_times(eng, ev, reads, n_reads, write);
     ev->next = NULL;
     if (eng->tail)
         eng->tail->next = ev;

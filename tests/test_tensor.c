@@ -1,0 +1,174 @@
+/*
+ * test_tensor.c - device memory: allocation, copies, bounds, and bad input
+ * that must fail with the right code and change nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+static chm_device *dev, *other;
+
+static uint64_t bank_used(chm_device *d, int bank)
+{
+    chm_device_info info;
+    chm_device_query(d, &info);
+    return info.banks[bank].used;
+}
+
+static void test_round_trip(void)
+{
+    int8_t data[300], back[300];
+    for (int i = 0; i < 300; i++)
+        data[i] = (int8_t)(i * 7);
+    chm_tensor *t = tu_tensor(dev, CHM_INT8, 3, TU_DIMS(3, 10, 10), data);
+    CU_ASSERT_FATAL(t != NULL);
+    CU_ASSERT_EQUAL(chm_tensor_read(t, 0, back, 300), CHM_OK);
+    CU_ASSERT_EQUAL(memcmp(data, back, 300), 0);
+    /* A partial write at an offset changes only those bytes. */
+    int8_t patch[5] = { 9, 9, 9, 9, 9 };
+    CU_ASSERT_EQUAL(chm_tensor_write(t, 295, patch, 5), CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_read(t, 0, back, 300), CHM_OK);
+    CU_ASSERT_EQUAL(memcmp(data, back, 295), 0);
+    CU_ASSERT_EQUAL(memcmp(patch, back + 295, 5), 0);
+    chm_tensor_info info;
+    CU_ASSERT_EQUAL(chm_tensor_query(t, &info), CHM_OK);
+    CU_ASSERT_EQUAL(info.bytes, 300);
+    CU_ASSERT_EQUAL(info.device_address % 4096, 0);
+    chm_tensor_free(t);
+}
+
+static void test_fresh_tensor_reads_zero(void)
+{
+    int32_t back[16];
+    memset(back, 0x55, sizeof back);
+    chm_tensor *t = tu_tensor(dev, CHM_INT32, 1, TU_DIMS(16), NULL);
+    CU_ASSERT_FATAL(t != NULL);
+    CU_ASSERT_EQUAL(chm_tensor_read(t, 0, back, sizeof back), CHM_OK);
+    for (int i = 0; i < 16; i++)
+        CU_ASSERT_EQUAL(back[i], 0);
+    chm_tensor_free(t);
+}
+
+static void test_bad_alloc(void)
+{
+    chm_tensor *t = (chm_tensor *)&t; /* must stay untouched on failure */
+    chm_tensor *const sentinel = t;
+    uint64_t used = bank_used(dev, 0);
+    CU_ASSERT_EQUAL(chm_tensor_alloc(dev, CHM_INT8, 2, TU_DIMS(4, 4), 7, &t), CHM_EBANK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(dev), "bank 7"));
+    CU_ASSERT_EQUAL(chm_tensor_alloc(dev, CHM_INT8, 0, TU_DIMS(4), 0, &t), CHM_ESHAPE);
+    CU_ASSERT_EQUAL(chm_tensor_alloc(dev, CHM_INT8, 5, TU_DIMS(1, 1, 1, 1, 1), 0, &t), CHM_ESHAPE);
+    CU_ASSERT_EQUAL(chm_tensor_alloc(dev, CHM_INT8, 2, TU_DIMS(4, 0), 0, &t), CHM_ESHAPE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(dev), "dims[1]"));
+    CU_ASSERT_EQUAL(chm_tensor_alloc(dev, (chm_dtype)9, 1, TU_DIMS(4), 0, &t), CHM_EDTYPE);
+    /* 17 GiB in a 16 GiB DDR bank: refused, not a crash, no host memory taken. */
+    CU_ASSERT_EQUAL(chm_tensor_alloc(dev, CHM_INT8, 2, TU_DIMS(17, 1 << 30), 0, &t), CHM_EDEVMEM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(dev), "do not fit"));
+    CU_ASSERT_PTR_EQUAL(t, sentinel);
+    CU_ASSERT_EQUAL(bank_used(dev, 0), used);
+}
+
+static void test_bank_fills_up(void)
+{
+    /* Two 6 GiB tensors fit a 16 GiB bank, a third does not; freeing makes room. */
+    chm_tensor *a, *b, *c;
+    int64_t dims[2] = { 6, INT64_C(1) << 30 };
+    CU_ASSERT_EQUAL_FATAL(chm_tensor_alloc(dev, CHM_INT8, 2, dims, 1, &a), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_tensor_alloc(dev, CHM_INT8, 2, dims, 1, &b), CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_alloc(dev, CHM_INT8, 2, dims, 1, &c), CHM_EDEVMEM);
+    CU_ASSERT_EQUAL(bank_used(dev, 1), 12ull << 30);
+    chm_tensor_free(a);
+    CU_ASSERT_EQUAL_FATAL(chm_tensor_alloc(dev, CHM_INT8, 2, dims, 1, &c), CHM_OK);
+    chm_tensor_free(b);
+    chm_tensor_free(c);
+    CU_ASSERT_EQUAL(bank_used(dev, 1), 0);
+}
+
+static void test_out_of_bounds(void)
+{
+    int8_t data[64], back[64];
+    memset(data, 3, sizeof data);
+    chm_tensor *t = tu_tensor(dev, CHM_INT8, 1, TU_DIMS(64), data);
+    CU_ASSERT_FATAL(t != NULL);
+    int8_t junk[65];
+    memset(junk, 7, sizeof junk);
+    CU_ASSERT_EQUAL(chm_tensor_read(t, 0, back, 65), CHM_ERANGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(dev), "past the end"));
+    CU_ASSERT_EQUAL(chm_tensor_read(t, 60, back, 5), CHM_ERANGE);
+    CU_ASSERT_EQUAL(chm_tensor_write(t, 1, junk, 64), CHM_ERANGE);
+    CU_ASSERT_EQUAL(chm_tensor_write(t, (size_t)-1, junk, 2), CHM_ERANGE);
+    CU_ASSERT_EQUAL(chm_tensor_write(t, 0, NULL, 2), CHM_EINVAL);
+    CU_ASSERT_EQUAL(chm_tensor_write(t, 0, junk, 0), CHM_EINVAL);
+    CU_ASSERT_EQUAL(chm_tensor_read(t, 0, back, 64), CHM_OK);
+    CU_ASSERT_EQUAL(memcmp(back, data, 64), 0); /* nothing was written */
+    chm_tensor_free(t);
+}
+
+static void test_reshape(void)
+{
+    chm_tensor *t = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(2, 7, 7, 32), NULL);
+    CU_ASSERT_FATAL(t != NULL);
+    CU_ASSERT_EQUAL(chm_tensor_reshape(t, 2, TU_DIMS(2, 1568)), CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_reshape(t, 2, TU_DIMS(2, 1569)), CHM_ESHAPE);
+    chm_tensor_info info;
+    chm_tensor_query(t, &info);
+    CU_ASSERT_EQUAL(info.ndim, 2);
+    CU_ASSERT_EQUAL(info.dims[1], 1568);
+    chm_tensor_free(t);
+}
+
+static void test_other_device(void)
+{
+    chm_tensor *mine = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(1, 4, 4, 1), NULL);
+    chm_tensor *theirs = tu_tensor(other, CHM_INT8, 4, TU_DIMS(1, 2, 2, 1), NULL);
+    CU_ASSERT_FATAL(mine && theirs);
+    chm_pool_params p = { .kernel_h = 2, .kernel_w = 2 };
+    CU_ASSERT_EQUAL(chm_maxpool(dev, mine, theirs, &p, NULL), CHM_EXDEV);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(dev), "belongs to device"));
+    chm_tensor_free(mine);
+    chm_tensor_free(theirs);
+}
+
+static void test_hbm_banks(void)
+{
+    int bank = -1;
+    CU_ASSERT_EQUAL(chm_bank_find(other, "HBM[31]", &bank), CHM_OK);
+    CU_ASSERT_EQUAL(bank, 31);
+    CU_ASSERT_EQUAL(chm_bank_find(other, "HBM[32]", &bank), CHM_EBANK);
+    CU_ASSERT_EQUAL(bank, 31);
+    chm_tensor *t;
+    /* 300 MiB does not fit a 256 MiB HBM pseudo-channel. */
+    CU_ASSERT_EQUAL(chm_tensor_alloc(other, CHM_INT8, 2, TU_DIMS(300, 1 << 20), 3, &t), CHM_EDEVMEM);
+    CU_ASSERT_EQUAL(chm_tensor_alloc(other, CHM_INT8, 2, TU_DIMS(200, 1 << 20), 3, &t), CHM_OK);
+    chm_tensor_free(t);
+}
+
+static int init(void)
+{
+    if (chm_device_open("emu:u250", &dev))
+        return 1;
+    return chm_device_open("emu:u280", &other);
+}
+
+static int clean(void)
+{
+    chm_device_close(other);
+    return chm_device_close(dev);
+}
+
+int main(void)
+{
+    static const tu_test tests[] = {
+        { "write, read, partial write at an offset", test_round_trip },
+        { "a new tensor reads as zeros", test_fresh_tensor_reads_zero },
+        { "bad allocations fail with the right code", test_bad_alloc },
+        { "a bank fills up and frees", test_bank_fills_up },
+        { "copies past the end are refused, data unchanged", test_out_of_bounds },
+        { "reshape keeps the element count", test_reshape },
+        { "a tensor from another device is refused", test_other_device },
+        { "HBM banks by name, pseudo-channel size", test_hbm_banks },
+        { NULL, NULL },
+    };
+    return tu_run_suite("tensor", tests, init, clean);
+}
