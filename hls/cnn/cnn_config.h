@@ -22,6 +22,9 @@
 #define CNN_TILE_K 2048 /* reduction depth one tile buffers */
 #endif
 
+/* Channels the pooling engine handles per cycle (one 64-byte AXI beat). */
+#define CNN_POOL_LANES 64
+
 /*
  * Largest reduction depth (KH * KW * C / groups): keeps every int32
  * accumulator exact, since K * 128 * 128 + 128 * K * 127 < 2^31.

@@ -82,14 +82,17 @@ cnn_cost cnn_conv_cost(const cnn_conv_desc *d, double bpc)
     return c;
 }
 
+/* Pool (cnn_pool.c): pool_kx has II=1 and covers CNN_POOL_LANES channels. */
 cnn_cost cnn_pool_cost(const cnn_pool_desc *d, double bpc)
 {
     cnn_cost c = {0};
-    const uint64_t outs = (uint64_t)d->n * d->oh * d->ow * d->c;
-    const uint64_t taps = outs * (uint64_t)d->kh * (uint64_t)d->kw; /* pool_kx: II=1 */
-    c.bytes_read = taps;
-    c.bytes_written = outs;
-    c.cycles = CNN_CALL_OVERHEAD + CNN_AXI_LATENCY + max_u64(taps, bw_cycles(taps + outs, bpc));
+    const uint64_t pixels = (uint64_t)d->n * d->oh * d->ow;
+    const uint64_t chunks = ceil_div((uint64_t)d->c, CNN_POOL_LANES);
+    const uint64_t steps = pixels * chunks * (uint64_t)d->kh * (uint64_t)d->kw;
+    c.bytes_read = pixels * (uint64_t)d->c * (uint64_t)d->kh * (uint64_t)d->kw;
+    c.bytes_written = pixels * (uint64_t)d->c;
+    c.cycles = CNN_CALL_OVERHEAD + CNN_AXI_LATENCY +
+               max_u64(steps, bw_cycles(c.bytes_read + c.bytes_written, bpc));
     return c;
 }
 

@@ -1,11 +1,13 @@
 /*
  * cnn_pool.c - max and average pooling over NHWC int8, a window engine.
  *
- * One output pixel at a time, all channels of a window row streamed through
- * a line of CNN_POOL_LANES comparators/adders. Padding taps are skipped, so
- * they never win a max and never count in an average (TFLite's rule).
+ * One output pixel at a time; its channels go in chunks of CNN_POOL_LANES
+ * (one 512-bit AXI beat) through a row of comparators and adders, one window
+ * tap a cycle. Padding taps are skipped, so they never win a max and never
+ * count in an average (TFLite's rule).
  */
 #include "cnn_kernels.h"
+#include "gemm_core.h" /* GEMM_ACTIVE */
 
 /* sum / count rounded half away from zero, count > 0. */
 static int32_t pool_avg_round(int32_t sum, int32_t count)
@@ -17,10 +19,20 @@ static void pool_pixel(const int8_t *img, int8_t *o, const cnn_pool_desc *d, int
                        int32_t ox)
 {
     const int32_t y0 = oy * d->stride_h - d->pad_t, x0 = ox * d->stride_w - d->pad_l;
-pool_channels:
-    for (int32_t ch = 0; ch < d->c; ch++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=2048
-        int32_t best = -128, sum = 0, count = 0;
+pool_chunks:
+    for (int32_t c0 = 0; c0 < d->c; c0 += CNN_POOL_LANES) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=32
+        const int32_t lanes = d->c - c0 < CNN_POOL_LANES ? d->c - c0 : CNN_POOL_LANES;
+        int32_t best[CNN_POOL_LANES], sum[CNN_POOL_LANES];
+#pragma HLS ARRAY_PARTITION variable=best complete
+#pragma HLS ARRAY_PARTITION variable=sum complete
+        int32_t count = 0;
+    pool_init:
+        for (int32_t l = 0; l < CNN_POOL_LANES; l++) {
+#pragma HLS UNROLL
+            best[l] = -128;
+            sum[l] = 0;
+        }
     pool_ky:
         for (int32_t ky = 0; ky < d->kh; ky++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=CNN_MAX_KERNEL
@@ -31,13 +43,22 @@ pool_channels:
                 const int32_t iy = y0 + ky, ix = x0 + kx;
                 if (iy < 0 || iy >= d->ih || ix < 0 || ix >= d->iw)
                     continue;
-                const int32_t v = img[((int64_t)iy * d->iw + ix) * d->c + ch];
-                best = v > best ? v : best;
-                sum += v;
+                const int8_t *px = img + ((int64_t)iy * d->iw + ix) * d->c + c0;
                 count++;
+            pool_lanes:
+                for (int32_t l = 0; l < GEMM_ACTIVE(lanes, CNN_POOL_LANES); l++) {
+#pragma HLS UNROLL
+                    const int32_t v = l < lanes ? px[l] : 0;
+                    best[l] = v > best[l] ? v : best[l];
+                    sum[l] += v;
+                }
             }
         }
-        o[ch] = (int8_t)(d->is_avg ? pool_avg_round(sum, count) : best);
+    pool_out:
+        for (int32_t l = 0; l < lanes; l++) {
+#pragma HLS UNROLL
+            o[c0 + l] = (int8_t)(d->is_avg ? pool_avg_round(sum[l], count) : best[l]);
+        }
     }
 }
 

@@ -137,6 +137,8 @@ int chm__submit(chm_device *dev, chm_event *ev, chm_tensor *const *reads, int n_
                 chm_tensor *write, chm_event **out);
 chm_event *chm__event_new(chm_device *dev, cmd_kind kind);
 void chm__event_unref_locked(chm_event *ev);
+/* Modelled time at which a command reading reads and writing write may start. */
+double chm__ready_us_locked(chm_tensor *const *reads, int n_reads, const chm_tensor *write);
 /* Waits until t has no queued users (dev->lock held). */
 void chm__tensor_drain_locked(chm_tensor *t);
 

@@ -131,14 +131,21 @@ static double max_d(double a, double b)
  * command, after the writes it reads, and (if it writes) after every
  * earlier read and write of its output, completed or not.
  */
+double chm__ready_us_locked(chm_tensor *const *reads, int n_reads, const chm_tensor *write)
+{
+    double t = 0;
+    for (int i = 0; i < n_reads; i++)
+        if (reads[i])
+            t = max_d(t, reads[i]->dev_write_end_us);
+    if (write)
+        t = max_d(t, max_d(write->dev_write_end_us, write->dev_read_end_us));
+    return t;
+}
+
 static void model_times(chm_engine *eng, chm_event *ev, chm_tensor *const *reads, int n_reads,
                         chm_tensor *write)
 {
-    double start = eng->dev_avail_us;
-    for (int i = 0; i < n_reads; i++)
-        start = max_d(start, reads[i]->dev_write_end_us);
-    if (write)
-        start = max_d(start, max_d(write->dev_write_end_us, write->dev_read_end_us));
+    double start = max_d(eng->dev_avail_us, chm__ready_us_locked(reads, n_reads, write));
     ev->dev_start_us = start;
     ev->dev_end_us = start + ev->dev_dur_us;
     eng->dev_avail_us = ev->dev_end_us;

@@ -1,10 +1,12 @@
 /*
  * scheduler.c - which region runs an operation.
  *
- * Today every region comes up holding CNN mode and stays so: the scheduler
- * picks, among the regions that hold the operation's mode, the one whose
- * modelled timeline frees up first (ties: the lowest index), so independent
- * work spreads over the regions as it would on the card.
+ * Today every region comes up holding CNN mode and stays so. Among the
+ * regions that hold the operation's mode, the scheduler picks the one where
+ * the operation would start first on the modelled card timeline (its
+ * engine free and its inputs written); among equal starts, the region that
+ * became free last, so that regions idle earlier stay free for independent
+ * work (best fit, no head-of-line blocking behind a dependency).
  */
 #include "device.h"
 
@@ -22,13 +24,20 @@ static const char *mode_name(chm_mode m)
 int chm__schedule(chm_device *dev, const char *who, const chm_kop *op)
 {
     int best = -1;
+    double best_start = 0, best_avail = 0;
     pthread_mutex_lock(&dev->lock);
+    double ready = chm__ready_us_locked(op->in, op->n_in, op->out);
     for (int r = 0; r < dev->n_regions; r++) {
         if (dev->regions[r].mode != op->mode)
             continue;
         int e = ENGINE_REGION0 + r;
-        if (best < 0 || dev->engines[e].dev_avail_us < dev->engines[best].dev_avail_us)
+        double avail = dev->engines[e].dev_avail_us;
+        double start = avail > ready ? avail : ready;
+        if (best < 0 || start < best_start || (start == best_start && avail > best_avail)) {
             best = e;
+            best_start = start;
+            best_avail = avail;
+        }
     }
     pthread_mutex_unlock(&dev->lock);
     if (best < 0)

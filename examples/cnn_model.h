@@ -1,0 +1,51 @@
+/*
+ * cnn_model.h - a small int8 CNN read from a .chmq file (written by
+ * train_fashion_mnist.py), run on a Chimera device or on the plain-C
+ * reference.
+ */
+#ifndef CNN_MODEL_H
+#define CNN_MODEL_H
+
+#include <stdint.h>
+
+#include "chimera.h"
+
+#define MODEL_MAX_LAYERS 16
+
+typedef enum { LAYER_CONV = 1, LAYER_MAXPOOL = 2, LAYER_FC = 3 } layer_kind;
+
+typedef struct model_layer {
+    layer_kind kind;
+    int cin, cout, k, stride, pad, relu;   /* conv / fc (k = 1 for fc) */
+    int32_t in_zp, out_zp;
+    int8_t *w;                             /* conv OHWI, fc [out][in] */
+    int32_t *bias, *mult, *shift;
+    int in_h, in_w, out_h, out_w;          /* spatial extents, filled by model_load */
+} model_layer;
+
+typedef struct cnn_model {
+    int h, w, c;                 /* input image */
+    float in_scale;
+    int32_t in_zp;
+    float float_accuracy;        /* test accuracy of the float model, percent */
+    int n_layers;
+    model_layer layers[MODEL_MAX_LAYERS];
+    int n_classes;
+} cnn_model;
+
+/* Reads path; on error prints why to stderr and returns nonzero. */
+int model_load(const char *path, cnn_model *m);
+void model_free(cnn_model *m);
+
+/* Runs n images (int8, [n][h][w][c]) through the reference; logits [n][n_classes]. */
+void model_run_ref(const cnn_model *m, const int8_t *images, int n, int8_t *logits);
+
+/* The model's weights and activations on a device, for batches of `batch` images. */
+typedef struct model_dev model_dev;
+
+int model_dev_create(chm_device *dev, const cnn_model *m, int batch, model_dev **out);
+/* Queues one batch: copy images in, all layers, copy logits out to host. */
+int model_dev_enqueue(model_dev *md, const int8_t *images, int8_t *logits);
+void model_dev_free(model_dev *md);
+
+#endif /* CNN_MODEL_H */

@@ -1,0 +1,219 @@
+/*
+ * fashion_mnist - classify the 10,000 Fashion-MNIST test images with an int8
+ * CNN on a Chimera device, and check every image against the plain-C
+ * reference.
+ *
+ *   fashion_mnist [--device emu:u250] [--batch 100] [--limit N]
+ *                 [--model examples/models/fmnist_cnn.chmq]
+ *                 [--data /usr/share/datasets/fashion-mnist] [--trace trace.json]
+ *
+ * Exits 0 only if the device's logits equal the reference's for every image
+ * and the int8 accuracy is within 1.5 points of the float model's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chimera.h"
+#include "cnn_model.h"
+#include "idx.h"
+
+#ifndef CHM_DEFAULT_MODEL
+#define CHM_DEFAULT_MODEL "examples/models/fmnist_cnn.chmq"
+#endif
+
+typedef struct options {
+    const char *device, *model, *data, *trace;
+    int batch, limit;
+} options;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void progress(const char *what, int done, int total, int tty)
+{
+    static int last_tenth = -1;
+    if (!tty) { /* logs get a line every 10% */
+        int tenth = done * 10 / total;
+        if (tenth != last_tenth)
+            fprintf(stderr, "%s %3d%% (%d/%d)\n", what, tenth * 10, done, total);
+        last_tenth = done == total ? -1 : tenth;
+        return;
+    }
+    int bar = 40, fill = (int)((long)done * bar / total);
+    fprintf(stderr, "\r%-10s [", what);
+    for (int i = 0; i < bar; i++)
+        fputc(i < fill ? '#' : '.', stderr);
+    fprintf(stderr, "] %5d/%d", done, total);
+    if (done == total)
+        fputc('\n', stderr);
+}
+
+static int argmax(const int8_t *v, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (v[i] > v[best])
+            best = i;
+    return best;
+}
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    *o = (options){ "emu:u250", CHM_DEFAULT_MODEL, "/usr/share/datasets/fashion-mnist", NULL, 100,
+                    10000 };
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            return 1;
+        if (!v)
+            return -1;
+        if (!strcmp(a, "--device")) o->device = v;
+        else if (!strcmp(a, "--model")) o->model = v;
+        else if (!strcmp(a, "--data")) o->data = v;
+        else if (!strcmp(a, "--trace")) o->trace = v;
+        else if (!strcmp(a, "--batch")) o->batch = atoi(v);
+        else if (!strcmp(a, "--limit")) o->limit = atoi(v);
+        else return -1;
+        i++;
+    }
+    return (o->batch < 1 || o->batch > 4096 || o->limit < 1) ? -1 : 0;
+}
+
+/* Images as the model's int8 input: q = round(p / 255 / scale) + zp. */
+static int8_t *quantize_images(const cnn_model *m, const uint8_t *px, int n, int padded)
+{
+    size_t per = (size_t)m->h * m->w;
+    int8_t *q = calloc((size_t)padded * per, 1);
+    for (size_t i = 0; q && i < (size_t)n * per; i++) {
+        long v = lround(px[i] / 255.0 / m->in_scale) + m->in_zp;
+        q[i] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+    }
+    return q;
+}
+
+static int run_device(const options *o, const cnn_model *m, const int8_t *img, int n,
+                      int8_t *logits, double *wall_s)
+{
+    chm_device *dev;
+    if (chm_device_open(o->device, &dev)) {
+        fprintf(stderr, "fashion_mnist: %s\n", chm_last_error(NULL));
+        return 1;
+    }
+    model_dev *md;
+    int rc = model_dev_create(dev, m, o->batch, &md);
+    if (rc) {
+        fprintf(stderr, "fashion_mnist: %s\n", chm_last_error(dev));
+        chm_device_close(dev);
+        return 1;
+    }
+    int tty = isatty(2);
+    size_t per = (size_t)m->h * m->w * m->c;
+    double t0 = now_s();
+    for (int b = 0; b < n && !rc; b += o->batch) {
+        rc = model_dev_enqueue(md, img + (size_t)b * per, logits + (size_t)b * m->n_classes);
+        if (b >= o->batch) /* keep two batches in flight; report the older one done */
+            progress("device", b, n, tty);
+    }
+    if (!rc)
+        rc = chm_finish(dev);
+    *wall_s = now_s() - t0;
+    progress("device", n, n, tty);
+    if (rc) {
+        fprintf(stderr, "fashion_mnist: %s\n", chm_last_error(dev));
+    } else {
+        chm_device_info info;
+        chm_device_stats s;
+        chm_device_query(dev, &info);
+        chm_device_stats_get(dev, &s);
+        printf("device            %s (%s, %.0f MHz, %u regions x %u MACs/cycle)\n", o->device,
+               info.platform, info.kernel_clock_mhz, info.n_regions, info.regions[0].macs_per_cycle);
+        printf("device time       %.2f us/image modelled (makespan %.1f ms for %d images;"
+               " kernels %.1f ms, DMA %.1f ms summed)\n",
+               s.device_makespan_us / n, s.device_makespan_us / 1e3, n, s.device_kernel_us / 1e3,
+               s.device_dma_us / 1e3);
+        printf("device work       %.2f MMAC/image, %llu kernel launches, %.1f MB moved\n",
+               (double)s.macs / n / 1e6, (unsigned long long)s.ops,
+               (double)(s.bytes_to_device + s.bytes_from_device) / 1e6);
+        if (o->trace) {
+            if (chm_trace_write(dev, o->trace))
+                fprintf(stderr, "fashion_mnist: %s\n", chm_last_error(dev));
+            else
+                printf("trace             %s (open in https://ui.perfetto.dev)\n", o->trace);
+        }
+    }
+    model_dev_free(md);
+    chm_device_close(dev);
+    return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    int pa = parse_args(argc, argv, &o);
+    if (pa) {
+        fprintf(pa > 0 ? stdout : stderr,
+                "usage: fashion_mnist [--device emu:u250] [--batch 100] [--limit N]\n"
+                "                     [--model FILE.chmq] [--data DIR] [--trace FILE.json]\n");
+        return pa > 0 ? 0 : 2;
+    }
+    cnn_model m;
+    if (model_load(o.model, &m))
+        return 1;
+    char ip[512], lp[512];
+    snprintf(ip, sizeof ip, "%s/t10k-images-idx3-ubyte.gz", o.data);
+    snprintf(lp, sizeof lp, "%s/t10k-labels-idx1-ubyte.gz", o.data);
+    uint8_t *px = NULL, *labels = NULL;
+    int n, rows, cols, nl;
+    if (idx_load_images(ip, &px, &n, &rows, &cols) || idx_load_labels(lp, &labels, &nl) ||
+        nl != n || rows != m.h || cols != m.w || m.c != 1) {
+        fprintf(stderr, "fashion_mnist: the data set in %s does not fit the model "
+                        "(apt-get install dataset-fashion-mnist)\n", o.data);
+        return 1;
+    }
+    n = o.limit < n ? o.limit : n;
+    int padded = (n + o.batch - 1) / o.batch * o.batch; /* the last batch is padded */
+    int8_t *img = quantize_images(&m, px, n, padded);
+    int8_t *dev_logits = calloc((size_t)padded * m.n_classes, 1);
+    int8_t *ref_logits = calloc((size_t)n * m.n_classes, 1);
+    printf("model             %s: %d layers, float test accuracy %.2f%%\n", o.model, m.n_layers,
+           m.float_accuracy);
+    double wall = 0;
+    if (!img || !dev_logits || !ref_logits || run_device(&o, &m, img, padded, dev_logits, &wall))
+        return 1;
+    double t0 = now_s();
+    int tty = isatty(2);
+    for (int b = 0; b < n; b += 500) {
+        int cnt = n - b < 500 ? n - b : 500;
+        model_run_ref(&m, img + (size_t)b * m.h * m.w, cnt, ref_logits + (size_t)b * m.n_classes);
+        progress("reference", b + cnt, n, tty);
+    }
+    double ref_wall = now_s() - t0;
+    int dev_ok = 0, ref_ok = 0, differ = 0;
+    for (int i = 0; i < n; i++) {
+        const int8_t *dl = dev_logits + (size_t)i * m.n_classes;
+        const int8_t *rl = ref_logits + (size_t)i * m.n_classes;
+        dev_ok += argmax(dl, m.n_classes) == labels[i];
+        ref_ok += argmax(rl, m.n_classes) == labels[i];
+        differ += memcmp(dl, rl, (size_t)m.n_classes) != 0;
+    }
+    double acc = 100.0 * dev_ok / n, ref_acc = 100.0 * ref_ok / n;
+    printf("wall time         %.3f s on the device = %.0f images/s (plain-C reference: %.0f "
+           "images/s)\n", wall, n / wall, n / ref_wall);
+    printf("accuracy          int8 on device %.2f%% | int8 reference %.2f%% | float %.2f%%\n", acc,
+           ref_acc, m.float_accuracy);
+    printf("agreement         %d of %d images with logits identical to the reference\n",
+           n - differ, n);
+    int ok = differ == 0 && (o.limit < 10000 || acc >= m.float_accuracy - 1.5);
+    printf("result            %s\n", ok ? "PASS" : "FAIL");
+    free(img), free(dev_logits), free(ref_logits), free(px), free(labels);
+    model_free(&m);
+    return ok ? 0 : 1;
+}
