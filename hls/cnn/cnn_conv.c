@@ -31,7 +31,12 @@ static conv_tap conv_tap_at(const cnn_conv_desc *d, int32_t icg, int32_t k)
     return t;
 }
 
-/* im2col: a[r][k] = input tap k of output pixel m0 + r, for one K slice. */
+/*
+ * im2col: a[r][k] = input tap k of output pixel m0 + r, for one K slice.
+ * A window tap's channels are adjacent in NHWC, so each row is filled run
+ * by run: one contiguous read of up to icg channels (a burst of 64-byte
+ * beats), or the zero point where the tap falls in the padding.
+ */
 static void load_a(const int8_t *in, gemm_a_tile a, const cnn_conv_desc *d, int32_t g,
                    int32_t m0, int32_t nr, int32_t k0, int32_t kt)
 {
@@ -45,26 +50,34 @@ load_a_rows:
         const int32_t b = m / plane, oy = (m % plane) / d->ow, ox = m % d->ow;
         const int8_t *img = in + (int64_t)b * d->ih * d->iw * d->ic + (int64_t)g * icg;
         conv_tap t = conv_tap_at(d, icg, k0);
-    load_a_k:
-        for (int32_t k = 0; k < kt; k++) {
+        int32_t k = 0;
+    load_a_runs:
+        while (k < kt) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=CNN_TILE_K
-#pragma HLS PIPELINE II=1
+            const int32_t run = icg - t.ci < kt - k ? icg - t.ci : kt - k;
             const int32_t iy = oy * d->stride_h - d->pad_t + t.ky * d->dil_h;
             const int32_t ix = ox * d->stride_w - d->pad_l + t.kx * d->dil_w;
             const int inside = r < nr && iy >= 0 && iy < d->ih && ix >= 0 && ix < d->iw;
-            a[r][k] = inside ? img[((int64_t)iy * d->iw + ix) * d->ic + t.ci] : pad;
-            if (++t.ci == icg) {
-                t.ci = 0;
-                if (++t.kx == d->kw) {
-                    t.kx = 0;
-                    t.ky++;
-                }
+            const int8_t *src = img + ((int64_t)iy * d->iw + ix) * d->ic + t.ci;
+            int8_t *dst = &a[r][k];
+        load_a_beat:
+            for (int32_t i = 0; i < run; i++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=CNN_TILE_K
+#pragma HLS PIPELINE II=1
+#pragma HLS UNROLL factor=64
+                dst[i] = inside ? src[i] : pad;
+            }
+            k += run;
+            t.ci = 0;
+            if (++t.kx == d->kw) {
+                t.kx = 0;
+                t.ky++;
             }
         }
     }
 }
 
-/* b[k][c] = weight of output channel n0 + c at tap k0 + k; colsum += it. */
+/* b[c][k] = weight of output channel oc0 + c at tap k0 + k; colsum += it. */
 static void load_b(const int8_t *wts, gemm_b_tile b, int32_t colsum[CNN_PE_COLS],
                    int32_t K, int32_t oc0, int32_t nc, int32_t k0, int32_t kt)
 {
@@ -78,7 +91,7 @@ load_b_cols:
 #pragma HLS LOOP_TRIPCOUNT min=1 max=CNN_TILE_K
 #pragma HLS PIPELINE II=1
             const int8_t v = c < nc ? w[k] : 0;
-            b[k][c] = v;
+            b[c][k] = v;
             s += v;
         }
         colsum[c] += s;

@@ -27,39 +27,52 @@
 #define GEMM_ACTIVE(n, full) (n)
 #endif
 
+/* A: one row of taps per output pixel; B: one row of taps per output channel. */
 typedef int8_t gemm_a_tile[CNN_PE_ROWS][CNN_TILE_K];
-typedef int8_t gemm_b_tile[CNN_TILE_K][CNN_PE_COLS];
+typedef int8_t gemm_b_tile[CNN_PE_COLS][CNN_TILE_K];
 typedef int32_t gemm_acc_tile[CNN_PE_ROWS][CNN_PE_COLS];
 
-/* acc[r][c] += sum over k < kt of a[r][k] * b[k][c] for r < nr, c < nc. */
+#ifdef __SYNTHESIS__
+/* acc[r][c] += sum over k < kt of a[r][k] * b[c][k]: one k per cycle, all PEs at once. */
 static inline void gemm_core_mac(const gemm_a_tile a, const gemm_b_tile b, gemm_acc_tile acc,
                                  int32_t kt, int32_t nr, int32_t nc)
 {
 #pragma HLS INLINE off
 #pragma HLS ARRAY_PARTITION variable=a complete dim=1
-#pragma HLS ARRAY_PARTITION variable=b complete dim=2
+#pragma HLS ARRAY_PARTITION variable=b complete dim=1
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=0
-    const int32_t rows = GEMM_ACTIVE(nr, CNN_PE_ROWS);
-    const int32_t cols = GEMM_ACTIVE(nc, CNN_PE_COLS);
     (void)nr;
     (void)nc;
 gemm_k:
     for (int32_t k = 0; k < kt; k++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=CNN_TILE_K
 #pragma HLS PIPELINE II=1
-        const int8_t *bk = b[k];
     gemm_r:
-        for (int32_t r = 0; r < rows; r++) {
+        for (int32_t r = 0; r < CNN_PE_ROWS; r++) {
 #pragma HLS UNROLL
-            const int32_t av = a[r][k];
-            int32_t *accr = acc[r];
         gemm_c:
-            for (int32_t c = 0; c < cols; c++) {
+            for (int32_t c = 0; c < CNN_PE_COLS; c++) {
 #pragma HLS UNROLL
-                accr[c] += av * (int32_t)bk[c];
+                acc[r][c] += (int32_t)a[r][k] * (int32_t)b[c][k];
             }
         }
     }
 }
+#else
+/*
+ * Native emulation computes the same sums PE by PE (each PE's dot product
+ * over k) instead of k by k: integer addition is exact, so the stored
+ * results are identical, and the dot products vectorize on the host CPU.
+ */
+int32_t gemm_dot_i8(const int8_t *a, const int8_t *b, int32_t n);
+
+static inline void gemm_core_mac(const gemm_a_tile a, const gemm_b_tile b, gemm_acc_tile acc,
+                                 int32_t kt, int32_t nr, int32_t nc)
+{
+    for (int32_t r = 0; r < nr; r++)
+        for (int32_t c = 0; c < nc; c++)
+            acc[r][c] += gemm_dot_i8(a[r], b[c], kt);
+}
+#endif
 
 #endif /* GEMM_CORE_H */

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Chimera builds, tests and demos with, if any
+# is missing. Safe to run again: it does nothing when all are present.
+set -euo pipefail
+
+pkgs=(build-essential cmake pkg-config libcunit1-dev zlib1g-dev libopenblas-dev
+      dataset-fashion-mnist)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all packages present"
+  exit 0
+fi
+echo "setup: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
