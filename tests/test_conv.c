@@ -170,7 +170,7 @@ static void test_random_shapes(void)
 {
     tu_rng r;
     int lo = 0, hi = 0;
-    for (uint64_t seed = 1000; seed < 1060; seed++) {
+    for (uint64_t seed = 1000; seed < 1200; seed++) {
         tu_seed(&r, seed);
         conv_case k = base(tu_range(&r, 1, 3), tu_range(&r, 1, 14), tu_range(&r, 1, 14), 1, 1,
                            tu_range(&r, 1, 5), tu_range(&r, 1, 5), seed);
@@ -192,6 +192,17 @@ static void test_random_shapes(void)
     }
 }
 
+static void test_real_layers(void)
+{
+    int lo = 0, hi = 0;
+    conv_case k = base(1, 14, 14, 256, 256, 3, 3, 301); /* ResNet-18 layer3: 115.6 MMAC */
+    k.pt = k.pl = k.pb = k.pr = 1;
+    run_case(&k, &lo, &hi);
+    k = base(2, 56, 56, 128, 128, 3, 3, 302);            /* MobileNet dw 3x3/2 */
+    k.groups = 128, k.sh = k.sw = 2, k.pt = k.pl = k.pb = k.pr = 1;
+    run_case(&k, &lo, &hi);
+}
+
 static int init(void)
 {
     return chm_device_open("emu", &dev);
@@ -209,7 +220,8 @@ int main(void)
           test_edge_shapes },
         { "requantization extremes and saturation at -128/127", test_requant_extremes },
         { "fused ReLU and ReLU6", test_fused_activations },
-        { "60 seeded random shapes", test_random_shapes },
+        { "200 seeded random shapes", test_random_shapes },
+        { "full-size layers (ResNet-18 layer3, MobileNet depthwise)", test_real_layers },
         { NULL, NULL },
     };
     return tu_run_suite("conv2d", tests, init, clean);

@@ -88,7 +88,10 @@ typedef enum {
  */
 int chm_device_open(const char *name, chm_device **out);
 
-/* Waits for all queued work, then frees the device and all its tensors. */
+/*
+ * Waits for all queued work, then frees the device and all its tensors.
+ * Release every event of the device first: an event outlives no device.
+ */
 int chm_device_close(chm_device *dev);
 
 /* The platform names chm_device_open accepts after "emu:", NULL-terminated. */
@@ -308,7 +311,7 @@ typedef struct chm_device_stats {
     double device_makespan_us; /* modelled end of the last command */
 } chm_device_stats;
 
-/* Sums over every command completed since the device opened (or stats reset). */
+/* Sums over every command completed since the device opened. */
 int chm_device_stats_get(chm_device *dev, chm_device_stats *out);
 
 /*
