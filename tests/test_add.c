@@ -7,7 +7,6 @@
 #include "chm_ref.h"
 #include "test_util.h"
 
-static chm_device *dev;
 
 static void run_add(int64_t count, double sa, double sb, double so, uint64_t seed,
                     chm_activation act, int in_place)
@@ -22,11 +21,11 @@ static void run_add(int64_t count, double sa, double sb, double so, uint64_t see
                          .b_zero_point = tu_range(&r, -128, 127),
                          .out_zero_point = tu_range(&r, -128, 127), .act = act, .relu6_q = 40 };
     CU_ASSERT_EQUAL_FATAL(chm_add_params_from_scales(sa, sb, so, &p), CHM_OK);
-    chm_tensor *ta = tu_tensor(dev, CHM_INT8, 1, TU_DIMS(count), a);
-    chm_tensor *tb = tu_tensor(dev, CHM_INT8, 1, TU_DIMS(count), b);
-    chm_tensor *to = in_place ? ta : tu_tensor(dev, CHM_INT8, 1, TU_DIMS(count), NULL);
+    chm_tensor *ta = tu_tensor(tu_dev, CHM_INT8, 1, TU_DIMS(count), a);
+    chm_tensor *tb = tu_tensor(tu_dev, CHM_INT8, 1, TU_DIMS(count), b);
+    chm_tensor *to = in_place ? ta : tu_tensor(tu_dev, CHM_INT8, 1, TU_DIMS(count), NULL);
     CU_ASSERT_FATAL(ta && tb && to);
-    CU_ASSERT_EQUAL_FATAL(chm_add(dev, ta, tb, to, &p, NULL), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_add(tu_dev, ta, tb, to, &p, NULL), CHM_OK);
     CU_ASSERT_EQUAL_FATAL(chm_tensor_read(to, 0, got, (size_t)count), CHM_OK);
     ref_add(a, b, count, &p, want);
     long d = tu_first_diff(got, want, (size_t)count);
@@ -60,16 +59,6 @@ static void test_random(void)
     }
 }
 
-static int init(void)
-{
-    return chm_device_open("emu", &dev);
-}
-
-static int clean(void)
-{
-    return chm_device_close(dev);
-}
-
 int main(void)
 {
     static const tu_test tests[] = {
@@ -77,5 +66,5 @@ int main(void)
         { "20 seeded random adds", test_random },
         { NULL, NULL },
     };
-    return tu_run_suite("add", tests, init, clean);
+    return tu_run_suite("add", "emu", tests, NULL, NULL);
 }

@@ -9,7 +9,6 @@
 #include "chm_ref.h"
 #include "test_util.h"
 
-static chm_device *dev;
 
 typedef struct conv_case {
     int n, h, w, c, oc, kh, kw;
@@ -64,14 +63,14 @@ static void run_case(const conv_case *k, int *n_min, int *n_max)
                           .in_zero_point = k->in_zp, .out_zero_point = k->out_zp,
                           .act = k->act, .relu6_q = k->relu6_q };
 
-    chm_tensor *tin = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(k->n, k->h, k->w, k->c), in);
-    chm_tensor *tw = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(k->oc, k->kh, k->kw, icg), w);
-    chm_tensor *tb = k->no_bias ? NULL : tu_tensor(dev, CHM_INT32, 1, TU_DIMS(k->oc), bias);
-    chm_tensor *tout = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(k->n, oh, ow, k->oc), NULL);
+    chm_tensor *tin = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(k->n, k->h, k->w, k->c), in);
+    chm_tensor *tw = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(k->oc, k->kh, k->kw, icg), w);
+    chm_tensor *tb = k->no_bias ? NULL : tu_tensor(tu_dev, CHM_INT32, 1, TU_DIMS(k->oc), bias);
+    chm_tensor *tout = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(k->n, oh, ow, k->oc), NULL);
     CU_ASSERT_FATAL(tin && tw && tout && (k->no_bias || tb));
-    int rc = chm_conv2d(dev, tin, tw, tb, tout, &p, NULL);
+    int rc = chm_conv2d(tu_dev, tin, tw, tb, tout, &p, NULL);
     if (rc)
-        fprintf(stderr, "FAILED %s: %s\n", what, chm_last_error(dev));
+        fprintf(stderr, "FAILED %s: %s\n", what, chm_last_error(tu_dev));
     CU_ASSERT_EQUAL_FATAL(rc, CHM_OK);
     CU_ASSERT_EQUAL_FATAL(chm_tensor_read(tout, 0, got, nout), CHM_OK);
     ref_conv2d(in, k->n, k->h, k->w, k->c, w, k->oc, k->kh, k->kw, k->no_bias ? NULL : bias, &p,
@@ -203,16 +202,6 @@ static void test_real_layers(void)
     run_case(&k, &lo, &hi);
 }
 
-static int init(void)
-{
-    return chm_device_open("emu", &dev);
-}
-
-static int clean(void)
-{
-    return chm_device_close(dev);
-}
-
 int main(void)
 {
     static const tu_test tests[] = {
@@ -224,5 +213,5 @@ int main(void)
         { "full-size layers (ResNet-18 layer3, MobileNet depthwise)", test_real_layers },
         { NULL, NULL },
     };
-    return tu_run_suite("conv2d", tests, init, clean);
+    return tu_run_suite("conv2d", "emu", tests, NULL, NULL);
 }

@@ -7,7 +7,6 @@
 #include "chm_ref.h"
 #include "test_util.h"
 
-static chm_device *dev;
 
 static void run_fc(int n, int k, int m, uint64_t seed, int per_tensor, int no_bias,
                    chm_activation act)
@@ -26,12 +25,12 @@ static void run_fc(int n, int k, int m, uint64_t seed, int per_tensor, int no_bi
     chm_requant rq = { .multiplier = mult, .shift = shift, .per_tensor = per_tensor,
                        .in_zero_point = tu_range(&r, -128, 127),
                        .out_zero_point = tu_range(&r, -128, 127), .act = act, .relu6_q = 90 };
-    chm_tensor *ti = tu_tensor(dev, CHM_INT8, 2, TU_DIMS(n, k), in);
-    chm_tensor *tw = tu_tensor(dev, CHM_INT8, 2, TU_DIMS(m, k), w);
-    chm_tensor *tb = no_bias ? NULL : tu_tensor(dev, CHM_INT32, 1, TU_DIMS(m), bias);
-    chm_tensor *to = tu_tensor(dev, CHM_INT8, 2, TU_DIMS(n, m), NULL);
+    chm_tensor *ti = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(n, k), in);
+    chm_tensor *tw = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(m, k), w);
+    chm_tensor *tb = no_bias ? NULL : tu_tensor(tu_dev, CHM_INT32, 1, TU_DIMS(m), bias);
+    chm_tensor *to = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(n, m), NULL);
     CU_ASSERT_FATAL(ti && tw && to && (no_bias || tb));
-    CU_ASSERT_EQUAL_FATAL(chm_fully_connected(dev, ti, tw, tb, to, &rq, NULL), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_fully_connected(tu_dev, ti, tw, tb, to, &rq, NULL), CHM_OK);
     CU_ASSERT_EQUAL_FATAL(chm_tensor_read(to, 0, got, (size_t)n * m), CHM_OK);
     ref_fully_connected(in, n, k, w, m, no_bias ? NULL : bias, &rq, want);
     long d = tu_first_diff(got, want, (size_t)n * m);
@@ -64,16 +63,6 @@ static void test_random(void)
     }
 }
 
-static int init(void)
-{
-    return chm_device_open("emu:u280", &dev);
-}
-
-static int clean(void)
-{
-    return chm_device_close(dev);
-}
-
 int main(void)
 {
     static const tu_test tests[] = {
@@ -81,5 +70,5 @@ int main(void)
         { "30 seeded random shapes", test_random },
         { NULL, NULL },
     };
-    return tu_run_suite("fully_connected", tests, init, clean);
+    return tu_run_suite("fully_connected", "emu:u280", tests, NULL, NULL);
 }

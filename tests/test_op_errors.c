@@ -7,7 +7,6 @@
 
 #include "test_util.h"
 
-static chm_device *dev;
 static chm_tensor *in, *w, *bias, *out, *bias32x, *in32;
 static int32_t mult[8] = { 1 << 30, 1 << 30, 1 << 30, 1 << 30, 1 << 30, 1 << 30, 1 << 30, 1 << 30 };
 static int32_t shift[8] = { -8, -8, -8, -8, -8, -8, -8, -8 };
@@ -27,72 +26,72 @@ static void expect_refused(int rc, int want, const char *what)
     CU_ASSERT_EQUAL(rc, want);
     if (rc != want)
         fprintf(stderr, "expected %s, got %s (%s)\n", chm_strerror(want), chm_strerror(rc),
-                chm_last_error(dev));
-    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(dev), what));
-    if (!strstr(chm_last_error(dev), what))
-        fprintf(stderr, "message \"%s\" does not name \"%s\"\n", chm_last_error(dev), what);
+                chm_last_error(tu_dev));
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), what));
+    if (!strstr(chm_last_error(tu_dev), what))
+        fprintf(stderr, "message \"%s\" does not name \"%s\"\n", chm_last_error(tu_dev), what);
     int8_t now[sizeof out_before];
-    CU_ASSERT_EQUAL(chm_finish(dev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_finish(tu_dev), CHM_OK);
     CU_ASSERT_EQUAL(chm_tensor_read(out, 0, now, sizeof now), CHM_OK);
     CU_ASSERT_EQUAL(memcmp(now, out_before, sizeof now), 0);
     chm_device_stats s;
-    chm_device_stats_get(dev, &s);
+    chm_device_stats_get(tu_dev, &s);
     CU_ASSERT_EQUAL(s.ops, 0);
 }
 
 static void test_conv_shapes(void)
 {
     chm_conv2d_params p = good();
-    chm_tensor *w_bad = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(8, 3, 3, 5), NULL);
-    chm_tensor *out_bad = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(1, 5, 6, 8), NULL);
-    chm_tensor *w3 = tu_tensor(dev, CHM_INT8, 3, TU_DIMS(8, 3, 3), NULL);
-    expect_refused(chm_conv2d(dev, in, w_bad, bias, out, &p, NULL), CHM_ESHAPE, "weights dims[3]");
-    expect_refused(chm_conv2d(dev, in, w, bias, out_bad, &p, NULL), CHM_ESHAPE, "output height");
-    expect_refused(chm_conv2d(dev, in, w3, bias, out, &p, NULL), CHM_ESHAPE, "weights has 3 dims");
+    chm_tensor *w_bad = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(8, 3, 3, 5), NULL);
+    chm_tensor *out_bad = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 5, 6, 8), NULL);
+    chm_tensor *w3 = tu_tensor(tu_dev, CHM_INT8, 3, TU_DIMS(8, 3, 3), NULL);
+    expect_refused(chm_conv2d(tu_dev, in, w_bad, bias, out, &p, NULL), CHM_ESHAPE, "weights dims[3]");
+    expect_refused(chm_conv2d(tu_dev, in, w, bias, out_bad, &p, NULL), CHM_ESHAPE, "output height");
+    expect_refused(chm_conv2d(tu_dev, in, w3, bias, out, &p, NULL), CHM_ESHAPE, "weights has 3 dims");
     p.groups = 3;
-    expect_refused(chm_conv2d(dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "groups");
+    expect_refused(chm_conv2d(tu_dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "groups");
     p = good();
     p.stride_h = -1;
-    expect_refused(chm_conv2d(dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "stride h");
+    expect_refused(chm_conv2d(tu_dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "stride h");
     p = good();
     p.pad_top = -2;
-    expect_refused(chm_conv2d(dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "padding h");
+    expect_refused(chm_conv2d(tu_dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "padding h");
     chm_tensor_free(w_bad), chm_tensor_free(out_bad), chm_tensor_free(w3);
 }
 
 static void test_conv_dtypes(void)
 {
     chm_conv2d_params p = good();
-    expect_refused(chm_conv2d(dev, in32, w, bias, out, &p, NULL), CHM_EDTYPE, "in is int32");
-    expect_refused(chm_conv2d(dev, in, w, bias32x, out, &p, NULL), CHM_EDTYPE, "bias is int8");
-    expect_refused(chm_conv2d(dev, in, w, bias, in, &p, NULL), CHM_EINVAL, "out must not");
+    expect_refused(chm_conv2d(tu_dev, in32, w, bias, out, &p, NULL), CHM_EDTYPE, "in is int32");
+    expect_refused(chm_conv2d(tu_dev, in, w, bias32x, out, &p, NULL), CHM_EDTYPE, "bias is int8");
+    expect_refused(chm_conv2d(tu_dev, in, w, bias, in, &p, NULL), CHM_EINVAL, "out must not");
 }
 
 static void test_conv_quant(void)
 {
     chm_conv2d_params p = good();
     p.rq.in_zero_point = 200;
-    expect_refused(chm_conv2d(dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "rq.in_zero_point");
+    expect_refused(chm_conv2d(tu_dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "rq.in_zero_point");
     p = good();
     p.rq.multiplier = NULL;
-    expect_refused(chm_conv2d(dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "rq.multiplier");
+    expect_refused(chm_conv2d(tu_dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "rq.multiplier");
     p = good();
     int32_t bad_shift[8] = { -8, -8, -8, 40, -8, -8, -8, -8 };
     p.rq.shift = bad_shift;
-    expect_refused(chm_conv2d(dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "shift[3]");
+    expect_refused(chm_conv2d(tu_dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "shift[3]");
     p = good();
     p.rq.act = (chm_activation)7;
-    expect_refused(chm_conv2d(dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "act");
+    expect_refused(chm_conv2d(tu_dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "act");
 }
 
 static void test_limits(void)
 {
     chm_conv2d_params p = good();
-    chm_tensor *big_in = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(1, 2, 2, 4000), NULL);
-    chm_tensor *big_w = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(8, 3, 3, 4000), NULL);
-    chm_tensor *o = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(1, 2, 2, 8), NULL);
+    chm_tensor *big_in = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 2, 2, 4000), NULL);
+    chm_tensor *big_w = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(8, 3, 3, 4000), NULL);
+    chm_tensor *o = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 2, 2, 8), NULL);
     /* K = 36000 > CNN_MAX_K */
-    expect_refused(chm_conv2d(dev, big_in, big_w, bias, o, &p, NULL), CHM_ELIMIT,
+    expect_refused(chm_conv2d(tu_dev, big_in, big_w, bias, o, &p, NULL), CHM_ELIMIT,
                    "reduction depth");
     chm_tensor_free(big_in), chm_tensor_free(big_w), chm_tensor_free(o);
 }
@@ -100,22 +99,22 @@ static void test_limits(void)
 static void test_other_ops(void)
 {
     chm_pool_params pp = { .kernel_h = 2, .kernel_w = 2, .pad_top = 2 };
-    chm_tensor *po = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(1, 3, 3, 8), NULL);
-    expect_refused(chm_maxpool(dev, in, po, &pp, NULL), CHM_EINVAL, "smaller than");
+    chm_tensor *po = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 3, 3, 8), NULL);
+    expect_refused(chm_maxpool(tu_dev, in, po, &pp, NULL), CHM_EINVAL, "smaller than");
     pp.pad_top = 0;
-    expect_refused(chm_avgpool(dev, in, out, &pp, NULL), CHM_ESHAPE, "output height");
+    expect_refused(chm_avgpool(tu_dev, in, out, &pp, NULL), CHM_ESHAPE, "output height");
     pp.kernel_h = 0;
-    expect_refused(chm_maxpool(dev, in, po, &pp, NULL), CHM_ELIMIT, "kernel h");
+    expect_refused(chm_maxpool(tu_dev, in, po, &pp, NULL), CHM_ELIMIT, "kernel h");
     chm_add_params ap = { 0 };
     chm_add_params_from_scales(0.1, 0.1, 0.1, &ap);
-    expect_refused(chm_add(dev, in, po, out, &ap, NULL), CHM_ESHAPE, "b dims[1]");
+    expect_refused(chm_add(tu_dev, in, po, out, &ap, NULL), CHM_ESHAPE, "b dims[1]");
     ap.left_shift = 30;
-    expect_refused(chm_add(dev, out, out, out, &ap, NULL), CHM_EINVAL, "left_shift");
+    expect_refused(chm_add(tu_dev, out, out, out, &ap, NULL), CHM_EINVAL, "left_shift");
     chm_requant rq = { .multiplier = mult, .shift = shift };
-    chm_tensor *fi = tu_tensor(dev, CHM_INT8, 2, TU_DIMS(2, 10), NULL);
-    chm_tensor *fw = tu_tensor(dev, CHM_INT8, 2, TU_DIMS(8, 11), NULL);
-    chm_tensor *fo = tu_tensor(dev, CHM_INT8, 2, TU_DIMS(2, 8), NULL);
-    expect_refused(chm_fully_connected(dev, fi, fw, NULL, fo, &rq, NULL), CHM_ESHAPE,
+    chm_tensor *fi = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(2, 10), NULL);
+    chm_tensor *fw = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(8, 11), NULL);
+    chm_tensor *fo = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(2, 8), NULL);
+    expect_refused(chm_fully_connected(tu_dev, fi, fw, NULL, fo, &rq, NULL), CHM_ESHAPE,
                    "in features");
     chm_tensor_free(po), chm_tensor_free(fi), chm_tensor_free(fw), chm_tensor_free(fo);
 }
@@ -142,22 +141,15 @@ static void test_device_names(void)
 
 static int init(void)
 {
-    if (chm_device_open("emu", &dev))
-        return 1;
-    in = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(1, 6, 6, 4), NULL);
-    in32 = tu_tensor(dev, CHM_INT32, 4, TU_DIMS(1, 6, 6, 4), NULL);
-    w = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(8, 3, 3, 4), NULL);
-    bias = tu_tensor(dev, CHM_INT32, 1, TU_DIMS(8), NULL);
-    bias32x = tu_tensor(dev, CHM_INT8, 1, TU_DIMS(8), NULL);
+    in = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 6, 6, 4), NULL);
+    in32 = tu_tensor(tu_dev, CHM_INT32, 4, TU_DIMS(1, 6, 6, 4), NULL);
+    w = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(8, 3, 3, 4), NULL);
+    bias = tu_tensor(tu_dev, CHM_INT32, 1, TU_DIMS(8), NULL);
+    bias32x = tu_tensor(tu_dev, CHM_INT8, 1, TU_DIMS(8), NULL);
     for (size_t i = 0; i < sizeof out_before; i++)
         out_before[i] = (int8_t)(i * 13 + 1);
-    out = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(1, 6, 6, 8), out_before);
+    out = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 6, 6, 8), out_before);
     return !(in && in32 && w && bias && bias32x && out);
-}
-
-static int clean(void)
-{
-    return chm_device_close(dev);
 }
 
 int main(void)
@@ -171,5 +163,5 @@ int main(void)
         { "device names: unknown, not built, good", test_device_names },
         { NULL, NULL },
     };
-    return tu_run_suite("op_errors", tests, init, clean);
+    return tu_run_suite("op_errors", "emu", tests, init, NULL);
 }

@@ -7,7 +7,6 @@
 #include "chm_ref.h"
 #include "test_util.h"
 
-static chm_device *dev;
 
 static void run_pool(int is_avg, int n, int h, int w, int c, chm_pool_params p, uint64_t seed)
 {
@@ -19,12 +18,12 @@ static void run_pool(int is_avg, int n, int h, int w, int c, chm_pool_params p, 
     size_t nin = (size_t)n * h * w * c, nout = (size_t)(n * oh * ow * c);
     int8_t *in = malloc(nin), *got = malloc(nout), *want = malloc(nout);
     tu_fill_i8(&r, in, nin, -128, 127);
-    chm_tensor *ti = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(n, h, w, c), in);
-    chm_tensor *to = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(n, oh, ow, c), NULL);
+    chm_tensor *ti = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(n, h, w, c), in);
+    chm_tensor *to = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(n, oh, ow, c), NULL);
     CU_ASSERT_FATAL(ti && to);
-    int rc = is_avg ? chm_avgpool(dev, ti, to, &p, NULL) : chm_maxpool(dev, ti, to, &p, NULL);
+    int rc = is_avg ? chm_avgpool(tu_dev, ti, to, &p, NULL) : chm_maxpool(tu_dev, ti, to, &p, NULL);
     if (rc)
-        fprintf(stderr, "%s\n", chm_last_error(dev));
+        fprintf(stderr, "%s\n", chm_last_error(tu_dev));
     CU_ASSERT_EQUAL_FATAL(rc, CHM_OK);
     CU_ASSERT_EQUAL_FATAL(chm_tensor_read(to, 0, got, nout), CHM_OK);
     ref_pool(in, n, h, w, c, &p, is_avg, want);
@@ -58,13 +57,13 @@ static void test_avg_rounding(void)
     const int8_t in[8] = { 1, 2, -1, -2, 127, 126, -128, -127 };
     int8_t got[4];
     chm_pool_params p = { .kernel_h = 2, .kernel_w = 1 };
-    chm_tensor *ti = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(1, 2, 4, 1), NULL);
-    chm_tensor *to = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(1, 1, 4, 1), NULL);
+    chm_tensor *ti = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 2, 4, 1), NULL);
+    chm_tensor *to = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 1, 4, 1), NULL);
     CU_ASSERT_FATAL(ti && to);
     /* Rows: (1,-1,127,-128) over (2,-2,126,-127) */
     const int8_t rows[8] = { in[0], in[2], in[4], in[6], in[1], in[3], in[5], in[7] };
     CU_ASSERT_EQUAL(chm_tensor_write(ti, 0, rows, 8), CHM_OK);
-    CU_ASSERT_EQUAL(chm_avgpool(dev, ti, to, &p, NULL), CHM_OK);
+    CU_ASSERT_EQUAL(chm_avgpool(tu_dev, ti, to, &p, NULL), CHM_OK);
     CU_ASSERT_EQUAL(chm_tensor_read(to, 0, got, 4), CHM_OK);
     CU_ASSERT_EQUAL(got[0], 2);    /* 1.5 -> 2 */
     CU_ASSERT_EQUAL(got[1], -2);   /* -1.5 -> -2 */
@@ -87,16 +86,6 @@ static void test_random(void)
     }
 }
 
-static int init(void)
-{
-    return chm_device_open("emu", &dev);
-}
-
-static int clean(void)
-{
-    return chm_device_close(dev);
-}
-
 int main(void)
 {
     static const tu_test tests[] = {
@@ -105,5 +94,5 @@ int main(void)
         { "40 seeded random windows", test_random },
         { NULL, NULL },
     };
-    return tu_run_suite("pool", tests, init, clean);
+    return tu_run_suite("pool", "emu", tests, NULL, NULL);
 }

@@ -10,7 +10,6 @@
 #include "chm_ref.h"
 #include "test_util.h"
 
-static chm_device *dev;
 static int32_t mult[16], shift[16];
 
 static chm_conv2d_params conv_params(void)
@@ -34,17 +33,17 @@ static void test_reuse_without_waiting(void)
     int8_t w[OC * 9 * C];
     tu_fill_i8(&r, &imgs[0][0], sizeof imgs, -128, 127);
     tu_fill_i8(&r, w, sizeof w, -128, 127);
-    chm_tensor *ti = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(1, H, H, C), NULL);
-    chm_tensor *tw = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(OC, 3, 3, C), w);
-    chm_tensor *to = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(1, H, H, OC), NULL);
+    chm_tensor *ti = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, H, H, C), NULL);
+    chm_tensor *tw = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(OC, 3, 3, C), w);
+    chm_tensor *to = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, H, H, OC), NULL);
     CU_ASSERT_FATAL(ti && tw && to);
     chm_conv2d_params p = conv_params();
     for (int i = 0; i < IMAGES; i++) {
         CU_ASSERT_EQUAL(chm_tensor_write_async(ti, 0, imgs[i], sizeof imgs[i], NULL), CHM_OK);
-        CU_ASSERT_EQUAL(chm_conv2d(dev, ti, tw, NULL, to, &p, NULL), CHM_OK);
+        CU_ASSERT_EQUAL(chm_conv2d(tu_dev, ti, tw, NULL, to, &p, NULL), CHM_OK);
         CU_ASSERT_EQUAL(chm_tensor_read_async(to, 0, got[i], sizeof got[i], NULL), CHM_OK);
     }
-    CU_ASSERT_EQUAL(chm_finish(dev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_finish(tu_dev), CHM_OK);
     for (int i = 0; i < IMAGES; i++) {
         ref_conv2d(imgs[i], 1, H, H, C, w, OC, 3, 3, NULL, &p, want);
         CU_ASSERT_EQUAL(tu_first_diff(got[i], want, sizeof want), -1);
@@ -57,17 +56,17 @@ static void test_reuse_without_waiting(void)
 static void test_modelled_overlap(void)
 {
     chm_tensor *in[2], *out[2];
-    chm_tensor *tw = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(16, 3, 3, 8), NULL);
+    chm_tensor *tw = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(16, 3, 3, 8), NULL);
     static int8_t data[8 * 32 * 32 * 8];
     chm_event *copy[2], *conv[2];
     chm_conv2d_params p = conv_params();
     for (int i = 0; i < 2; i++) {
-        in[i] = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(8, 32, 32, 8), NULL);
-        out[i] = tu_tensor(dev, CHM_INT8, 4, TU_DIMS(8, 32, 32, 16), NULL);
+        in[i] = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(8, 32, 32, 8), NULL);
+        out[i] = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(8, 32, 32, 16), NULL);
     }
     for (int i = 0; i < 2; i++) {
         CU_ASSERT_EQUAL(chm_tensor_write_async(in[i], 0, data, sizeof data, &copy[i]), CHM_OK);
-        CU_ASSERT_EQUAL(chm_conv2d(dev, in[i], tw, NULL, out[i], &p, &conv[i]), CHM_OK);
+        CU_ASSERT_EQUAL(chm_conv2d(tu_dev, in[i], tw, NULL, out[i], &p, &conv[i]), CHM_OK);
     }
     chm_event_times tc[2], tk[2];
     for (int i = 0; i < 2; i++) {
@@ -142,16 +141,16 @@ static void *worker(void *argp)
     int8_t a[4096], b[4096], got[4096], want[4096];
     chm_add_params p = { .a_zero_point = 3, .b_zero_point = -7, .out_zero_point = 1 };
     chm_add_params_from_scales(0.1, 0.07, 0.15, &p);
-    chm_tensor *ta = tu_tensor(dev, CHM_INT8, 1, TU_DIMS(4096), NULL);
-    chm_tensor *tb = tu_tensor(dev, CHM_INT8, 1, TU_DIMS(4096), NULL);
-    chm_tensor *to = tu_tensor(dev, CHM_INT8, 1, TU_DIMS(4096), NULL);
+    chm_tensor *ta = tu_tensor(tu_dev, CHM_INT8, 1, TU_DIMS(4096), NULL);
+    chm_tensor *tb = tu_tensor(tu_dev, CHM_INT8, 1, TU_DIMS(4096), NULL);
+    chm_tensor *to = tu_tensor(tu_dev, CHM_INT8, 1, TU_DIMS(4096), NULL);
     for (int it = 0; it < 20 && ta && tb && to; it++) {
         tu_fill_i8(&r, a, sizeof a, -128, 127);
         tu_fill_i8(&r, b, sizeof b, -128, 127);
         chm_event *ev = NULL;
         int rc = chm_tensor_write_async(ta, 0, a, sizeof a, NULL);
         rc |= chm_tensor_write_async(tb, 0, b, sizeof b, NULL);
-        rc |= chm_add(dev, ta, tb, to, &p, NULL);
+        rc |= chm_add(tu_dev, ta, tb, to, &p, NULL);
         rc |= chm_tensor_read_async(to, 0, got, sizeof got, &ev);
         rc |= chm_wait(ev);
         chm_event_release(ev);
@@ -182,12 +181,7 @@ static int init(void)
 {
     for (int i = 0; i < 16; i++)
         mult[i] = 1518500250, shift[i] = -9;
-    return chm_device_open("emu", &dev);
-}
-
-static int clean(void)
-{
-    return chm_device_close(dev);
+    return 0;
 }
 
 int main(void)
@@ -199,5 +193,5 @@ int main(void)
         { "six threads submitting at once", test_threads },
         { NULL, NULL },
     };
-    return tu_run_suite("queue", tests, init, clean);
+    return tu_run_suite("queue", "emu", tests, init, NULL);
 }

@@ -70,5 +70,5 @@ int main(void)
         { "chm_quantize_multiplier", test_quantize_multiplier },
         { NULL, NULL },
     };
-    return tu_run_suite("requant", tests, NULL, NULL);
+    return tu_run_suite("requant", NULL, tests, NULL, NULL);
 }

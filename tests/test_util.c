@@ -70,11 +70,37 @@ void tu_random_requant(tu_rng *r, int32_t *mult, int32_t *shift, int n, int shif
     }
 }
 
-int tu_run_suite(const char *suite, const tu_test *tests, int (*init)(void), int (*clean)(void))
+chm_device *tu_dev;
+static const char *suite_device;
+static int (*suite_init)(void), (*suite_clean)(void);
+
+static int wrapped_init(void)
 {
+    if (suite_device && chm_device_open(suite_device, &tu_dev)) {
+        fprintf(stderr, "cannot open %s: %s\n", suite_device, chm_last_error(NULL));
+        return 1;
+    }
+    return suite_init ? suite_init() : 0;
+}
+
+static int wrapped_clean(void)
+{
+    int rc = suite_clean ? suite_clean() : 0;
+    if (tu_dev)
+        rc |= chm_device_close(tu_dev);
+    tu_dev = NULL;
+    return rc;
+}
+
+int tu_run_suite(const char *suite, const char *device, const tu_test *tests, int (*init)(void),
+                 int (*clean)(void))
+{
+    suite_device = device;
+    suite_init = init;
+    suite_clean = clean;
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
-    CU_pSuite s = CU_add_suite(suite, init, clean);
+    CU_pSuite s = CU_add_suite(suite, wrapped_init, wrapped_clean);
     if (!s)
         return 2;
     for (const tu_test *t = tests; t->name; t++)

@@ -38,7 +38,14 @@ typedef struct tu_test {
     void (*fn)(void);
 } tu_test;
 
-/* Runs one suite; exits nonzero if any assertion failed. */
-int tu_run_suite(const char *suite, const tu_test *tests, int (*init)(void), int (*clean)(void));
+/* The device a suite runs on, opened before its tests and closed after. */
+extern chm_device *tu_dev;
+
+/*
+ * Runs one suite; returns nonzero if any assertion failed. With device set,
+ * tu_dev is opened on it before init and closed after clean (either may be NULL).
+ */
+int tu_run_suite(const char *suite, const char *device, const tu_test *tests, int (*init)(void),
+                 int (*clean)(void));
 
 #endif /* TEST_UTIL_H */
