@@ -1,14 +1,16 @@
 /*
  * gemm_dot.c - the native emulation's inner product (not synthesized).
  *
- * Built once per x86 vector extension with GCC's target_clones, so the same
- * binary uses AVX-512 or AVX2 where the host CPU has them and plain SSE2
- * elsewhere; the sums are exact integers either way.
+ * Built twice with GCC's target_clones, so the same binary uses AVX2 where
+ * the host CPU has it and SSE2 elsewhere; the sums are exact integers either
+ * way. (Sanitizer builds take the plain version: their runtimes and ifunc
+ * resolvers do not mix.)
  */
 #include <stdint.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define GEMM_CLONES __attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)
+#define GEMM_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define GEMM_CLONES
 #endif
