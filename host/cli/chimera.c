@@ -2,8 +2,10 @@
  * chimera - command-line tool: list devices and examine one.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "axlf.h"
 #include "chimera.h"
 
 static const char *mode_name(chm_mode m)
@@ -25,6 +27,8 @@ static void usage(FILE *f)
             "  examine [DEVICE]   open DEVICE (default \"emu\") and show its platform,\n"
             "                     kernel clock, PCIe rate, memory banks (size, bandwidth,\n"
             "                     use), and each region with the mode it holds\n"
+            "  xclbin info FILE   check an xclbin (AXLF) container and list its header\n"
+            "                     (platform, interface UUID, mode) and sections\n"
             "  help               show this text\n"
             "\n"
             "Device names: emu (= emu:u250), emu:u250, emu:u280 - the software-emulated\n"
@@ -95,6 +99,68 @@ static int cmd_examine(const char *name)
     return 0;
 }
 
+static void print_uuid(const uint8_t u[16])
+{
+    for (int i = 0; i < 16; i++)
+        printf("%02x%s", u[i], (i == 3 || i == 5 || i == 7 || i == 9) ? "-" : "");
+}
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    uint8_t *buf = NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
+        fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = n > 0 ? (size_t)n : 0;
+    return buf;
+}
+
+static int cmd_xclbin_info(const char *path)
+{
+    size_t len;
+    uint8_t *buf = read_file(path, &len);
+    if (!buf) {
+        fprintf(stderr, "chimera: cannot read %s\n", path);
+        return 1;
+    }
+    axlf_info info;
+    char err[256];
+    if (axlf_parse(buf, len, &info, NULL, 0, err, sizeof err)) {
+        fprintf(stderr, "chimera: %s: %s\n", path, err);
+        free(buf);
+        return 1;
+    }
+    axlf_section *s = calloc(info.num_sections ? info.num_sections : 1, sizeof *s);
+    if (!s || axlf_parse(buf, len, &info, s, info.num_sections, err, sizeof err)) {
+        free(s);
+        free(buf);
+        return 1;
+    }
+    printf("file        %s (%zu bytes)\n", path, len);
+    printf("platform    %s\n", info.platform_vbnv);
+    printf("interface   ");
+    print_uuid(info.interface_uuid);
+    printf("\nxclbin      ");
+    print_uuid(info.xclbin_uuid);
+    printf("\nversion     %u.%u.%u, mode %u, %s\n", info.version_major, info.version_minor,
+           info.version_patch, info.mode,
+           info.signature_length < 0 ? "unsigned" : "signed");
+    printf("sections    %u\n", info.num_sections);
+    for (uint32_t i = 0; i < info.num_sections; i++)
+        printf("  %-3u %-20s %-16s offset %-10llu size %llu\n", i, axlf_kind_name(s[i].kind),
+               s[i].name, (unsigned long long)s[i].offset, (unsigned long long)s[i].size);
+    free(s);
+    free(buf);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -112,6 +178,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "devices"))
         return cmd_devices();
+    if (!strcmp(cmd, "xclbin") && argc == 4 && !strcmp(argv[2], "info"))
+        return cmd_xclbin_info(argv[3]);
     if (!strcmp(cmd, "examine"))
         return cmd_examine(argc > 2 ? argv[2] : "emu");
     fprintf(stderr, "chimera: unknown command \"%s\"\n\n", cmd);
