@@ -12,25 +12,21 @@
 #include <string.h>
 
 #include "cfgpkt.h"
+#include "crc32c.h"
 
 #define T1_WRITE(reg, n) (0x30000000u | ((uint32_t)(reg) << 13) | (uint32_t)(n))
 #define T2_WRITE(n) (0x50000000u | (uint32_t)(n))
 
-/* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), bytewise. */
-static uint32_t crc32c_byte(uint32_t crc, uint8_t b)
-{
-    crc ^= b;
-    for (int i = 0; i < 8; i++)
-        crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
-    return crc;
-}
-
+/*
+ * The running CRC of the emulated configuration logic: CRC-32C, as in
+ * crc32c(), over the register address byte then the word's big-endian
+ * bytes, kept without the final inversion so that it chains word by word.
+ */
 static uint32_t crc_word(uint32_t crc, uint32_t reg, uint32_t w)
 {
-    crc = crc32c_byte(crc, (uint8_t)reg);
-    for (int s = 24; s >= 0; s -= 8)
-        crc = crc32c_byte(crc, (uint8_t)(w >> s));
-    return crc;
+    const uint8_t b[5] = { (uint8_t)reg, (uint8_t)(w >> 24), (uint8_t)(w >> 16), (uint8_t)(w >> 8),
+                           (uint8_t)w };
+    return crc32c(crc, b, sizeof b);
 }
 
 typedef struct wbuf {

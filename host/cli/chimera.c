@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "axlf.h"
+#include "cfgpkt.h"
 #include "chimera.h"
+#include "container.h"
 
 static const char *mode_name(chm_mode m)
 {
@@ -29,6 +31,12 @@ static void usage(FILE *f)
             "                     use), and each region with the mode it holds\n"
             "  xclbin info FILE   check an xclbin (AXLF) container and list its header\n"
             "                     (platform, interface UUID, mode) and sections\n"
+            "  xclbin pack PLATFORM REGION MODE OUT\n"
+            "                     write the emulation's partial-bitstream container for\n"
+            "                     MODE (CNN, SPARSE, GRAPH) in REGION (index) of PLATFORM\n"
+            "  xclbin verify FILE PLATFORM\n"
+            "                     check FILE as chm_region_load will: container, shell,\n"
+            "                     region, checksum, then the packets as the ICAP sees them\n"
             "  help               show this text\n"
             "\n"
             "Device names: emu (= emu:u250), emu:u250, emu:u280 - the software-emulated\n"
@@ -92,9 +100,11 @@ static int cmd_examine(const char *name)
         printf("\n");
     }
     printf("regions    %u\n", info.n_regions);
+    static const char *const states[] = { "EMPTY", "CONFIGURING", "CONFIGURED", "FAILED" };
     for (uint32_t r = 0; r < info.n_regions; r++)
-        printf("  %-3u mode %-6s %u MACs/cycle\n", r, mode_name(info.regions[r].mode),
-               info.regions[r].macs_per_cycle);
+        printf("  %-3u %-8s %-11s mode %-6s %5u MACs/cycle  %u frames\n", r, info.regions[r].name,
+               states[info.regions[r].state & 3], mode_name(info.regions[r].mode),
+               info.regions[r].macs_per_cycle, info.regions[r].frames);
     chm_device_close(dev);
     return 0;
 }
@@ -161,6 +171,60 @@ static int cmd_xclbin_info(const char *path)
     return 0;
 }
 
+static int cmd_xclbin_pack(const char *plat, const char *region, const char *mode,
+                           const char *out)
+{
+    const platform_desc *p = platform_find(plat);
+    int m = mode_by_name(mode), r = atoi(region);
+    if (!p || !m || r < 0 || (uint32_t)r >= p->n_regions) {
+        fprintf(stderr, "chimera: no platform \"%s\", region %s or mode \"%s\"\n", plat, region,
+                mode);
+        return 2;
+    }
+    size_t len;
+    uint8_t *buf = container_pack(p, r, m, &len);
+    FILE *f = buf ? fopen(out, "wb") : NULL;
+    int ok = f && fwrite(buf, 1, len, f) == len;
+    if (f)
+        ok &= fclose(f) == 0;
+    free(buf);
+    if (!ok) {
+        fprintf(stderr, "chimera: cannot write %s\n", out);
+        return 1;
+    }
+    printf("%s: %s for region %d (%s) of %s, %zu bytes\n", out, mode, r, p->regions[r].name,
+           p->name, len);
+    return 0;
+}
+
+static int cmd_xclbin_verify(const char *path, const char *plat)
+{
+    const platform_desc *p = platform_find(plat);
+    if (!p) {
+        fprintf(stderr, "chimera: unknown platform \"%s\"\n", plat);
+        return 2;
+    }
+    size_t len;
+    uint8_t *buf = read_file(path, &len);
+    if (!buf) {
+        fprintf(stderr, "chimera: cannot read %s\n", path);
+        return 1;
+    }
+    container_view v;
+    cfg_result res;
+    char err[256];
+    int rc = container_verify(buf, len, p, &v, err, sizeof err) ||
+             cfg_check(v.bitstream, v.bitstream_len, p->idcode, v.frames, &res, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "chimera: %s: %s\n", path, err);
+    else
+        printf("%s: OK, mode %s for region %d (%s) of %s, %u frames, %zu bitstream bytes\n", path,
+               mode_find(v.mode)->name, v.region, p->regions[v.region].name, p->name, res.frames,
+               v.bitstream_len);
+    free(buf);
+    return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -180,6 +244,10 @@ int main(int argc, char **argv)
         return cmd_devices();
     if (!strcmp(cmd, "xclbin") && argc == 4 && !strcmp(argv[2], "info"))
         return cmd_xclbin_info(argv[3]);
+    if (!strcmp(cmd, "xclbin") && argc == 7 && !strcmp(argv[2], "pack"))
+        return cmd_xclbin_pack(argv[3], argv[4], argv[5], argv[6]);
+    if (!strcmp(cmd, "xclbin") && argc == 5 && !strcmp(argv[2], "verify"))
+        return cmd_xclbin_verify(argv[3], argv[4]);
     if (!strcmp(cmd, "examine"))
         return cmd_examine(argc > 2 ? argv[2] : "emu");
     fprintf(stderr, "chimera: unknown command \"%s\"\n\n", cmd);

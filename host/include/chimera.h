@@ -104,9 +104,20 @@ typedef struct chm_bank_info {
     double bandwidth_gbps;   /* peak GB/s the bank sustains */
 } chm_bank_info;
 
+typedef enum {
+    CHM_REGION_EMPTY = 0,       /* holds no accelerator */
+    CHM_REGION_CONFIGURING = 1, /* a load is queued or running */
+    CHM_REGION_CONFIGURED = 2,  /* holds `mode` */
+    CHM_REGION_FAILED = 3,      /* the last load failed; load again to recover */
+} chm_region_state;
+
 typedef struct chm_region_info {
+    char name[16];           /* where it sits on the die: "pr_slr0" */
+    chm_region_state state;
     chm_mode mode;           /* what the region holds now */
     uint32_t macs_per_cycle; /* int8 MACs per kernel cycle in that mode */
+    uint32_t frames;         /* configuration frames a partial bitstream writes */
+    uint64_t loads;          /* partial reconfigurations completed */
 } chm_region_info;
 
 typedef struct chm_device_info {
@@ -124,6 +135,22 @@ typedef struct chm_device_info {
 
 /* Fills *info with what the device is and holds now. */
 int chm_device_query(chm_device *dev, chm_device_info *info);
+
+/*
+ * Loads a partial-bitstream container (an xclbin made by `chimera xclbin
+ * pack`) into region, as partial reconfiguration does on a card. The file is
+ * checked before anything is touched: AXLF structure, this shell's platform
+ * name and interface UUID, the region it was built for, a mode that fits the
+ * region's resources, its checksum; a bad file fails here (CHM_EFORMAT,
+ * CHM_EIO, CHM_ELIMIT) and the region stays as it was. The load itself is
+ * queued on the region: work queued there before it drains first, then the
+ * region is decoupled, the bitstream streams through the ICAP (sync,
+ * IDCODE, frames and CRC checked), and the region is recoupled and reset.
+ * If the ICAP refuses the stream the event fails with CHM_EFORMAT and the
+ * region ends FAILED (load again to recover). Modelled time: bitstream
+ * bytes at 32 bits a cycle of the ICAP clock (UG909).
+ */
+int chm_region_load(chm_device *dev, int region, const char *path, chm_event **ev);
 
 /* The index of the bank called name ("DDR[1]", "HBM[3]"); CHM_EBANK if none. */
 int chm_bank_find(chm_device *dev, const char *name, int *bank);
@@ -309,6 +336,9 @@ typedef struct chm_device_stats {
     double device_kernel_us;   /* sum of modelled kernel time */
     double device_dma_us;      /* sum of modelled copy time */
     double device_makespan_us; /* modelled end of the last command */
+    uint64_t reconfigurations; /* partial bitstream loads that succeeded */
+    uint64_t icap_bytes;       /* bytes streamed through the ICAP */
+    double device_reconfig_us; /* sum of modelled load time */
 } chm_device_stats;
 
 /* Sums over every command completed since the device opened. */

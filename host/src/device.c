@@ -87,8 +87,9 @@ int chm_device_open(const char *name, chm_device **out)
     dev->n_regions = (int)plat->n_regions;
     for (int i = 0; i < dev->n_regions; i++) {
         dev->regions[i].index = i;
-        dev->regions[i].mode = CHM_MODE_CNN;
-        dev->regions[i].macs_per_cycle = CNN_PE_ROWS * CNN_PE_COLS;
+        dev->regions[i].mode = dev->regions[i].sched_mode = CHM_MODE_CNN;
+        dev->regions[i].state = CHM_REGION_CONFIGURED;
+        dev->regions[i].macs_per_cycle = chm__mode_macs(CHM_MODE_CNN);
     }
     dev->n_engines = ENGINE_REGION0 + dev->n_regions;
     rc = be->open(dev);
@@ -145,8 +146,13 @@ int chm_device_query(chm_device *dev, chm_device_info *info)
         info->banks[t->bank].used += t->bytes;
     info->n_regions = (uint32_t)dev->n_regions;
     for (int r = 0; r < dev->n_regions; r++) {
-        info->regions[r].mode = dev->regions[r].mode;
-        info->regions[r].macs_per_cycle = dev->regions[r].macs_per_cycle;
+        const chm_region *rg = &dev->regions[r];
+        strncpy(info->regions[r].name, p->regions[r].name, sizeof info->regions[r].name - 1);
+        info->regions[r].state = rg->state;
+        info->regions[r].mode = rg->mode;
+        info->regions[r].macs_per_cycle = rg->macs_per_cycle;
+        info->regions[r].frames = p->regions[r].frames;
+        info->regions[r].loads = rg->loads;
         info->peak_macs_per_cycle += dev->regions[r].macs_per_cycle;
     }
     pthread_mutex_unlock(&dev->lock);

@@ -18,7 +18,7 @@
 #include "kop.h"
 #include "platform.h"
 
-typedef enum { CMD_WRITE = 0, CMD_READ = 1, CMD_KERNEL = 2 } cmd_kind;
+typedef enum { CMD_WRITE = 0, CMD_READ = 1, CMD_KERNEL = 2, CMD_LOAD = 3 } cmd_kind;
 
 /* Engine indexes: DMA host->card, DMA card->host, then one per region. */
 enum { ENGINE_H2D = 0, ENGINE_D2H = 1, ENGINE_REGION0 = 2 };
@@ -40,6 +40,11 @@ struct chm_event {
     size_t offset, bytes;
     const void *src;
     void *dst;
+    uint8_t *file;          /* CMD_LOAD: the container (owned) */
+    const uint8_t *bitstream;
+    size_t bitstream_len;
+    chm_mode load_mode;
+    char why[256];          /* why the command failed, if it did */
     chm_tensor *touch[KOP_MAX_TENSORS + 1]; /* tensors it names (users count) */
     int n_touch;
     /* What it cost. */
@@ -71,8 +76,12 @@ struct chm_tensor {
 
 typedef struct chm_region {
     int index;
-    chm_mode mode;
+    chm_region_state state;
+    chm_mode mode;          /* what it holds now (changed by the engine) */
+    chm_mode sched_mode;    /* what it will hold once queued loads are done */
     uint32_t macs_per_cycle;
+    uint64_t loads;
+    int loads_queued;
 } chm_region;
 
 typedef struct chm_engine {
@@ -144,6 +153,11 @@ void chm__tensor_drain_locked(chm_tensor *t);
 
 /* scheduler.c: the region engine that runs op, or -1 with an error set. */
 int chm__schedule(chm_device *dev, const char *who, const chm_kop *op);
+
+/* region.c: runs a queued load on its region's engine (no lock held). */
+int chm__region_run_load(chm_device *dev, chm_event *ev);
+/* MACs per cycle of mode in a region. */
+uint32_t chm__mode_macs(chm_mode mode);
 
 /* trace.c */
 void chm__trace_add_locked(chm_device *dev, const chm_event *ev);

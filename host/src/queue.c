@@ -12,6 +12,7 @@
  * engine is free and its dependencies have ended on the card's timeline, so
  * the modelled timeline does not depend on how the host threads ran.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,7 @@ void chm__event_unref_locked(chm_event *ev)
     free(ev->deps);
     free(ev->op.mult);
     free(ev->op.shift);
+    free(ev->file);
     free(ev);
 }
 
@@ -203,8 +205,20 @@ static int execute(chm_device *dev, chm_event *ev)
         return dev->be->copy_to(dev, ev->tensor, ev->offset, ev->src, ev->bytes);
     case CMD_READ:
         return dev->be->copy_from(dev, ev->tensor, ev->offset, ev->dst, ev->bytes);
-    case CMD_KERNEL:
-        return dev->be->run(dev, ev->engine - ENGINE_REGION0, &ev->op);
+    case CMD_KERNEL: {
+        chm_region *r = &dev->regions[ev->engine - ENGINE_REGION0];
+        pthread_mutex_lock(&dev->lock);
+        chm_mode held = r->mode;
+        pthread_mutex_unlock(&dev->lock);
+        if (held != ev->op.mode) {
+            snprintf(ev->why, sizeof ev->why, "region %d no longer holds the mode (its load failed)",
+                     r->index);
+            return CHM_EMODE;
+        }
+        return dev->be->run(dev, r->index, &ev->op);
+    }
+    case CMD_LOAD:
+        return chm__region_run_load(dev, ev);
     }
     return CHM_EINVAL;
 }
@@ -215,7 +229,11 @@ static void account_locked(chm_device *dev, const chm_event *ev)
     double wall = ev->wall_end_us - ev->wall_start_us;
     double devt = ev->dev_end_us - ev->dev_start_us;
     s->wall_busy_us += wall;
-    if (ev->kind == CMD_KERNEL) {
+    if (ev->kind == CMD_LOAD) {
+        s->reconfigurations++;
+        s->icap_bytes += ev->bytes;
+        s->device_reconfig_us += devt;
+    } else if (ev->kind == CMD_KERNEL) {
         s->ops++;
         s->macs += ev->macs;
         s->device_kernel_us += devt;
@@ -327,7 +345,8 @@ int chm_wait(chm_event *ev)
     int st = ev->status;
     pthread_mutex_unlock(&dev->lock);
     if (st)
-        return CHM_FAIL(dev, st, "command \"%s\" failed: %s", ev->name, chm_strerror(st));
+        return CHM_FAIL(dev, st, "command \"%s\" failed: %s", ev->name,
+                        ev->why[0] ? ev->why : chm_strerror(st));
     return CHM_OK;
 }
 
@@ -368,7 +387,7 @@ int chm_event_times_get(chm_event *ev, chm_event_times *out)
         out->wall_end_us = ev->wall_end_us;
         out->device_start_us = ev->dev_start_us;
         out->device_end_us = ev->dev_end_us;
-        out->region = ev->kind == CMD_KERNEL ? ev->engine - ENGINE_REGION0 : -1;
+        out->region = ev->engine >= ENGINE_REGION0 ? ev->engine - ENGINE_REGION0 : -1;
     }
     pthread_mutex_unlock(&dev->lock);
     if (!done)

@@ -1,8 +1,9 @@
 /*
  * scheduler.c - which region runs an operation.
  *
- * Today every region comes up holding CNN mode and stays so. Among the
- * regions that hold the operation's mode, the scheduler picks the one where
+ * Regions come up holding CNN mode; chm_region_load changes that. Among
+ * the regions that will hold the operation's mode once their queued loads
+ * are done, the scheduler picks the one where
  * the operation would start first on the modelled card timeline (its
  * engine free and its inputs written); among equal starts, the region that
  * became free last, so that regions idle earlier stay free for independent
@@ -28,7 +29,7 @@ int chm__schedule(chm_device *dev, const char *who, const chm_kop *op)
     pthread_mutex_lock(&dev->lock);
     double ready = chm__ready_us_locked(op->in, op->n_in, op->out);
     for (int r = 0; r < dev->n_regions; r++) {
-        if (dev->regions[r].mode != op->mode)
+        if (dev->regions[r].sched_mode != op->mode)
             continue;
         int e = ENGINE_REGION0 + r;
         double avail = dev->engines[e].dev_avail_us;

@@ -1,0 +1,213 @@
+/*
+ * test_region.c - partial reconfiguration of a region: a good load, a
+ * corpus of bad containers refused before anything is touched, and an ICAP
+ * failure mid-load that leaves the region FAILED and the device working.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chm_ref.h"
+#include "container.h"
+#include "crc32c.h"
+#include "test_util.h"
+
+static const platform_desc *u250;
+static uint8_t *good;      /* CNN for region 1 of u250 */
+static size_t good_len;
+static const char *path = "test_region.xclbin";
+
+static void put_file(const uint8_t *buf, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    CU_ASSERT_FATAL(f != NULL);
+    CU_ASSERT_FATAL(fwrite(buf, 1, len, f) == len);
+    fclose(f);
+}
+
+static chm_region_info region_info(int r)
+{
+    chm_device_info info;
+    chm_device_query(tu_dev, &info);
+    return info.regions[r];
+}
+
+/* A conv on the device equals the reference: the device still computes. */
+static void check_conv_works(void)
+{
+    int8_t in[6 * 6 * 4], w[8 * 9 * 4], got[6 * 6 * 8], want[6 * 6 * 8];
+    int32_t mult[8], shift[8];
+    tu_rng r;
+    tu_seed(&r, 11);
+    tu_fill_i8(&r, in, sizeof in, -128, 127);
+    tu_fill_i8(&r, w, sizeof w, -128, 127);
+    tu_random_requant(&r, mult, shift, 8, -10, -7);
+    chm_conv2d_params p = { .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1 };
+    p.rq = (chm_requant){ .multiplier = mult, .shift = shift };
+    for (int i = 0; i < 6; i++) { /* enough to land on every region */
+        chm_tensor *ti = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 6, 6, 4), in);
+        chm_tensor *tw = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(8, 3, 3, 4), w);
+        chm_tensor *to = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 6, 6, 8), NULL);
+        CU_ASSERT_EQUAL(chm_conv2d(tu_dev, ti, tw, NULL, to, &p, NULL), CHM_OK);
+        CU_ASSERT_EQUAL(chm_tensor_read(to, 0, got, sizeof got), CHM_OK);
+        ref_conv2d(in, 1, 6, 6, 4, w, 8, 3, 3, NULL, &p, want);
+        CU_ASSERT_EQUAL(memcmp(got, want, sizeof got), 0);
+        chm_tensor_free(ti), chm_tensor_free(tw), chm_tensor_free(to);
+    }
+}
+
+static void test_good_load(void)
+{
+    put_file(good, good_len);
+    chm_device_stats before, after;
+    chm_device_stats_get(tu_dev, &before);
+    chm_event *ev;
+    CU_ASSERT_EQUAL_FATAL(chm_region_load(tu_dev, 1, path, &ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_wait(ev), CHM_OK);
+    chm_event_times t;
+    CU_ASSERT_EQUAL(chm_event_times_get(ev, &t), CHM_OK);
+    chm_event_release(ev);
+    CU_ASSERT_EQUAL(t.region, 1);
+    /* 61,440 frames x 93 words x 4 bytes (+ headers) at 125 MHz x 4 bytes = ~45.7 ms */
+    double us = t.device_end_us - t.device_start_us;
+    CU_ASSERT(us > 45700.0 && us < 45800.0);
+    chm_device_stats_get(tu_dev, &after);
+    CU_ASSERT_EQUAL(after.reconfigurations, before.reconfigurations + 1);
+    CU_ASSERT(after.icap_bytes - before.icap_bytes > 61440u * 93u * 4u);
+    chm_region_info ri = region_info(1);
+    CU_ASSERT_EQUAL(ri.state, CHM_REGION_CONFIGURED);
+    CU_ASSERT_EQUAL(ri.mode, CHM_MODE_CNN);
+    CU_ASSERT_EQUAL(ri.loads, 1);
+    check_conv_works();
+}
+
+/* The load is refused with code and text, and region 1 is exactly as before. */
+static void expect_refused(const uint8_t *buf, size_t len, int region, int code, const char *why)
+{
+    put_file(buf, len);
+    chm_region_info before = region_info(1);
+    chm_device_stats s0, s1;
+    chm_device_stats_get(tu_dev, &s0);
+    int rc = chm_region_load(tu_dev, region, path, NULL);
+    CU_ASSERT_EQUAL(rc, code);
+    if (rc != code || !strstr(chm_last_error(tu_dev), why))
+        fprintf(stderr, "expected %s \"%s\", got %s \"%s\"\n", chm_strerror(code), why,
+                chm_strerror(rc), chm_last_error(tu_dev));
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), why));
+    CU_ASSERT_EQUAL(chm_finish(tu_dev), CHM_OK);
+    chm_device_stats_get(tu_dev, &s1);
+    CU_ASSERT_EQUAL(s1.reconfigurations, s0.reconfigurations);
+    chm_region_info after = region_info(1);
+    CU_ASSERT_EQUAL(after.state, before.state);
+    CU_ASSERT_EQUAL(after.mode, before.mode);
+    CU_ASSERT_EQUAL(after.loads, before.loads);
+}
+
+/* Rewrites the checksum so a deliberately damaged file passes the container check. */
+static void reseal(uint8_t *buf, size_t len)
+{
+    const char *key = "\"crc32c\":\"";
+    uint8_t *k = buf + len - 10;
+    while (memcmp(k, key, strlen(key)) != 0)
+        k--;
+    uint8_t *digits = k + strlen(key);
+    memcpy(digits, "00000000", 8);
+    char hex[9];
+    snprintf(hex, sizeof hex, "%08x", crc32c(0, buf, len));
+    memcpy(digits, hex, 8);
+}
+
+static void test_bad_containers(void)
+{
+    uint8_t *bad = malloc(good_len);
+    expect_refused(good, good_len, 0, CHM_EFORMAT, "built for region 1 (pr_slr2), not region 0");
+    expect_refused(good, good_len, 7, CHM_EINVAL, "region 7 does not exist");
+    memcpy(bad, good, good_len);
+    bad[3] = 'X';
+    expect_refused(bad, good_len, 1, CHM_EFORMAT, "bad magic");
+    expect_refused(good, good_len - 1000, 1, CHM_EFORMAT, "header says");
+    expect_refused(good, 100, 1, CHM_EFORMAT, "shorter than the 456-byte header");
+    memcpy(bad, good, good_len);
+    bad[456 + 24 + 5] = 0x7F; /* section 0 offset far past the end */
+    expect_refused(bad, good_len, 1, CHM_EFORMAT, "outside the file");
+    memcpy(bad, good, good_len);
+    bad[304 + 32] ^= 0xFF; /* interface UUID of another shell */
+    expect_refused(bad, good_len, 1, CHM_EFORMAT, "interface UUID");
+    size_t len280;
+    uint8_t *other = container_pack(platform_find("u280"), 1, CHM_MODE_CNN, &len280);
+    expect_refused(other, len280, 1, CHM_EFORMAT, "built for shell");
+    free(other);
+    uint8_t *sparse = container_pack(u250, 1, CHM_MODE_SPARSE, &len280);
+    expect_refused(sparse, len280, 1, CHM_EMODE, "mode SPARSE has no kernels");
+    free(sparse);
+    remove(path);
+    CU_ASSERT_EQUAL(chm_region_load(tu_dev, 1, path, NULL), CHM_EIO);
+    /* Random byte flips anywhere: the checksum or a structural check refuses every one. */
+    tu_rng r;
+    tu_seed(&r, 4);
+    for (int i = 0; i < 40; i++) {
+        memcpy(bad, good, good_len);
+        size_t at = i < 20 ? tu_u32(&r) % 1024 : tu_u32(&r) % good_len; /* header often */
+        bad[at] ^= (uint8_t)(1 + tu_u32(&r) % 255);
+        put_file(bad, good_len);
+        CU_ASSERT_EQUAL(chm_region_load(tu_dev, 1, path, NULL), CHM_EFORMAT);
+    }
+    for (int i = 0; i < 10; i++) { /* truncations */
+        put_file(good, tu_u32(&r) % good_len);
+        CU_ASSERT_EQUAL(chm_region_load(tu_dev, 1, path, NULL), CHM_EFORMAT);
+    }
+    CU_ASSERT_EQUAL(region_info(1).loads, 1);
+    CU_ASSERT_EQUAL(region_info(1).state, CHM_REGION_CONFIGURED);
+    free(bad);
+}
+
+static void test_icap_failure(void)
+{
+    /* A frame word damaged and the file resealed: the container passes, the
+     * ICAP's CRC check fails mid-load. */
+    uint8_t *bad = malloc(good_len);
+    memcpy(bad, good, good_len);
+    bad[616 + 4 * 1000] ^= 0x10;
+    reseal(bad, good_len);
+    put_file(bad, good_len);
+    chm_event *ev;
+    CU_ASSERT_EQUAL_FATAL(chm_region_load(tu_dev, 1, path, &ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_wait(ev), CHM_EFORMAT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "CRC mismatch"));
+    chm_event_release(ev);
+    CU_ASSERT_EQUAL(chm_finish(tu_dev), CHM_EFORMAT);
+    CU_ASSERT_EQUAL(region_info(1).state, CHM_REGION_FAILED);
+    CU_ASSERT_EQUAL(region_info(1).mode, CHM_MODE_EMPTY);
+    check_conv_works(); /* the other two regions take the work */
+    put_file(good, good_len); /* and the region loads again */
+    CU_ASSERT_EQUAL(chm_region_load(tu_dev, 1, path, NULL), CHM_OK);
+    CU_ASSERT_EQUAL(chm_finish(tu_dev), CHM_OK);
+    CU_ASSERT_EQUAL(region_info(1).state, CHM_REGION_CONFIGURED);
+    CU_ASSERT_EQUAL(region_info(1).loads, 2);
+    remove(path);
+    free(bad);
+}
+
+static int init(void)
+{
+    u250 = platform_find("u250");
+    good = container_pack(u250, 1, CHM_MODE_CNN, &good_len);
+    return good == NULL;
+}
+
+static int clean(void)
+{
+    free(good);
+    return 0;
+}
+
+int main(void)
+{
+    static const tu_test tests[] = {
+        { "a good container loads; time is bytes over the ICAP rate", test_good_load },
+        { "bad containers are refused, the region untouched", test_bad_containers },
+        { "an ICAP CRC failure leaves the region FAILED, the rest working", test_icap_failure },
+        { NULL, NULL },
+    };
+    return tu_run_suite("region", "emu:u250", tests, init, clean);
+}
