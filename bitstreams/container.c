@@ -91,7 +91,7 @@ uint8_t *container_pack(const platform_desc *p, int r, int mode, size_t *out_len
     if (!out)
         return NULL;
     /* The metadata section is last: find its digits and fill them in. */
-    uint8_t *key = out + *out_len - 8;
+    uint8_t *key = out + *out_len - (sizeof CRC_KEY - 1);
     while (key > out && memcmp(key, CRC_KEY, sizeof CRC_KEY - 1) != 0)
         key--;
     size_t digits = (size_t)(key - out) + sizeof CRC_KEY - 1;
