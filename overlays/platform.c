@@ -1,119 +1,364 @@
 /*
- * platform.c - the Alveo platforms Chimera knows, as data.
+ * platform.c - platform and mode descriptions, read from JSON with json-c.
  *
- * Sources: Alveo U250 and U280 data sheets (DS962, DS963) for memory sizes
- * and bandwidths; the xdma gen3x16 shells' PCIe link (15.75 GB/s raw per
- * direction; XDMA sustains about 12 GB/s, the figure used here); 300 MHz is
- * the shells' default kernel clock. Regions: one per SLR not taken by the
- * static shell; the frame counts size their partial bitstreams (UG570: 93
- * words a frame; ~60k frames is about a third of an XCU250). Interface UUID
- * of the U250 gen3x16 xdma 4.1 shell: UG1120. Region budgets: about 80% of
- * one SLR (XCU250: 1,728K LUT, 12,288 DSP, 2,688 BRAM36, 1,280 URAM in 4
- * SLRs; XCU280: 1,304K LUT, 9,024 DSP, 2,016 BRAM36, 960 URAM in 3).
- *
- * The IDCODEs and frame addresses are the emulation's own values (well
- * formed: Xilinx's manufacturer code 0x093); take the real ones from UG570
- * before a bitstream from here is sent to silicon.
+ * Descriptions are read once and kept for the life of the process (they
+ * are a few KiB); lookups after the first are a locked scan of that cache.
  */
+#include <dirent.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "platform.h"
 
-#define GiB (UINT64_C(1) << 30)
-#define MiB (UINT64_C(1) << 20)
+#define MAX_PLATFORMS 16
 
-#define HBM(i) { "HBM[" #i "]", 256 * MiB, (uint64_t)(i) * 256 * MiB, 14.375 }
+#ifndef CHM_OVERLAY_INSTALL_DIR
+#define CHM_OVERLAY_INSTALL_DIR "/usr/local/share/chimera/overlays"
+#endif
+#ifndef CHM_OVERLAY_DIR
+#define CHM_OVERLAY_DIR "overlays"
+#endif
 
-static const platform_desc platforms[] = {
-    {
-        .name = "u250",
-        .vbnv = "xilinx_u250_gen3x16_xdma_shell_4_1",
-        .part = "xcu250-figd2104-2L-e",
-        .kernel_mhz = 300.0,
-        .pcie_gbps = 12.0,
-        .dma_setup_us = 6.0,
-        .idcode = 0x04B57093u,
-        .interface_uuid = { 0x80, 0x7a, 0x58, 0x0e, 0x5f, 0x50, 0x7d, 0x48,
-                            0x48, 0x4d, 0x26, 0xc2, 0x21, 0x7a, 0xa7, 0x87 },
-        .icap_mhz = 125.0,
-        .n_banks = 4,
-        .banks = {
-            { "DDR[0]", 16 * GiB, 0x0000000000ull, 19.2 },
-            { "DDR[1]", 16 * GiB, 0x0400000000ull, 19.2 },
-            { "DDR[2]", 16 * GiB, 0x0800000000ull, 19.2 },
-            { "DDR[3]", 16 * GiB, 0x0c00000000ull, 19.2 },
-        },
-        .n_regions = 3,
-        .regions = {
-            { "pr_slr0", 61440, 0x00000000u, { 345600, 691200, 2457, 537, 256 } },
-            { "pr_slr2", 61440, 0x00100000u, { 345600, 691200, 2457, 537, 256 } },
-            { "pr_slr3", 61440, 0x00200000u, { 345600, 691200, 2457, 537, 256 } },
-        },
-    },
-    {
-        .name = "u280",
-        .vbnv = "xilinx_u280_gen3x16_xdma_base_1",
-        .part = "xcu280-fsvh2892-2L-e",
-        .kernel_mhz = 300.0,
-        .pcie_gbps = 12.0,
-        .dma_setup_us = 6.0,
-        .idcode = 0x04B7D093u,
-        .interface_uuid = { 0x43, 0x68, 0x69, 0x6d, 0x65, 0x72, 0x61, 0x2d,
-                            0x75, 0x32, 0x38, 0x30, 0x2d, 0x65, 0x6d, 0x75 },
-        .icap_mhz = 125.0,
-        .n_banks = 34,
-        .banks = {
-            HBM(0), HBM(1), HBM(2), HBM(3), HBM(4), HBM(5), HBM(6), HBM(7),
-            HBM(8), HBM(9), HBM(10), HBM(11), HBM(12), HBM(13), HBM(14), HBM(15),
-            HBM(16), HBM(17), HBM(18), HBM(19), HBM(20), HBM(21), HBM(22), HBM(23),
-            HBM(24), HBM(25), HBM(26), HBM(27), HBM(28), HBM(29), HBM(30), HBM(31),
-            { "DDR[0]", 16 * GiB, 0x1000000000ull, 19.2 },
-            { "DDR[1]", 16 * GiB, 0x1400000000ull, 19.2 },
-        },
-        .n_regions = 2,
-        .regions = {
-            { "pr_slr1", 58080, 0x00100000u, { 347733, 695200, 2406, 537, 256 } },
-            { "pr_slr2", 58080, 0x00200000u, { 347733, 695200, 2406, 537, 256 } },
-        },
-    },
-};
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static platform_desc *loaded[MAX_PLATFORMS];
+static int n_loaded;
+static mode_desc modes[4];
+static int modes_loaded;
+static _Thread_local char error[320];
 
-static const char *const names[] = { "u250", "u280", NULL };
-
-/*
- * CNN: the 32x32 int8 array (512 DSPs, two MACs each, WP486), its 256 KiB
- * of double-buffered tiles (~60 BRAM36) plus stream FIFOs, control and AXI.
- * SPARSE and GRAPH: the budgets their issues will size.
- */
-static const mode_desc modes[] = {
-    { "EMPTY", { 0, 0, 0, 0, 0 } },
-    { "CNN", { 128000, 210000, 560, 150, 0 } },
-    { "SPARSE", { 150000, 240000, 560, 200, 32 } },
-    { "GRAPH", { 180000, 260000, 600, 260, 64 } },
-};
-
-const mode_desc *mode_find(int mode)
+static void set_error(const char *fmt, ...)
 {
-    return mode >= 1 && mode <= 3 ? &modes[mode] : NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(error, sizeof error, fmt, ap);
+    va_end(ap);
 }
 
-int mode_by_name(const char *name)
+const char *platform_error(void)
 {
-    for (int m = 1; m <= 3; m++)
-        if (strcmp(modes[m].name, name) == 0)
-            return m;
+    return error;
+}
+
+/* The first directory of the search path that has overlays/modes.json. */
+static const char *overlay_dir(void)
+{
+    const char *env = getenv("CHIMERA_OVERLAYS");
+    const char *dirs[] = { env, CHM_OVERLAY_INSTALL_DIR, CHM_OVERLAY_DIR };
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        char p[512];
+        if (!dirs[i])
+            continue;
+        snprintf(p, sizeof p, "%s/modes.json", dirs[i]);
+        FILE *f = fopen(p, "r");
+        if (f) {
+            fclose(f);
+            return dirs[i];
+        }
+    }
+    return NULL;
+}
+
+static json_object *field(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    return json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+/* Reads a number or a "0x..." string; -1 and an error if neither. */
+static int get_u64(json_object *o, const char *key, uint64_t *out, const char *where)
+{
+    json_object *v = field(o, key);
+    if (v && json_object_is_type(v, json_type_string)) {
+        char *end;
+        *out = strtoull(json_object_get_string(v), &end, 0);
+        if (*end == 0)
+            return 0;
+    } else if (v && (json_object_is_type(v, json_type_int) ||
+                     json_object_is_type(v, json_type_double))) {
+        double d = json_object_get_double(v);
+        if (d >= 0) {
+            *out = (uint64_t)d;
+            return 0;
+        }
+    }
+    set_error("%s: \"%s\" is missing or not a non-negative number", where, key);
+    return -1;
+}
+
+static int get_double(json_object *o, const char *key, double *out, const char *where)
+{
+    json_object *v = field(o, key);
+    if (!v || !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) ||
+        (*out = json_object_get_double(v)) <= 0) {
+        set_error("%s: \"%s\" is missing or not a positive number", where, key);
+        return -1;
+    }
     return 0;
+}
+
+static int get_str(json_object *o, const char *key, char *out, size_t n, const char *where)
+{
+    json_object *v = field(o, key);
+    if (!v || !json_object_is_type(v, json_type_string) ||
+        strlen(json_object_get_string(v)) >= n) {
+        set_error("%s: \"%s\" is missing, not a string, or longer than %zu", where, key, n - 1);
+        return -1;
+    }
+    strcpy(out, json_object_get_string(v));
+    return 0;
+}
+
+static int get_resources(json_object *o, const char *key, platform_resources *r, const char *where)
+{
+    json_object *v = field(o, key);
+    uint64_t x[5];
+    static const char *const names[5] = { "lut", "ff", "dsp", "bram", "uram" };
+    if (!v) {
+        set_error("%s: no \"%s\"", where, key);
+        return -1;
+    }
+    for (int i = 0; i < 5; i++)
+        if (get_u64(v, names[i], &x[i], where))
+            return -1;
+    *r = (platform_resources){ (uint32_t)x[0], (uint32_t)x[1], (uint32_t)x[2], (uint32_t)x[3],
+                               (uint32_t)x[4] };
+    return 0;
+}
+
+static int parse_uuid(const char *s, uint8_t out[16])
+{
+    int n = 0;
+    for (; *s && n < 32; s++) {
+        if (*s == '-')
+            continue;
+        int v = (*s >= '0' && *s <= '9') ? *s - '0' : (*s | 32) >= 'a' && (*s | 32) <= 'f' ? (*s | 32) - 'a' + 10 : -1;
+        if (v < 0)
+            return -1;
+        out[n / 2] = (uint8_t)(n % 2 ? out[n / 2] | v : v << 4);
+        n++;
+    }
+    return n == 32 && *s == 0 ? 0 : -1;
+}
+
+static int parse_banks(json_object *arr, platform_desc *p, const char *where)
+{
+    size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+    if (n == 0) {
+        set_error("%s: \"banks\" must be a non-empty array", where);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_object *b = json_object_array_get_idx(arr, i);
+        char pattern[16];
+        uint64_t count = 1, mib, base, stride = 0;
+        double gbps;
+        if (get_str(b, "name", pattern, sizeof pattern, where) || get_u64(b, "size_mib", &mib, where) ||
+            get_u64(b, "base", &base, where) || get_double(b, "gbps", &gbps, where))
+            return -1;
+        if (field(b, "count") && (get_u64(b, "count", &count, where) || get_u64(b, "stride", &stride, where)))
+            return -1;
+        for (uint64_t k = 0; k < count; k++) {
+            if (p->n_banks == PLATFORM_MAX_BANKS) {
+                set_error("%s: more than %d banks", where, PLATFORM_MAX_BANKS);
+                return -1;
+            }
+            platform_bank *pb = &p->banks[p->n_banks++];
+            snprintf(pb->name, sizeof pb->name, pattern, (int)k);
+            pb->size = mib << 20;
+            pb->base = base + k * stride;
+            pb->gbps = gbps;
+        }
+    }
+    return 0;
+}
+
+static int parse_regions(json_object *arr, platform_desc *p, const char *where)
+{
+    size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+    if (n == 0 || n > PLATFORM_MAX_REGIONS) {
+        set_error("%s: \"regions\" must hold 1..%d regions", where, PLATFORM_MAX_REGIONS);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_object *r = json_object_array_get_idx(arr, i);
+        platform_region *pr = &p->regions[p->n_regions++];
+        uint64_t frames, far;
+        if (get_str(r, "name", pr->name, sizeof pr->name, where) ||
+            get_u64(r, "frames", &frames, where) || get_u64(r, "far", &far, where) ||
+            get_resources(r, "budget", &pr->budget, where))
+            return -1;
+        if (frames == 0 || frames > 1000000) {
+            set_error("%s: region %s has %llu frames", where, pr->name, (unsigned long long)frames);
+            return -1;
+        }
+        pr->frames = (uint32_t)frames;
+        pr->far = (uint32_t)far;
+    }
+    return 0;
+}
+
+static int parse_platform(json_object *root, platform_desc *p, const char *where)
+{
+    char uuid[64];
+    uint64_t idcode;
+    if (get_str(root, "name", p->name, sizeof p->name, where) ||
+        get_str(root, "vbnv", p->vbnv, sizeof p->vbnv, where) ||
+        get_str(root, "part", p->part, sizeof p->part, where) ||
+        get_double(root, "kernel_mhz", &p->kernel_mhz, where) ||
+        get_double(root, "pcie_gbps", &p->pcie_gbps, where) ||
+        get_double(root, "dma_setup_us", &p->dma_setup_us, where) ||
+        get_double(root, "icap_mhz", &p->icap_mhz, where) ||
+        get_u64(root, "idcode", &idcode, where) ||
+        get_str(root, "interface_uuid", uuid, sizeof uuid, where))
+        return -1;
+    p->idcode = (uint32_t)idcode;
+    if (parse_uuid(uuid, p->interface_uuid)) {
+        set_error("%s: interface_uuid \"%s\" is not 32 hex digits", where, uuid);
+        return -1;
+    }
+    return parse_banks(field(root, "banks"), p, where) || parse_regions(field(root, "regions"), p, where);
+}
+
+static int valid_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 15)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+            return 0;
+    return 1;
+}
+
+static const platform_desc *load_platform_locked(const char *name)
+{
+    const char *dir = overlay_dir();
+    if (!dir) {
+        set_error("no overlay descriptions found (set CHIMERA_OVERLAYS to the overlays/ folder)");
+        return NULL;
+    }
+    char path[600];
+    snprintf(path, sizeof path, "%s/platforms/%s.json", dir, name);
+    json_object *root = json_object_from_file(path);
+    if (!root) {
+        set_error("cannot read platform \"%s\" from %s", name, path);
+        return NULL;
+    }
+    platform_desc *p = calloc(1, sizeof *p);
+    int bad = !p || n_loaded == MAX_PLATFORMS || parse_platform(root, p, path);
+    json_object_put(root);
+    if (!bad && strcmp(p->name, name) != 0) {
+        set_error("%s: names platform \"%s\"", path, p->name);
+        bad = 1;
+    }
+    if (bad) {
+        free(p);
+        return NULL;
+    }
+    loaded[n_loaded++] = p;
+    return p;
 }
 
 const platform_desc *platform_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof platforms / sizeof platforms[0]; i++)
-        if (strcmp(platforms[i].name, name) == 0)
-            return &platforms[i];
-    return NULL;
+    if (!name || !valid_name(name)) {
+        set_error("\"%s\" is not a platform name", name ? name : "(null)");
+        return NULL;
+    }
+    pthread_mutex_lock(&lock);
+    const platform_desc *p = NULL;
+    for (int i = 0; i < n_loaded && !p; i++)
+        if (strcmp(loaded[i]->name, name) == 0)
+            p = loaded[i];
+    if (!p)
+        p = load_platform_locked(name);
+    pthread_mutex_unlock(&lock);
+    return p;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 const char *const *platform_names(void)
 {
+    static char store[MAX_PLATFORMS][16];
+    static const char *names[MAX_PLATFORMS + 1];
+    static int done;
+    pthread_mutex_lock(&lock);
+    if (!done) {
+        const char *dir = overlay_dir();
+        char path[600];
+        snprintf(path, sizeof path, "%s/platforms", dir ? dir : ".");
+        DIR *d = dir ? opendir(path) : NULL;
+        int n = 0;
+        for (struct dirent *e; d && (e = readdir(d)) && n < MAX_PLATFORMS;) {
+            size_t len = strlen(e->d_name);
+            if (len > 5 && len < 21 && strcmp(e->d_name + len - 5, ".json") == 0) {
+                memcpy(store[n], e->d_name, len - 5);
+                store[n][len - 5] = 0;
+                names[n] = store[n];
+                n++;
+            }
+        }
+        if (d)
+            closedir(d);
+        qsort(names, (size_t)n, sizeof names[0], cmp_str);
+        names[n] = NULL;
+        done = 1;
+    }
+    pthread_mutex_unlock(&lock);
     return names;
+}
+
+static int load_modes_locked(void)
+{
+    const char *dir = overlay_dir();
+    char path[600];
+    snprintf(path, sizeof path, "%s/modes.json", dir ? dir : ".");
+    json_object *root = dir ? json_object_from_file(path) : NULL;
+    json_object *arr = root ? field(root, "modes") : NULL;
+    int bad = !arr || !json_object_is_type(arr, json_type_array);
+    static const char *const order[4] = { "EMPTY", "CNN", "SPARSE", "GRAPH" };
+    strcpy(modes[0].name, order[0]);
+    for (int m = 1; m < 4 && !bad; m++) {
+        bad = 1;
+        for (size_t i = 0; i < json_object_array_length(arr); i++) {
+            json_object *o = json_object_array_get_idx(arr, i);
+            json_object *nm = field(o, "name");
+            if (nm && strcmp(json_object_get_string(nm), order[m]) == 0)
+                bad = get_resources(o, "needs", &modes[m].needs, path) != 0;
+        }
+        strcpy(modes[m].name, order[m]);
+    }
+    if (bad && !error[0])
+        set_error("cannot read the modes from %s", path);
+    json_object_put(root);
+    modes_loaded = bad ? -1 : 1;
+    return bad ? -1 : 0;
+}
+
+const mode_desc *mode_find(int mode)
+{
+    pthread_mutex_lock(&lock);
+    if (!modes_loaded)
+        load_modes_locked();
+    int ok = modes_loaded > 0;
+    pthread_mutex_unlock(&lock);
+    return ok && mode >= 1 && mode <= 3 ? &modes[mode] : NULL;
+}
+
+int mode_by_name(const char *name)
+{
+    for (int m = 1; m <= 3; m++) {
+        const mode_desc *d = mode_find(m);
+        if (d && strcmp(d->name, name) == 0)
+            return m;
+    }
+    return 0;
 }

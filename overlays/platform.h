@@ -1,7 +1,8 @@
 /*
  * platform.h - what a card and its shell give the overlay: memory banks,
- * PCIe link, kernel clock, reconfigurable regions. The figures are data in
- * platform.c, read by the runtime and the emulated card alike.
+ * PCIe link, kernel clock, reconfigurable regions and their budgets, and
+ * what each mode needs. The figures are data: overlays/platforms/NAME.json
+ * and overlays/modes.json, read with json-c by platform.c.
  */
 #ifndef CHM_PLATFORM_H
 #define CHM_PLATFORM_H
@@ -12,7 +13,7 @@
 #define PLATFORM_MAX_REGIONS 8
 
 typedef struct platform_bank {
-    const char *name;      /* XRT's tag: "DDR[0]", "HBM[7]" */
+    char name[16];         /* XRT's tag: "DDR[0]", "HBM[7]" */
     uint64_t size;         /* bytes */
     uint64_t base;         /* address in the card's memory map */
     double gbps;           /* peak bandwidth, GB/s */
@@ -23,16 +24,16 @@ typedef struct platform_resources {
 } platform_resources;
 
 typedef struct platform_region {
-    const char *name;      /* where it sits: "pr_slr0" */
+    char name[16];         /* where it sits: "pr_slr0" */
     uint32_t frames;       /* configuration frames (93 words each, UG570) */
     uint32_t far;          /* first frame address of the region */
     platform_resources budget; /* what a mode may use in it */
 } platform_region;
 
 typedef struct platform_desc {
-    const char *name;      /* short name used in device strings: "u250" */
-    const char *vbnv;      /* shell platform name */
-    const char *part;      /* FPGA part */
+    char name[16];         /* short name used in device strings: "u250" */
+    char vbnv[64];         /* shell platform name */
+    char part[48];         /* FPGA part */
     double kernel_mhz;     /* kernel clock */
     double pcie_gbps;      /* achieved host<->card DMA rate per direction, GB/s */
     double dma_setup_us;   /* fixed cost of one DMA transfer (descriptor, doorbell, IRQ) */
@@ -47,7 +48,7 @@ typedef struct platform_desc {
 
 /* What a mode's logic needs in a region, and its name ("CNN"). */
 typedef struct mode_desc {
-    const char *name;
+    char name[16];
     platform_resources needs;
 } mode_desc;
 
@@ -56,10 +57,18 @@ const mode_desc *mode_find(int mode);
 /* The mode called name ("CNN"), or 0. */
 int mode_by_name(const char *name);
 
-/* The platform called name ("u250"), or NULL. */
+/*
+ * The platform called name ("u250"), read from its JSON file the first
+ * time, or NULL with the reason in platform_error(). Files are looked for in
+ * $CHIMERA_OVERLAYS, then the installed data directory, then the source
+ * tree's overlays/.
+ */
 const platform_desc *platform_find(const char *name);
 
-/* The platforms in a NULL-terminated list of names. */
+/* Why the last platform_find or mode lookup in this thread failed. */
+const char *platform_error(void);
+
+/* The platforms there are files for, as a NULL-terminated sorted list. */
 const char *const *platform_names(void);
 
 #endif /* CHM_PLATFORM_H */

@@ -1,6 +1,7 @@
 /*
  * device.c - opening, describing and closing a device.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -53,14 +54,20 @@ static int parse_name(const char *name, const chm_backend_ops **be, const platfo
                          "(only \"emu\" is available)", name, name);
     } else {
         return chm__fail(NULL, "chm_device_open", CHM_ENODEV,
-                         "device \"%s\": unknown backend, expected \"emu\", \"emu:u250\" or "
-                         "\"emu:u280\"", name);
+                         "device \"%s\": unknown backend, expected \"emu\" or \"emu:PLATFORM\" "
+                         "(chimera devices lists them)", name);
     }
     const char *pname = colon ? colon + 1 : "u250";
     *plat = platform_find(pname);
-    if (!*plat)
+    if (!*plat) {
+        char known[128] = "";
+        for (const char *const *n = platform_names(); *n; n++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
+                     known[0] ? ", " : "", *n);
         return chm__fail(NULL, "chm_device_open", CHM_ENODEV,
-                         "device \"%s\": unknown platform \"%s\" (known: u250, u280)", name, pname);
+                         "device \"%s\": unknown platform \"%s\": %s (known: %s)", name, pname,
+                         platform_error(), known);
+    }
     return CHM_OK;
 }
 
@@ -131,7 +138,7 @@ int chm_device_query(chm_device *dev, chm_device_info *info)
     memset(info, 0, sizeof *info);
     const platform_desc *p = dev->plat;
     strcpy(info->name, dev->name);
-    strncpy(info->platform, p->vbnv, sizeof info->platform - 1);
+    snprintf(info->platform, sizeof info->platform, "%s", p->vbnv);
     strncpy(info->backend, dev->be->name, sizeof info->backend - 1);
     info->kernel_clock_mhz = p->kernel_mhz;
     info->pcie_gbps = p->pcie_gbps;
