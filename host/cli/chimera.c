@@ -39,7 +39,7 @@ static void usage(FILE *f)
             "                     region, checksum, then the packets as the ICAP sees them\n"
             "  help               show this text\n"
             "\n"
-            "Device names: emu (= emu:u250), emu:u250, emu:u280 - the software-emulated\n"
+            "Device names: emu (= emu:u250), emu:u250, emu:u280, emu:u55c - the emulated\n"
             "card. The rtl (Verilator) and xrt (real card) backends are not built yet.\n"
             "\n"
             "options: -h, --help   this text;   --version   the SDK version\n");

@@ -83,8 +83,9 @@ typedef enum {
 
 /*
  * Opens a device by name: "emu" (the default platform, u250), "emu:u250",
- * "emu:u280". Every region comes up holding CNN mode. On failure *out is
- * untouched and chm_last_error(NULL) says why.
+ * "emu:u280", "emu:u55c" (one JSON file per platform in overlays/platforms).
+ * Every region comes up holding CNN mode. On failure *out is untouched and
+ * chm_last_error(NULL) says why.
  */
 int chm_device_open(const char *name, chm_device **out);
 
