@@ -2,11 +2,11 @@
  * axlf.c - reading and writing xclbin (AXLF) containers. Little-endian
  * throughout; offsets as listed in shared/FORMATS.md.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bs_util.h"
 #include "axlf.h"
 
 /* Offsets in the file. */
@@ -50,16 +50,6 @@ static void put_le(uint8_t *p, uint64_t v, int n)
         p[i] = (uint8_t)v;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 const char *axlf_kind_name(uint32_t kind)
 {
     static const char *const names[] = {
@@ -78,10 +68,10 @@ const char *axlf_kind_name(uint32_t kind)
 static int parse_header(const uint8_t *buf, size_t len, axlf_info *info, char *err, size_t el)
 {
     if (len < AXLF_HEADER_SIZE)
-        return fail(err, el, "file is %zu bytes, shorter than the %u-byte header", len,
+        return bs_fail(err, el, "file is %zu bytes, shorter than the %u-byte header", len,
                     AXLF_HEADER_SIZE);
     if (memcmp(buf + OFF_MAGIC, AXLF_MAGIC, 8) != 0)
-        return fail(err, el, "bad magic: not an xclbin2 container");
+        return bs_fail(err, el, "bad magic: not an xclbin2 container");
     const uint8_t *h = buf + OFF_HEADER;
     memset(info, 0, sizeof *info);
     info->signature_length = (int32_t)get_le(buf + OFF_SIGLEN, 4);
@@ -96,16 +86,16 @@ static int parse_header(const uint8_t *buf, size_t len, axlf_info *info, char *e
     memcpy(info->xclbin_uuid, h + H_XCLBIN_UUID, 16);
     info->num_sections = (uint32_t)get_le(h + H_NUM_SECTIONS, 4);
     if (!memchr(h + H_VBNV, 0, 64))
-        return fail(err, el, "platform VBNV is not NUL-terminated");
+        return bs_fail(err, el, "platform VBNV is not NUL-terminated");
     memcpy(info->platform_vbnv, h + H_VBNV, 64);
     if (info->length != len)
-        return fail(err, el, "header says %llu bytes, the file has %zu",
+        return bs_fail(err, el, "header says %llu bytes, the file has %zu",
                     (unsigned long long)info->length, len);
     if (info->num_sections > AXLF_MAX_SECTIONS)
-        return fail(err, el, "num_sections %u is over XRT's cap of %u", info->num_sections,
+        return bs_fail(err, el, "num_sections %u is over XRT's cap of %u", info->num_sections,
                     AXLF_MAX_SECTIONS);
     if ((uint64_t)AXLF_HEADER_SIZE + (uint64_t)info->num_sections * AXLF_SECTION_SIZE > len)
-        return fail(err, el, "a table of %u sections does not fit the %zu-byte file",
+        return bs_fail(err, el, "a table of %u sections does not fit the %zu-byte file",
                     info->num_sections, len);
     return 0;
 }
@@ -123,11 +113,11 @@ int axlf_parse(const uint8_t *buf, size_t len, axlf_info *info, axlf_section *se
         if (off == 0 && size == 0)
             continue; /* an absent section */
         if (off < table_end || off > len || size > len - off)
-            return fail(err, el, "section %u (%s) at bytes [%llu, +%llu) is outside the file's "
+            return bs_fail(err, el, "section %u (%s) at bytes [%llu, +%llu) is outside the file's "
                         "data area [%llu, %zu)", i, axlf_kind_name(kind), (unsigned long long)off,
                         (unsigned long long)size, (unsigned long long)table_end, len);
         if (off % 8 != 0)
-            return fail(err, el, "section %u (%s) starts at byte %llu, not 8-byte aligned", i,
+            return bs_fail(err, el, "section %u (%s) starts at byte %llu, not 8-byte aligned", i,
                         axlf_kind_name(kind), (unsigned long long)off);
         if (i < max_sections) {
             axlf_section *o = &sections[i];

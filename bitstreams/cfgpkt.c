@@ -6,11 +6,11 @@
  * type 2 = 010, opcode, word count in 26-0, for the register of the type 1
  * packet (count 0) before it.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bs_util.h"
 #include "cfgpkt.h"
 #include "crc32c.h"
 
@@ -93,16 +93,6 @@ uint8_t *cfg_build_partial(uint32_t idcode, uint32_t far, uint32_t frames, uint3
     return b.p;
 }
 
-static int fail(char *err, size_t el, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && el)
-        vsnprintf(err, el, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 typedef struct icap {
     const uint8_t *p;
     size_t n, at;       /* words, next word */
@@ -123,14 +113,14 @@ static int icap_write(icap *s, uint32_t reg, uint32_t v, size_t i, char *err, si
     switch (reg) {
     case CFG_REG_CRC:
         if (v != s->crc)
-            return fail(err, el, "CRC mismatch at word %zu: stream says 0x%08x, data gives 0x%08x",
+            return bs_fail(err, el, "CRC mismatch at word %zu: stream says 0x%08x, data gives 0x%08x",
                         i, v, s->crc);
         s->res->crc_checks++;
         s->crc_pending = 0;
         return 0;
     case CFG_REG_IDCODE:
         if (v != s->idcode)
-            return fail(err, el, "IDCODE 0x%08x at word %zu is not this device's 0x%08x", v, i,
+            return bs_fail(err, el, "IDCODE 0x%08x at word %zu is not this device's 0x%08x", v, i,
                         s->idcode);
         s->seen_idcode = 1;
         break;
@@ -140,7 +130,7 @@ static int icap_write(icap *s, uint32_t reg, uint32_t v, size_t i, char *err, si
         break;
     case CFG_REG_FDRI:
         if (!s->seen_idcode || !s->seen_wcfg || !s->seen_far)
-            return fail(err, el, "frame data at word %zu before IDCODE, WCFG and FAR", i);
+            return bs_fail(err, el, "frame data at word %zu before IDCODE, WCFG and FAR", i);
         s->fdri_words++;
         s->crc_pending = 1;
         break;
@@ -175,15 +165,15 @@ static int icap_packet(icap *s, char *err, size_t el)
         reg = s->last_reg;
         count = h & 0x7FFFFFF;
     } else {
-        return fail(err, el, "word %zu (0x%08x) is not a type 1 or type 2 packet header", at, h);
+        return bs_fail(err, el, "word %zu (0x%08x) is not a type 1 or type 2 packet header", at, h);
     }
     if (op == 0)
         return 0; /* NOP */
     if (op != 2)
-        return fail(err, el, "packet at word %zu is a %s, not a write", at,
+        return bs_fail(err, el, "packet at word %zu is a %s, not a write", at,
                     op == 1 ? "read" : "reserved opcode");
     if (count > s->n - s->at)
-        return fail(err, el, "packet at word %zu wants %u words, the stream ends after %zu", at,
+        return bs_fail(err, el, "packet at word %zu wants %u words, the stream ends after %zu", at,
                     count, s->n - s->at);
     for (uint32_t k = 0; k < count && !s->done; k++, s->at++)
         if (icap_write(s, reg, word_at(s, s->at), s->at, err, el))
@@ -196,29 +186,29 @@ int cfg_check(const uint8_t *bytes, size_t len, uint32_t idcode, uint32_t expect
 {
     memset(res, 0, sizeof *res);
     if (len % 4 != 0)
-        return fail(err, el, "stream is %zu bytes, not whole 32-bit words", len);
+        return bs_fail(err, el, "stream is %zu bytes, not whole 32-bit words", len);
     icap s = { .p = bytes, .n = len / 4, .idcode = idcode, .res = res };
     while (s.at < s.n && word_at(&s, s.at) != CFG_SYNC)
         s.at++;
     if (s.at == s.n)
-        return fail(err, el, "no sync word 0x%08x in the stream", CFG_SYNC);
+        return bs_fail(err, el, "no sync word 0x%08x in the stream", CFG_SYNC);
     s.at++;
     while (s.at < s.n && !s.done)
         if (icap_packet(&s, err, el))
             return -1;
     if (!s.done)
-        return fail(err, el, "stream ends without DESYNC");
+        return bs_fail(err, el, "stream ends without DESYNC");
     if (!s.seen_idcode)
-        return fail(err, el, "no IDCODE write: the device would refuse the stream");
+        return bs_fail(err, el, "no IDCODE write: the device would refuse the stream");
     if (s.crc_pending || res->crc_checks == 0)
-        return fail(err, el, "frame data is not followed by a CRC check");
+        return bs_fail(err, el, "frame data is not followed by a CRC check");
     if (s.fdri_words % CFG_FRAME_WORDS != 0)
-        return fail(err, el, "%u FDRI words are not whole %u-word frames", s.fdri_words,
+        return bs_fail(err, el, "%u FDRI words are not whole %u-word frames", s.fdri_words,
                     CFG_FRAME_WORDS);
     res->frames = s.fdri_words / CFG_FRAME_WORDS;
     res->words = s.at;
     if (expect_frames && res->frames != expect_frames)
-        return fail(err, el, "stream writes %u frames, the region has %u", res->frames,
+        return bs_fail(err, el, "stream writes %u frames, the region has %u", res->frames,
                     expect_frames);
     return 0;
 }

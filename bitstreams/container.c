@@ -2,27 +2,17 @@
  * container.c - packing and checking Chimera's partial-bitstream containers.
  */
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bs_util.h"
 #include "axlf.h"
 #include "cfgpkt.h"
 #include "container.h"
 #include "crc32c.h"
 
 #define CRC_KEY "\"crc32c\":\""
-
-static int fail(char *err, size_t el, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && el)
-        vsnprintf(err, el, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* CRC-32C of buf with the 8 digits at digits[0..8) read as '0'. */
 static uint32_t file_crc(const uint8_t *buf, size_t len, size_t digits)
@@ -117,13 +107,13 @@ static int check_meta(const axlf_section *m, const uint8_t *buf, size_t len,
 {
     char text[1024];
     if (m->size >= sizeof text)
-        return fail(err, el, "metadata section is %llu bytes, too long", (unsigned long long)m->size);
+        return bs_fail(err, el, "metadata section is %llu bytes, too long", (unsigned long long)m->size);
     memcpy(text, m->data, m->size);
     text[m->size] = 0;
     json_object *root = json_tokener_parse(text), *c = NULL, *v;
     if (!root || !json_object_object_get_ex(root, "chimera", &c)) {
         json_object_put(root);
-        return fail(err, el, "USER_METADATA is not Chimera's JSON record");
+        return bs_fail(err, el, "USER_METADATA is not Chimera's JSON record");
     }
     int rc = 0;
     const char *plat = json_object_object_get_ex(c, "platform", &v) ? json_object_get_string(v) : "";
@@ -136,23 +126,23 @@ static int check_meta(const axlf_section *m, const uint8_t *buf, size_t len,
             out->region = (int)r;
     out->mode = mode_by_name(mode);
     if (strcmp(plat, p->name) != 0)
-        rc = fail(err, el, "built for platform \"%s\", this is \"%s\"", plat, p->name);
+        rc = bs_fail(err, el, "built for platform \"%s\", this is \"%s\"", plat, p->name);
     else if (out->region < 0)
-        rc = fail(err, el, "names region \"%s\", which %s does not have", region, p->name);
+        rc = bs_fail(err, el, "names region \"%s\", which %s does not have", region, p->name);
     else if (!out->mode)
-        rc = fail(err, el, "names mode \"%s\", not CNN, SPARSE or GRAPH", mode);
+        rc = bs_fail(err, el, "names mode \"%s\", not CNN, SPARSE or GRAPH", mode);
     else if (frames != p->regions[out->region].frames)
-        rc = fail(err, el, "says %lld frames, region %s has %u", (long long)frames, region,
+        rc = bs_fail(err, el, "says %lld frames, region %s has %u", (long long)frames, region,
                   p->regions[out->region].frames);
     const uint8_t *key = find_bytes(m->data, (size_t)m->size, CRC_KEY);
     if (!rc && (!key || (size_t)(key - m->data) + sizeof CRC_KEY - 1 + 8 > m->size))
-        rc = fail(err, el, "metadata has no crc32c");
+        rc = bs_fail(err, el, "metadata has no crc32c");
     if (!rc) {
         size_t digits = (size_t)(key - buf) + sizeof CRC_KEY - 1;
         char want[9];
         snprintf(want, sizeof want, "%08x", file_crc(buf, len, digits));
         if (memcmp(want, buf + digits, 8) != 0)
-            rc = fail(err, el, "checksum mismatch: file gives %s, metadata says %.8s", want,
+            rc = bs_fail(err, el, "checksum mismatch: file gives %s, metadata says %.8s", want,
                       (const char *)buf + digits);
     }
     out->frames = (uint32_t)frames;
@@ -169,22 +159,22 @@ int container_verify(const uint8_t *buf, size_t len, const platform_desc *p,
     if (axlf_parse(buf, len, &info, s, 16, err, el))
         return -1;
     if (info.num_sections > 16)
-        return fail(err, el, "%u sections; a Chimera container has at most 16", info.num_sections);
+        return bs_fail(err, el, "%u sections; a Chimera container has at most 16", info.num_sections);
     if (info.mode != AXLF_MODE_PR)
-        return fail(err, el, "mode %u is not PR (1): not a partial bitstream", info.mode);
+        return bs_fail(err, el, "mode %u is not PR (1): not a partial bitstream", info.mode);
     if (strcmp(info.platform_vbnv, p->vbnv) != 0)
-        return fail(err, el, "built for shell \"%s\", this card runs \"%s\"", info.platform_vbnv,
+        return bs_fail(err, el, "built for shell \"%s\", this card runs \"%s\"", info.platform_vbnv,
                     p->vbnv);
     if (memcmp(info.interface_uuid, p->interface_uuid, 16) != 0)
-        return fail(err, el, "interface UUID is not the one of shell %s", p->vbnv);
+        return bs_fail(err, el, "interface UUID is not the one of shell %s", p->vbnv);
     const axlf_section *m = axlf_find(s, info.num_sections, AXLF_USER_METADATA);
     if (!m)
-        return fail(err, el, "no USER_METADATA section: not a Chimera container");
+        return bs_fail(err, el, "no USER_METADATA section: not a Chimera container");
     if (check_meta(m, buf, len, p, out, err, el))
         return -1;
     const axlf_section *b = axlf_find(s, info.num_sections, AXLF_BITSTREAM);
     if (!b || strcmp(b->name, p->regions[out->region].name) != 0)
-        return fail(err, el, "no BITSTREAM section for region %s", p->regions[out->region].name);
+        return bs_fail(err, el, "no BITSTREAM section for region %s", p->regions[out->region].name);
     out->bitstream = b->data;
     out->bitstream_len = (size_t)b->size;
     return 0;

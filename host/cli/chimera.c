@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "axlf.h"
+#include "bs_util.h"
 #include "cfgpkt.h"
 #include "chimera.h"
 #include "container.h"
@@ -115,27 +116,10 @@ static void print_uuid(const uint8_t u[16])
         printf("%02x%s", u[i], (i == 3 || i == 5 || i == 7 || i == 9) ? "-" : "");
 }
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    uint8_t *buf = NULL;
-    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
-        fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = n > 0 ? (size_t)n : 0;
-    return buf;
-}
-
 static int cmd_xclbin_info(const char *path)
 {
     size_t len;
-    uint8_t *buf = read_file(path, &len);
+    uint8_t *buf = bs_read_file(path, &len);
     if (!buf) {
         fprintf(stderr, "chimera: cannot read %s\n", path);
         return 1;
@@ -205,7 +189,7 @@ static int cmd_xclbin_verify(const char *path, const char *plat)
         return 2;
     }
     size_t len;
-    uint8_t *buf = read_file(path, &len);
+    uint8_t *buf = bs_read_file(path, &len);
     if (!buf) {
         fprintf(stderr, "chimera: cannot read %s\n", path);
         return 1;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bs_util.h"
 #include "cfgpkt.h"
 #include "container.h"
 #include "device.h"
@@ -21,23 +22,6 @@
 uint32_t chm__mode_macs(chm_mode mode)
 {
     return mode == CHM_MODE_CNN ? CNN_PE_ROWS * CNN_PE_COLS : 0;
-}
-
-static uint8_t *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    uint8_t *buf = NULL;
-    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
-        fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = buf ? (size_t)n : 0;
-    return buf;
 }
 
 /* Does mode fit the region's budget? Says which resource does not. */
@@ -69,7 +53,7 @@ int chm_region_load(chm_device *dev, int region, const char *path, chm_event **e
         return CHM_FAIL(dev, CHM_EINVAL, "region %d does not exist; %s has regions 0..%d", region,
                         dev->plat->name, dev->n_regions - 1);
     size_t len;
-    uint8_t *buf = read_all(path, &len);
+    uint8_t *buf = bs_read_file(path, &len);
     if (!buf)
         return CHM_FAIL(dev, CHM_EIO, "cannot read \"%s\"", path);
     container_view v;
