@@ -188,6 +188,85 @@ static void test_icap_failure(void)
     free(bad);
 }
 
+/* Writes a container for region r whose file checks pass but whose ICAP CRC fails. */
+static void put_bad_load(int r, const char *file)
+{
+    size_t len;
+    uint8_t *c = container_pack(u250, r, CHM_MODE_CNN, &len);
+    CU_ASSERT_FATAL(c != NULL);
+    c[616 + 4 * 2000] ^= 0x01;
+    reseal(c, len);
+    FILE *f = fopen(file, "wb");
+    CU_ASSERT_FATAL(f && fwrite(c, 1, len, f) == len);
+    fclose(f);
+    free(c);
+}
+
+/* Every region's load fails while convs are queued: each conv moves or waits
+ * for an automatic reload, and every result is right. */
+static void test_nothing_lost(void)
+{
+    enum { N = 9 };
+    const char *files[3] = { "test_region_0.xclbin", "test_region_1.xclbin", "test_region_2.xclbin" };
+    for (int r = 0; r < 3; r++)
+        put_bad_load(r, files[r]);
+    int8_t in[N][5 * 5 * 3], w[4 * 9 * 3], got[N][5 * 5 * 4], want[5 * 5 * 4];
+    int32_t mult[4], shift[4];
+    tu_rng g;
+    tu_seed(&g, 21);
+    tu_fill_i8(&g, &in[0][0], sizeof in, -128, 127);
+    tu_fill_i8(&g, w, sizeof w, -128, 127);
+    tu_random_requant(&g, mult, shift, 4, -10, -7);
+    chm_conv2d_params p = { .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1 };
+    p.rq = (chm_requant){ .multiplier = mult, .shift = shift };
+    chm_tensor *ti[N], *to[N];
+    chm_tensor *tw = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(4, 3, 3, 3), w);
+    chm_event *conv[N];
+    chm_device_stats s0, s1;
+    chm_device_stats_get(tu_dev, &s0);
+    for (int i = 0; i < N; i++) {
+        ti[i] = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 5, 5, 3), in[i]);
+        to[i] = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 5, 5, 4), NULL);
+    }
+    for (int r = 0; r < 3; r++)
+        CU_ASSERT_EQUAL_FATAL(chm_region_load(tu_dev, r, files[r], NULL), CHM_OK);
+    for (int i = 0; i < N; i++)
+        CU_ASSERT_EQUAL_FATAL(chm_conv2d(tu_dev, ti[i], tw, NULL, to[i], &p, &conv[i]), CHM_OK);
+    CU_ASSERT_EQUAL(chm_finish(tu_dev), CHM_EFORMAT); /* the loads themselves failed */
+    for (int i = 0; i < N; i++) {
+        CU_ASSERT_EQUAL(chm_wait(conv[i]), CHM_OK);
+        chm_event_release(conv[i]);
+        CU_ASSERT_EQUAL(chm_tensor_read(to[i], 0, got[i], sizeof got[i]), CHM_OK);
+        ref_conv2d(in[i], 1, 5, 5, 3, w, 4, 3, 3, NULL, &p, want);
+        CU_ASSERT_EQUAL(memcmp(got[i], want, sizeof want), 0);
+        chm_tensor_free(ti[i]);
+        chm_tensor_free(to[i]);
+    }
+    chm_device_stats_get(tu_dev, &s1);
+    CU_ASSERT(s1.reconfigurations >= s0.reconfigurations + 1); /* an automatic reload */
+    int configured = 0;
+    for (int r = 0; r < 3; r++)
+        configured += region_info(r).state == CHM_REGION_CONFIGURED;
+    CU_ASSERT_EQUAL(configured, 1);
+
+    /* Now fail the last configured region too: with no region holding CNN,
+     * the next conv makes the scheduler reload one by itself. */
+    for (int r = 0; r < 3; r++)
+        if (region_info(r).state == CHM_REGION_CONFIGURED)
+            CU_ASSERT_EQUAL(chm_region_load(tu_dev, r, files[r], NULL), CHM_OK);
+    CU_ASSERT_EQUAL(chm_finish(tu_dev), CHM_EFORMAT);
+    for (int r = 0; r < 3; r++)
+        CU_ASSERT_EQUAL(region_info(r).state, CHM_REGION_FAILED);
+    check_conv_works();
+    configured = 0;
+    for (int r = 0; r < 3; r++)
+        configured += region_info(r).state == CHM_REGION_CONFIGURED;
+    CU_ASSERT_EQUAL(configured, 1);
+    chm_tensor_free(tw);
+    for (int r = 0; r < 3; r++)
+        remove(files[r]);
+}
+
 static int init(void)
 {
     u250 = platform_find("u250");
@@ -207,6 +286,7 @@ int main(void)
         { "a good container loads; time is bytes over the ICAP rate", test_good_load },
         { "bad containers are refused, the region untouched", test_bad_containers },
         { "an ICAP CRC failure leaves the region FAILED, the rest working", test_icap_failure },
+        { "every load fails with work queued: nothing is lost", test_nothing_lost },
         { NULL, NULL },
     };
     return tu_run_suite("region", "emu:u250", tests, init, clean);

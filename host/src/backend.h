@@ -33,6 +33,9 @@ typedef struct chm_backend_ops {
     double (*copy_time_us)(chm_device *dev, int bank, size_t n);
     /* Card time of op on region, microseconds; *macs gets its useful MACs. */
     double (*op_time_us)(chm_device *dev, int region, const chm_kop *op, uint64_t *macs);
+    /* The partial-bitstream container the runtime loads by itself when no
+     * region holds a mode (malloc'ed), or NULL if the backend has none. */
+    uint8_t *(*container_for)(chm_device *dev, int region, chm_mode mode, size_t *len);
 } chm_backend_ops;
 
 extern const chm_backend_ops chm_emu_backend;

@@ -44,6 +44,7 @@ struct chm_event {
     const uint8_t *bitstream;
     size_t bitstream_len;
     chm_mode load_mode;
+    int automatic;          /* CMD_LOAD the scheduler queued by itself */
     char why[256];          /* why the command failed, if it did */
     chm_tensor *touch[KOP_MAX_TENSORS + 1]; /* tensors it names (users count) */
     int n_touch;
@@ -156,6 +157,9 @@ int chm__schedule(chm_device *dev, const char *who, const chm_kop *op);
 
 /* region.c: runs a queued load on its region's engine (no lock held). */
 int chm__region_run_load(chm_device *dev, chm_event *ev);
+/* Queues an automatic load of mode into region at the tail of its FIFO
+ * (dev->lock held); the container comes from the backend when it runs. */
+int chm__region_autoload_locked(chm_device *dev, int region, chm_mode mode);
 /* MACs per cycle of mode in a region. */
 uint32_t chm__mode_macs(chm_mode mode);
 

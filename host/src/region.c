@@ -45,6 +45,26 @@ static int check_fit(chm_device *dev, int region, chm_mode mode)
     return CHM_OK;
 }
 
+/* Fills a load command for region from a checked container view. */
+static void fill_load(chm_device *dev, chm_event *e, int region, chm_mode mode, size_t bits)
+{
+    e->engine = ENGINE_REGION0 + region;
+    e->bytes = bits;
+    e->load_mode = mode;
+    /* ICAPE3: 4 bytes a cycle; MHz x 4 = bytes per microsecond. */
+    e->dev_dur_us = (double)bits / (dev->plat->icap_mhz * 4.0);
+    snprintf(e->name, sizeof e->name, "%sload %s (%.1f MB)", e->automatic ? "auto " : "",
+             mode_find((int)mode)->name, (double)bits / 1e6);
+}
+
+/* The region will hold mode once its queued loads are done (dev->lock held). */
+static void expect_mode_locked(chm_region *r, chm_mode mode)
+{
+    r->sched_mode = mode;
+    r->loads_queued++;
+    r->state = CHM_REGION_CONFIGURING;
+}
+
 int chm_region_load(chm_device *dev, int region, const char *path, chm_event **ev)
 {
     if (!dev || !path)
@@ -69,30 +89,17 @@ int chm_region_load(chm_device *dev, int region, const char *path, chm_event **e
                         dev->plat->regions[region].name);
     }
     int rc = check_fit(dev, region, (chm_mode)v.mode);
-    if (rc) {
-        free(buf);
-        return rc;
-    }
-    chm_event *e = chm__event_new(dev, CMD_LOAD);
+    chm_event *e = rc ? NULL : chm__event_new(dev, CMD_LOAD);
     if (!e) {
         free(buf);
-        return CHM_FAIL(dev, CHM_ENOMEM, "no host memory for the command");
+        return rc ? rc : CHM_FAIL(dev, CHM_ENOMEM, "no host memory for the command");
     }
-    e->engine = ENGINE_REGION0 + region;
     e->file = buf;
     e->bitstream = v.bitstream;
     e->bitstream_len = v.bitstream_len;
-    e->bytes = v.bitstream_len;
-    e->load_mode = (chm_mode)v.mode;
-    /* ICAPE3: 4 bytes a cycle; MHz x 4 = bytes per microsecond. */
-    e->dev_dur_us = (double)v.bitstream_len / (dev->plat->icap_mhz * 4.0);
-    snprintf(e->name, sizeof e->name, "load %s (%.1f MB)", mode_find(v.mode)->name,
-             (double)v.bitstream_len / 1e6);
+    fill_load(dev, e, region, (chm_mode)v.mode, v.bitstream_len);
     pthread_mutex_lock(&dev->lock);
-    chm_region *r = &dev->regions[region];
-    r->sched_mode = e->load_mode;
-    r->loads_queued++;
-    r->state = CHM_REGION_CONFIGURING;
+    expect_mode_locked(&dev->regions[region], e->load_mode);
     pthread_mutex_unlock(&dev->lock);
     rc = chm__submit(dev, e, NULL, 0, NULL, ev);
     if (rc)
@@ -100,17 +107,138 @@ int chm_region_load(chm_device *dev, int region, const char *path, chm_event **e
     return CHM_OK;
 }
 
+/* Bitstream bytes of the automatic container for (region, mode), from its frames. */
+static size_t auto_bits(const chm_device *dev, int region)
+{
+    return (size_t)dev->plat->regions[region].frames * CFG_FRAME_WORDS * 4;
+}
+
+static chm_event *new_autoload_locked(chm_device *dev, int region, chm_mode mode)
+{
+    chm_event *e = chm__event_new(dev, CMD_LOAD);
+    if (!e)
+        return NULL;
+    e->automatic = 1;
+    fill_load(dev, e, region, mode, auto_bits(dev, region));
+    expect_mode_locked(&dev->regions[region], mode);
+    return e;
+}
+
+int chm__region_autoload_locked(chm_device *dev, int region, chm_mode mode)
+{
+    chm_event *e = new_autoload_locked(dev, region, mode);
+    if (!e)
+        return CHM_ENOMEM;
+    chm_engine *eng = &dev->engines[ENGINE_REGION0 + region];
+    e->dev_start_us = eng->dev_avail_us;
+    e->dev_end_us = e->dev_start_us + e->dev_dur_us;
+    eng->dev_avail_us = e->dev_end_us;
+    if (eng->tail)
+        eng->tail->next = e;
+    else
+        eng->head = e;
+    eng->tail = e;
+    dev->queued++;
+    pthread_cond_broadcast(&dev->changed);
+    return CHM_OK;
+}
+
+/* The region other than not that will hold mode and frees up first, or -1. */
+static int other_region_locked(chm_device *dev, int not, chm_mode mode)
+{
+    int best = -1;
+    for (int r = 0; r < dev->n_regions; r++) {
+        int e = ENGINE_REGION0 + r;
+        if (r != not && dev->regions[r].sched_mode == mode &&
+            (best < 0 || dev->engines[e].dev_avail_us < dev->engines[ENGINE_REGION0 + best].dev_avail_us))
+            best = r;
+    }
+    return best;
+}
+
+/* Moves cur (after prev in eng's FIFO) to the tail of region to's FIFO. */
+static void move_locked(chm_device *dev, chm_engine *eng, chm_event *prev, chm_event *cur, int to)
+{
+    prev->next = cur->next;
+    if (eng->tail == cur)
+        eng->tail = prev;
+    chm_engine *dst = &dev->engines[ENGINE_REGION0 + to];
+    double start = dst->dev_avail_us > cur->dev_start_us ? dst->dev_avail_us : cur->dev_start_us;
+    cur->dev_start_us = start;
+    cur->dev_end_us = start + cur->dev_dur_us;
+    dst->dev_avail_us = cur->dev_end_us;
+    cur->engine = ENGINE_REGION0 + to;
+    cur->next = NULL;
+    if (dst->tail)
+        dst->tail->next = cur;
+    else
+        dst->head = cur;
+    dst->tail = cur;
+}
+
+/*
+ * After a failed load (ev, at the head of its region's FIFO): the work queued
+ * behind it for that mode moves to another region that will hold the mode;
+ * if there is none, an automatic load goes in right behind ev and the work
+ * stays. Nothing queued is lost. Moved work keeps its modelled start unless
+ * its new region frees up later; work behind an inserted load starts that
+ * much later.
+ */
+static void reroute_locked(chm_device *dev, chm_event *ev)
+{
+    const int r = ev->engine - ENGINE_REGION0;
+    chm_engine *eng = &dev->engines[ev->engine];
+    chm_event *prev = ev;
+    for (chm_event *cur = ev->next; cur; cur = prev->next) {
+        if (cur->kind == CMD_LOAD)
+            return; /* work behind a later load waits for that load */
+        if (cur->kind != CMD_KERNEL || cur->op.mode != ev->load_mode) {
+            prev = cur;
+            continue;
+        }
+        int to = other_region_locked(dev, r, ev->load_mode);
+        if (to >= 0) {
+            move_locked(dev, eng, prev, cur, to);
+            continue;
+        }
+        chm_event *load = new_autoload_locked(dev, r, ev->load_mode);
+        if (!load)
+            return; /* out of memory: the work fails with CHM_EMODE instead */
+        load->dev_start_us = ev->dev_end_us;
+        load->dev_end_us = load->dev_start_us + load->dev_dur_us;
+        for (chm_event *later = cur; later; later = later->next) {
+            later->dev_start_us += load->dev_dur_us;
+            later->dev_end_us += load->dev_dur_us;
+        }
+        eng->dev_avail_us += load->dev_dur_us;
+        load->next = cur;
+        prev->next = load;
+        dev->queued++;
+        return;
+    }
+}
+
 int chm__region_run_load(chm_device *dev, chm_event *ev)
 {
     chm_region *r = &dev->regions[ev->engine - ENGINE_REGION0];
     const platform_region *pr = &dev->plat->regions[r->index];
+    if (!ev->file) { /* automatic: the backend supplies the container */
+        size_t len;
+        container_view v;
+        ev->file = dev->be->container_for ? dev->be->container_for(dev, r->index, ev->load_mode, &len)
+                                          : NULL;
+        if (ev->file && container_verify(ev->file, len, dev->plat, &v, NULL, 0) == 0) {
+            ev->bitstream = v.bitstream;
+            ev->bitstream_len = v.bitstream_len;
+        }
+    }
     pthread_mutex_lock(&dev->lock);
     r->mode = CHM_MODE_EMPTY; /* decoupled: no kernel runs here until recoupled */
     pthread_mutex_unlock(&dev->lock);
     cfg_result res;
-    char why[128];
-    int ok = cfg_check(ev->bitstream, ev->bitstream_len, dev->plat->idcode, pr->frames, &res, why,
-                       sizeof why) == 0;
+    char why[128] = "no container for an automatic load";
+    int ok = ev->bitstream && cfg_check(ev->bitstream, ev->bitstream_len, dev->plat->idcode,
+                                        pr->frames, &res, why, sizeof why) == 0;
     pthread_mutex_lock(&dev->lock);
     r->loads_queued--;
     if (ok) {
@@ -127,6 +255,8 @@ int chm__region_run_load(chm_device *dev, chm_event *ev)
         if (!ok)
             r->sched_mode = CHM_MODE_EMPTY;
     }
+    if (!ok && !ev->automatic)
+        reroute_locked(dev, ev);
     pthread_mutex_unlock(&dev->lock);
     free(ev->file);
     ev->file = NULL;

@@ -1,7 +1,9 @@
 /*
  * scheduler.c - which region runs an operation.
  *
- * Regions come up holding CNN mode; chm_region_load changes that. Among
+ * Regions come up holding CNN mode; chm_region_load changes that, and when
+ * no region will hold an operation's mode the scheduler queues a load of
+ * it into the region that frees up first (on-demand reconfiguration). Among
  * the regions that will hold the operation's mode once their queued loads
  * are done, the scheduler picks the one where
  * the operation would start first on the modelled card timeline (its
@@ -39,6 +41,17 @@ int chm__schedule(chm_device *dev, const char *who, const chm_kop *op)
             best_start = start;
             best_avail = avail;
         }
+    }
+    if (best < 0 && chm__mode_macs(op->mode) > 0 && dev->be->container_for) {
+        /* No region will hold the mode: reconfigure the one that frees up
+         * first (on-demand, the baseline policy). */
+        int victim = 0;
+        for (int r = 1; r < dev->n_regions; r++)
+            if (dev->engines[ENGINE_REGION0 + r].dev_avail_us <
+                dev->engines[ENGINE_REGION0 + victim].dev_avail_us)
+                victim = r;
+        if (chm__region_autoload_locked(dev, victim, op->mode) == CHM_OK)
+            best = ENGINE_REGION0 + victim;
     }
     pthread_mutex_unlock(&dev->lock);
     if (best < 0)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../device.h"
+#include "container.h"
 #include "emu_card.h"
 
 static emu_card *card_of(chm_device *dev)
@@ -114,6 +115,12 @@ static double emu_op_time_us(chm_device *dev, int region, const chm_kop *op, uin
     return emu_cycles_to_us(c, cost.cycles);
 }
 
+/* The emulation builds its own containers, as the build's packer does. */
+static uint8_t *emu_container_for(chm_device *dev, int region, chm_mode mode, size_t *len)
+{
+    return container_pack(dev->plat, region, (int)mode, len);
+}
+
 const chm_backend_ops chm_emu_backend = {
     .name = "emu",
     .open = emu_open,
@@ -126,4 +133,5 @@ const chm_backend_ops chm_emu_backend = {
     .run = emu_run,
     .copy_time_us = emu_copy_time_us,
     .op_time_us = emu_op_time_us,
+    .container_for = emu_container_for,
 };
