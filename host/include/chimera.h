@@ -326,6 +326,76 @@ int chm_add_params_from_scales(double a_scale, double b_scale, double out_scale,
 int chm_add(chm_device *dev, chm_tensor *a, chm_tensor *b, chm_tensor *out,
             const chm_add_params *p, chm_event **ev);
 
+/* ------------------------------------------------ sparse weights (host) */
+
+/*
+ * Pruned weight matrices in the SPARSE mode's compressed formats, built on
+ * the host. A matrix has `rows` output neurons and `cols` inputs (a conv's
+ * weights: out channels x kh*kw*in channels, OHWI). The byte layouts are
+ * documented in hls/sparse/sparse_format.h. These calls have no device:
+ * their errors are reported by chm_last_error(NULL).
+ */
+typedef enum {
+    CHM_SPARSE_X = 1, /* Cambricon-X: per-neuron nonzeros with narrow step indexes */
+    CHM_SPARSE_S = 2, /* Cambricon-S: coarse blocks, shared index, codebook weights */
+} chm_sparse_format;
+
+typedef struct chm_sparse_params {
+    chm_sparse_format format;   /* required */
+    double density;             /* keep this fraction of weights (X) or blocks (S) by
+                                   magnitude, in (0, 1]; 0: prune by threshold instead */
+    int threshold;              /* with density 0: X drops |w| <= threshold; S drops
+                                   blocks whose largest |w| <= threshold (0: only zeros) */
+    int step_bits;              /* X: width of a step index, 1..8; 0 means 4 */
+    int block_rows, block_cols; /* S: block shape, 1..16 each; 0 means 4 */
+    int code_bits;              /* S: codebook index width, 1..8; 0 means 8 (lossless) */
+} chm_sparse_params;
+
+typedef struct chm_sparse chm_sparse;
+
+/* Prunes and compresses dense int8 weights w[rows][cols]. */
+int chm_sparse_from_dense(const int8_t *w, int rows, int cols, const chm_sparse_params *p,
+                          chm_sparse **out);
+
+/*
+ * Compresses a CSR matrix (row_ptr[rows + 1], col_idx and values[row_ptr[rows]],
+ * columns ascending within a row). Explicit zeros are dropped; with X and no
+ * pruning, chm_sparse_to_csr gives the same CSR back.
+ */
+int chm_sparse_from_csr(int rows, int cols, const int32_t *row_ptr, const int32_t *col_idx,
+                        const int8_t *values, const chm_sparse_params *p, chm_sparse **out);
+
+/* The weights it stands for (pruned ones 0, S codes decoded), w[rows][cols]. */
+int chm_sparse_to_dense(const chm_sparse *s, int8_t *w);
+
+/* Its nonzero weights as CSR; arrays sized rows + 1 and info.nnz. */
+int chm_sparse_to_csr(const chm_sparse *s, int32_t *row_ptr, int32_t *col_idx, int8_t *values);
+
+typedef struct chm_sparse_info {
+    chm_sparse_format format;
+    int rows, cols;
+    uint64_t nnz;            /* nonzero weights kept */
+    double density;          /* nnz / (rows x cols) */
+    uint64_t dense_bytes;    /* rows x cols */
+    uint64_t value_bytes;    /* X: values incl. padding; S: codes at code_bits + codebook */
+    uint64_t index_bytes;    /* X: steps at step_bits + row pointers; S: block indexes + pointers */
+    uint64_t bytes;          /* value_bytes + index_bytes: the packed size */
+    uint64_t padding;        /* X: padding entries bridging wide gaps */
+    uint64_t kept_blocks;    /* S */
+} chm_sparse_info;
+
+int chm_sparse_query(const chm_sparse *s, chm_sparse_info *info);
+
+/*
+ * The compressed blob as the card reads it, and back: chm_sparse_import
+ * checks every count, offset, step and code and refuses a corrupt blob
+ * (CHM_EFORMAT, saying what is wrong) without creating anything.
+ */
+const void *chm_sparse_blob(const chm_sparse *s, size_t *bytes);
+int chm_sparse_import(const void *blob, size_t bytes, chm_sparse **out);
+
+void chm_sparse_free(chm_sparse *s);
+
 /* ---------------------------------------------------------- stats, trace */
 
 typedef struct chm_device_stats {
