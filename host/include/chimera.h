@@ -396,6 +396,32 @@ int chm_sparse_import(const void *blob, size_t bytes, chm_sparse **out);
 
 void chm_sparse_free(chm_sparse *s);
 
+/* --------------------------------------------- operations (SPARSE mode) */
+
+/*
+ * Copies compressed weights into device memory (a 1-D int8 tensor holding
+ * the blob, for the operations below; write it only through this call).
+ */
+int chm_sparse_upload(chm_device *dev, const chm_sparse *s, int bank, chm_tensor **out);
+
+/*
+ * out[N, rows] = in[N, cols] x W^T + bias, requantized as chm_fully_connected,
+ * computing only the weights the format keeps. Runs in SPARSE mode: if no
+ * region holds it, the runtime reconfigures one.
+ */
+int chm_sparse_fully_connected(chm_device *dev, chm_tensor *in, chm_tensor *weights,
+                               chm_tensor *bias, chm_tensor *out, const chm_requant *rq,
+                               chm_event **ev);
+
+/*
+ * conv2d as chm_conv2d (groups 1) with kernels pruned per output channel:
+ * the sparse matrix is out channels x (kernel_h * kernel_w * in channels),
+ * OHWI order.
+ */
+int chm_sparse_conv2d(chm_device *dev, chm_tensor *in, chm_tensor *weights, int kernel_h,
+                      int kernel_w, chm_tensor *bias, chm_tensor *out,
+                      const chm_conv2d_params *p, chm_event **ev);
+
 /* ---------------------------------------------------------- stats, trace */
 
 typedef struct chm_device_stats {

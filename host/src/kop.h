@@ -8,12 +8,14 @@
 #include <stdint.h>
 
 #include "cnn_kernels.h"
+#include "sparse_kernels.h"
 #include "chimera.h"
 
 typedef enum {
     KOP_CONV = 0, /* conv2d and fully connected */
     KOP_POOL = 1,
     KOP_ADD = 2,
+    KOP_SPARSE = 3, /* SPARSE mode: fc or conv with compressed weights in[1] */
 } kop_kind;
 
 #define KOP_MAX_TENSORS 4
@@ -25,6 +27,7 @@ typedef struct chm_kop {
         cnn_conv_desc conv;
         cnn_pool_desc pool;
         cnn_add_desc add;
+        sparse_desc sparse;
     } u;
     /* Inputs first, then outputs; NULL where absent (e.g. no bias). */
     chm_tensor *in[KOP_MAX_TENSORS];

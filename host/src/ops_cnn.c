@@ -57,7 +57,7 @@ static int check_mult_shift(chm_device *dev, const char *who, const char *arg, i
 }
 
 /* Checks rq for oc channels and copies its arrays into op. */
-static int take_requant(chm_device *dev, const char *who, const chm_requant *rq, int32_t oc,
+int chm__take_requant(chm_device *dev, const char *who, const chm_requant *rq, int32_t oc,
                         cnn_conv_desc *d, chm_kop *op)
 {
     if (!rq)
@@ -85,7 +85,7 @@ static int take_requant(chm_device *dev, const char *who, const chm_requant *rq,
     return CHM_OK;
 }
 
-static int check_distinct(chm_device *dev, const char *who, const chm_tensor *out,
+int chm__check_distinct(chm_device *dev, const char *who, const chm_tensor *out,
                           const chm_tensor *a, const chm_tensor *b, const chm_tensor *c)
 {
     if (out == a || out == b || (c && out == c))
@@ -93,7 +93,7 @@ static int check_distinct(chm_device *dev, const char *who, const chm_tensor *ou
     return CHM_OK;
 }
 
-static int check_window(chm_device *dev, const char *who, int k, int stride, int dil, int pad_a,
+int chm__check_window(chm_device *dev, const char *who, int k, int stride, int dil, int pad_a,
                         int pad_b, const char *axis)
 {
     if (k < 1 || k > CNN_MAX_KERNEL)
@@ -112,7 +112,7 @@ static int check_window(chm_device *dev, const char *who, int k, int stride, int
 }
 
 /* Output extent of a window; 0 or less when the window does not fit. */
-static int64_t out_extent(int64_t in, int k, int stride, int dil, int pad_a, int pad_b)
+int64_t chm__out_extent(int64_t in, int k, int stride, int dil, int pad_a, int pad_b)
 {
     int64_t span = (int64_t)dil * (k - 1) + 1;
     int64_t room = in + pad_a + pad_b - span;
@@ -145,9 +145,9 @@ static int conv_desc(chm_device *dev, const char *who, const chm_tensor *in, con
     d->pad_l = p->pad_left;
     const int64_t n = in->dims[0], h = in->dims[1], wd = in->dims[2], c = in->dims[3];
     const int64_t oc = w->dims[0], kh = w->dims[1], kw = w->dims[2];
-    CHECK(check_window(dev, who, (int)(kh > 1024 ? 1024 : kh), d->stride_h, d->dil_h, p->pad_top,
+    CHECK(chm__check_window(dev, who, (int)(kh > 1024 ? 1024 : kh), d->stride_h, d->dil_h, p->pad_top,
                        p->pad_bottom, "h"));
-    CHECK(check_window(dev, who, (int)(kw > 1024 ? 1024 : kw), d->stride_w, d->dil_w, p->pad_left,
+    CHECK(chm__check_window(dev, who, (int)(kw > 1024 ? 1024 : kw), d->stride_w, d->dil_w, p->pad_left,
                        p->pad_right, "w"));
     if (d->groups < 1 || c % d->groups != 0 || oc % d->groups != 0)
         return chm__fail(dev, who, CHM_EINVAL,
@@ -158,8 +158,8 @@ static int conv_desc(chm_device *dev, const char *who, const chm_tensor *in, con
         CHECK(chm__check_tensor(dev, who, "bias", bias, CHM_INT32, 1));
         CHECK(chm__check_dim(dev, who, "bias", bias, 0, oc, "out channels"));
     }
-    const int64_t oh = out_extent(h, (int)kh, d->stride_h, d->dil_h, p->pad_top, p->pad_bottom);
-    const int64_t ow = out_extent(wd, (int)kw, d->stride_w, d->dil_w, p->pad_left, p->pad_right);
+    const int64_t oh = chm__out_extent(h, (int)kh, d->stride_h, d->dil_h, p->pad_top, p->pad_bottom);
+    const int64_t ow = chm__out_extent(wd, (int)kw, d->stride_w, d->dil_w, p->pad_left, p->pad_right);
     if (oh < 1 || ow < 1)
         return chm__fail(dev, who, CHM_ESHAPE,
                          "the %lldx%lld window (dilated) does not fit the padded %lldx%lld input",
@@ -201,12 +201,12 @@ int chm_conv2d(chm_device *dev, chm_tensor *in, chm_tensor *weights, chm_tensor 
     CHECK(chm__check_tensor(dev, who, "in", in, CHM_INT8, 4));
     CHECK(chm__check_tensor(dev, who, "weights", weights, CHM_INT8, 4));
     CHECK(chm__check_tensor(dev, who, "out", out, CHM_INT8, 4));
-    CHECK(check_distinct(dev, who, out, in, weights, bias));
+    CHECK(chm__check_distinct(dev, who, out, in, weights, bias));
     chm_kop op;
     memset(&op, 0, sizeof op);
     op.kind = KOP_CONV;
     CHECK(conv_desc(dev, who, in, weights, bias, out, p, &op.u.conv));
-    CHECK(take_requant(dev, who, &p->rq, op.u.conv.oc, &op.u.conv, &op));
+    CHECK(chm__take_requant(dev, who, &p->rq, op.u.conv.oc, &op.u.conv, &op));
     set_ins(&op, in, weights, bias, out);
     const cnn_conv_desc *d = &op.u.conv;
     char name[48];
@@ -224,7 +224,7 @@ int chm_fully_connected(chm_device *dev, chm_tensor *in, chm_tensor *weights, ch
     CHECK(chm__check_tensor(dev, who, "in", in, CHM_INT8, 2));
     CHECK(chm__check_tensor(dev, who, "weights", weights, CHM_INT8, 2));
     CHECK(chm__check_tensor(dev, who, "out", out, CHM_INT8, 2));
-    CHECK(check_distinct(dev, who, out, in, weights, bias));
+    CHECK(chm__check_distinct(dev, who, out, in, weights, bias));
     const int64_t n = in->dims[0], k = in->dims[1], m = weights->dims[0];
     CHECK(chm__check_dim(dev, who, "weights", weights, 1, k, "in features = in dims[1]"));
     if (bias) {
@@ -244,7 +244,7 @@ int chm_fully_connected(chm_device *dev, chm_tensor *in, chm_tensor *weights, ch
     d->oc = (int32_t)m;
     d->kh = d->kw = d->stride_h = d->stride_w = d->dil_h = d->dil_w = d->groups = 1;
     d->has_bias = bias != NULL;
-    CHECK(take_requant(dev, who, rq, d->oc, d, &op));
+    CHECK(chm__take_requant(dev, who, rq, d->oc, d, &op));
     set_ins(&op, in, weights, bias, out);
     char name[48];
     snprintf(name, sizeof name, "fc %d->%d", d->ic, d->oc);
@@ -258,7 +258,7 @@ static int pool(chm_device *dev, const char *who, int is_avg, chm_tensor *in, ch
         return chm__fail(dev, who, CHM_EINVAL, "dev and p must not be NULL");
     CHECK(chm__check_tensor(dev, who, "in", in, CHM_INT8, 4));
     CHECK(chm__check_tensor(dev, who, "out", out, CHM_INT8, 4));
-    CHECK(check_distinct(dev, who, out, in, in, NULL));
+    CHECK(chm__check_distinct(dev, who, out, in, in, NULL));
     chm_kop op;
     memset(&op, 0, sizeof op);
     op.kind = KOP_POOL;
@@ -267,14 +267,14 @@ static int pool(chm_device *dev, const char *who, int is_avg, chm_tensor *in, ch
     d->kw = p->kernel_w;
     d->stride_h = p->stride_h ? p->stride_h : p->kernel_h;
     d->stride_w = p->stride_w ? p->stride_w : p->kernel_w;
-    CHECK(check_window(dev, who, d->kh, d->stride_h, 1, p->pad_top, p->pad_bottom, "h"));
-    CHECK(check_window(dev, who, d->kw, d->stride_w, 1, p->pad_left, p->pad_right, "w"));
+    CHECK(chm__check_window(dev, who, d->kh, d->stride_h, 1, p->pad_top, p->pad_bottom, "h"));
+    CHECK(chm__check_window(dev, who, d->kw, d->stride_w, 1, p->pad_left, p->pad_right, "w"));
     if (p->pad_top >= d->kh || p->pad_bottom >= d->kh || p->pad_left >= d->kw ||
         p->pad_right >= d->kw)
         return chm__fail(dev, who, CHM_EINVAL, "padding must be smaller than the %dx%d window",
                          d->kh, d->kw);
-    const int64_t oh = out_extent(in->dims[1], d->kh, d->stride_h, 1, p->pad_top, p->pad_bottom);
-    const int64_t ow = out_extent(in->dims[2], d->kw, d->stride_w, 1, p->pad_left, p->pad_right);
+    const int64_t oh = chm__out_extent(in->dims[1], d->kh, d->stride_h, 1, p->pad_top, p->pad_bottom);
+    const int64_t ow = chm__out_extent(in->dims[2], d->kw, d->stride_w, 1, p->pad_left, p->pad_right);
     if (oh < 1 || ow < 1)
         return chm__fail(dev, who, CHM_ESHAPE, "the %dx%d window does not fit the padded input",
                          d->kh, d->kw);

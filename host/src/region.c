@@ -21,7 +21,11 @@
 
 uint32_t chm__mode_macs(chm_mode mode)
 {
-    return mode == CHM_MODE_CNN ? CNN_PE_ROWS * CNN_PE_COLS : 0;
+    switch (mode) {
+    case CHM_MODE_CNN: return CNN_PE_ROWS * CNN_PE_COLS;
+    case CHM_MODE_SPARSE: return SPARSE_PES;
+    default: return 0;
+    }
 }
 
 /* Does mode fit the region's budget? Says which resource does not. */

@@ -90,6 +90,10 @@ static int emu_run(chm_device *dev, int region, const chm_kop *op)
     case KOP_ADD:
         cnn_add(op->in[0]->mem, op->in[1]->mem, op->out->mem, op->u.add);
         return CHM_OK;
+    case KOP_SPARSE:
+        sparse_layer(op->in[0]->mem, op->in[1]->mem, mem_or_null(op->in[2]), op->mult, op->shift,
+                     op->out->mem, op->u.sparse);
+        return CHM_OK;
     }
     return CHM_EINVAL;
 }
@@ -109,6 +113,11 @@ static double emu_op_time_us(chm_device *dev, int region, const chm_kop *op, uin
     case KOP_CONV: cost = cnn_conv_cost(&op->u.conv, bpc); break;
     case KOP_POOL: cost = cnn_pool_cost(&op->u.pool, bpc); break;
     case KOP_ADD: cost = cnn_add_cost(&op->u.add, bpc); break;
+    case KOP_SPARSE: {
+        sparse_cost sc = sparse_layer_cost(&op->u.sparse, op->in[1]->sparse_blob, NULL, bpc);
+        *macs = sc.macs;
+        return emu_cycles_to_us(c, sc.cycles);
+    }
     default: memset(&cost, 0, sizeof cost); break;
     }
     *macs = cost.macs;

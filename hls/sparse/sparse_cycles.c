@@ -1,0 +1,85 @@
+/*
+ * sparse_cycles.c - cycles of sparse_layer, counted from its loops and the
+ * blob's real nonzero structure.
+ *
+ * Per input vector: the gather loop (one 64-byte beat per window tap's
+ * channel run), then the PE array:
+ *   - X: x_entries has II=1 per entry (padding entries included) in every
+ *     PE at once, so a group of SPARSE_PES rows takes as long as its longest
+ *     row: load imbalance between PEs counts;
+ *   - S: s_cols has II=1 per column of a kept block, the block_rows PEs of a
+ *     row group working together; SPARSE_PES / block_rows row groups run side
+ *     by side, so a set of groups takes as long as its busiest group.
+ *     (The kernel also skips zero input neurons; the model does not credit
+ *     that yet, because card time is fixed when an operation is queued,
+ *     before its inputs exist.)
+ * plus the store loop (II=1 per output neuron, SPARSE_PES wide) and a
+ * pipeline depth per group. Weights and indexes stream in once per call
+ * when they fit the on-chip weight buffer, else once per input vector.
+ */
+#include "sparse_kernels.h"
+
+#define SPARSE_PIPE_DEPTH 8                /* index decode + fetch + MAC + add */
+#define SPARSE_WBUF_BYTES (4u << 20)       /* URAM weight buffer: 4 MiB */
+#define SPARSE_CALL_OVERHEAD 200
+#define SPARSE_AXI_BYTES 64
+
+static uint64_t cdiv(uint64_t a, uint64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static uint64_t pe_cycles_x(const uint8_t *blob, const sparse_hdr *h, uint64_t *macs)
+{
+    const uint32_t *ptr = (const uint32_t *)(blob + h->off_ptr);
+    uint64_t cycles = 0;
+    for (uint32_t r0 = 0; r0 < h->rows; r0 += SPARSE_PES) {
+        uint32_t longest = 0;
+        for (uint32_t r = r0; r < r0 + SPARSE_PES && r < h->rows; r++)
+            longest = ptr[r + 1] - ptr[r] > longest ? ptr[r + 1] - ptr[r] : longest;
+        cycles += longest + SPARSE_PIPE_DEPTH;
+    }
+    *macs = h->nnz;
+    return cycles;
+}
+
+static uint64_t pe_cycles_s(const uint8_t *blob, const sparse_hdr *h, uint64_t *macs)
+{
+    const uint32_t *ptr = (const uint32_t *)(blob + h->off_ptr);
+    const uint32_t br = h->block_rows, groups = (h->rows + br - 1) / br;
+    const uint32_t side = SPARSE_PES / br ? SPARSE_PES / br : 1;
+    uint64_t cycles = 0;
+    for (uint32_t g0 = 0; g0 < groups; g0 += side) {
+        uint64_t busiest = 0;
+        for (uint32_t g = g0; g < g0 + side && g < groups; g++) {
+            uint64_t c = (uint64_t)(ptr[g + 1] - ptr[g]) * h->block_cols;
+            busiest = c > busiest ? c : busiest;
+        }
+        cycles += busiest + SPARSE_PIPE_DEPTH;
+    }
+    *macs = (uint64_t)h->entries * h->block_rows * h->block_cols;
+    return cycles;
+}
+
+sparse_cost sparse_layer_cost(const sparse_desc *d, const uint8_t *wblob, const int8_t *in,
+                              double bpc)
+{
+    (void)in;
+    const sparse_hdr *h = (const sparse_hdr *)wblob;
+    sparse_cost c = { 0 };
+    const uint64_t vectors = (uint64_t)d->n * d->oh * d->ow;
+    uint64_t macs_per_vec = 0;
+    const uint64_t pe = h->format == SPARSE_FMT_X ? pe_cycles_x(wblob, h, &macs_per_vec)
+                                                  : pe_cycles_s(wblob, h, &macs_per_vec);
+    const uint64_t gather = (uint64_t)d->kh * d->kw * cdiv((uint64_t)d->ic, SPARSE_AXI_BYTES);
+    const uint64_t store = cdiv((uint64_t)d->oc, SPARSE_PES);
+    const double port = bpc < SPARSE_AXI_BYTES ? bpc : SPARSE_AXI_BYTES;
+    const uint64_t wload = port > 0 ? (uint64_t)((double)h->bytes / port) + 1 : 0;
+    const int resident = h->bytes <= SPARSE_WBUF_BYTES;
+    c.cycles = SPARSE_CALL_OVERHEAD + (resident ? wload : 0) +
+               vectors * (gather + pe + store + (resident ? 0 : wload));
+    c.macs = vectors * macs_per_vec;
+    c.dense_macs = vectors * (uint64_t)h->rows * h->cols;
+    c.weight_bytes = resident ? h->bytes : vectors * h->bytes;
+    return c;
+}

@@ -1,0 +1,51 @@
+/*
+ * sparse_kernels.h - the SPARSE mode's kernel: a pruned layer (fully
+ * connected, or a conv whose kernels are pruned per output channel) over a
+ * batch, with weights in the Cambricon-X or Cambricon-S blob of
+ * sparse_format.h, int8 in/out and the CNN mode's requantization.
+ */
+#ifndef SPARSE_KERNELS_H
+#define SPARSE_KERNELS_H
+
+#include <stdint.h>
+
+#include "sparse_format.h"
+
+/*
+ * PE lanes: each owns one output neuron at a time. 32 lanes with their
+ * indexing modules fit the SPARSE mode's budget in overlays/modes.json.
+ */
+#ifndef SPARSE_PES
+#define SPARSE_PES 32
+#endif
+/* Longest input vector (fc inputs, or kh*kw*ic taps of a conv) the on-chip
+ * neuron buffer holds. */
+#define SPARSE_MAX_K 16384
+/* Largest layer output (rows) the accumulator bank holds. */
+#define SPARSE_MAX_M 4096
+
+/* Geometry as cnn_conv_desc (fc: 1x1 on a 1x1 image); groups are 1. */
+typedef struct sparse_desc {
+    int32_t n, ih, iw, ic;
+    int32_t oh, ow, oc;
+    int32_t kh, kw, stride_h, stride_w, pad_t, pad_l, dil_h, dil_w;
+    int32_t in_zp, out_zp, act_min, act_max;
+    int32_t has_bias, per_tensor;
+} sparse_desc;
+
+void sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bias,
+                  const int32_t *mult, const int32_t *shift, int8_t *out, sparse_desc d);
+
+typedef struct sparse_cost {
+    uint64_t cycles;
+    uint64_t macs;          /* multiplies done (nonzero weight x nonzero input) */
+    uint64_t dense_macs;    /* what the dense layer would do */
+    uint64_t weight_bytes;  /* compressed weights + indexes read */
+} sparse_cost;
+
+/* Cycle model driven by the blob's real nonzeros per PE and by the inputs
+ * (Cambricon-S skips zero input neurons, so its cost depends on them). */
+sparse_cost sparse_layer_cost(const sparse_desc *d, const uint8_t *wblob, const int8_t *in,
+                              double bank_bytes_per_cycle);
+
+#endif /* SPARSE_KERNELS_H */

@@ -1,0 +1,146 @@
+/*
+ * sparse_layer.c - the SPARSE mode's PE array and indexing module.
+ *
+ * For every input vector (a fc input row, or a conv output pixel's window
+ * gathered into the neuron buffer), the PEs compute their output neurons
+ * from the compressed weights only:
+ *   - Cambricon-X: each PE's indexing module walks its row's step indexes,
+ *     accumulating the column, and fetches from the neuron buffer only the
+ *     inputs its nonzero weights need (padding entries fetch nothing);
+ *   - Cambricon-S: a row group's block_rows PEs share one index: for each
+ *     kept block the indexing module fetches block_cols inputs once for all
+ *     of them, skips inputs that are zero (cooperative sparsity), and each
+ *     PE decodes its codebook weights.
+ * Zero weights and zero-weight rows cost nothing; the output stage is the
+ * CNN mode's requantization.
+ */
+#include "hls_quant.h"
+#include "sparse_kernels.h"
+
+/* vec[k] = input tap k of output pixel m (padding reads as in_zp). */
+static void gather(const int8_t *in, int8_t vec[SPARSE_MAX_K], const sparse_desc *d, int32_t m)
+{
+    const int32_t plane = d->oh * d->ow;
+    const int32_t b = m / plane, oy = (m % plane) / d->ow, ox = m % d->ow;
+    const int8_t *img = in + (int64_t)b * d->ih * d->iw * d->ic;
+    int32_t k = 0;
+gather_ky:
+    for (int32_t ky = 0; ky < d->kh; ky++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=11
+    gather_kx:
+        for (int32_t kx = 0; kx < d->kw; kx++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=11
+            const int32_t iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
+            const int32_t ix = ox * d->stride_w - d->pad_l + kx * d->dil_w;
+            const int inside = iy >= 0 && iy < d->ih && ix >= 0 && ix < d->iw;
+            const int8_t *src = img + ((int64_t)iy * d->iw + ix) * d->ic;
+        gather_c:
+            for (int32_t c = 0; c < d->ic; c++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=2048
+#pragma HLS PIPELINE II=1
+                vec[k++] = inside ? src[c] : (int8_t)d->in_zp;
+            }
+        }
+    }
+}
+
+static void mv_x(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const sparse_hdr *h,
+                 int32_t zp, int32_t acc[SPARSE_MAX_M])
+{
+    const uint32_t *ptr = (const uint32_t *)(blob + h->off_ptr);
+    const int8_t *val = (const int8_t *)(blob + h->off_a);
+    const uint8_t *step = blob + h->off_b;
+x_groups:
+    for (uint32_t r0 = 0; r0 < h->rows; r0 += SPARSE_PES) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=128
+    x_pes:
+        for (uint32_t p = 0; p < SPARSE_PES; p++) {
+#pragma HLS UNROLL
+            const uint32_t r = r0 + p;
+            if (r >= h->rows)
+                continue;
+            int32_t col = -1, sum = 0;
+        x_entries:
+            for (uint32_t e = ptr[r]; e < ptr[r + 1]; e++) {
+#pragma HLS LOOP_TRIPCOUNT min=0 max=SPARSE_MAX_K
+#pragma HLS PIPELINE II=1
+                col += step[e];
+                if (val[e])
+                    sum += (vec[col] - zp) * val[e];
+            }
+            acc[r] = sum;
+        }
+    }
+}
+
+static void mv_s(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const sparse_hdr *h,
+                 int32_t zp, int32_t acc[SPARSE_MAX_M])
+{
+    const uint32_t br = h->block_rows, bc = h->block_cols;
+    const uint32_t groups = (h->rows + br - 1) / br;
+    const uint32_t *ptr = (const uint32_t *)(blob + h->off_ptr);
+    const uint16_t *col = (const uint16_t *)(blob + h->off_a);
+    const uint8_t *code = blob + h->off_b;
+    const int8_t *book = (const int8_t *)(blob + h->off_c);
+s_groups:
+    for (uint32_t g = 0; g < groups; g++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=1024
+        int32_t sum[SPARSE_MAX_BLOCK] = { 0 };
+#pragma HLS ARRAY_PARTITION variable=sum complete
+    s_blocks:
+        for (uint32_t k = ptr[g]; k < ptr[g + 1]; k++) {
+#pragma HLS LOOP_TRIPCOUNT min=0 max=1024
+        s_cols:
+            for (uint32_t j = 0; j < bc; j++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=SPARSE_MAX_BLOCK
+#pragma HLS PIPELINE II=1
+                const uint32_t c = (uint32_t)col[k] * bc + j;
+                const int32_t x = c < h->cols ? vec[c] - zp : 0;
+                if (x == 0)
+                    continue; /* a zero input neuron: skipped for the whole group */
+            s_rows:
+                for (uint32_t i = 0; i < br; i++) {
+#pragma HLS UNROLL
+                    sum[i] += x * book[code[((uint64_t)k * br + i) * bc + j]];
+                }
+            }
+        }
+        for (uint32_t i = 0; i < br && g * br + i < h->rows; i++)
+            acc[g * br + i] = sum[i];
+    }
+}
+
+void sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bias,
+                  const int32_t *mult, const int32_t *shift, int8_t *out, sparse_desc d)
+{
+#pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0
+#pragma HLS INTERFACE m_axi port=wblob offset=slave bundle=gmem1
+#pragma HLS INTERFACE m_axi port=bias offset=slave bundle=gmem2
+#pragma HLS INTERFACE m_axi port=mult offset=slave bundle=gmem2
+#pragma HLS INTERFACE m_axi port=shift offset=slave bundle=gmem2
+#pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem3
+#pragma HLS INTERFACE s_axilite port=d
+#pragma HLS INTERFACE s_axilite port=return
+    const sparse_hdr *h = (const sparse_hdr *)wblob;
+    int8_t vec[SPARSE_MAX_K];
+    int32_t acc[SPARSE_MAX_M];
+    const int32_t vectors = d.n * d.oh * d.ow;
+layer_vectors:
+    for (int32_t m = 0; m < vectors; m++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=65536
+        gather(in, vec, &d, m);
+        if (h->format == SPARSE_FMT_X)
+            mv_x(vec, wblob, h, d.in_zp, acc);
+        else
+            mv_s(vec, wblob, h, d.in_zp, acc);
+    layer_store:
+        for (int32_t r = 0; r < d.oc; r++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=SPARSE_MAX_M
+#pragma HLS PIPELINE II=1
+            const int32_t q = d.per_tensor ? 0 : r;
+            int64_t v = (int64_t)acc[r] + (d.has_bias ? bias[r] : 0);
+            out[(int64_t)m * d.oc + r] = hls_requant_int8(hls_sat32(v), mult[q], shift[q], d.out_zp,
+                                                          d.act_min, d.act_max);
+        }
+    }
+}
