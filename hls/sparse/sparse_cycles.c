@@ -4,18 +4,20 @@
  *
  * Per input vector: the gather loop (one 64-byte beat per window tap's
  * channel run), then the PE array:
- *   - X: x_entries has II=1 per entry (padding entries included) in every
- *     PE at once, so a group of SPARSE_PES rows takes as long as its longest
- *     row: load imbalance between PEs counts;
- *   - S: s_cols has II=1 per column of a kept block, the block_rows PEs of a
- *     row group working together; SPARSE_PES / block_rows row groups run side
- *     by side, so a set of groups takes as long as its busiest group.
+ *   - X: x_chunks has II=1 per SPARSE_LANES entries (padding entries
+ *     included) in every PE at once, so a group of SPARSE_PES rows takes as
+ *     long as its longest row: load imbalance between PEs counts;
+ *   - S: a kept block takes ceil(block_cols / SPARSE_LANES) cycles, the
+ *     block_rows PEs of a row group working together; SPARSE_PES /
+ *     block_rows row groups run side by side, so a set of groups takes as
+ *     long as its busiest group. Narrow blocks leave lanes idle.
  *     (The kernel also skips zero input neurons; the model does not credit
  *     that yet, because card time is fixed when an operation is queued,
  *     before its inputs exist.)
- * plus the store loop (II=1 per output neuron, SPARSE_PES wide) and a
- * pipeline depth per group. Weights and indexes stream in once per call
- * when they fit the on-chip weight buffer, else once per input vector.
+ * and the store loop (SPARSE_PES outputs a cycle). DATAFLOW overlaps the
+ * three across vectors, so a vector costs the slowest of them; the
+ * pipeline fills once. Weights and indexes stream in once per call when
+ * they fit the on-chip weight buffer, else once per input vector.
  */
 #include "sparse_kernels.h"
 
@@ -37,7 +39,7 @@ static uint64_t pe_cycles_x(const uint8_t *blob, const sparse_hdr *h, uint64_t *
         uint32_t longest = 0;
         for (uint32_t r = r0; r < r0 + SPARSE_PES && r < h->rows; r++)
             longest = ptr[r + 1] - ptr[r] > longest ? ptr[r + 1] - ptr[r] : longest;
-        cycles += longest + SPARSE_PIPE_DEPTH;
+        cycles += cdiv(longest, SPARSE_LANES);
     }
     *macs = h->nnz;
     return cycles;
@@ -52,10 +54,10 @@ static uint64_t pe_cycles_s(const uint8_t *blob, const sparse_hdr *h, uint64_t *
     for (uint32_t g0 = 0; g0 < groups; g0 += side) {
         uint64_t busiest = 0;
         for (uint32_t g = g0; g < g0 + side && g < groups; g++) {
-            uint64_t c = (uint64_t)(ptr[g + 1] - ptr[g]) * h->block_cols;
+            uint64_t c = (uint64_t)(ptr[g + 1] - ptr[g]) * cdiv(h->block_cols, SPARSE_LANES);
             busiest = c > busiest ? c : busiest;
         }
-        cycles += busiest + SPARSE_PIPE_DEPTH;
+        cycles += busiest;
     }
     *macs = (uint64_t)h->entries * h->block_rows * h->block_cols;
     return cycles;
@@ -76,8 +78,10 @@ sparse_cost sparse_layer_cost(const sparse_desc *d, const uint8_t *wblob, const 
     const double port = bpc < SPARSE_AXI_BYTES ? bpc : SPARSE_AXI_BYTES;
     const uint64_t wload = port > 0 ? (uint64_t)((double)h->bytes / port) + 1 : 0;
     const int resident = h->bytes <= SPARSE_WBUF_BYTES;
-    c.cycles = SPARSE_CALL_OVERHEAD + (resident ? wload : 0) +
-               vectors * (gather + pe + store + (resident ? 0 : wload));
+    uint64_t stage = gather > pe ? gather : pe;
+    stage = stage > store ? stage : store;
+    c.cycles = SPARSE_CALL_OVERHEAD + SPARSE_PIPE_DEPTH + (resident ? wload : 0) +
+               vectors * (stage + (resident ? 0 : wload));
     c.macs = vectors * macs_per_vec;
     c.dense_macs = vectors * (uint64_t)h->rows * h->cols;
     c.weight_bytes = resident ? h->bytes : vectors * h->bytes;

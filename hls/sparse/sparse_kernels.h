@@ -12,11 +12,16 @@
 #include "sparse_format.h"
 
 /*
- * PE lanes: each owns one output neuron at a time. 32 lanes with their
- * indexing modules fit the SPARSE mode's budget in overlays/modes.json.
+ * 32 PEs, each owning one output neuron at a time, each with 16 multipliers
+ * fed by its indexing module: 16 (input, weight) pairs a cycle, as in
+ * Cambricon-X's PE (Zhang et al. §4: 16 PEs x 16 multipliers). 512 MACs a
+ * cycle, half the CNN array's 1,024, on the SPARSE budget of modes.json.
  */
 #ifndef SPARSE_PES
 #define SPARSE_PES 32
+#endif
+#ifndef SPARSE_LANES
+#define SPARSE_LANES 16
 #endif
 /* Longest input vector (fc inputs, or kh*kw*ic taps of a conv) the on-chip
  * neuron buffer holds. */

@@ -60,13 +60,17 @@ x_groups:
             if (r >= h->rows)
                 continue;
             int32_t col = -1, sum = 0;
-        x_entries:
-            for (uint32_t e = ptr[r]; e < ptr[r + 1]; e++) {
-#pragma HLS LOOP_TRIPCOUNT min=0 max=SPARSE_MAX_K
+        x_chunks: /* SPARSE_LANES entries a cycle: the IM's prefix sum of steps feeds the lanes */
+            for (uint32_t e0 = ptr[r]; e0 < ptr[r + 1]; e0 += SPARSE_LANES) {
+#pragma HLS LOOP_TRIPCOUNT min=0 max=1024
 #pragma HLS PIPELINE II=1
-                col += step[e];
-                if (val[e])
-                    sum += (vec[col] - zp) * val[e];
+            x_lanes:
+                for (uint32_t e = e0; e < e0 + SPARSE_LANES && e < ptr[r + 1]; e++) {
+#pragma HLS UNROLL
+                    col += step[e];
+                    if (val[e])
+                        sum += (vec[col] - zp) * val[e];
+                }
             }
             acc[r] = sum;
         }
@@ -128,6 +132,7 @@ void sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bias,
 layer_vectors:
     for (int32_t m = 0; m < vectors; m++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=65536
+#pragma HLS DATAFLOW
         gather(in, vec, &d, m);
         if (h->format == SPARSE_FMT_X)
             mv_x(vec, wblob, h, d.in_zp, acc);
