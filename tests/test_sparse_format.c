@@ -150,7 +150,7 @@ static void test_pruning(void)
     CU_ASSERT(min_kept >= max_dropped);
     chm_sparse_free(s);
     /* S at 25% of 4x4 blocks: a quarter of the blocks, each kept whole. */
-    CU_ASSERT_EQUAL_FATAL(chm_sparse_from_dense(w, 64, 256, &(chm_sparse_params){ .format = CHM_SPARSE_S, .density = 0.25 }, &s), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_sparse_from_dense(w, 64, 256, &(chm_sparse_params){ .format = CHM_SPARSE_S, .density = 0.25, .block_cols = 4 }, &s), CHM_OK);
     chm_sparse_query(s, &info);
     CU_ASSERT_EQUAL(info.kept_blocks, 16 * 64 / 4);
     chm_sparse_to_dense(s, back);
@@ -191,7 +191,7 @@ static void test_codebook(void)
                 CU_ASSERT(abs(w[i] - back[i]) <= abs(w[i] - c));
     chm_sparse_info info;
     chm_sparse_query(s, &info);
-    CU_ASSERT_EQUAL(info.value_bytes, (info.kept_blocks * 16 * 2 + 7) / 8 + 4);
+    CU_ASSERT_EQUAL(info.value_bytes, (info.kept_blocks * 4 * 16 * 2 + 7) / 8 + 4); /* 4x16 blocks */
     chm_sparse_free(s);
     free(w);
     free(back);

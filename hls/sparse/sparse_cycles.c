@@ -63,6 +63,21 @@ static uint64_t pe_cycles_s(const uint8_t *blob, const sparse_hdr *h, uint64_t *
     return cycles;
 }
 
+/*
+ * Bytes the weights take on the card: steps and codes packed at their field
+ * width, as the hardware stores them (the emulation's blob spends a byte on
+ * each, which the kernel reads for simplicity).
+ */
+static uint64_t packed_bytes(const sparse_hdr *h)
+{
+    if (h->format == SPARSE_FMT_X)
+        return ((uint64_t)h->entries * (8 + h->step_bits) + 7) / 8 + 4ull * (h->rows + 1);
+    const uint64_t groups = (h->rows + h->block_rows - 1) / h->block_rows;
+    const uint64_t codes = (uint64_t)h->entries * h->block_rows * h->block_cols;
+    return (codes * h->code_bits + 7) / 8 + 2ull * h->entries + 4 * (groups + 1) +
+           (1u << h->code_bits);
+}
+
 sparse_cost sparse_layer_cost(const sparse_desc *d, const uint8_t *wblob, const int8_t *in,
                               double bpc)
 {
@@ -76,14 +91,15 @@ sparse_cost sparse_layer_cost(const sparse_desc *d, const uint8_t *wblob, const 
     const uint64_t gather = (uint64_t)d->kh * d->kw * cdiv((uint64_t)d->ic, SPARSE_AXI_BYTES);
     const uint64_t store = cdiv((uint64_t)d->oc, SPARSE_PES);
     const double port = bpc < SPARSE_AXI_BYTES ? bpc : SPARSE_AXI_BYTES;
-    const uint64_t wload = port > 0 ? (uint64_t)((double)h->bytes / port) + 1 : 0;
-    const int resident = h->bytes <= SPARSE_WBUF_BYTES;
+    const uint64_t wbytes = packed_bytes(h);
+    const uint64_t wload = port > 0 ? (uint64_t)((double)wbytes / port) + 1 : 0;
+    const int resident = wbytes <= SPARSE_WBUF_BYTES;
     uint64_t stage = gather > pe ? gather : pe;
     stage = stage > store ? stage : store;
     c.cycles = SPARSE_CALL_OVERHEAD + SPARSE_PIPE_DEPTH + (resident ? wload : 0) +
                vectors * (stage + (resident ? 0 : wload));
     c.macs = vectors * macs_per_vec;
     c.dense_macs = vectors * (uint64_t)h->rows * h->cols;
-    c.weight_bytes = resident ? h->bytes : vectors * h->bytes;
+    c.weight_bytes = resident ? wbytes : vectors * wbytes;
     return c;
 }

@@ -347,7 +347,8 @@ typedef struct chm_sparse_params {
     int threshold;              /* with density 0: X drops |w| <= threshold; S drops
                                    blocks whose largest |w| <= threshold (0: only zeros) */
     int step_bits;              /* X: width of a step index, 1..8; 0 means 4 */
-    int block_rows, block_cols; /* S: block shape, 1..16 each; 0 means 4 */
+    int block_rows, block_cols; /* S: block shape, 1..16 each; 0 means 4 rows x 16
+                                   columns (16 = the SPARSE PE's lanes) */
     int code_bits;              /* S: codebook index width, 1..8; 0 means 8 (lossless) */
 } chm_sparse_params;
 

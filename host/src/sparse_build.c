@@ -28,7 +28,7 @@ static int take_params(const chm_sparse_params *p, int rows, int cols, build_opt
     if (!(p->density >= 0.0 && p->density <= 1.0))
         return chm__fail(NULL, WHO, CHM_EINVAL, "density %g is not in [0, 1]", p->density);
     *o = (build_opts){ (int)p->format, p->step_bits ? p->step_bits : 4,
-                       p->block_rows ? p->block_rows : 4, p->block_cols ? p->block_cols : 4,
+                       p->block_rows ? p->block_rows : 4, p->block_cols ? p->block_cols : 16,
                        p->code_bits ? p->code_bits : 8, p->threshold, p->density };
     if (o->step_bits < 1 || o->step_bits > 8 || o->code_bits < 1 || o->code_bits > 8)
         return chm__fail(NULL, WHO, CHM_EINVAL, "step_bits %d / code_bits %d: each must be 1..8",
