@@ -218,7 +218,8 @@ void model_run_ref(const cnn_model *m, const int8_t *images, int n, int8_t *logi
 struct model_dev {
     chm_device *dev;
     const cnn_model *m;
-    int batch, next;
+    int batch, next, sparse;
+    uint64_t nnz, packed, dense;
     chm_tensor *w[MODEL_MAX_LAYERS], *bias[MODEL_MAX_LAYERS];
     chm_tensor *act[SETS][MODEL_MAX_LAYERS + 1]; /* act[s][0] = input, act[s][i+1] = layer i out */
 };
@@ -230,6 +231,24 @@ static int alloc_act(model_dev *md, int s, int i, int h, int w, int c, int flat)
                             &md->act[s][i]);
 }
 
+/* The layer's weights compressed and on the card (SPARSE mode). */
+static int upload_sparse(model_dev *md, const model_layer *L, int i)
+{
+    chm_sparse_params p = { .format = (chm_sparse_format)md->sparse }; /* keep every nonzero */
+    chm_sparse *s;
+    int rc = chm_sparse_from_dense(L->w, L->cout, L->k * L->k * L->cin, &p, &s);
+    if (rc)
+        return rc;
+    chm_sparse_info info;
+    chm_sparse_query(s, &info);
+    md->nnz += info.nnz;
+    md->packed += info.bytes;
+    md->dense += info.dense_bytes;
+    rc = chm_sparse_upload(md->dev, s, CHM_BANK_DEFAULT, &md->w[i]);
+    chm_sparse_free(s);
+    return rc;
+}
+
 static int upload_layer(model_dev *md, int i)
 {
     const model_layer *L = &md->m->layers[i];
@@ -238,10 +257,18 @@ static int upload_layer(model_dev *md, int i)
     int64_t wd4[4] = { L->cout, L->k, L->k, L->cin }, wd2[2] = { L->cout, L->cin };
     int conv = L->kind == LAYER_CONV;
     size_t nw = (size_t)L->cout * L->k * L->k * L->cin;
-    int rc = chm_tensor_alloc(md->dev, CHM_INT8, conv ? 4 : 2, conv ? wd4 : wd2, CHM_BANK_DEFAULT,
+    int rc;
+    if (md->sparse) {
+        rc = upload_sparse(md, L, i);
+    } else {
+        rc = chm_tensor_alloc(md->dev, CHM_INT8, conv ? 4 : 2, conv ? wd4 : wd2, CHM_BANK_DEFAULT,
                               &md->w[i]);
-    if (!rc)
-        rc = chm_tensor_write(md->w[i], 0, L->w, nw);
+        if (!rc)
+            rc = chm_tensor_write(md->w[i], 0, L->w, nw);
+        for (size_t k = 0; k < nw; k++)
+            md->nnz += L->w[k] != 0;
+        md->dense += nw;
+    }
     int64_t bd[1] = { L->cout };
     if (!rc)
         rc = chm_tensor_alloc(md->dev, CHM_INT32, 1, bd, CHM_BANK_DEFAULT, &md->bias[i]);
@@ -250,12 +277,19 @@ static int upload_layer(model_dev *md, int i)
     return rc;
 }
 
-int model_dev_create(chm_device *dev, const cnn_model *m, int batch, model_dev **out)
+void model_dev_sparsity(const model_dev *md, double *density, uint64_t *bytes, uint64_t *dense_bytes)
+{
+    *density = md->dense ? (double)md->nnz / (double)md->dense : 0;
+    *bytes = md->packed;
+    *dense_bytes = md->dense;
+}
+
+int model_dev_create(chm_device *dev, const cnn_model *m, int batch, int sparse, model_dev **out)
 {
     model_dev *md = calloc(1, sizeof *md);
     if (!md)
         return CHM_ENOMEM;
-    md->dev = dev, md->m = m, md->batch = batch;
+    md->dev = dev, md->m = m, md->batch = batch, md->sparse = sparse;
     int rc = CHM_OK;
     for (int i = 0; i < m->n_layers && !rc; i++)
         rc = upload_layer(md, i);
@@ -289,7 +323,9 @@ int model_dev_enqueue(model_dev *md, const int8_t *images, int8_t *logits)
         const model_layer *L = &m->layers[i];
         if (L->kind == LAYER_CONV) {
             chm_conv2d_params p = layer_conv(L);
-            rc = chm_conv2d(md->dev, act[i], md->w[i], md->bias[i], act[i + 1], &p, NULL);
+            rc = md->sparse ? chm_sparse_conv2d(md->dev, act[i], md->w[i], L->k, L->k, md->bias[i],
+                                                act[i + 1], &p, NULL)
+                            : chm_conv2d(md->dev, act[i], md->w[i], md->bias[i], act[i + 1], &p, NULL);
             c = L->cout;
         } else if (L->kind == LAYER_MAXPOOL) {
             chm_pool_params p = layer_pool(L);
@@ -305,7 +341,10 @@ int model_dev_enqueue(model_dev *md, const int8_t *images, int8_t *logits)
                 rc = chm_tensor_reshape(act[i + 1], 2, oi.dims);
         } else {
             chm_requant rq = layer_rq(L);
-            rc = chm_fully_connected(md->dev, act[i], md->w[i], md->bias[i], act[i + 1], &rq, NULL);
+            rc = md->sparse ? chm_sparse_fully_connected(md->dev, act[i], md->w[i], md->bias[i],
+                                                         act[i + 1], &rq, NULL)
+                            : chm_fully_connected(md->dev, act[i], md->w[i], md->bias[i], act[i + 1],
+                                                  &rq, NULL);
             c = L->cout;
         }
     }

@@ -43,7 +43,14 @@ void model_run_ref(const cnn_model *m, const int8_t *images, int n, int8_t *logi
 /* The model's weights and activations on a device, for batches of `batch` images. */
 typedef struct model_dev model_dev;
 
-int model_dev_create(chm_device *dev, const cnn_model *m, int batch, model_dev **out);
+/*
+ * sparse: 0 for dense CNN-mode layers, or CHM_SPARSE_X / CHM_SPARSE_S to run
+ * every conv and fc layer in SPARSE mode, its weights compressed (zeros
+ * dropped) by chm_sparse_from_dense.
+ */
+int model_dev_create(chm_device *dev, const cnn_model *m, int batch, int sparse, model_dev **out);
+/* Weight density over the conv and fc layers, and packed sparse bytes (0 if dense). */
+void model_dev_sparsity(const model_dev *md, double *density, uint64_t *bytes, uint64_t *dense_bytes);
 /* Queues one batch: copy images in, all layers, copy logits out to host. */
 int model_dev_enqueue(model_dev *md, const int8_t *images, int8_t *logits);
 void model_dev_free(model_dev *md);

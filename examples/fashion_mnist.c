@@ -6,6 +6,11 @@
  *   fashion_mnist [--device emu:u250] [--batch 100] [--limit N]
  *                 [--model examples/models/fmnist_cnn.chmq]
  *                 [--data /usr/share/datasets/fashion-mnist] [--trace trace.json]
+ *                 [--sparse x|s [--sparse-model examples/models/fmnist_cnn_sparse.chmq]]
+ *
+ * With --sparse it runs the dense model in CNN mode, then the pruned model
+ * with every conv and fc layer in SPARSE mode (Cambricon-X or -S), and
+ * compares accuracy and modelled card time.
  *
  * Exits 0 only if the device's logits equal the reference's for every image
  * and the int8 accuracy is within 1.5 points of the float model's.
@@ -24,11 +29,20 @@
 #ifndef CHM_DEFAULT_MODEL
 #define CHM_DEFAULT_MODEL "examples/models/fmnist_cnn.chmq"
 #endif
+#ifndef CHM_DEFAULT_SPARSE_MODEL
+#define CHM_DEFAULT_SPARSE_MODEL "examples/models/fmnist_cnn_sparse.chmq"
+#endif
 
 typedef struct options {
-    const char *device, *model, *data, *trace;
-    int batch, limit;
+    const char *device, *model, *data, *trace, *sparse_model;
+    int batch, limit, sparse;
 } options;
+
+/* What one model's run gave. */
+typedef struct outcome {
+    double accuracy, ref_accuracy, float_accuracy, us_per_image, wall_s;
+    int differ, n;
+} outcome;
 
 static double now_s(void)
 {
@@ -67,8 +81,8 @@ static int argmax(const int8_t *v, int n)
 
 static int parse_args(int argc, char **argv, options *o)
 {
-    *o = (options){ "emu:u250", CHM_DEFAULT_MODEL, "/usr/share/datasets/fashion-mnist", NULL, 100,
-                    10000 };
+    *o = (options){ "emu:u250", CHM_DEFAULT_MODEL, "/usr/share/datasets/fashion-mnist", NULL,
+                    CHM_DEFAULT_SPARSE_MODEL, 100, 10000, 0 };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
@@ -81,6 +95,9 @@ static int parse_args(int argc, char **argv, options *o)
         else if (!strcmp(a, "--trace")) o->trace = v;
         else if (!strcmp(a, "--batch")) o->batch = atoi(v);
         else if (!strcmp(a, "--limit")) o->limit = atoi(v);
+        else if (!strcmp(a, "--sparse-model")) o->sparse_model = v;
+        else if (!strcmp(a, "--sparse") && (!strcmp(v, "x") || !strcmp(v, "s")))
+            o->sparse = v[0] == 'x' ? CHM_SPARSE_X : CHM_SPARSE_S;
         else return -1;
         i++;
     }
@@ -99,16 +116,36 @@ static int8_t *quantize_images(const cnn_model *m, const uint8_t *px, int n, int
     return q;
 }
 
-static int run_device(const options *o, const cnn_model *m, const int8_t *img, int n,
-                      int8_t *logits, double *wall_s)
+static int run_device(const options *o, const cnn_model *m, int sparse, const int8_t *img, int n,
+                      int8_t *logits, outcome *out)
 {
     chm_device *dev;
     if (chm_device_open(o->device, &dev)) {
         fprintf(stderr, "fashion_mnist: %s\n", chm_last_error(NULL));
         return 1;
     }
+    /* Pruned layers: every region into SPARSE mode first, once (partial
+     * reconfiguration); the per-image card time counts from there. */
+    double start_us = 0;
+    if (sparse) {
+        chm_device_info info;
+        chm_device_stats s0;
+        chm_device_query(dev, &info);
+        int rc = 0;
+        for (uint32_t r = 0; r < info.n_regions && !rc; r++)
+            rc = chm_region_load_mode(dev, (int)r, CHM_MODE_SPARSE, NULL);
+        if (rc || chm_finish(dev)) {
+            fprintf(stderr, "fashion_mnist: %s\n", chm_last_error(dev));
+            chm_device_close(dev);
+            return 1;
+        }
+        chm_device_stats_get(dev, &s0);
+        start_us = s0.device_makespan_us;
+        printf("reconfigured      %u regions into SPARSE mode: %.1f MB through the ICAP, %.1f ms\n",
+               info.n_regions, (double)s0.icap_bytes / 1e6, start_us / 1e3);
+    }
     model_dev *md;
-    int rc = model_dev_create(dev, m, o->batch, &md);
+    int rc = model_dev_create(dev, m, o->batch, sparse, &md);
     if (rc) {
         fprintf(stderr, "fashion_mnist: %s\n", chm_last_error(dev));
         chm_device_close(dev);
@@ -124,7 +161,7 @@ static int run_device(const options *o, const cnn_model *m, const int8_t *img, i
     }
     if (!rc)
         rc = chm_finish(dev);
-    *wall_s = now_s() - t0;
+    out->wall_s = now_s() - t0;
     progress("device", n, n, tty);
     if (rc) {
         fprintf(stderr, "fashion_mnist: %s\n", chm_last_error(dev));
@@ -133,12 +170,25 @@ static int run_device(const options *o, const cnn_model *m, const int8_t *img, i
         chm_device_stats s;
         chm_device_query(dev, &info);
         chm_device_stats_get(dev, &s);
-        printf("device            %s (%s, %.0f MHz, %u regions x %u MACs/cycle)\n", o->device,
-               info.platform, info.kernel_clock_mhz, info.n_regions, info.regions[0].macs_per_cycle);
+        double density;
+        uint64_t packed, dense;
+        model_dev_sparsity(md, &density, &packed, &dense);
+        out->us_per_image = (s.device_makespan_us - start_us) / n;
+        printf("device            %s (%s, %.0f MHz, %u regions), layers in %s mode\n", o->device,
+               info.platform, info.kernel_clock_mhz, info.n_regions,
+               sparse ? (sparse == CHM_SPARSE_X ? "SPARSE (Cambricon-X)" : "SPARSE (Cambricon-S)")
+                      : "CNN");
+        if (sparse)
+            printf("weights           %.1f%% dense: %llu bytes packed for %llu dense (%.1f%%)\n",
+                   100 * density, (unsigned long long)packed, (unsigned long long)dense,
+                   100.0 * packed / dense);
+        else
+            printf("weights           %.1f%% nonzero, %llu bytes\n", 100 * density,
+                   (unsigned long long)dense);
         printf("device time       %.2f us/image modelled (makespan %.1f ms for %d images;"
                " kernels %.1f ms, DMA %.1f ms summed)\n",
-               s.device_makespan_us / n, s.device_makespan_us / 1e3, n, s.device_kernel_us / 1e3,
-               s.device_dma_us / 1e3);
+               out->us_per_image, (s.device_makespan_us - start_us) / 1e3, n,
+               s.device_kernel_us / 1e3, s.device_dma_us / 1e3);
         printf("device work       %.2f MMAC/image, %llu kernel launches, %.1f MB moved\n",
                (double)s.macs / n / 1e6, (unsigned long long)s.ops,
                (double)(s.bytes_to_device + s.bytes_from_device) / 1e6);
@@ -154,40 +204,29 @@ static int run_device(const options *o, const cnn_model *m, const int8_t *img, i
     return rc ? 1 : 0;
 }
 
-int main(int argc, char **argv)
+/* Loads one model, runs it on the device and on the reference, prints, fills *r. */
+static int evaluate(const options *o, const char *path, int sparse, const uint8_t *px,
+                    const uint8_t *labels, int n, outcome *r)
 {
-    options o;
-    int pa = parse_args(argc, argv, &o);
-    if (pa) {
-        fprintf(pa > 0 ? stdout : stderr,
-                "usage: fashion_mnist [--device emu:u250] [--batch 100] [--limit N]\n"
-                "                     [--model FILE.chmq] [--data DIR] [--trace FILE.json]\n");
-        return pa > 0 ? 0 : 2;
-    }
     cnn_model m;
-    if (model_load(o.model, &m))
+    if (model_load(path, &m))
         return 1;
-    char ip[512], lp[512];
-    snprintf(ip, sizeof ip, "%s/t10k-images-idx3-ubyte.gz", o.data);
-    snprintf(lp, sizeof lp, "%s/t10k-labels-idx1-ubyte.gz", o.data);
-    uint8_t *px = NULL, *labels = NULL;
-    int n, rows, cols, nl;
-    if (idx_load_images(ip, &px, &n, &rows, &cols) || idx_load_labels(lp, &labels, &nl) ||
-        nl != n || rows != m.h || cols != m.w || m.c != 1) {
-        fprintf(stderr, "fashion_mnist: the data set in %s does not fit the model "
-                        "(apt-get install dataset-fashion-mnist)\n", o.data);
+    if (m.h != 28 || m.w != 28 || m.c != 1) {
+        fprintf(stderr, "fashion_mnist: %s does not take 28x28x1 images\n", path);
         return 1;
     }
-    n = o.limit < n ? o.limit : n;
-    int padded = (n + o.batch - 1) / o.batch * o.batch; /* the last batch is padded */
+    int padded = (n + o->batch - 1) / o->batch * o->batch; /* the last batch is padded */
     int8_t *img = quantize_images(&m, px, n, padded);
     int8_t *dev_logits = calloc((size_t)padded * m.n_classes, 1);
     int8_t *ref_logits = calloc((size_t)n * m.n_classes, 1);
-    printf("model             %s: %d layers, float test accuracy %.2f%%\n", o.model, m.n_layers,
+    printf("model             %s: %d layers, float test accuracy %.2f%%\n", path, m.n_layers,
            m.float_accuracy);
-    double wall = 0;
-    if (!img || !dev_logits || !ref_logits || run_device(&o, &m, img, padded, dev_logits, &wall))
+    memset(r, 0, sizeof *r);
+    if (!img || !dev_logits || !ref_logits || run_device(o, &m, sparse, img, padded, dev_logits, r)) {
+        free(img), free(dev_logits), free(ref_logits);
+        model_free(&m);
         return 1;
+    }
     double t0 = now_s();
     int tty = isatty(2);
     for (int b = 0; b < n; b += 500) {
@@ -196,24 +235,69 @@ int main(int argc, char **argv)
         progress("reference", b + cnt, n, tty);
     }
     double ref_wall = now_s() - t0;
-    int dev_ok = 0, ref_ok = 0, differ = 0;
+    int dev_ok = 0, ref_ok = 0;
     for (int i = 0; i < n; i++) {
         const int8_t *dl = dev_logits + (size_t)i * m.n_classes;
         const int8_t *rl = ref_logits + (size_t)i * m.n_classes;
         dev_ok += argmax(dl, m.n_classes) == labels[i];
         ref_ok += argmax(rl, m.n_classes) == labels[i];
-        differ += memcmp(dl, rl, (size_t)m.n_classes) != 0;
+        r->differ += memcmp(dl, rl, (size_t)m.n_classes) != 0;
     }
-    double acc = 100.0 * dev_ok / n, ref_acc = 100.0 * ref_ok / n;
+    r->n = n;
+    r->accuracy = 100.0 * dev_ok / n;
+    r->ref_accuracy = 100.0 * ref_ok / n;
+    r->float_accuracy = m.float_accuracy;
     printf("wall time         %.3f s on the device = %.0f images/s (plain-C reference: %.0f "
-           "images/s)\n", wall, n / wall, n / ref_wall);
-    printf("accuracy          int8 on device %.2f%% | int8 reference %.2f%% | float %.2f%%\n", acc,
-           ref_acc, m.float_accuracy);
+           "images/s)\n", r->wall_s, n / r->wall_s, n / ref_wall);
+    printf("accuracy          int8 on device %.2f%% | int8 reference %.2f%% | float %.2f%%\n",
+           r->accuracy, r->ref_accuracy, m.float_accuracy);
     printf("agreement         %d of %d images with logits identical to the reference\n",
-           n - differ, n);
-    int ok = differ == 0 && (o.limit < 10000 || acc >= m.float_accuracy - 1.5);
-    printf("result            %s\n", ok ? "PASS" : "FAIL");
-    free(img), free(dev_logits), free(ref_logits), free(px), free(labels);
+           n - r->differ, n);
+    free(img), free(dev_logits), free(ref_logits);
     model_free(&m);
+    return 0;
+}
+
+static int passed(const options *o, const outcome *r)
+{
+    return r->differ == 0 && (o->limit < 10000 || r->accuracy >= r->float_accuracy - 1.5);
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    int pa = parse_args(argc, argv, &o);
+    if (pa) {
+        fprintf(pa > 0 ? stdout : stderr,
+                "usage: fashion_mnist [--device emu:u250] [--batch 100] [--limit N]\n"
+                "                     [--model FILE.chmq] [--data DIR] [--trace FILE.json]\n"
+                "                     [--sparse x|s [--sparse-model FILE.chmq]]\n");
+        return pa > 0 ? 0 : 2;
+    }
+    char ip[512], lp[512];
+    snprintf(ip, sizeof ip, "%s/t10k-images-idx3-ubyte.gz", o.data);
+    snprintf(lp, sizeof lp, "%s/t10k-labels-idx1-ubyte.gz", o.data);
+    uint8_t *px = NULL, *labels = NULL;
+    int n, rows, cols, nl;
+    if (idx_load_images(ip, &px, &n, &rows, &cols) || idx_load_labels(lp, &labels, &nl) ||
+        nl != n || rows != 28 || cols != 28) {
+        fprintf(stderr, "fashion_mnist: no Fashion-MNIST test set in %s "
+                        "(apt-get install dataset-fashion-mnist)\n", o.data);
+        return 1;
+    }
+    n = o.limit < n ? o.limit : n;
+    outcome dense, pruned;
+    int ok = evaluate(&o, o.model, 0, px, labels, n, &dense) == 0 && passed(&o, &dense);
+    if (ok && o.sparse) {
+        printf("\n");
+        ok = evaluate(&o, o.sparse_model, o.sparse, px, labels, n, &pruned) == 0 &&
+             passed(&o, &pruned);
+        if (ok)
+            printf("\npruned vs dense   accuracy %.2f%% vs %.2f%% (int8); card time %.2f vs %.2f "
+                   "us/image = %.2fx faster in SPARSE mode\n", pruned.accuracy, dense.accuracy,
+                   pruned.us_per_image, dense.us_per_image, dense.us_per_image / pruned.us_per_image);
+    }
+    printf("result            %s\n", ok ? "PASS" : "FAIL");
+    free(px), free(labels);
     return ok ? 0 : 1;
 }

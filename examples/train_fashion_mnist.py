@@ -1,11 +1,17 @@
 #!/usr/bin/python3
 """Train the Fashion-MNIST demo CNN in float, quantize it to int8, write the model.
 
-Run once by hand (CI does not run it); the result, examples/models/fmnist_cnn.chmq,
-is committed next to this script. Uses Debian's python3-torch and python3-numpy:
+Run once by hand (CI does not run it); the results are committed next to this
+script. Uses Debian's python3-torch and python3-numpy:
 
     apt-get install python3-torch python3-numpy dataset-fashion-mnist
-    /usr/bin/python3 examples/train_fashion_mnist.py
+    /usr/bin/python3 examples/train_fashion_mnist.py              # models/fmnist_cnn.chmq
+    /usr/bin/python3 examples/train_fashion_mnist.py --prune 0.2  # models/fmnist_cnn_sparse.chmq
+
+--prune D keeps a fraction D of every layer's weights (0.2 = 80% sparsity):
+after the dense training, magnitude pruning in steps (keep 60%, 40%, 30%,
+then D), each followed by two epochs of fine-tuning with the pruned
+weights held at zero (Han et al., "Learning both Weights and Connections").
 
 Network (NHWC on the device, int8 everywhere):
     conv 3x3 1->16 pad 1 + ReLU -> maxpool 2 -> conv 3x3 16->32 pad 1 + ReLU
@@ -79,6 +85,8 @@ def quantize_multiplier(real):
     if q == (1 << 31):
         q //= 2
         exp += 1
+    if exp < -31:  # too small to matter (a pruned-away channel): every output rounds to 0
+        return 0, 0
     return q, exp
 
 
@@ -101,7 +109,46 @@ def quant_layer(weight, bias, s_in, s_out):
     return qw, qb, np.array(mult, np.int32), np.array(shift, np.int32)
 
 
+def train_epochs(net, xtr, ytr, xte, yte, epochs, masks=None, lr=1e-3):
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    for ep in range(epochs):
+        perm = torch.randperm(len(xtr))
+        net.train()
+        for i in range(0, len(xtr), 128):
+            idx = perm[i:i + 128]
+            opt.zero_grad()
+            F.cross_entropy(net(xtr[idx]), ytr[idx]).backward()
+            opt.step()
+            if masks:
+                with torch.no_grad():
+                    for p, m in masks:
+                        p.mul_(m)
+        net.eval()
+        with torch.no_grad():
+            acc = (net(xte).argmax(1) == yte).float().mean().item() * 100
+        print(f"epoch {ep + 1}{' (pruned)' if masks else ''}: float test accuracy {acc:.2f}%",
+              flush=True)
+
+
+def prune(net, keep):
+    """Masks keeping the largest |w| fraction `keep` of each layer's weights."""
+    masks = []
+    for layer in (net.c1, net.c2, net.f1, net.f2):
+        w = layer.weight.data
+        k = max(1, int(round(keep * w.numel())))
+        thresh = w.abs().flatten().kthvalue(w.numel() - k + 1).values
+        m = (w.abs() >= thresh).float()
+        w.mul_(m)
+        masks.append((layer.weight, m))
+    return masks
+
+
 def main():
+    global OUT
+    keep_final = None
+    if len(sys.argv) == 3 and sys.argv[1] == "--prune":
+        keep_final = float(sys.argv[2])
+        OUT = OUT.replace("fmnist_cnn.chmq", "fmnist_cnn_sparse.chmq")
     torch.manual_seed(1)
     torch.set_num_threads(os.cpu_count() or 2)
     xtr = torch.tensor(load_idx("train-images-idx3-ubyte.gz"), dtype=torch.float32)[:, None] / 255.0
@@ -110,21 +157,12 @@ def main():
     yte = torch.tensor(load_idx("t10k-labels-idx1-ubyte.gz"), dtype=torch.long)
 
     net = Net()
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    epochs = int(os.environ.get("EPOCHS", "10"))
-    for ep in range(epochs):
-        perm = torch.randperm(len(xtr))
-        net.train()
-        for i in range(0, len(xtr), 128):
-            idx = perm[i:i + 128]
-            opt.zero_grad()
-            loss = F.cross_entropy(net(xtr[idx]), ytr[idx])
-            loss.backward()
-            opt.step()
-        net.eval()
-        with torch.no_grad():
-            acc = (net(xte).argmax(1) == yte).float().mean().item() * 100
-        print(f"epoch {ep + 1}: float test accuracy {acc:.2f}%", flush=True)
+    train_epochs(net, xtr, ytr, xte, yte, int(os.environ.get("EPOCHS", "10")))
+    if keep_final is not None:
+        for keep in [k for k in (0.6, 0.4, 0.3) if k > keep_final] + [keep_final]:
+            masks = prune(net, keep)
+            print(f"pruned to keep {keep:.0%} of each layer's weights", flush=True)
+            train_epochs(net, xtr, ytr, xte, yte, 2, masks, lr=5e-4)
 
     # Calibrate activation ranges on 5,000 training images.
     taps = []

@@ -153,6 +153,13 @@ int chm_device_query(chm_device *dev, chm_device_info *info);
  */
 int chm_region_load(chm_device *dev, int region, const char *path, chm_event **ev);
 
+/*
+ * Loads mode into region from the backend's own container for it (the
+ * emulation builds one; a card's backend reads the installed bitstreams),
+ * through the same queued load sequence as chm_region_load.
+ */
+int chm_region_load_mode(chm_device *dev, int region, chm_mode mode, chm_event **ev);
+
 /* The index of the bank called name ("DDR[1]", "HBM[3]"); CHM_EBANK if none. */
 int chm_bank_find(chm_device *dev, const char *name, int *bank);
 

@@ -128,6 +128,33 @@ static chm_event *new_autoload_locked(chm_device *dev, int region, chm_mode mode
     return e;
 }
 
+int chm_region_load_mode(chm_device *dev, int region, chm_mode mode, chm_event **ev)
+{
+    if (!dev)
+        return CHM_FAIL(dev, CHM_EINVAL, "dev is NULL");
+    if (region < 0 || region >= dev->n_regions)
+        return CHM_FAIL(dev, CHM_EINVAL, "region %d does not exist; %s has regions 0..%d", region,
+                        dev->plat->name, dev->n_regions - 1);
+    if (!mode_find((int)mode))
+        return CHM_FAIL(dev, CHM_EINVAL, "mode %d is not CNN, SPARSE or GRAPH", (int)mode);
+    int rc = check_fit(dev, region, mode);
+    if (rc)
+        return rc;
+    if (!dev->be->container_for)
+        return CHM_FAIL(dev, CHM_EMODE, "the %s backend has no containers of its own",
+                        dev->be->name);
+    chm_event *e = chm__event_new(dev, CMD_LOAD);
+    if (!e)
+        return CHM_FAIL(dev, CHM_ENOMEM, "no host memory for the command");
+    e->automatic = 1;
+    fill_load(dev, e, region, mode, auto_bits(dev, region));
+    pthread_mutex_lock(&dev->lock);
+    expect_mode_locked(&dev->regions[region], mode);
+    pthread_mutex_unlock(&dev->lock);
+    rc = chm__submit(dev, e, NULL, 0, NULL, ev);
+    return rc ? CHM_FAIL(dev, rc, "no host memory to queue the load") : CHM_OK;
+}
+
 int chm__region_autoload_locked(chm_device *dev, int region, chm_mode mode)
 {
     chm_event *e = new_autoload_locked(dev, region, mode);
