@@ -154,6 +154,39 @@ int chm_device_query(chm_device *dev, chm_device_info *info);
 int chm_region_load(chm_device *dev, int region, const char *path, chm_event **ev);
 
 /*
+ * How the runtime places operations on regions and when it reconfigures:
+ *   ON_DEMAND  in submission order; when no region will hold an operation's
+ *              mode, reconfigure the region that frees up first (default).
+ *   BATCH      hold up to `window` operations and run those whose mode a
+ *              region already holds first, so operations of one mode run
+ *              together and reconfigurations are fewer; an operation is
+ *              passed over for at most `max_wait` reconfigurations (and
+ *              2 x window placements) before it goes next.
+ *   PREFETCH   BATCH, and when a held operation needs a mode no region
+ *              holds, load it at once into a region that no held operation
+ *              needs, so the load overlaps the other regions' work.
+ *   STATIC     never reconfigure: an operation whose mode no region holds
+ *              fails with CHM_EMODE (pin modes with chm_region_load_mode).
+ * Dependencies between operations are always kept. Held operations are
+ * placed when the window fills, and before any copy, load, wait or free.
+ */
+typedef enum {
+    CHM_SCHED_ON_DEMAND = 0,
+    CHM_SCHED_BATCH = 1,
+    CHM_SCHED_PREFETCH = 2,
+    CHM_SCHED_STATIC = 3,
+} chm_sched_policy;
+
+typedef struct chm_sched_params {
+    chm_sched_policy policy;
+    int window;   /* operations held for reordering: 0 means 16 (1 for ON_DEMAND, STATIC) */
+    int max_wait; /* reconfigurations an operation may be passed over for: 0 means 2 */
+} chm_sched_params;
+
+/* Sets the scheduling policy (work already queued keeps its place). */
+int chm_device_set_scheduler(chm_device *dev, const chm_sched_params *p);
+
+/*
  * Loads mode into region from the backend's own container for it (the
  * emulation builds one; a card's backend reads the installed bitstreams),
  * through the same queued load sequence as chm_region_load.

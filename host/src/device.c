@@ -99,6 +99,7 @@ int chm_device_open(const char *name, chm_device **out)
         dev->regions[i].macs_per_cycle = chm__mode_macs(CHM_MODE_CNN);
     }
     dev->n_engines = ENGINE_REGION0 + dev->n_regions;
+    dev->sched = (chm_sched_params){ CHM_SCHED_ON_DEMAND, 1, 2 };
     rc = be->open(dev);
     if (rc == CHM_OK) {
         rc = chm__engines_start(dev);

@@ -47,6 +47,13 @@ struct chm_event {
     int automatic;          /* CMD_LOAD the scheduler queued by itself */
     char why[256];          /* why the command failed, if it did */
     chm_tensor *touch[KOP_MAX_TENSORS + 1]; /* tensors it names (users count) */
+    chm_tensor *reads[KOP_MAX_TENSORS];     /* for placing it on the modelled timeline */
+    int n_reads;
+    chm_tensor *write;
+    int placed;             /* in an engine's FIFO (kernels may wait in the scheduler first) */
+    int waited_loads;       /* reconfigurations to other modes while it was held */
+    int passed_over;        /* younger operations placed before it */
+    uint64_t seq;           /* submission order */
     int n_touch;
     /* What it cost. */
     char name[48];
@@ -116,6 +123,10 @@ struct chm_device {
     int n_engines;
     chm_engine engines[MAX_ENGINES];
     chm_tensor *tensors;    /* live tensors */
+    chm_sched_params sched; /* policy, window, max_wait (filled in) */
+    chm_event *held;        /* kernel operations the scheduler holds, oldest first */
+    int n_held;
+    uint64_t next_seq;
     int queued;             /* commands not yet completed */
     int first_failure;      /* status of the first failed command, for chm_finish */
     chm_device_stats stats;
@@ -153,11 +164,22 @@ double chm__ready_us_locked(chm_tensor *const *reads, int n_reads, const chm_ten
 /* Waits until t has no queued users (dev->lock held). */
 void chm__tensor_drain_locked(chm_tensor *t);
 
-/* scheduler.c: the region engine that runs op, or -1 with an error set. */
-int chm__schedule(chm_device *dev, const char *who, const chm_kop *op);
+/* scheduler.c */
+/* Can op's mode ever run (a region holds it, or may be reconfigured to it)? */
+int chm__mode_possible_locked(const chm_device *dev, chm_mode mode);
+/* Places held operations until at most keep remain (dev->lock held). */
+void chm__sched_flush_locked(chm_device *dev, int keep);
+/* Places the held operations ev depends on, and theirs, first (dev->lock held). */
+void chm__sched_place_deps_locked(chm_device *dev, chm_event *ev);
+/* queue.c: puts ev in its engine's FIFO on the modelled timeline. */
+void chm__place_locked(chm_device *dev, chm_event *ev);
+/* queue.c: ends an unplaced command with status (nothing ran). */
+void chm__fail_unplaced_locked(chm_device *dev, chm_event *ev, int status);
 
 /* region.c: runs a queued load on its region's engine (no lock held). */
 int chm__region_run_load(chm_device *dev, chm_event *ev);
+/* The region will hold mode once its queued loads are done (dev->lock held). */
+void chm__region_expect_locked(chm_region *r, chm_mode mode);
 /* Queues an automatic load of mode into region at the tail of its FIFO
  * (dev->lock held); the container comes from the backend when it runs. */
 int chm__region_autoload_locked(chm_device *dev, int region, chm_mode mode);

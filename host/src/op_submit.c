@@ -34,11 +34,15 @@ int chm__check_dim(chm_device *dev, const char *who, const char *arg, const chm_
 int chm__submit_kop(chm_device *dev, const char *who, chm_kop *op, const char *name,
                     chm_event **ev)
 {
-    int engine = chm__schedule(dev, who, op);
-    if (engine < 0) {
+    pthread_mutex_lock(&dev->lock);
+    int possible = chm__mode_possible_locked(dev, op->mode);
+    pthread_mutex_unlock(&dev->lock);
+    if (!possible) {
         free(op->mult);
         free(op->shift);
-        return CHM_EMODE;
+        return chm__fail(dev, who, CHM_EMODE, "no region of %s holds %s mode%s", dev->name,
+                         mode_find((int)op->mode) ? mode_find((int)op->mode)->name : "?",
+                         dev->sched.policy == CHM_SCHED_STATIC ? " (static scheduling)" : "");
     }
     for (int i = 0; i < op->n_in; i++) {
         if (op->in[i] && chm__tensor_touch(op->in[i]))
@@ -49,10 +53,9 @@ int chm__submit_kop(chm_device *dev, const char *who, chm_kop *op, const char *n
     chm_event *e = chm__event_new(dev, CMD_KERNEL);
     if (!e)
         goto nomem;
-    e->engine = engine;
+    e->engine = -1; /* the scheduler picks the region when it places it */
     e->op = *op;
     strncpy(e->name, name, sizeof e->name - 1);
-    e->dev_dur_us = dev->be->op_time_us(dev, engine - ENGINE_REGION0, op, &e->macs);
     chm_tensor *reads[KOP_MAX_TENSORS];
     int n = 0;
     for (int i = 0; i < op->n_in; i++)

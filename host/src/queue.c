@@ -157,32 +157,71 @@ static void model_times(chm_engine *eng, chm_event *ev, chm_tensor *const *reads
         write->dev_write_end_us = ev->dev_end_us;
 }
 
-int chm__submit(chm_device *dev, chm_event *ev, chm_tensor *const *reads, int n_reads,
-                chm_tensor *write, chm_event **out)
+void chm__place_locked(chm_device *dev, chm_event *ev)
 {
-    pthread_mutex_lock(&dev->lock);
-    if (collect_deps(ev, reads, n_reads, write)) {
-        chm__event_unref_locked(ev);
-        pthread_mutex_unlock(&dev->lock);
-        return CHM_ENOMEM;
-    }
-    track(ev, reads, n_reads, write);
     chm_engine *eng = &dev->engines[ev->engine];
-    model_times(eng, ev, reads, n_reads, write);
+    model_times(eng, ev, ev->reads, ev->n_reads, ev->write);
     ev->next = NULL;
     if (eng->tail)
         eng->tail->next = ev;
     else
         eng->head = ev;
     eng->tail = ev;
+    ev->placed = 1;
+    pthread_cond_broadcast(&dev->changed);
+}
+
+int chm__submit(chm_device *dev, chm_event *ev, chm_tensor *const *reads, int n_reads,
+                chm_tensor *write, chm_event **out)
+{
+    pthread_mutex_lock(&dev->lock);
+    if (ev->kind == CMD_LOAD)
+        chm__sched_flush_locked(dev, 0); /* held work was meant for the regions as they are */
+    if (collect_deps(ev, reads, n_reads, write)) {
+        chm__event_unref_locked(ev);
+        pthread_mutex_unlock(&dev->lock);
+        return CHM_ENOMEM;
+    }
+    track(ev, reads, n_reads, write);
+    if (n_reads)
+        memcpy(ev->reads, reads, (size_t)n_reads * sizeof *reads);
+    ev->seq = dev->next_seq++;
+    ev->n_reads = n_reads;
+    ev->write = write;
     dev->queued++;
     if (out) {
         ev->refs++;
         *out = ev;
     }
-    pthread_cond_broadcast(&dev->changed);
+    if (ev->kind == CMD_KERNEL) { /* the scheduler holds it, then places it */
+        ev->next = NULL;
+        chm_event **tail = &dev->held;
+        while (*tail)
+            tail = &(*tail)->next;
+        *tail = ev;
+        dev->n_held++;
+        chm__sched_flush_locked(dev, dev->sched.window - 1);
+    } else {
+        chm__sched_place_deps_locked(dev, ev); /* a copy may need held work done first */
+        if (ev->kind == CMD_LOAD) /* after the flush: held work was placed for the old mode */
+            chm__region_expect_locked(&dev->regions[ev->engine - ENGINE_REGION0], ev->load_mode);
+        chm__place_locked(dev, ev);
+    }
     pthread_mutex_unlock(&dev->lock);
     return CHM_OK;
+}
+
+void chm__fail_unplaced_locked(chm_device *dev, chm_event *ev, int status)
+{
+    ev->done = 1;
+    ev->status = status;
+    if (dev->first_failure == CHM_OK)
+        dev->first_failure = status;
+    for (int i = 0; i < ev->n_touch; i++)
+        ev->touch[i]->users--;
+    dev->queued--;
+    chm__event_unref_locked(ev);
+    pthread_cond_broadcast(&dev->changed);
 }
 
 /* CHM_OK if every dependency succeeded, else the first failure; -1 if not all done. */
@@ -318,6 +357,7 @@ int chm__engines_start(chm_device *dev)
 void chm__engines_stop(chm_device *dev)
 {
     pthread_mutex_lock(&dev->lock);
+    chm__sched_flush_locked(dev, 0);
     dev->shutting_down = 1;
     pthread_cond_broadcast(&dev->changed);
     pthread_mutex_unlock(&dev->lock);
@@ -330,6 +370,7 @@ void chm__engines_stop(chm_device *dev)
 
 void chm__tensor_drain_locked(chm_tensor *t)
 {
+    chm__sched_flush_locked(t->dev, 0);
     while (t->users > 0)
         pthread_cond_wait(&t->dev->changed, &t->dev->lock);
 }
@@ -340,6 +381,8 @@ int chm_wait(chm_event *ev)
         return CHM_FAIL(NULL, CHM_EINVAL, "ev is NULL");
     chm_device *dev = ev->dev;
     pthread_mutex_lock(&dev->lock);
+    if (!ev->placed && !ev->done)
+        chm__sched_flush_locked(dev, 0);
     while (!ev->done)
         pthread_cond_wait(&dev->changed, &dev->lock);
     int st = ev->status;
@@ -355,8 +398,14 @@ int chm_finish(chm_device *dev)
     if (!dev)
         return CHM_FAIL(NULL, CHM_EINVAL, "dev is NULL");
     pthread_mutex_lock(&dev->lock);
+    chm__sched_flush_locked(dev, 0);
     while (dev->queued > 0)
         pthread_cond_wait(&dev->changed, &dev->lock);
+    /* The host waited for the card: what it queues next starts no earlier
+     * on the card's timeline than the end of everything before. */
+    for (int i = 0; i < dev->n_engines; i++)
+        if (dev->engines[i].dev_avail_us < dev->stats.device_makespan_us)
+            dev->engines[i].dev_avail_us = dev->stats.device_makespan_us;
     int st = dev->first_failure;
     dev->first_failure = CHM_OK;
     pthread_mutex_unlock(&dev->lock);

@@ -62,7 +62,7 @@ static void fill_load(chm_device *dev, chm_event *e, int region, chm_mode mode, 
 }
 
 /* The region will hold mode once its queued loads are done (dev->lock held). */
-static void expect_mode_locked(chm_region *r, chm_mode mode)
+void chm__region_expect_locked(chm_region *r, chm_mode mode)
 {
     r->sched_mode = mode;
     r->loads_queued++;
@@ -102,10 +102,7 @@ int chm_region_load(chm_device *dev, int region, const char *path, chm_event **e
     e->bitstream = v.bitstream;
     e->bitstream_len = v.bitstream_len;
     fill_load(dev, e, region, (chm_mode)v.mode, v.bitstream_len);
-    pthread_mutex_lock(&dev->lock);
-    expect_mode_locked(&dev->regions[region], e->load_mode);
-    pthread_mutex_unlock(&dev->lock);
-    rc = chm__submit(dev, e, NULL, 0, NULL, ev);
+    rc = chm__submit(dev, e, NULL, 0, NULL, ev); /* sets what the region will hold */
     if (rc)
         return CHM_FAIL(dev, rc, "no host memory to queue the load");
     return CHM_OK;
@@ -124,7 +121,7 @@ static chm_event *new_autoload_locked(chm_device *dev, int region, chm_mode mode
         return NULL;
     e->automatic = 1;
     fill_load(dev, e, region, mode, auto_bits(dev, region));
-    expect_mode_locked(&dev->regions[region], mode);
+    chm__region_expect_locked(&dev->regions[region], mode);
     return e;
 }
 
@@ -148,10 +145,7 @@ int chm_region_load_mode(chm_device *dev, int region, chm_mode mode, chm_event *
         return CHM_FAIL(dev, CHM_ENOMEM, "no host memory for the command");
     e->automatic = 1;
     fill_load(dev, e, region, mode, auto_bits(dev, region));
-    pthread_mutex_lock(&dev->lock);
-    expect_mode_locked(&dev->regions[region], mode);
-    pthread_mutex_unlock(&dev->lock);
-    rc = chm__submit(dev, e, NULL, 0, NULL, ev);
+    rc = chm__submit(dev, e, NULL, 0, NULL, ev); /* sets what the region will hold */
     return rc ? CHM_FAIL(dev, rc, "no host memory to queue the load") : CHM_OK;
 }
 

@@ -193,6 +193,11 @@ static int copy_sync(const char *who, chm_tensor *t, size_t offset, const void *
 {
     if (!src && !dst)
         return chm__fail(t ? t->dev : NULL, who, CHM_EINVAL, "host buffer is NULL");
+    if (t && dst) { /* a reader waits for results: let the scheduler place what it holds, in its order */
+        pthread_mutex_lock(&t->dev->lock);
+        chm__sched_flush_locked(t->dev, 0);
+        pthread_mutex_unlock(&t->dev->lock);
+    }
     chm_event *ev = NULL;
     int rc = copy_async(who, t, offset, src, dst, bytes, &ev);
     if (rc)
