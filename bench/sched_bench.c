@@ -104,9 +104,15 @@ static int run_policy(const char *label, const chm_sched_params *sp, int pin, in
     qsort(done, (size_t)n, sizeof *done, cmp_double);
     chm_device_stats s2;
     chm_device_stats_get(dev, &s2);
-    printf("%-22s | %10.1f | %10.1f | %10.1f | %6llu\n", label, end / 1e3, mean / 1e3,
-           done[(size_t)(0.99 * (n - 1))] / 1e3,
-           (unsigned long long)(s2.reconfigurations - s1.reconfigurations));
+    chm_device_query(dev, &info);
+    double busy = 0, conf = 0;
+    for (uint32_t g = 0; g < info.n_regions; g++)
+        busy += info.regions[g].busy_us, conf += info.regions[g].configuring_us;
+    const double span = s2.device_makespan_us * info.n_regions; /* region-time since open */
+    printf("%-26s | %11.1f | %8.1f | %8.1f | %5llu | %5.1f%% %5.1f%% %5.1f%%\n", label, end / 1e3,
+           mean / 1e3, done[(size_t)(0.99 * (n - 1))] / 1e3,
+           (unsigned long long)(s2.reconfigurations - s1.reconfigurations), 100 * busy / span,
+           100 * conf / span, 100 * (span - busy - conf) / span);
     free(done);
     for (int i = 0; i < n; i++)
         chm_tensor_free(r[i].in), chm_tensor_free(r[i].out);
@@ -132,8 +138,8 @@ int main(int argc, char **argv)
         n = 1;
     printf("%d requests, %.0f%% SPARSE (fc 1024x1024 at 10%%, batch 16) / CNN (conv 3x3 64->64 "
            "28x28), seed %llu, %s\n", n, 100 * share, (unsigned long long)seed, devname);
-    printf("%-22s | %10s | %10s | %10s | %6s\n", "policy", "makespan ms", "mean ms", "p99 ms",
-           "loads");
+    printf("%-26s | %11s | %8s | %8s | %5s | %s\n", "policy", "makespan ms", "mean ms", "p99 ms",
+           "loads", "regions busy / configuring / idle");
     int bad = 0;
     bad |= run_policy("on-demand (FIFO)", &(chm_sched_params){ CHM_SCHED_ON_DEMAND, 0, 0 }, 0, n, seed, share);
     bad |= run_policy("batch, window 16", &(chm_sched_params){ CHM_SCHED_BATCH, 16, 2 }, 0, n, seed, share);

@@ -117,6 +117,9 @@ static void test_malformed(void)
     CU_ASSERT_EQUAL(chm_device_open("emu:badmhz", &d), CHM_ENODEV);
     CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(NULL), "kernel_mhz"));
     CU_ASSERT_EQUAL(chm_device_open("emu:good", &d), CHM_OK);
+    /* Its one region has a budget of 1 of everything: no mode fits. */
+    CU_ASSERT_EQUAL(chm_region_load_mode(d, 0, CHM_MODE_SPARSE, NULL), CHM_ELIMIT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(d), "mode SPARSE needs 150000 LUT, region 0 (pr0) has 1"));
     chm_device_close(d);
 }
 

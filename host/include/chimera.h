@@ -119,6 +119,8 @@ typedef struct chm_region_info {
     uint32_t macs_per_cycle; /* int8 MACs per kernel cycle in that mode */
     uint32_t frames;         /* configuration frames a partial bitstream writes */
     uint64_t loads;          /* partial reconfigurations completed */
+    double busy_us;          /* modelled time running kernels */
+    double configuring_us;   /* modelled time being reconfigured */
 } chm_region_info;
 
 typedef struct chm_device_info {

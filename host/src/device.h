@@ -91,6 +91,7 @@ typedef struct chm_region {
     uint32_t macs_per_cycle;
     uint64_t loads;
     int loads_queued;
+    double busy_us, configuring_us; /* modelled, of completed commands */
 } chm_region;
 
 typedef struct chm_engine {
@@ -183,6 +184,8 @@ void chm__region_expect_locked(chm_region *r, chm_mode mode);
 /* Queues an automatic load of mode into region at the tail of its FIFO
  * (dev->lock held); the container comes from the backend when it runs. */
 int chm__region_autoload_locked(chm_device *dev, int region, chm_mode mode);
+/* Does mode fit region's resources (and have kernels)? */
+int chm__mode_fits(const chm_device *dev, int region, chm_mode mode);
 /* MACs per cycle of mode in a region. */
 uint32_t chm__mode_macs(chm_mode mode);
 

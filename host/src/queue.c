@@ -268,6 +268,13 @@ static void account_locked(chm_device *dev, const chm_event *ev)
     double wall = ev->wall_end_us - ev->wall_start_us;
     double devt = ev->dev_end_us - ev->dev_start_us;
     s->wall_busy_us += wall;
+    if (ev->engine >= ENGINE_REGION0) {
+        chm_region *r = &dev->regions[ev->engine - ENGINE_REGION0];
+        if (ev->kind == CMD_LOAD)
+            r->configuring_us += devt;
+        else
+            r->busy_us += devt;
+    }
     if (ev->kind == CMD_LOAD) {
         s->reconfigurations++;
         s->icap_bytes += ev->bytes;

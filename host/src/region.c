@@ -28,6 +28,14 @@ uint32_t chm__mode_macs(chm_mode mode)
     }
 }
 
+int chm__mode_fits(const chm_device *dev, int region, chm_mode mode)
+{
+    const platform_resources *b = &dev->plat->regions[region].budget;
+    const mode_desc *m = mode_find((int)mode);
+    return m && m->needs.lut <= b->lut && m->needs.ff <= b->ff && m->needs.dsp <= b->dsp &&
+           m->needs.bram <= b->bram && m->needs.uram <= b->uram && chm__mode_macs(mode) > 0;
+}
+
 /* Does mode fit the region's budget? Says which resource does not. */
 static int check_fit(chm_device *dev, int region, chm_mode mode)
 {

@@ -29,8 +29,12 @@ int chm__mode_possible_locked(const chm_device *dev, chm_mode mode)
 {
     if (region_holds(dev, mode))
         return 1;
-    return dev->sched.policy != CHM_SCHED_STATIC && chm__mode_macs(mode) > 0 &&
-           dev->be->container_for != NULL;
+    if (dev->sched.policy == CHM_SCHED_STATIC || !dev->be->container_for)
+        return 0;
+    for (int r = 0; r < dev->n_regions; r++)
+        if (chm__mode_fits(dev, r, mode))
+            return 1;
+    return 0;
 }
 
 /* Is mode needed by a held operation (other than skip)? */
@@ -59,12 +63,14 @@ static int holders(const chm_device *dev, chm_mode mode)
  */
 static int victim(const chm_device *dev, chm_mode mode, int spare_only)
 {
-    int best = -1, any = 0;
+    int best = -1, any = -1;
     for (int r = 0; r < dev->n_regions; r++) {
         double avail = dev->engines[ENGINE_REGION0 + r].dev_avail_us;
         chm_mode m = dev->regions[r].sched_mode;
+        if (!chm__mode_fits(dev, r, mode))
+            continue;
         int spare = m != mode && (!held_needs(dev, m, NULL) || holders(dev, m) > 1);
-        if (dev->engines[ENGINE_REGION0 + any].dev_avail_us > avail)
+        if (any < 0 || dev->engines[ENGINE_REGION0 + any].dev_avail_us > avail)
             any = r;
         if (spare && (best < 0 || avail < dev->engines[ENGINE_REGION0 + best].dev_avail_us))
             best = r;
@@ -103,13 +109,13 @@ static int pick_engine(chm_device *dev, const chm_kop *op)
         return best;
     int v = victim(dev, op->mode, 0);
     if (dev->sched.policy == CHM_SCHED_ON_DEMAND) { /* the region that frees up first */
-        v = 0;
-        for (int r = 1; r < dev->n_regions; r++)
-            if (dev->engines[ENGINE_REGION0 + r].dev_avail_us <
-                dev->engines[ENGINE_REGION0 + v].dev_avail_us)
+        for (int r = 0; r < dev->n_regions; r++)
+            if (chm__mode_fits(dev, r, op->mode) &&
+                dev->engines[ENGINE_REGION0 + r].dev_avail_us <
+                    dev->engines[ENGINE_REGION0 + v].dev_avail_us)
                 v = r;
     }
-    if (chm__region_autoload_locked(dev, v, op->mode) != CHM_OK)
+    if (v < 0 || chm__region_autoload_locked(dev, v, op->mode) != CHM_OK)
         return -1;
     count_load(dev, op->mode);
     return ENGINE_REGION0 + v;
