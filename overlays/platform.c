@@ -176,6 +176,46 @@ static int parse_banks(json_object *arr, platform_desc *p, const char *where)
     return 0;
 }
 
+/* Bank names a region reaches: "DDR[1]" or a range "HBM[0-15]"; absent = all. */
+static int parse_reach(json_object *arr, platform_desc *p, platform_region *pr, const char *where)
+{
+    if (!arr) {
+        pr->bank_mask = p->n_banks >= 64 ? ~0ull : (1ull << p->n_banks) - 1;
+        return 0;
+    }
+    size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = json_object_get_string(json_object_array_get_idx(arr, i));
+        char prefix[16];
+        int lo, hi, used = 0;
+        if (sscanf(name, "%15[^[][%d-%d]%n", prefix, &lo, &hi, &used) != 3 || name[used]) {
+            if (sscanf(name, "%15[^[][%d]%n", prefix, &lo, &used) != 2 || name[used]) {
+                set_error("%s: region %s: bank \"%s\" is not NAME[i] or NAME[i-j]", where, pr->name, name);
+                return -1;
+            }
+            hi = lo;
+        }
+        for (int k = lo; k <= hi; k++) {
+            char bank[40];
+            snprintf(bank, sizeof bank, "%s[%d]", prefix, k);
+            uint32_t b = 0;
+            while (b < p->n_banks && strcmp(p->banks[b].name, bank) != 0)
+                b++;
+            if (b == p->n_banks) {
+                set_error("%s: region %s reaches bank %s, which the platform does not have", where,
+                          pr->name, bank);
+                return -1;
+            }
+            pr->bank_mask |= 1ull << b;
+        }
+    }
+    if (!pr->bank_mask) {
+        set_error("%s: region %s reaches no bank", where, pr->name);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_regions(json_object *arr, platform_desc *p, const char *where)
 {
     size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
@@ -189,7 +229,8 @@ static int parse_regions(json_object *arr, platform_desc *p, const char *where)
         uint64_t frames, far;
         if (get_str(r, "name", pr->name, sizeof pr->name, where) ||
             get_u64(r, "frames", &frames, where) || get_u64(r, "far", &far, where) ||
-            get_resources(r, "budget", &pr->budget, where))
+            get_resources(r, "budget", &pr->budget, where) ||
+            parse_reach(field(r, "banks"), p, pr, where))
             return -1;
         if (frames == 0 || frames > 1000000) {
             set_error("%s: region %s has %llu frames", where, pr->name, (unsigned long long)frames);

@@ -28,6 +28,7 @@ typedef struct platform_region {
     uint32_t frames;       /* configuration frames (93 words each, UG570) */
     uint32_t far;          /* first frame address of the region */
     platform_resources budget; /* what a mode may use in it */
+    uint64_t bank_mask;    /* bit b set: its kernels reach bank b */
 } platform_region;
 
 typedef struct platform_desc {

@@ -139,6 +139,30 @@ static void test_device_names(void)
     CU_ASSERT_EQUAL(chm_device_close(d), CHM_OK);
 }
 
+/* On the U280 each region reaches half the HBM pseudo-channels. */
+static void test_bank_reach(void)
+{
+    chm_device *d;
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("emu:u280", &d), CHM_OK);
+    chm_tensor *a, *b, *c;
+    int64_t dims[4] = { 1, 4, 4, 8 };
+    CU_ASSERT_EQUAL(chm_tensor_alloc(d, CHM_INT8, 4, dims, 20, &a), CHM_OK); /* HBM[20] */
+    CU_ASSERT_EQUAL(chm_tensor_alloc(d, CHM_INT8, 4, dims, 21, &b), CHM_OK); /* HBM[21] */
+    CU_ASSERT_EQUAL(chm_tensor_alloc(d, CHM_INT8, 4, dims, 3, &c), CHM_OK);  /* HBM[3] */
+    chm_add_params ap = { 0 };
+    chm_add_params_from_scales(0.1, 0.1, 0.1, &ap);
+    chm_event *ev;
+    CU_ASSERT_EQUAL(chm_add(d, a, a, b, &ap, &ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_wait(ev), CHM_OK);
+    chm_event_times t;
+    chm_event_times_get(ev, &t);
+    CU_ASSERT_EQUAL(t.region, 1); /* only pr_slr2 reaches HBM[16-31] */
+    chm_event_release(ev);
+    CU_ASSERT_EQUAL(chm_add(d, a, a, c, &ap, NULL), CHM_EBANK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(d), "no region of emu:u280 reaches all"));
+    chm_device_close(d);
+}
+
 static int init(void)
 {
     in = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 6, 6, 4), NULL);
@@ -161,6 +185,7 @@ int main(void)
         { "conv2d: reduction deeper than the array takes", test_limits },
         { "pool, add, fully connected: bad input", test_other_ops },
         { "device names: unknown, not built, good", test_device_names },
+        { "memory banks a region cannot reach", test_bank_reach },
         { NULL, NULL },
     };
     return tu_run_suite("op_errors", "emu", tests, init, NULL);

@@ -106,6 +106,13 @@ static int cmd_examine(const char *name)
         printf("  %-3u %-8s %-11s mode %-6s %5u MACs/cycle  %u frames\n", r, info.regions[r].name,
                states[info.regions[r].state & 3], mode_name(info.regions[r].mode),
                info.regions[r].macs_per_cycle, info.regions[r].frames);
+    for (uint32_t r = 0; r < info.n_regions; r++) {
+        printf("  region %u reaches", r);
+        for (uint32_t b = 0; b < info.n_banks; b++)
+            if (info.regions[r].banks >> b & 1)
+                printf(" %s", info.banks[b].name);
+        printf("\n");
+    }
     chm_device_close(dev);
     return 0;
 }

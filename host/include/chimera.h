@@ -121,6 +121,7 @@ typedef struct chm_region_info {
     uint64_t loads;          /* partial reconfigurations completed */
     double busy_us;          /* modelled time running kernels */
     double configuring_us;   /* modelled time being reconfigured */
+    uint64_t banks;          /* bit b set: its kernels reach bank b of chm_device_info */
 } chm_region_info;
 
 typedef struct chm_device_info {

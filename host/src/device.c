@@ -163,6 +163,7 @@ int chm_device_query(chm_device *dev, chm_device_info *info)
         info->regions[r].loads = rg->loads;
         info->regions[r].busy_us = rg->busy_us;
         info->regions[r].configuring_us = rg->configuring_us;
+        info->regions[r].banks = p->regions[r].bank_mask;
         info->peak_macs_per_cycle += dev->regions[r].macs_per_cycle;
     }
     pthread_mutex_unlock(&dev->lock);

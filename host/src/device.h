@@ -166,6 +166,8 @@ double chm__ready_us_locked(chm_tensor *const *reads, int n_reads, const chm_ten
 void chm__tensor_drain_locked(chm_tensor *t);
 
 /* scheduler.c */
+/* The banks op's tensors live in, as a mask. */
+uint64_t chm__op_banks(const chm_kop *op);
 /* Can op's mode ever run (a region holds it, or may be reconfigured to it)? */
 int chm__mode_possible_locked(const chm_device *dev, chm_mode mode);
 /* Places held operations until at most keep remain (dev->lock held). */

@@ -34,6 +34,18 @@ int chm__check_dim(chm_device *dev, const char *who, const char *arg, const chm_
 int chm__submit_kop(chm_device *dev, const char *who, chm_kop *op, const char *name,
                     chm_event **ev)
 {
+    const uint64_t banks = chm__op_banks(op);
+    int reach = 0;
+    for (int r = 0; r < dev->n_regions; r++)
+        reach |= (banks & ~dev->plat->regions[r].bank_mask) == 0;
+    if (!reach) {
+        free(op->mult);
+        free(op->shift);
+        return chm__fail(dev, who, CHM_EBANK,
+                         "no region of %s reaches all of the operation's memory banks (allocate "
+                         "its tensors in banks one region reaches; chimera examine lists them)",
+                         dev->name);
+    }
     pthread_mutex_lock(&dev->lock);
     int possible = chm__mode_possible_locked(dev, op->mode);
     pthread_mutex_unlock(&dev->lock);

@@ -61,13 +61,15 @@ static int holders(const chm_device *dev, chm_mode mode)
  * needs (or that another region also holds), the one that frees up first,
  * falling back to ON_DEMAND's choice.
  */
-static int victim(const chm_device *dev, chm_mode mode, int spare_only)
+static int reaches(const chm_device *dev, int r, uint64_t banks);
+
+static int victim(const chm_device *dev, chm_mode mode, uint64_t banks, int spare_only)
 {
     int best = -1, any = -1;
     for (int r = 0; r < dev->n_regions; r++) {
         double avail = dev->engines[ENGINE_REGION0 + r].dev_avail_us;
         chm_mode m = dev->regions[r].sched_mode;
-        if (!chm__mode_fits(dev, r, mode))
+        if (!chm__mode_fits(dev, r, mode) || !reaches(dev, r, banks))
             continue;
         int spare = m != mode && (!held_needs(dev, m, NULL) || holders(dev, m) > 1);
         if (any < 0 || dev->engines[ENGINE_REGION0 + any].dev_avail_us > avail)
@@ -87,14 +89,29 @@ static void count_load(chm_device *dev, chm_mode mode)
             e->waited_loads++;
 }
 
+uint64_t chm__op_banks(const chm_kop *op)
+{
+    uint64_t m = 1ull << op->out->bank;
+    for (int i = 0; i < op->n_in; i++)
+        if (op->in[i])
+            m |= 1ull << op->in[i]->bank;
+    return m;
+}
+
+static int reaches(const chm_device *dev, int r, uint64_t banks)
+{
+    return (banks & ~dev->plat->regions[r].bank_mask) == 0;
+}
+
 /* The engine for op, queueing a load first if no region will hold its mode; -1 if none. */
 static int pick_engine(chm_device *dev, const chm_kop *op)
 {
     int best = -1;
     double best_start = 0, best_avail = 0;
     double ready = chm__ready_us_locked(op->in, op->n_in, op->out);
+    const uint64_t banks = chm__op_banks(op);
     for (int r = 0; r < dev->n_regions; r++) {
-        if (dev->regions[r].sched_mode != op->mode)
+        if (dev->regions[r].sched_mode != op->mode || !reaches(dev, r, banks))
             continue;
         int e = ENGINE_REGION0 + r;
         double avail = dev->engines[e].dev_avail_us;
@@ -105,12 +122,13 @@ static int pick_engine(chm_device *dev, const chm_kop *op)
             best_avail = avail;
         }
     }
-    if (best >= 0 || !chm__mode_possible_locked(dev, op->mode))
+    if (best >= 0 || dev->sched.policy == CHM_SCHED_STATIC ||
+        !chm__mode_possible_locked(dev, op->mode))
         return best;
-    int v = victim(dev, op->mode, 0);
+    int v = victim(dev, op->mode, banks, 0);
     if (dev->sched.policy == CHM_SCHED_ON_DEMAND) { /* the region that frees up first */
         for (int r = 0; r < dev->n_regions; r++)
-            if (chm__mode_fits(dev, r, op->mode) &&
+            if (chm__mode_fits(dev, r, op->mode) && reaches(dev, r, banks) && v >= 0 &&
                 dev->engines[ENGINE_REGION0 + r].dev_avail_us <
                     dev->engines[ENGINE_REGION0 + v].dev_avail_us)
                 v = r;
@@ -152,7 +170,7 @@ static void prefetch(chm_device *dev)
     for (chm_event *e = dev->held; e; e = e->next) {
         if (region_holds(dev, e->op.mode) || !chm__mode_possible_locked(dev, e->op.mode))
             continue;
-        int v = victim(dev, e->op.mode, 1);
+        int v = victim(dev, e->op.mode, chm__op_banks(&e->op), 1);
         if (v >= 0 && chm__region_autoload_locked(dev, v, e->op.mode) == CHM_OK)
             count_load(dev, e->op.mode);
         return;
