@@ -10,13 +10,6 @@
 
 #include "op_submit.h"
 
-#define CHECK(expr)          \
-    do {                     \
-        int rc_ = (expr);    \
-        if (rc_)             \
-            return rc_;      \
-    } while (0)
-
 static int check_zp(chm_device *dev, const char *who, const char *arg, int32_t zp)
 {
     if (zp < -128 || zp > 127)

@@ -9,13 +9,6 @@
 #include "op_submit.h"
 #include "sparse_build.h"
 
-#define CHECK(expr)          \
-    do {                     \
-        int rc_ = (expr);    \
-        if (rc_)             \
-            return rc_;      \
-    } while (0)
-
 int chm_sparse_upload(chm_device *dev, const chm_sparse *s, int bank, chm_tensor **out)
 {
     if (!dev || !s || !out)
