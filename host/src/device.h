@@ -174,6 +174,8 @@ int chm__mode_possible_locked(const chm_device *dev, chm_mode mode);
 void chm__sched_flush_locked(chm_device *dev, int keep);
 /* Places the held operations ev depends on, and theirs, first (dev->lock held). */
 void chm__sched_place_deps_locked(chm_device *dev, chm_event *ev);
+/* queue.c: appends ev to eng's FIFO (dev->lock held). */
+void chm__engine_append(chm_engine *eng, chm_event *ev);
 /* queue.c: puts ev in its engine's FIFO on the modelled timeline. */
 void chm__place_locked(chm_device *dev, chm_event *ev);
 /* queue.c: ends an unplaced command with status (nothing ran). */

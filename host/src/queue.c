@@ -157,16 +157,21 @@ static void model_times(chm_engine *eng, chm_event *ev, chm_tensor *const *reads
         write->dev_write_end_us = ev->dev_end_us;
 }
 
-void chm__place_locked(chm_device *dev, chm_event *ev)
+void chm__engine_append(chm_engine *eng, chm_event *ev)
 {
-    chm_engine *eng = &dev->engines[ev->engine];
-    model_times(eng, ev, ev->reads, ev->n_reads, ev->write);
     ev->next = NULL;
     if (eng->tail)
         eng->tail->next = ev;
     else
         eng->head = ev;
     eng->tail = ev;
+}
+
+void chm__place_locked(chm_device *dev, chm_event *ev)
+{
+    chm_engine *eng = &dev->engines[ev->engine];
+    model_times(eng, ev, ev->reads, ev->n_reads, ev->write);
+    chm__engine_append(eng, ev);
     ev->placed = 1;
     pthread_cond_broadcast(&dev->changed);
 }

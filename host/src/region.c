@@ -166,11 +166,7 @@ int chm__region_autoload_locked(chm_device *dev, int region, chm_mode mode)
     e->dev_start_us = eng->dev_avail_us;
     e->dev_end_us = e->dev_start_us + e->dev_dur_us;
     eng->dev_avail_us = e->dev_end_us;
-    if (eng->tail)
-        eng->tail->next = e;
-    else
-        eng->head = e;
-    eng->tail = e;
+    chm__engine_append(eng, e);
     dev->queued++;
     pthread_cond_broadcast(&dev->changed);
     return CHM_OK;
@@ -201,12 +197,7 @@ static void move_locked(chm_device *dev, chm_engine *eng, chm_event *prev, chm_e
     cur->dev_end_us = start + cur->dev_dur_us;
     dst->dev_avail_us = cur->dev_end_us;
     cur->engine = ENGINE_REGION0 + to;
-    cur->next = NULL;
-    if (dst->tail)
-        dst->tail->next = cur;
-    else
-        dst->head = cur;
-    dst->tail = cur;
+    chm__engine_append(dst, cur);
 }
 
 /*
