@@ -32,47 +32,69 @@ typedef int8_t gemm_a_tile[CNN_PE_ROWS][CNN_TILE_K];
 typedef int8_t gemm_b_tile[CNN_PE_COLS][CNN_TILE_K];
 typedef int32_t gemm_acc_tile[CNN_PE_ROWS][CNN_PE_COLS];
 
+/*
+ * One definition of the core for any element type: NAME(a, b, acc, kt, nr,
+ * nc) does acc[r][c] += sum over k < kt of a[r][k] * b[c][k], one k per
+ * cycle, all PEs at once. The CNN mode instantiates it for int8 (below);
+ * the GRAPH mode's combination engine instantiates the same core again
+ * for int8 and for fp32 (graph_layer.c).
+ */
 #ifdef __SYNTHESIS__
-/* acc[r][c] += sum over k < kt of a[r][k] * b[c][k]: one k per cycle, all PEs at once. */
-static inline void gemm_core_mac(const gemm_a_tile a, const gemm_b_tile b, gemm_acc_tile acc,
-                                 int32_t kt, int32_t nr, int32_t nc)
-{
-#pragma HLS INLINE off
-#pragma HLS ARRAY_PARTITION variable=a complete dim=1
-#pragma HLS ARRAY_PARTITION variable=b complete dim=1
-#pragma HLS ARRAY_PARTITION variable=acc complete dim=0
-    (void)nr;
-    (void)nc;
-gemm_k:
-    for (int32_t k = 0; k < kt; k++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=CNN_TILE_K
-#pragma HLS PIPELINE II=1
-    gemm_r:
-        for (int32_t r = 0; r < CNN_PE_ROWS; r++) {
-#pragma HLS UNROLL
-        gemm_c:
-            for (int32_t c = 0; c < CNN_PE_COLS; c++) {
-#pragma HLS UNROLL
-                acc[r][c] += (int32_t)a[r][k] * (int32_t)b[c][k];
-            }
-        }
+#define GEMM_CORE_DEFINE(NAME, T, ACC, ROWS, COLS, TK, DOT)                                  \
+    static inline void NAME(const T a[ROWS][TK], const T b[COLS][TK], ACC acc[ROWS][COLS],    \
+                            int32_t kt, int32_t nr, int32_t nc)                              \
+    {                                                                                        \
+        _Pragma("HLS INLINE off")                                                            \
+        _Pragma("HLS ARRAY_PARTITION variable=a complete dim=1")                             \
+        _Pragma("HLS ARRAY_PARTITION variable=b complete dim=1")                             \
+        _Pragma("HLS ARRAY_PARTITION variable=acc complete dim=0")                           \
+        (void)nr;                                                                            \
+        (void)nc;                                                                            \
+        for (int32_t k = 0; k < kt; k++) {                                                   \
+            _Pragma("HLS LOOP_TRIPCOUNT min=1 max=2048")                                     \
+            _Pragma("HLS PIPELINE II=1")                                                     \
+            for (int32_t r = 0; r < ROWS; r++) {                                             \
+                _Pragma("HLS UNROLL")                                                        \
+                for (int32_t c = 0; c < COLS; c++) {                                         \
+                    _Pragma("HLS UNROLL")                                                    \
+                    acc[r][c] += (ACC)a[r][k] * (ACC)b[c][k];                                \
+                }                                                                            \
+            }                                                                                \
+        }                                                                                    \
     }
-}
 #else
 /*
- * Native emulation computes the same sums PE by PE (each PE's dot product
- * over k) instead of k by k: integer addition is exact, so the stored
- * results are identical, and the dot products vectorize on the host CPU.
+ * Native emulation computes the same sums PE by PE (each PE's running sum
+ * over k, in k order, exactly as the PE accumulates) instead of k by k:
+ * DOT(acc, a_row, b_row, kt) continues a PE's sum, so integer results are
+ * identical and fp32 results round in the same order as the hardware's.
  */
+#define GEMM_CORE_DEFINE(NAME, T, ACC, ROWS, COLS, TK, DOT)                                  \
+    static inline void NAME(const T a[ROWS][TK], const T b[COLS][TK], ACC acc[ROWS][COLS],    \
+                            int32_t kt, int32_t nr, int32_t nc)                              \
+    {                                                                                        \
+        for (int32_t r = 0; r < nr; r++)                                                     \
+            for (int32_t c = 0; c < nc; c++)                                                 \
+                acc[r][c] = DOT(acc[r][c], a[r], b[c], kt);                                  \
+    }
+#endif
+
+/* The int8 PE's sum (vectorized on the host: gemm_dot.c). */
 int32_t gemm_dot_i8(const int8_t *a, const int8_t *b, int32_t n);
 
-static inline void gemm_core_mac(const gemm_a_tile a, const gemm_b_tile b, gemm_acc_tile acc,
-                                 int32_t kt, int32_t nr, int32_t nc)
+static inline int32_t gemm_acc_i8(int32_t acc, const int8_t *a, const int8_t *b, int32_t n)
 {
-    for (int32_t r = 0; r < nr; r++)
-        for (int32_t c = 0; c < nc; c++)
-            acc[r][c] += gemm_dot_i8(a[r], b[c], kt);
+    return acc + gemm_dot_i8(a, b, n);
 }
-#endif
+
+/* The fp32 PE's sum: one multiply and one add a step, k ascending (no FMA). */
+static inline float gemm_acc_f32(float acc, const float *a, const float *b, int32_t n)
+{
+    for (int32_t k = 0; k < n; k++)
+        acc += a[k] * b[k];
+    return acc;
+}
+
+GEMM_CORE_DEFINE(gemm_core_mac, int8_t, int32_t, CNN_PE_ROWS, CNN_PE_COLS, CNN_TILE_K, gemm_acc_i8)
 
 #endif /* GEMM_CORE_H */

@@ -2,7 +2,8 @@
  * chimera.h - the public API of the Chimera SDK.
  *
  * Chimera drives a reconfigurable overlay on AMD/Xilinx Alveo cards: a device
- * carries a few regions, each holding one accelerator mode (dense CNN today).
+ * carries a few regions, each holding one accelerator mode: dense CNN,
+ * SPARSE (pruned weights) or GRAPH (GCN-family layers).
  * The same program runs on the software-emulated card ("emu"), on the RTL
  * simulation and on a real card; only the device name changes.
  *
@@ -465,6 +466,186 @@ int chm_sparse_fully_connected(chm_device *dev, chm_tensor *in, chm_tensor *weig
 int chm_sparse_conv2d(chm_device *dev, chm_tensor *in, chm_tensor *weights, int kernel_h,
                       int kernel_w, chm_tensor *bias, chm_tensor *out,
                       const chm_conv2d_params *p, chm_event **ev);
+
+/* ------------------------------------------------------ graphs (host) */
+
+/*
+ * A graph with n vertices is the n x n matrix A where A[v][u] is the weight
+ * of edge u -> v: row v lists the vertices v aggregates from (CSR by
+ * destination, columns ascending, no duplicates). These calls have no
+ * device: their errors are reported by chm_last_error(NULL).
+ */
+typedef struct chm_graph chm_graph;
+
+enum {
+    /* Every edge u -> v also gives v -> u (an undirected graph). */
+    CHM_GRAPH_SYMMETRIC = 1,
+    /*
+     * Duplicate edges become one edge whose weight is the sum of theirs (an
+     * unweighted input keeps weight 1). Without it a duplicate is an error
+     * (CHM_EFORMAT naming the edge). With CHM_GRAPH_SYMMETRIC, an edge given
+     * in both directions is one undirected edge, not a duplicate.
+     */
+    CHM_GRAPH_MERGE_DUPLICATES = 2,
+};
+
+/*
+ * Builds a graph from n_edges edges src[i] -> dst[i] (0-based) with weights
+ * (NULL: all 1). flags: CHM_GRAPH_*.
+ */
+int chm_graph_from_edges(int64_t n, int64_t n_edges, const int32_t *src, const int32_t *dst,
+                         const float *weight, unsigned flags, chm_graph **out);
+
+/*
+ * Reads a Matrix Market file "coordinate pattern|real|integer
+ * general|symmetric" (square; entry (i, j) is edge j -> i, weight 1 for
+ * pattern). A symmetric file holds the lower triangle only; an entry above
+ * the diagonal is an error. flags as above (symmetric files imply
+ * CHM_GRAPH_SYMMETRIC).
+ */
+int chm_graph_load_mtx(const char *path, unsigned flags, chm_graph **out);
+
+/*
+ * Reads an edge list: one "src dst [weight]" a line, 0-based, '#' or '%'
+ * starts a comment. n 0: one more than the largest vertex id.
+ */
+int chm_graph_load_edgelist(const char *path, int64_t n, unsigned flags, chm_graph **out);
+
+/*
+ * Reads the Planetoid / LINQS text format: content lines "<id> <f_1> ...
+ * <f_F> <label>" (tab or space separated; vertices numbered in file order,
+ * labels numbered in order of first appearance) and cites lines "<cited>
+ * <citing>" (edge citing -> cited). A cite naming an unknown id is an error.
+ * flags as above. *features (n x F floats, row-major) and *labels (n) are
+ * malloc'ed for the caller to free.
+ */
+int chm_graph_load_planetoid(const char *content_path, const char *cites_path, unsigned flags,
+                             chm_graph **graph, float **features, int *n_features,
+                             int32_t **labels, int *n_classes);
+
+/*
+ * Reads a dense matrix from a Matrix Market "coordinate real|integer|pattern
+ * general" or "array real general" file into *data (rows x cols floats,
+ * row-major, malloc'ed; missing entries 0). For node features.
+ */
+int chm_mtx_read_dense(const char *path, float **data, int64_t *rows, int64_t *cols);
+
+/*
+ * Gives every vertex a self loop of weight `weight`; a vertex that already
+ * has one keeps its own (PyG's add_remaining_self_loops).
+ */
+int chm_graph_add_self_loops(chm_graph *g, float weight);
+
+typedef enum {
+    CHM_NORM_GCN = 1,  /* w(u->v) / sqrt(deg(v) deg(u)), deg = weighted in-degree */
+    CHM_NORM_MEAN = 2, /* w(u->v) / deg(v): rows sum to 1 */
+} chm_graph_norm;
+
+/* Rescales the edge weights; a vertex of degree 0 has no edges to scale. */
+int chm_graph_normalize(chm_graph *g, chm_graph_norm norm);
+
+typedef struct chm_graph_info {
+    int64_t n;              /* vertices */
+    int64_t edges;          /* directed edges (an undirected one counts twice) */
+    int64_t self_loops;
+    int64_t isolated;       /* vertices with no edge in or out (self loops aside) */
+    int64_t max_in_degree;
+} chm_graph_info;
+
+int chm_graph_query(const chm_graph *g, chm_graph_info *info);
+
+/* The graph's CSR arrays (row_ptr[n + 1] edges; valid until g changes or is freed). */
+int chm_graph_csr(const chm_graph *g, const int64_t **row_ptr, const int32_t **col_idx,
+                  const float **weight);
+
+void chm_graph_free(chm_graph *g);
+
+/* ---------------------------------------------- operations (GRAPH mode) */
+
+/*
+ * Copies a graph into device memory in the aggregation engine's layout
+ * (hls/graph/graph_format.h): a 1-D int8 tensor for the layers below.
+ */
+int chm_graph_upload(chm_device *dev, const chm_graph *g, int bank, chm_tensor **out);
+
+typedef enum {
+    CHM_GNN_GCN = 0,  /* out = act(agg(X) W^T + b); W [O, F] */
+    CHM_GNN_SAGE = 1, /* GraphSAGE: out = act([agg(X) | X] W^T + b); W [O, 2F] (neighbour
+                         columns, then self) */
+    CHM_GNN_GIN = 2,  /* GIN: out = act(relu(agg(X) W^T + b) W2^T + b2); W [H, F], W2 [O, H];
+                         (1 + eps) x_v comes from a self loop of weight 1 + eps */
+} chm_gnn_kind;
+
+typedef enum {
+    CHM_AGGR_SUM = 0,  /* sum of w(u->v) x_u (GCN: normalize the graph first) */
+    CHM_AGGR_MEAN = 1, /* unweighted mean of x_u over in-edges */
+    CHM_AGGR_MAX = 2,  /* element-wise max of x_u; 0 for a vertex with no in-edges */
+} chm_aggr;
+
+typedef enum {
+    CHM_ORDER_AUTO = 0,            /* the one the cycle model says is faster */
+    CHM_ORDER_AGGREGATE_FIRST = 1, /* AC: both engines pipelined block by block */
+    CHM_ORDER_COMBINE_FIRST = 2,   /* CA: X W^T first (GCN with SUM or MEAN only) */
+} chm_gnn_order;
+
+/*
+ * int8 layers: real scales and zero points of every stage. Weights are
+ * symmetric with one scale. `mid` is the int8 tensor between the engines
+ * (AC: aggregated features; CA: X W^T); SAGE's mid is its input's (the
+ * aggregated and self halves share the combination). `hidden` is GIN's MLP
+ * hidden layer. Edge weights are quantized by chm_graph_upload
+ * (scale max |w| / 127). Biases stay fp32 and are quantized on the card to
+ * the scale of the accumulator they join (round half away from zero).
+ */
+typedef struct chm_gnn_quant {
+    float in_scale;
+    int32_t in_zero_point;
+    float w_scale, w2_scale;
+    float mid_scale;
+    int32_t mid_zero_point;
+    float hidden_scale;
+    int32_t hidden_zero_point;
+    float out_scale;
+    int32_t out_zero_point;
+} chm_gnn_quant;
+
+typedef struct chm_gnn_params {
+    chm_gnn_kind kind;
+    chm_aggr aggr;       /* GCN, GIN: SUM by default; SAGE takes MEAN or MAX */
+    chm_gnn_order order;
+    int relu;            /* ReLU on the output (GIN's inner ReLU is always there) */
+    chm_gnn_quant q;     /* int8 features only */
+} chm_gnn_params;
+
+/*
+ * One GNN layer on a graph from chm_graph_upload. in: [n, F] fp32 or int8;
+ * weights (and weights2, GIN only) of the same dtype; bias, bias2: fp32 or
+ * NULL; out: [n, O] of in's dtype. Runs in GRAPH mode (a region is
+ * reconfigured if none holds it). The event's name says the order chosen.
+ */
+int chm_gnn_layer(chm_device *dev, chm_tensor *graph, chm_tensor *in, chm_tensor *weights,
+                  chm_tensor *bias, chm_tensor *weights2, chm_tensor *bias2, chm_tensor *out,
+                  const chm_gnn_params *p, chm_event **ev);
+
+/* What the cycle model says a layer will do, in the order it would choose. */
+typedef struct chm_gnn_plan {
+    chm_gnn_order order;      /* AGGREGATE_FIRST or COMBINE_FIRST */
+    double device_us;         /* modelled kernel time */
+    double other_order_us;    /* the order not chosen (0 if it is not allowed) */
+    double aggregation_us;    /* aggregation engine busy */
+    double combination_us;    /* combination engine busy */
+    double aggregation_util;  /* busy / device time, 0..1 */
+    double combination_util;
+    uint64_t feature_bytes;   /* feature rows the windows load */
+    uint64_t rows_loaded;     /* source rows loaded, after window sliding and shrinking */
+    uint64_t rows_dense;      /* rows a dense sweep would load (n per vertex block) */
+    uint64_t windows;
+} chm_gnn_plan;
+
+/* Fills *plan for chm_gnn_layer with the same arguments (nothing is queued). */
+int chm_gnn_layer_plan(chm_device *dev, chm_tensor *graph, chm_tensor *in, chm_tensor *weights,
+                       chm_tensor *bias, chm_tensor *weights2, chm_tensor *bias2,
+                       chm_tensor *out, const chm_gnn_params *p, chm_gnn_plan *plan);
 
 /* ---------------------------------------------------------- stats, trace */
 

@@ -78,7 +78,7 @@ struct chm_tensor {
     chm_event **readers;    /* reads queued since last_write */
     int n_readers, cap_readers;
     int users;              /* queued commands that name this tensor */
-    uint8_t *sparse_blob;   /* host copy of a sparse weight blob (chm_sparse_upload) */
+    uint8_t *blob;          /* host copy of a sparse weight or graph blob (chm_*_upload) */
     double dev_write_end_us;/* modelled end of the last write to it */
     double dev_read_end_us; /* modelled end of the latest read of it */
 };

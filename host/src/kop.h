@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cnn_kernels.h"
+#include "graph_kernels.h"
 #include "sparse_kernels.h"
 #include "chimera.h"
 
@@ -16,9 +17,10 @@ typedef enum {
     KOP_POOL = 1,
     KOP_ADD = 2,
     KOP_SPARSE = 3, /* SPARSE mode: fc or conv with compressed weights in[1] */
+    KOP_GRAPH = 4,  /* GRAPH mode: graph, features, weights, bias, weights2, bias2 */
 } kop_kind;
 
-#define KOP_MAX_TENSORS 4
+#define KOP_MAX_TENSORS 6
 
 typedef struct chm_kop {
     chm_mode mode;
@@ -28,6 +30,7 @@ typedef struct chm_kop {
         cnn_pool_desc pool;
         cnn_add_desc add;
         sparse_desc sparse;
+        graph_desc graph;
     } u;
     /* Inputs first, then outputs; NULL where absent (e.g. no bias). */
     chm_tensor *in[KOP_MAX_TENSORS];

@@ -26,7 +26,7 @@ int chm_sparse_upload(chm_device *dev, const chm_sparse *s, int bank, chm_tensor
         free(copy);
         return rc; /* the message is set */
     }
-    t->sparse_blob = copy;
+    t->blob = copy;
     *out = t;
     return CHM_OK;
 }
@@ -36,10 +36,10 @@ static int check_weights(chm_device *dev, const char *who, const chm_tensor *w, 
                          int64_t cols, const char *cols_are)
 {
     CHECK(chm__check_tensor(dev, who, "weights", w, CHM_INT8, 1));
-    if (!w->sparse_blob)
+    if (!w->blob)
         return chm__fail(dev, who, CHM_EINVAL,
                          "weights is not a sparse weight tensor (make it with chm_sparse_upload)");
-    const sparse_hdr *h = (const sparse_hdr *)w->sparse_blob;
+    const sparse_hdr *h = (const sparse_hdr *)w->blob;
     if (h->cols != cols)
         return chm__fail(dev, who, CHM_ESHAPE, "sparse weights have %u columns, expected %lld (%s)",
                          h->cols, (long long)cols, cols_are);
@@ -72,7 +72,7 @@ static int submit(chm_device *dev, const char *who, chm_kop *op, const cnn_conv_
     op->in[2] = bias;
     op->n_in = 3;
     op->out = out;
-    const sparse_hdr *h = (const sparse_hdr *)w->sparse_blob;
+    const sparse_hdr *h = (const sparse_hdr *)w->blob;
     char name[48];
     snprintf(name, sizeof name, "sparse %s %s %ux%u %.0f%%", c->kh * c->kw > 1 ? "conv" : "fc",
              h->format == SPARSE_FMT_X ? "X" : "S", h->rows, h->cols,

@@ -82,7 +82,7 @@ int chm_tensor_free(chm_tensor *t)
         chm__event_unref_locked(t->readers[i]);
     chm__event_unref_locked(t->last_write);
     free(t->readers);
-    free(t->sparse_blob);
+    free(t->blob);
     if (t->prev)
         t->prev->next = t->next;
     else

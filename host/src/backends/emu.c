@@ -75,6 +75,20 @@ static const void *mem_or_null(const chm_tensor *t)
     return t ? t->mem : NULL;
 }
 
+/* CA order's X W^T goes to scratch card memory for the call's duration. */
+static int run_graph(const chm_kop *op)
+{
+    const graph_desc *d = &op->u.graph;
+    void *scratch = NULL;
+    if (d->order == GRAPH_CA &&
+        !(scratch = malloc((size_t)d->n * (size_t)d->o * (d->int8 ? 1 : sizeof(float)))))
+        return CHM_ENOMEM;
+    graph_layer(op->in[0]->mem, op->in[1]->mem, op->in[2]->mem, mem_or_null(op->in[3]),
+                mem_or_null(op->in[4]), mem_or_null(op->in[5]), op->out->mem, scratch, *d);
+    free(scratch);
+    return CHM_OK;
+}
+
 static int emu_run(chm_device *dev, int region, const chm_kop *op)
 {
     (void)dev;
@@ -94,6 +108,8 @@ static int emu_run(chm_device *dev, int region, const chm_kop *op)
         sparse_layer(op->in[0]->mem, op->in[1]->mem, mem_or_null(op->in[2]), op->mult, op->shift,
                      op->out->mem, op->u.sparse);
         return CHM_OK;
+    case KOP_GRAPH:
+        return run_graph(op);
     }
     return CHM_EINVAL;
 }
@@ -114,9 +130,14 @@ static double emu_op_time_us(chm_device *dev, int region, const chm_kop *op, uin
     case KOP_POOL: cost = cnn_pool_cost(&op->u.pool, bpc); break;
     case KOP_ADD: cost = cnn_add_cost(&op->u.add, bpc); break;
     case KOP_SPARSE: {
-        sparse_cost sc = sparse_layer_cost(&op->u.sparse, op->in[1]->sparse_blob, NULL, bpc);
+        sparse_cost sc = sparse_layer_cost(&op->u.sparse, op->in[1]->blob, NULL, bpc);
         *macs = sc.macs;
         return emu_cycles_to_us(c, sc.cycles);
+    }
+    case KOP_GRAPH: {
+        graph_cost gc = graph_layer_cost(&op->u.graph, op->in[0]->blob, bpc);
+        *macs = gc.macs;
+        return emu_cycles_to_us(c, gc.cycles);
     }
     default: memset(&cost, 0, sizeof cost); break;
     }

@@ -1,0 +1,152 @@
+/*
+ * graph_aggregate.c - the GRAPH mode's aggregation engine.
+ *
+ * For one destination block it walks the block's edges (sorted by source)
+ * window by window. A window starts at the next source that has an edge into
+ * the block (sliding: empty rows before it are skipped) and ends at the last
+ * such source less than GRAPH_WINDOW rows further on (shrinking: empty rows
+ * after it are not loaded). load_window bursts that contiguous run of
+ * feature rows into the window buffer once; then every edge of the window
+ * reduces its source row into its destination's accumulator, GRAPH_LANES
+ * 32-bit lanes per core a cycle across the feature row, GRAPH_SIMD_CORES
+ * edges at a time (HyGCN §4.2, edge-centric with vertex-disjoint cores).
+ *
+ * Reduction order (what fp32 results depend on): a destination's edges are
+ * reduced in ascending source order, each as acc += w * x (no FMA); MEAN
+ * divides the sum by the in-degree at the end. int8 sums are exact.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "graph_engines.h"
+
+/* The edges [e, *e_end) of the window starting at source src[e]. */
+static uint64_t window_end(const uint32_t *src, uint64_t e, uint64_t e1)
+{
+    const uint32_t limit = src[e] + GRAPH_WINDOW;
+    uint64_t end = e;
+window_scan:
+    while (end < e1 && src[end] < limit) {
+#pragma HLS PIPELINE II=1
+        end++;
+    }
+    return end;
+}
+
+void graph_aggregate_f32(const uint8_t *blob, int32_t b, const float *x, int32_t width,
+                         int32_t aggr, float acc[GRAPH_BLOCK][GRAPH_MAX_K])
+{
+    const graph_hdr *h = (const graph_hdr *)blob;
+    const uint64_t *ptr = (const uint64_t *)(blob + GRAPH_OFF_PTR);
+    const uint32_t *src = (const uint32_t *)(blob + h->off_src);
+    const uint8_t *dst = blob + h->off_dst;
+    const float *w = (const float *)(blob + h->off_w);
+    const uint32_t *deg = (const uint32_t *)(blob + h->off_deg);
+    static const float lowest = -INFINITY;
+    int32_t seen[GRAPH_BLOCK] = { 0 };
+    for (int32_t r = 0; r < GRAPH_BLOCK; r++)
+        for (int32_t f = 0; f < width; f++)
+            acc[r][f] = aggr == GRAPH_MAX ? lowest : 0.0f;
+    float win[GRAPH_WINDOW][GRAPH_MAX_F];
+    uint64_t e = ptr[b];
+agg_windows:
+    while (e < ptr[b + 1]) {
+#pragma HLS LOOP_TRIPCOUNT min=0 max=1024
+        const uint64_t end = window_end(src, e, ptr[b + 1]);
+        const uint32_t first = src[e], rows = src[end - 1] - first + 1;
+    load_window: /* one burst of rows x width, 16 floats a beat */
+        for (uint32_t r = 0; r < rows; r++)
+            memcpy(win[r], x + (uint64_t)(first + r) * (uint32_t)width, (size_t)width * sizeof(float));
+    agg_edges:
+        for (; e < end; e++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=GRAPH_WINDOW
+            const float *row = win[src[e] - first];
+            float *a = acc[dst[e]];
+            seen[dst[e]] = 1;
+        agg_lanes:
+            for (int32_t f = 0; f < width; f++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS UNROLL factor=GRAPH_LANES
+                if (aggr == GRAPH_SUM)
+                    a[f] += w[e] * row[f];
+                else if (aggr == GRAPH_MEAN)
+                    a[f] += row[f];
+                else if (row[f] > a[f])
+                    a[f] = row[f];
+            }
+        }
+    }
+    const int32_t v0 = b * GRAPH_BLOCK;
+agg_finish:
+    for (int32_t r = 0; r < GRAPH_BLOCK && v0 + r < (int32_t)h->n; r++) {
+        for (int32_t f = 0; f < width; f++) {
+#pragma HLS PIPELINE II=1
+            if (aggr == GRAPH_MEAN && deg[v0 + r])
+                acc[r][f] /= (float)deg[v0 + r];
+            else if (aggr == GRAPH_MAX && !seen[r])
+                acc[r][f] = 0.0f; /* no in-edges: 0, as PyG's max */
+        }
+    }
+}
+
+/* (x - zp) rounded mean: half away from zero, as the reference says. */
+static int32_t div_round(int32_t s, uint32_t d)
+{
+    const int64_t q = ((int64_t)(s < 0 ? -s : s) * 2 + d) / (2 * (int64_t)d);
+    return (int32_t)(s < 0 ? -q : q);
+}
+
+void graph_aggregate_i8(const uint8_t *blob, int32_t b, const int8_t *x, int32_t width,
+                        int32_t zp, int32_t aggr, int32_t acc[GRAPH_BLOCK][GRAPH_MAX_K])
+{
+    const graph_hdr *h = (const graph_hdr *)blob;
+    const uint64_t *ptr = (const uint64_t *)(blob + GRAPH_OFF_PTR);
+    const uint32_t *src = (const uint32_t *)(blob + h->off_src);
+    const uint8_t *dst = blob + h->off_dst;
+    const int8_t *wq = (const int8_t *)(blob + h->off_wq);
+    const uint32_t *deg = (const uint32_t *)(blob + h->off_deg);
+    int32_t seen[GRAPH_BLOCK] = { 0 };
+    for (int32_t r = 0; r < GRAPH_BLOCK; r++)
+        for (int32_t f = 0; f < width; f++)
+            acc[r][f] = aggr == GRAPH_MAX ? INT32_MIN : 0;
+    int8_t win[GRAPH_WINDOW][GRAPH_MAX_F];
+    uint64_t e = ptr[b];
+agg_windows:
+    while (e < ptr[b + 1]) {
+#pragma HLS LOOP_TRIPCOUNT min=0 max=1024
+        const uint64_t end = window_end(src, e, ptr[b + 1]);
+        const uint32_t first = src[e], rows = src[end - 1] - first + 1;
+    load_window: /* one burst of rows x width, 64 int8 features a beat */
+        for (uint32_t r = 0; r < rows; r++)
+            memcpy(win[r], x + (uint64_t)(first + r) * (uint32_t)width, (size_t)width);
+    agg_edges:
+        for (; e < end; e++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=GRAPH_WINDOW
+            const int8_t *row = win[src[e] - first];
+            int32_t *a = acc[dst[e]];
+            const int32_t we = aggr == GRAPH_SUM ? wq[e] : 1;
+            seen[dst[e]] = 1;
+        agg_lanes:
+            for (int32_t f = 0; f < width; f++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS UNROLL factor=64
+                const int32_t v = row[f] - zp;
+                if (aggr == GRAPH_MAX)
+                    a[f] = v > a[f] ? v : a[f];
+                else
+                    a[f] += we * v;
+            }
+        }
+    }
+    const int32_t v0 = b * GRAPH_BLOCK;
+agg_finish:
+    for (int32_t r = 0; r < GRAPH_BLOCK && v0 + r < (int32_t)h->n; r++) {
+        for (int32_t f = 0; f < width; f++) {
+#pragma HLS PIPELINE II=1
+            if (aggr == GRAPH_MEAN && deg[v0 + r])
+                acc[r][f] = div_round(acc[r][f], deg[v0 + r]);
+            else if (aggr == GRAPH_MAX && !seen[r])
+                acc[r][f] = 0;
+        }
+    }
+}

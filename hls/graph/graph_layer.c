@@ -1,0 +1,256 @@
+/*
+ * graph_layer.c - the GRAPH mode's kernel: a GCN, GraphSAGE or GIN layer.
+ *
+ * The combination engine is the CNN mode's systolic core (gemm_core.h):
+ * gemm_core_mac itself for int8 and the same core instantiated for fp32.
+ * In AC order the aggregation of block b and the combination of block b - 1
+ * run at once (DATAFLOW over the block loop; the aggregated block is the
+ * ping-pong channel between them). int8 stages requantize as the CNN mode
+ * does (hls_quant.h); each stage's multiplier comes in the descriptor.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "gemm_core.h"
+#include "graph_engines.h"
+#include "hls_quant.h"
+
+GEMM_CORE_DEFINE(gemm_core_mac_f32, float, float, CNN_PE_ROWS, GRAPH_CE_COLS_F32,
+                 GRAPH_TILE_K_F32, gemm_acc_f32)
+
+_Static_assert(GRAPH_BLOCK == CNN_PE_ROWS, "a block is one pass of the array's rows");
+
+/* An int8 stage's output rule: requantize, add the zero point, clamp. */
+typedef struct stage_q {
+    int32_t a_zp;              /* zero point of the rows going in */
+    const int32_t *wsum;       /* per output column: sum of its weights */
+    const int32_t *bias;       /* quantized bias, or NULL */
+    int32_t mult, shift, zp, act_min;
+} stage_q;
+
+/* Round half away from zero to int32, saturating: the bias quantizer. */
+static int32_t quantize_bias(float b, float inv_scale)
+{
+    const float t = b * inv_scale;
+    if (!(t > -2147483520.0f))
+        return t != t ? 0 : INT32_MIN;
+    if (t > 2147483520.0f)
+        return INT32_MAX;
+    return (int32_t)lroundf(t);
+}
+
+/* dst[r][c] = stage(sum_k a[r][k] * w[c][k]) for r < nr, c < o. */
+static void combine_i8(const int8_t a[GRAPH_BLOCK][GRAPH_MAX_K], int32_t nr, int32_t k_len,
+                       const int8_t *w, int32_t o, const stage_q *q, int8_t *dst, int32_t stride)
+{
+    gemm_a_tile at;
+    gemm_b_tile bt;
+comb_cols:
+    for (int32_t c0 = 0; c0 < o; c0 += CNN_PE_COLS) {
+        const int32_t nc = o - c0 < CNN_PE_COLS ? o - c0 : CNN_PE_COLS;
+        gemm_acc_tile acc;
+        memset(acc, 0, sizeof acc);
+    comb_k:
+        for (int32_t k0 = 0; k0 < k_len; k0 += CNN_TILE_K) {
+            const int32_t kt = k_len - k0 < CNN_TILE_K ? k_len - k0 : CNN_TILE_K;
+            for (int32_t r = 0; r < nr; r++)
+                memcpy(at[r], a[r] + k0, (size_t)kt);
+            for (int32_t c = 0; c < nc; c++)
+                memcpy(bt[c], w + (int64_t)(c0 + c) * k_len + k0, (size_t)kt);
+            gemm_core_mac(at, bt, acc, kt, nr, nc);
+        }
+    comb_store:
+        for (int32_t r = 0; r < nr; r++) {
+            for (int32_t c = 0; c < nc; c++) {
+#pragma HLS PIPELINE II=1
+                int64_t v = (int64_t)acc[r][c] - (int64_t)q->a_zp * q->wsum[c0 + c];
+                if (q->bias)
+                    v += q->bias[c0 + c];
+                dst[(int64_t)r * stride + c0 + c] =
+                    hls_requant_int8(hls_sat32(v), q->mult, q->shift, q->zp, q->act_min, 127);
+            }
+        }
+    }
+}
+
+/* dst[r][c] = act(sum_k a[r][k] * w[c][k] + bias[c]) in fp32. */
+static void combine_f32(const float a[GRAPH_BLOCK][GRAPH_MAX_K], int32_t nr, int32_t k_len,
+                        const float *w, int32_t o, const float *bias, int32_t relu, float *dst,
+                        int32_t stride)
+{
+    float at[CNN_PE_ROWS][GRAPH_TILE_K_F32];
+    float bt[GRAPH_CE_COLS_F32][GRAPH_TILE_K_F32];
+comb_cols:
+    for (int32_t c0 = 0; c0 < o; c0 += GRAPH_CE_COLS_F32) {
+        const int32_t nc = o - c0 < GRAPH_CE_COLS_F32 ? o - c0 : GRAPH_CE_COLS_F32;
+        float acc[CNN_PE_ROWS][GRAPH_CE_COLS_F32];
+        memset(acc, 0, sizeof acc);
+    comb_k:
+        for (int32_t k0 = 0; k0 < k_len; k0 += GRAPH_TILE_K_F32) {
+            const int32_t kt = k_len - k0 < GRAPH_TILE_K_F32 ? k_len - k0 : GRAPH_TILE_K_F32;
+            for (int32_t r = 0; r < nr; r++)
+                memcpy(at[r], a[r] + k0, (size_t)kt * sizeof(float));
+            for (int32_t c = 0; c < nc; c++)
+                memcpy(bt[c], w + (int64_t)(c0 + c) * k_len + k0, (size_t)kt * sizeof(float));
+            gemm_core_mac_f32(at, bt, acc, kt, nr, nc);
+        }
+    comb_store:
+        for (int32_t r = 0; r < nr; r++) {
+            for (int32_t c = 0; c < nc; c++) {
+#pragma HLS PIPELINE II=1
+                float v = acc[r][c] + (bias ? bias[c0 + c] : 0.0f);
+                dst[(int64_t)r * stride + c0 + c] = relu && v < 0.0f ? 0.0f : v;
+            }
+        }
+    }
+}
+
+static int32_t rows_in(const graph_desc *d, int32_t b)
+{
+    const int32_t left = d->n - b * GRAPH_BLOCK;
+    return left < GRAPH_BLOCK ? left : GRAPH_BLOCK;
+}
+
+/* Per output column: the sum of its k_len weights (for the zero-point term). */
+static void weight_sums(const int8_t *w, int32_t o, int32_t k_len, int32_t *wsum)
+{
+    for (int32_t c = 0; c < o; c++) {
+        int32_t s = 0;
+        for (int32_t k = 0; k < k_len; k++)
+            s += w[(int64_t)c * k_len + k];
+        wsum[c] = s;
+    }
+}
+
+static void layer_f32(const uint8_t *g, const float *x, const float *w, const float *bias,
+                      const float *w2, const float *bias2, float *out, float *scratch,
+                      const graph_desc *d)
+{
+    const int32_t blocks = (int32_t)((const graph_hdr *)g)->blocks;
+    const int32_t k_len = d->kind == GRAPH_SAGE ? 2 * d->f : d->f;
+    float acc[GRAPH_BLOCK][GRAPH_MAX_K];
+    float hid[GRAPH_BLOCK][GRAPH_MAX_K];
+    if (d->order == GRAPH_CA) {
+    ca_combine: /* T = X W^T, all vertices, to scratch */
+        for (int32_t b = 0; b < blocks; b++) {
+            const int32_t nr = rows_in(d, b);
+            for (int32_t r = 0; r < nr; r++)
+                memcpy(acc[r], x + ((int64_t)b * GRAPH_BLOCK + r) * d->f, (size_t)d->f * sizeof(float));
+            combine_f32(acc, nr, d->f, w, d->o, NULL, 0, scratch + (int64_t)b * GRAPH_BLOCK * d->o, d->o);
+        }
+    ca_aggregate:
+        for (int32_t b = 0; b < blocks; b++) {
+            graph_aggregate_f32(g, b, scratch, d->o, d->aggr, acc);
+            for (int32_t r = 0; r < rows_in(d, b); r++) {
+                for (int32_t c = 0; c < d->o; c++) {
+                    float v = acc[r][c] + (d->has_bias ? bias[c] : 0.0f);
+                    out[((int64_t)b * GRAPH_BLOCK + r) * d->o + c] = d->relu && v < 0.0f ? 0.0f : v;
+                }
+            }
+        }
+        return;
+    }
+ac_blocks:
+    for (int32_t b = 0; b < blocks; b++) {
+#pragma HLS DATAFLOW
+        const int32_t nr = rows_in(d, b);
+        float *dst = out + (int64_t)b * GRAPH_BLOCK * d->o;
+        graph_aggregate_f32(g, b, x, d->f, d->aggr, acc);
+        if (d->kind == GRAPH_SAGE) /* [aggregated | self] */
+            for (int32_t r = 0; r < nr; r++)
+                memcpy(acc[r] + d->f, x + ((int64_t)b * GRAPH_BLOCK + r) * d->f, (size_t)d->f * sizeof(float));
+        if (d->kind == GRAPH_GIN) { /* MLP: Linear, ReLU, Linear on the block */
+            combine_f32(acc, nr, d->f, w, d->h, d->has_bias ? bias : NULL, 1, hid[0], GRAPH_MAX_K);
+            combine_f32(hid, nr, d->h, w2, d->o, d->has_bias2 ? bias2 : NULL, d->relu, dst, d->o);
+        } else {
+            combine_f32(acc, nr, k_len, w, d->o, d->has_bias ? bias : NULL, d->relu, dst, d->o);
+        }
+    }
+}
+
+static void layer_i8(const uint8_t *g, const int8_t *x, const int8_t *w, const float *bias,
+                     const int8_t *w2, const float *bias2, int8_t *out, int8_t *scratch,
+                     const graph_desc *d)
+{
+    const int32_t blocks = (int32_t)((const graph_hdr *)g)->blocks;
+    const int32_t k_len = d->kind == GRAPH_SAGE ? 2 * d->f : d->f;
+    const int32_t w_rows = d->kind == GRAPH_GIN ? d->h : d->o;
+    int32_t wsum[GRAPH_MAX_F], wsum2[GRAPH_MAX_F], bq[GRAPH_MAX_F], bq2[GRAPH_MAX_F];
+    weight_sums(w, w_rows, k_len, wsum);
+    for (int32_t c = 0; c < w_rows && d->has_bias; c++)
+        bq[c] = quantize_bias(bias[c], d->bias_inv_scale);
+    if (d->kind == GRAPH_GIN) {
+        weight_sums(w2, d->o, d->h, wsum2);
+        for (int32_t c = 0; c < d->o && d->has_bias2; c++)
+            bq2[c] = quantize_bias(bias2[c], d->bias2_inv_scale);
+    }
+    const int32_t out_min = d->relu ? d->out_zp : -128;
+    int32_t acc[GRAPH_BLOCK][GRAPH_MAX_K];
+    int8_t a8[GRAPH_BLOCK][GRAPH_MAX_K], hid[GRAPH_BLOCK][GRAPH_MAX_K];
+    if (d->order == GRAPH_CA) {
+        const stage_q q = { d->in_zp, wsum, NULL, d->comb_mult, d->comb_shift, d->mid_zp, -128 };
+    ca_combine:
+        for (int32_t b = 0; b < blocks; b++) {
+            const int32_t nr = rows_in(d, b);
+            for (int32_t r = 0; r < nr; r++)
+                memcpy(a8[r], x + ((int64_t)b * GRAPH_BLOCK + r) * d->f, (size_t)d->f);
+            combine_i8(a8, nr, d->f, w, d->o, &q, scratch + (int64_t)b * GRAPH_BLOCK * d->o, d->o);
+        }
+    ca_aggregate:
+        for (int32_t b = 0; b < blocks; b++) {
+            graph_aggregate_i8(g, b, scratch, d->o, d->mid_zp, d->aggr, acc);
+            for (int32_t r = 0; r < rows_in(d, b); r++) {
+                for (int32_t c = 0; c < d->o; c++) {
+                    int64_t v = (int64_t)acc[r][c] + (d->has_bias ? bq[c] : 0);
+                    out[((int64_t)b * GRAPH_BLOCK + r) * d->o + c] =
+                        hls_requant_int8(hls_sat32(v), d->fin_mult, d->fin_shift, d->out_zp, out_min, 127);
+                }
+            }
+        }
+        return;
+    }
+    const stage_q q1 = { d->mid_zp, wsum, d->has_bias ? bq : NULL, d->comb_mult, d->comb_shift,
+                         d->kind == GRAPH_GIN ? d->hid_zp : d->out_zp,
+                         d->kind == GRAPH_GIN ? d->hid_zp : out_min };
+    const stage_q q2 = { d->hid_zp, wsum2, d->has_bias2 ? bq2 : NULL, d->fin_mult, d->fin_shift,
+                         d->out_zp, out_min };
+ac_blocks:
+    for (int32_t b = 0; b < blocks; b++) {
+#pragma HLS DATAFLOW
+        const int32_t nr = rows_in(d, b);
+        int8_t *dst = out + (int64_t)b * GRAPH_BLOCK * d->o;
+        graph_aggregate_i8(g, b, x, d->f, d->in_zp, d->aggr, acc);
+    ac_requant: /* the aggregated block, int8 at the mid scale: the ping-pong buffer */
+        for (int32_t r = 0; r < nr; r++)
+            for (int32_t f = 0; f < d->f; f++)
+                a8[r][f] = hls_requant_int8(acc[r][f], d->agg_mult, d->agg_shift, d->mid_zp, -128, 127);
+        if (d->kind == GRAPH_SAGE) /* [aggregated | self]; SAGE's mid scale is the input's */
+            for (int32_t r = 0; r < nr; r++)
+                memcpy(a8[r] + d->f, x + ((int64_t)b * GRAPH_BLOCK + r) * d->f, (size_t)d->f);
+        if (d->kind == GRAPH_GIN) {
+            combine_i8(a8, nr, d->f, w, d->h, &q1, hid[0], GRAPH_MAX_K);
+            combine_i8(hid, nr, d->h, w2, d->o, &q2, dst, d->o);
+        } else {
+            combine_i8(a8, nr, k_len, w, d->o, &q1, dst, d->o);
+        }
+    }
+}
+
+void graph_layer(const uint8_t *gblob, const void *feat, const void *w, const float *bias,
+                 const void *w2, const float *bias2, void *out, void *scratch, graph_desc d)
+{
+#pragma HLS INTERFACE m_axi port=gblob offset=slave bundle=gmem0
+#pragma HLS INTERFACE m_axi port=feat offset=slave bundle=gmem1
+#pragma HLS INTERFACE m_axi port=w offset=slave bundle=gmem2
+#pragma HLS INTERFACE m_axi port=bias offset=slave bundle=gmem2
+#pragma HLS INTERFACE m_axi port=w2 offset=slave bundle=gmem2
+#pragma HLS INTERFACE m_axi port=bias2 offset=slave bundle=gmem2
+#pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem3
+#pragma HLS INTERFACE m_axi port=scratch offset=slave bundle=gmem3
+#pragma HLS INTERFACE s_axilite port=d
+#pragma HLS INTERFACE s_axilite port=return
+    if (d.int8)
+        layer_i8(gblob, feat, w, bias, w2, bias2, out, scratch, &d);
+    else
+        layer_f32(gblob, feat, w, bias, w2, bias2, out, scratch, &d);
+}

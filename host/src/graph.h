@@ -1,0 +1,35 @@
+/*
+ * graph.h - the host's graph object (CSR by destination), shared by the
+ * loaders, the builders and the GRAPH mode's upload.
+ */
+#ifndef CHM_GRAPH_H
+#define CHM_GRAPH_H
+
+#include <stdint.h>
+
+#include "chimera.h"
+
+struct chm_graph {
+    int64_t n, nnz;
+    int64_t *row_ptr; /* [n + 1] */
+    int32_t *col;     /* [nnz], ascending within a row */
+    float *w;         /* [nnz] */
+};
+
+/* One edge src -> dst as read; line is where it came from (0: not a file). */
+typedef struct graph_edge {
+    int32_t src, dst;
+    float w;
+    int64_t line;  /* > 0: a file's line; <= 0: -(index in the caller's arrays) */
+    int flip;      /* set by the builder: stored as dst -> src (symmetric graphs) */
+} graph_edge;
+
+/*
+ * Builds a graph from edges (taken over: sorted in place, not freed),
+ * applying flags' symmetry and duplicate rules; weighted 0 means every
+ * weight is 1 and merged duplicates stay 1. who names the caller in errors.
+ */
+int chm__graph_build(const char *who, int64_t n, graph_edge *e, int64_t count, unsigned flags,
+                     int weighted, chm_graph **out);
+
+#endif /* CHM_GRAPH_H */
