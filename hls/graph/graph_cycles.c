@@ -5,10 +5,11 @@
  * Aggregation engine, per destination block (graph_aggregate.c):
  *   - agg_edges: GRAPH_SIMD_CORES edges at once, each ceil(width / lanes)
  *     cycles (16 fp32 or 64 int8 lanes a core);
- *   - load_window: per window, the AXI latency plus its rows x width bytes
- *     at the bank's rate (at most one 64-byte beat a cycle); the edge list
- *     streams beside it. Windows are double-buffered, so a block costs the
- *     larger of compute and memory, plus the accumulator init/finish sweep.
+ *   - load_window: per window, its rows x width bytes at the bank's rate (at
+ *     most one 64-byte beat a cycle); the edge list streams beside it.
+ *     Windows are double-buffered (the next burst is issued while the
+ *     current window is reduced), so a block costs the AXI latency once,
+ *     the larger of compute and memory, and the accumulator init/finish.
  * Combination engine, per block (graph_layer.c, gemm_core.h): for every
  * column tile, one cycle per reduction step k, plus fill/drain (PE rows +
  * PE cols) and the store; weights stay in a GRAPH_WBUF_BYTES on-chip buffer
@@ -66,7 +67,7 @@ static agg_block agg_cost(const uint8_t *blob, uint32_t b, int32_t width, uint32
         a.rows += rows;
         a.windows++;
         a.bytes += rows * (uint64_t)width * eb;
-        mem += CNN_AXI_LATENCY + bw(rows * (uint64_t)width * eb, bpc);
+        mem += bw(rows * (uint64_t)width * eb, bpc);
         e = end;
     }
     a.edges = ptr[b + 1] - ptr[b];
@@ -75,7 +76,7 @@ static agg_block agg_cost(const uint8_t *blob, uint32_t b, int32_t width, uint32
     mem += bw(edge_bytes, bpc);
     const uint64_t compute = cdiv(a.edges, GRAPH_SIMD_CORES) * per_edge;
     const uint64_t sweep = GRAPH_BLOCK * cdiv((uint64_t)width, lanes * GRAPH_SIMD_CORES);
-    a.cycles = umax(compute, mem) + 2 * sweep;
+    a.cycles = (a.edges ? CNN_AXI_LATENCY : 0) + umax(compute, mem) + 2 * sweep;
     return a;
 }
 

@@ -1,0 +1,316 @@
+/*
+ * cora_gcn.c - a 2-layer GCN on Cora in GRAPH mode, fp32 and int8.
+ *
+ * Loads the citation graph and its features from ../shared/data/cora (in
+ * place), the weights trained by train_cora_gcn.py, runs both layers on the
+ * card (the runtime reconfigures a region into GRAPH mode and picks each
+ * layer's order), and checks the fp32 predictions against the plain-C float
+ * reference and PyTorch's. int8: per-tensor scales calibrated on the float
+ * run. Prints test accuracy and each layer's modelled time and engine use.
+ *
+ *   cora_gcn [--device emu:u250] [--cora DIR] [--model FILE] [--trace FILE]
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chimera.h"
+#include "chm_ref_graph.h"
+
+#define DIE(...) (fprintf(stderr, "cora_gcn: " __VA_ARGS__), fputc('\n', stderr), exit(2))
+#define OK(call)                                                                        \
+    do {                                                                                \
+        if ((call) != CHM_OK)                                                           \
+            DIE("%s: %s", #call, chm_last_error(dev));                                  \
+    } while (0)
+
+typedef struct model {
+    int f, h, c, n;
+    float acc;
+    float *w1, *b1, *w2, *b2;
+    uint8_t *pred; /* PyTorch's class for every node */
+} model;
+
+static void *read_all(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        DIE("cannot open %s", path);
+    fseek(fp, 0, SEEK_END);
+    *len = (size_t)ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    void *p = malloc(*len);
+    if (!p || fread(p, 1, *len, fp) != *len)
+        DIE("cannot read %s", path);
+    fclose(fp);
+    return p;
+}
+
+static model load_model(const char *path)
+{
+    size_t len;
+    uint8_t *b = read_all(path, &len);
+    model m;
+    uint32_t hdr[5];
+    if (len < 28 || memcmp(b, "CHMG", 4))
+        DIE("%s: not a CHMG model", path);
+    memcpy(hdr, b + 4, sizeof hdr);
+    memcpy(&m.acc, b + 24, 4);
+    m.f = (int)hdr[1], m.h = (int)hdr[2], m.c = (int)hdr[3], m.n = (int)hdr[4];
+    const size_t floats = (size_t)m.h * m.f + m.h + (size_t)m.c * m.h + m.c;
+    if (hdr[0] != 1 || len != 28 + 4 * floats + (size_t)m.n)
+        DIE("%s: version %u or size %zu is wrong", path, hdr[0], len);
+    float *w = (float *)(b + 28);
+    m.w1 = w, m.b1 = w + (size_t)m.h * m.f, m.w2 = m.b1 + m.h, m.b2 = m.w2 + (size_t)m.c * m.h;
+    m.pred = b + 28 + 4 * floats;
+    return m;
+}
+
+static int *read_ids(const char *dir, const char *name, int *count)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        DIE("cannot open %s", path);
+    int cap = 4096, n = 0, *v = malloc(sizeof(int) * (size_t)cap);
+    while (n < cap && fscanf(fp, "%d", &v[n]) == 1)
+        n++;
+    fclose(fp);
+    *count = n;
+    return v;
+}
+
+static void argmax_rows(const float *logits, int n, int c, int *pred)
+{
+    for (int v = 0; v < n; v++) {
+        int best = 0;
+        for (int k = 1; k < c; k++)
+            if (logits[(size_t)v * c + k] > logits[(size_t)v * c + best])
+                best = k;
+        pred[v] = best;
+    }
+}
+
+static float max_abs(const float *p, size_t n)
+{
+    float m = 0.0f;
+    for (size_t i = 0; i < n; i++)
+        m = fabsf(p[i]) > m ? fabsf(p[i]) : m;
+    return m > 0.0f ? m : 1.0f;
+}
+
+/* The tensor between the engines in the order the card uses: A X or X W^T. */
+static float mid_range(const ref_graph *g, const float *x, int f, const float *w, int o, int ca)
+{
+    float m = 0.0f;
+    for (int64_t v = 0; v < g->n; v++) {
+        for (int j = 0; j < (ca ? o : f); j++) {
+            float s = 0.0f;
+            if (ca)
+                for (int k = 0; k < f; k++)
+                    s += x[v * f + k] * w[(size_t)j * f + k];
+            else
+                for (int64_t e = g->row_ptr[v]; e < g->row_ptr[v + 1]; e++)
+                    s += g->w[e] * x[(int64_t)g->col[e] * f + j];
+            m = fabsf(s) > m ? fabsf(s) : m;
+        }
+    }
+    return m > 0.0f ? m : 1.0f;
+}
+
+static int8_t *quantize(const float *x, size_t n, float scale, int zp)
+{
+    int8_t *q = malloc(n);
+    for (size_t i = 0; i < n; i++) {
+        long v = lroundf(x[i] / scale) + zp;
+        q[i] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+    }
+    return q;
+}
+
+typedef struct run {
+    chm_gnn_plan plan[2];
+    double dev_us[2];
+    int *pred;
+} run;
+
+static const char *order_name(chm_gnn_order o)
+{
+    return o == CHM_ORDER_COMBINE_FIRST ? "combine first (CA)" : "aggregate first (AC)";
+}
+
+int main(int argc, char **argv)
+{
+    const char *devname = "emu", *cora = CHM_CORA_DIR, *model_path = CHM_DEFAULT_GCN, *trace = NULL;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--device")) devname = argv[i + 1];
+        else if (!strcmp(argv[i], "--cora")) cora = argv[i + 1];
+        else if (!strcmp(argv[i], "--model")) model_path = argv[i + 1];
+        else if (!strcmp(argv[i], "--trace")) trace = argv[i + 1];
+        else DIE("unknown option %s", argv[i]);
+    }
+    chm_device *dev = NULL;
+    char path[512];
+    chm_graph *g;
+    snprintf(path, sizeof path, "%s/cora.adj.mtx", cora);
+    OK(chm_graph_load_mtx(path, 0, &g));
+    chm_graph_info gi;
+    chm_graph_query(g, &gi);
+    const int64_t edges = gi.edges;
+    OK(chm_graph_add_self_loops(g, 1.0f));
+    OK(chm_graph_normalize(g, CHM_NORM_GCN));
+    float *x;
+    int64_t n, f;
+    snprintf(path, sizeof path, "%s/cora.features.mtx", cora);
+    OK(chm_mtx_read_dense(path, &x, &n, &f));
+    for (int64_t v = 0; v < n; v++) { /* row-normalised, as in training */
+        float s = 0.0f;
+        for (int64_t k = 0; k < f; k++)
+            s += x[v * f + k];
+        for (int64_t k = 0; k < f && s != 0.0f; k++)
+            x[v * f + k] /= s;
+    }
+    int n_labels, n_test;
+    int *labels = read_ids(cora, "cora.labels.txt", &n_labels), *test = read_ids(cora, "cora.test.txt", &n_test);
+    model m = load_model(model_path);
+    if (m.f != f || m.n != n || n_labels != n)
+        DIE("the model (%d features, %d nodes) does not fit Cora (%lld, %lld)", m.f, m.n, (long long)f, (long long)n);
+    printf("Cora: %lld vertices, %lld directed edges + %lld self loops, %lld features, %d classes, %d test nodes\n",
+           (long long)n, (long long)edges, (long long)n, (long long)f, m.c, n_test);
+
+    OK(chm_device_open(devname, &dev));
+    chm_tensor *tg;
+    OK(chm_graph_upload(dev, g, CHM_BANK_DEFAULT, &tg));
+    const int64_t *rp;
+    const int32_t *ci;
+    const float *ew;
+    chm_graph_csr(g, &rp, &ci, &ew);
+    const ref_graph rg = { n, rp, ci, ew };
+
+    run r[2];
+    float *ref_h = malloc(sizeof(float) * (size_t)(n * m.h)), *ref_out = malloc(sizeof(float) * (size_t)(n * m.c));
+    float *out = malloc(sizeof(float) * (size_t)(n * m.c));
+    int *ref_pred = malloc(sizeof(int) * (size_t)n);
+    int8_t *out8 = malloc((size_t)(n * m.c));
+    chm_gnn_quant q1 = {0}, q2 = {0};
+    for (int int8 = 0; int8 < 2; int8++) {
+        const chm_dtype dt = int8 ? CHM_INT8 : CHM_FP32;
+        chm_tensor *tx, *tw1, *tb1, *tw2, *tb2, *th, *to;
+        const int64_t d_x[] = { n, f }, d_w1[] = { m.h, f }, d_w2[] = { m.c, m.h };
+        const int64_t d_h[] = { n, m.h }, d_o[] = { n, m.c }, d_b1[] = { m.h }, d_b2[] = { m.c };
+        OK(chm_tensor_alloc(dev, dt, 2, d_x, CHM_BANK_DEFAULT, &tx));
+        OK(chm_tensor_alloc(dev, dt, 2, d_w1, CHM_BANK_DEFAULT, &tw1));
+        OK(chm_tensor_alloc(dev, dt, 2, d_w2, CHM_BANK_DEFAULT, &tw2));
+        OK(chm_tensor_alloc(dev, CHM_FP32, 1, d_b1, CHM_BANK_DEFAULT, &tb1));
+        OK(chm_tensor_alloc(dev, CHM_FP32, 1, d_b2, CHM_BANK_DEFAULT, &tb2));
+        OK(chm_tensor_alloc(dev, dt, 2, d_h, CHM_BANK_DEFAULT, &th));
+        OK(chm_tensor_alloc(dev, dt, 2, d_o, CHM_BANK_DEFAULT, &to));
+        OK(chm_tensor_write(tb1, 0, m.b1, sizeof(float) * (size_t)m.h));
+        OK(chm_tensor_write(tb2, 0, m.b2, sizeof(float) * (size_t)m.c));
+        chm_gnn_params p1 = { .kind = CHM_GNN_GCN, .relu = 1 }, p2 = { .kind = CHM_GNN_GCN };
+        OK(chm_gnn_layer_plan(dev, tg, tx, tw1, tb1, NULL, NULL, th, &p1, &r[int8].plan[0]));
+        OK(chm_gnn_layer_plan(dev, tg, th, tw2, tb2, NULL, NULL, to, &p2, &r[int8].plan[1]));
+        const int ca1 = r[int8].plan[0].order == CHM_ORDER_COMBINE_FIRST;
+        const int ca2 = r[int8].plan[1].order == CHM_ORDER_COMBINE_FIRST;
+        if (!int8) {
+            OK(chm_tensor_write(tx, 0, x, sizeof(float) * (size_t)(n * f)));
+            OK(chm_tensor_write(tw1, 0, m.w1, sizeof(float) * (size_t)(m.h * f)));
+            OK(chm_tensor_write(tw2, 0, m.w2, sizeof(float) * (size_t)(m.c * m.h)));
+            /* the float reference, summing in the card's order */
+            const ref_gnn l1 = { (int)f, 0, m.h, m.w1, NULL, m.b1, NULL }, l2 = { m.h, 0, m.c, m.w2, NULL, m.b2, NULL };
+            ref_gnn_f32(&rg, x, &l1, &p1, ca1, ref_h);
+            ref_gnn_f32(&rg, ref_h, &l2, &p2, ca2, ref_out);
+            argmax_rows(ref_out, (int)n, m.c, ref_pred);
+        } else {
+            /* calibration on the float run: input asymmetric over [0, max], weights symmetric */
+            const float xmax = max_abs(x, (size_t)(n * f)), hmax = max_abs(ref_h, (size_t)(n * m.h));
+            q1 = (chm_gnn_quant){ .in_scale = xmax / 255.0f, .in_zero_point = -128,
+                                  .w_scale = max_abs(m.w1, (size_t)(m.h * f)) / 127.0f,
+                                  .mid_scale = mid_range(&rg, x, (int)f, m.w1, m.h, ca1) / 127.0f,
+                                  .out_scale = hmax / 255.0f, .out_zero_point = -128 };
+            q2 = (chm_gnn_quant){ .in_scale = q1.out_scale, .in_zero_point = -128,
+                                  .w_scale = max_abs(m.w2, (size_t)(m.c * m.h)) / 127.0f,
+                                  .mid_scale = mid_range(&rg, ref_h, m.h, m.w2, m.c, ca2) / 127.0f,
+                                  .out_scale = max_abs(ref_out, (size_t)(n * m.c)) / 127.0f };
+            p1.q = q1, p2.q = q2;
+            int8_t *qx = quantize(x, (size_t)(n * f), q1.in_scale, -128);
+            int8_t *qw1 = quantize(m.w1, (size_t)(m.h * f), q1.w_scale, 0);
+            int8_t *qw2 = quantize(m.w2, (size_t)(m.c * m.h), q2.w_scale, 0);
+            OK(chm_tensor_write(tx, 0, qx, (size_t)(n * f)));
+            OK(chm_tensor_write(tw1, 0, qw1, (size_t)(m.h * f)));
+            OK(chm_tensor_write(tw2, 0, qw2, (size_t)(m.c * m.h)));
+            free(qx), free(qw1), free(qw2);
+        }
+        chm_event *e1, *e2;
+        OK(chm_gnn_layer(dev, tg, tx, tw1, tb1, NULL, NULL, th, &p1, &e1));
+        OK(chm_gnn_layer(dev, tg, th, tw2, tb2, NULL, NULL, to, &p2, &e2));
+        OK(chm_wait(e2));
+        chm_event_times t1, t2;
+        OK(chm_event_times_get(e1, &t1));
+        OK(chm_event_times_get(e2, &t2));
+        r[int8].dev_us[0] = t1.device_end_us - t1.device_start_us;
+        r[int8].dev_us[1] = t2.device_end_us - t2.device_start_us;
+        chm_event_release(e1), chm_event_release(e2);
+        r[int8].pred = malloc(sizeof(int) * (size_t)n);
+        if (int8) {
+            OK(chm_tensor_read(to, 0, out8, (size_t)(n * m.c)));
+            for (int64_t i = 0; i < n * m.c; i++)
+                out[i] = (float)(out8[i] - q2.out_zero_point) * q2.out_scale;
+        } else {
+            OK(chm_tensor_read(to, 0, out, sizeof(float) * (size_t)(n * m.c)));
+        }
+        argmax_rows(out, (int)n, m.c, r[int8].pred);
+        chm_tensor *all[] = { tx, tw1, tb1, tw2, tb2, th, to };
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+            OK(chm_tensor_free(all[i]));
+    }
+
+    chm_device_info di;
+    OK(chm_device_query(dev, &di));
+    printf("device %s (%s), GRAPH mode: aggregation %d SIMD cores x 16 lanes, combination the CNN mode's 32x32 array\n\n",
+           di.name, di.platform, 8);
+    static const char *const names[] = { "layer 1 GCN 1433->16 +ReLU", "layer 2 GCN 16->7" };
+    for (int int8 = 0; int8 < 2; int8++) {
+        printf("%s:\n", int8 ? "int8" : "fp32");
+        for (int l = 0; l < 2; l++) {
+            const chm_gnn_plan *p = &r[int8].plan[l];
+            printf("  %-27s %-21s %8.1f us on the card (other order %8.1f us); aggregation engine "
+                   "%4.1f%% busy, combination %4.1f%%; windows loaded %llu of %llu feature rows (%.2f%%)\n",
+                   names[l], order_name(p->order), r[int8].dev_us[l], p->other_order_us,
+                   100 * p->aggregation_util, 100 * p->combination_util,
+                   (unsigned long long)p->rows_loaded, (unsigned long long)p->rows_dense,
+                   100.0 * (double)p->rows_loaded / (double)p->rows_dense);
+        }
+    }
+    int correct[2] = { 0, 0 }, same_ref = 0, same_torch = 0, same_fp = 0, ref_correct = 0;
+    for (int i = 0; i < n_test; i++) {
+        const int v = test[i];
+        correct[0] += r[0].pred[v] == labels[v];
+        correct[1] += r[1].pred[v] == labels[v];
+        ref_correct += ref_pred[v] == labels[v];
+    }
+    for (int64_t v = 0; v < n; v++) {
+        same_ref += r[0].pred[v] == ref_pred[v];
+        same_torch += r[0].pred[v] == m.pred[v];
+        same_fp += r[1].pred[v] == r[0].pred[v];
+    }
+    printf("\ntest accuracy: fp32 %.1f%%, int8 %.1f%% (C float reference %.1f%%, PyTorch float %.1f%%)\n",
+           100.0 * correct[0] / n_test, 100.0 * correct[1] / n_test, 100.0 * ref_correct / n_test, m.acc);
+    printf("fp32 predictions equal to the C float reference on %d of %lld nodes, to PyTorch's on %d\n",
+           same_ref, (long long)n, same_torch);
+    printf("int8 predictions equal to fp32 on %d of %lld nodes\n", same_fp, (long long)n);
+    printf("card time per inference (2 layers): fp32 %.1f us, int8 %.1f us\n",
+           r[0].dev_us[0] + r[0].dev_us[1], r[1].dev_us[0] + r[1].dev_us[1]);
+    if (trace)
+        OK(chm_trace_write(dev, trace));
+    const int pass = same_ref == n;
+    printf("result %s\n", pass ? "PASS" : "FAIL (fp32 predictions differ from the float reference)");
+    OK(chm_tensor_free(tg));
+    OK(chm_device_close(dev));
+    chm_graph_free(g);
+    free(x), free(labels), free(test), free(ref_h), free(ref_out), free(out), free(out8), free(ref_pred);
+    free(r[0].pred), free(r[1].pred);
+    return pass ? 0 : 1;
+}
