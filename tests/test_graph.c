@@ -369,8 +369,8 @@ static void test_bad_arguments(void)
     chm_tensor *w44 = tu_tensor(tu_dev, CHM_FP32, 2, TU_DIMS(4, 4), NULL);
     chm_tensor *out = tu_tensor(tu_dev, CHM_FP32, 2, TU_DIMS(8, 4), init);
     chm_tensor *outi = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(8, 4), NULL);
-    chm_tensor *wide = tu_tensor(tu_dev, CHM_FP32, 2, TU_DIMS(8, 2049), NULL);
-    chm_tensor *wwide = tu_tensor(tu_dev, CHM_FP32, 2, TU_DIMS(4, 2049), NULL);
+    chm_tensor *wide = tu_tensor(tu_dev, CHM_FP32, 2, TU_DIMS(8, 4097), NULL);
+    chm_tensor *wwide = tu_tensor(tu_dev, CHM_FP32, 2, TU_DIMS(4, 4097), NULL);
     chm_device_stats s0, s1;
     chm_device_stats_get(tu_dev, &s0);
     chm_gnn_params p = { .kind = CHM_GNN_GCN };
@@ -387,7 +387,7 @@ static void test_bad_arguments(void)
     expect_bad(chm_gnn_layer(tu_dev, tg, x, wi, NULL, NULL, NULL, out, &p, NULL), CHM_EDTYPE,
                "weights", out, init, 32);
     expect_bad(chm_gnn_layer(tu_dev, tg, wide, wwide, NULL, NULL, NULL, out, &p, NULL), CHM_ELIMIT,
-               "at most 2048", out, init, 32);
+               "at most 4096", out, init, 32);
     p.aggr = CHM_AGGR_MAX;
     p.order = CHM_ORDER_COMBINE_FIRST;
     expect_bad(chm_gnn_layer(tu_dev, tg, x, w, NULL, NULL, NULL, out, &p, NULL), CHM_EINVAL,
@@ -402,17 +402,23 @@ static void test_bad_arguments(void)
                "q.in_scale is 0", out, init, 32);
     chm_device_stats_get(tu_dev, &s1);
     CU_ASSERT_EQUAL(s1.ops, s0.ops);
-    /* a vertex with more in-edges than the int8 sums allow */
+    /* a vertex with more in-edges than int8 sums allow: fp32 runs, int8 is refused */
     const int n = 65535 + 2;
     int32_t *src = malloc(sizeof(int32_t) * n), *dst = calloc((size_t)n, sizeof(int32_t));
     for (int i = 0; i < n; i++)
         src[i] = i;
     chm_graph *star;
     CU_ASSERT_EQUAL_FATAL(chm_graph_from_edges(n, n - 1, src + 1, dst, NULL, 0, &star), CHM_OK);
+    layer_case big = { 2, 0, 3, { .kind = CHM_GNN_GCN, .aggr = CHM_AGGR_MEAN }, 0 };
+    run_case(star, &big, 5, "star fp32");
     chm_tensor *ts = NULL;
-    CU_ASSERT_EQUAL(chm_graph_upload(tu_dev, star, CHM_BANK_DEFAULT, &ts), CHM_ELIMIT);
-    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "vertex 0 has 65536 in-edges"));
-    CU_ASSERT_PTR_NULL(ts);
+    CU_ASSERT_EQUAL_FATAL(chm_graph_upload(tu_dev, star, CHM_BANK_DEFAULT, &ts), CHM_OK);
+    chm_tensor *sx = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(n, 6), NULL);
+    chm_tensor *so = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(n, 4), NULL);
+    p = (chm_gnn_params){ .kind = CHM_GNN_GCN, .q = { 1, 0, 1, 1, 1, 0, 1, 0, 1, 0 } };
+    CU_ASSERT_EQUAL(chm_gnn_layer(tu_dev, ts, sx, wi, NULL, NULL, NULL, so, &p, NULL), CHM_ELIMIT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "a vertex has 65536 in-edges; int8 layers take at most 65535"));
+    chm_tensor_free(ts), chm_tensor_free(sx), chm_tensor_free(so);
     chm_graph_free(star);
     free(src), free(dst);
     chm_tensor *all[] = { tg, x, x7, xi, w, wi, w44, out, outi, wide, wwide };

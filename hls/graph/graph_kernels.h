@@ -31,7 +31,7 @@
 #endif
 #define GRAPH_LANES 16        /* 32-bit lanes a core: one 64-byte beat */
 #define GRAPH_WINDOW 64       /* source rows the window buffer holds */
-#define GRAPH_MAX_F 2048      /* widest feature row (in, hidden, out) */
+#define GRAPH_MAX_F 4096      /* widest feature row (in, hidden, out): Citeseer's 3,703 */
 #define GRAPH_MAX_DEG 65535   /* keeps int8 sums exact: 65535 * 127 * 255 < 2^31 */
 /* fp32 combination: the core instantiated 32 rows x 8 columns of fp32 MACs
  * (an fp32 MAC takes ~2 DSP48E2 plus fabric; 256 of them fit the budget the

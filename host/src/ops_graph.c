@@ -87,10 +87,9 @@ int chm_graph_upload(chm_device *dev, const chm_graph *g, int bank, chm_tensor *
     if (!dev || !g || !out)
         return CHM_FAIL(dev, CHM_EINVAL, "dev, g and out must not be NULL");
     for (int64_t v = 0; v < g->n; v++)
-        if (g->row_ptr[v + 1] - g->row_ptr[v] > GRAPH_MAX_DEG)
-            return CHM_FAIL(dev, CHM_ELIMIT, "vertex %lld has %lld in-edges; the GRAPH mode takes at "
-                            "most %d", (long long)v, (long long)(g->row_ptr[v + 1] - g->row_ptr[v]),
-                            GRAPH_MAX_DEG);
+        if (g->row_ptr[v + 1] - g->row_ptr[v] > UINT32_MAX)
+            return CHM_FAIL(dev, CHM_ELIMIT, "vertex %lld has %lld in-edges", (long long)v,
+                            (long long)(g->row_ptr[v + 1] - g->row_ptr[v]));
     uint64_t bytes;
     uint8_t *blob = build_blob(g, &bytes);
     if (!blob)
@@ -226,6 +225,9 @@ static int check_layer(chm_device *dev, const char *who, const gnn_args *a, cons
     if (f > GRAPH_MAX_F || o > GRAPH_MAX_F || hid > GRAPH_MAX_F)
         return chm__fail(dev, who, CHM_ELIMIT, "widths %lld in, %lld hidden, %lld out: the GRAPH mode "
                          "takes at most %d", (long long)f, (long long)hid, (long long)o, GRAPH_MAX_F);
+    if (dt == CHM_INT8 && h->max_deg > GRAPH_MAX_DEG)
+        return chm__fail(dev, who, CHM_ELIMIT, "a vertex has %u in-edges; int8 layers take at most %d "
+                         "(to keep the sums exact); fp32 layers take any", h->max_deg, GRAPH_MAX_DEG);
     if (gin && p->aggr != CHM_AGGR_SUM)
         return chm__fail(dev, who, CHM_EINVAL, "GIN layers aggregate by sum");
     if (p->order == CHM_ORDER_COMBINE_FIRST && (p->kind != CHM_GNN_GCN || p->aggr == CHM_AGGR_MAX))

@@ -351,19 +351,32 @@ static void *engine_main(void *arg)
     return NULL;
 }
 
+/*
+ * Engine threads run the emulated kernels, whose on-chip buffers (tiles,
+ * windows, accumulators: a few MiB in GRAPH mode) are locals, as in HLS:
+ * the stack is sized for them rather than left to the ulimit.
+ */
+#define ENGINE_STACK_BYTES (32u << 20)
+
 int chm__engines_start(chm_device *dev)
 {
-    for (int i = 0; i < dev->n_engines; i++) {
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) || pthread_attr_setstacksize(&attr, ENGINE_STACK_BYTES))
+        return CHM_ENOMEM;
+    int rc = CHM_OK;
+    for (int i = 0; i < dev->n_engines && !rc; i++) {
         chm_engine *e = &dev->engines[i];
         e->dev = dev;
         e->index = i;
-        if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+        if (pthread_create(&e->thread, &attr, engine_main, e) != 0) {
             chm__engines_stop(dev);
-            return CHM_ENOMEM;
+            rc = CHM_ENOMEM;
+            break;
         }
         e->started = 1;
     }
-    return CHM_OK;
+    pthread_attr_destroy(&attr);
+    return rc;
 }
 
 void chm__engines_stop(chm_device *dev)
