@@ -211,7 +211,7 @@ int main(int argc, char **argv)
     openblas_set_num_threads(1);
     printf("GCN layer F -> 16, fp32, ReLU, on R-MAT graphs; card = one U250 region, modelled; "
            "emu and cpu = wall time, best of %d, 1 thread\n\n", reps);
-    printf("| graph    | vertices | edges (dir.) | F | order | card ms | other order ms | agg / comb busy | rows loaded | emu ms | cpu ms | max rel err |\n");
+    printf("| graph    | vertices | edges + loops | F | order | card ms | other order ms | agg / comb busy | rows loaded | emu ms | cpu ms | max rel err |\n");
     printf("|----------|---------:|-----------:|------:|---|----------:|----------:|-------------|------:|----------:|----------:|--------:|\n");
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
         if (!only || !strcmp(only, sets[i].name))

@@ -269,8 +269,7 @@ int main(int argc, char **argv)
 
     chm_device_info di;
     OK(chm_device_query(dev, &di));
-    printf("device %s (%s), GRAPH mode: aggregation %d SIMD cores x 16 lanes, combination the CNN mode's 32x32 array\n\n",
-           di.name, di.platform, 8);
+    printf("device %s (%s), GRAPH mode; times are the card's, modelled\n\n", di.name, di.platform);
     static const char *const names[] = { "layer 1 GCN 1433->16 +ReLU", "layer 2 GCN 16->7" };
     for (int int8 = 0; int8 < 2; int8++) {
         printf("%s:\n", int8 ? "int8" : "fp32");

@@ -17,7 +17,7 @@
 #include "chm_ref_graph.h"
 #include "test_util.h"
 
-static uint64_t cases_run, exact_fp32;
+static uint64_t cases_run, fp32_cases, exact_fp32;
 
 /* A random float in [lo, hi]. */
 static float frand(tu_rng *r, float lo, float hi)
@@ -128,6 +128,7 @@ static chm_gnn_plan run_case(const chm_graph *g, const layer_case *c, uint64_t s
                    (unsigned long long)seed, (long long)bad, a[bad], b[bad]);
         CU_ASSERT_EQUAL(bad, -1);
         exact_fp32 += same == n * c->o;
+        fp32_cases++;
     }
     cases_run++;
     chm_tensor *all[] = { tg, tx, tw, tb, tw2, tb2, to };
@@ -429,8 +430,8 @@ static void test_bad_arguments(void)
 
 static int report(void)
 {
-    printf("\n  %llu layer cases; fp32 outputs bit-identical to the reference in %llu of the fp32 ones\n",
-           (unsigned long long)cases_run, (unsigned long long)exact_fp32);
+    printf("\n  %llu layer cases; fp32 outputs bit-identical to the reference in %llu of %llu\n",
+           (unsigned long long)cases_run, (unsigned long long)exact_fp32, (unsigned long long)fp32_cases);
     return 0;
 }
 
