@@ -61,7 +61,7 @@ static model load_model(const char *path)
     const size_t floats = (size_t)m.h * m.f + m.h + (size_t)m.c * m.h + m.c;
     if (hdr[0] != 1 || len != 28 + 4 * floats + (size_t)m.n)
         DIE("%s: version %u or size %zu is wrong", path, hdr[0], len);
-    float *w = (float *)(b + 28);
+    float *w = (float *)(b + 28); /* b is kept: the model points into it */
     m.w1 = w, m.b1 = w + (size_t)m.h * m.f, m.w2 = m.b1 + m.h, m.b2 = m.w2 + (size_t)m.c * m.h;
     m.pred = b + 28 + 4 * floats;
     return m;
@@ -311,5 +311,6 @@ int main(int argc, char **argv)
     chm_graph_free(g);
     free(x), free(labels), free(test), free(ref_h), free(ref_out), free(out), free(out8), free(ref_pred);
     free(r[0].pred), free(r[1].pred);
+    free((uint8_t *)m.w1 - 28);
     return pass ? 0 : 1;
 }

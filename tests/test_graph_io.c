@@ -28,11 +28,11 @@ static int mtx(const char *text, unsigned flags, chm_graph **g)
     return chm_graph_load_mtx(path, flags, g);
 }
 
-/* Expects code and a message containing why; no graph is made. */
-static void refused(int rc, chm_graph *g, int code, const char *why)
+/* Expects code and a message containing why; no graph is made (*g is read after the call). */
+static void refused(int rc, chm_graph **g, int code, const char *why)
 {
     CU_ASSERT_EQUAL(rc, code);
-    CU_ASSERT_PTR_NULL(g);
+    CU_ASSERT_PTR_NULL(*g);
     if (!strstr(chm_last_error(NULL), why))
         printf("\n  expected \"%s\" in \"%s\"\n", why, chm_last_error(NULL));
     CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(NULL), why));
@@ -89,37 +89,37 @@ static void test_mtx_good(void)
 static void test_mtx_malformed(void)
 {
     chm_graph *g;
-    refused(mtx("", 0, &g), g, CHM_EFORMAT, "empty file");
-    refused(mtx("%%MatrixMarket tensor coordinate real general\n2 2 0\n", 0, &g), g, CHM_EFORMAT,
+    refused(mtx("", 0, &g), &g, CHM_EFORMAT, "empty file");
+    refused(mtx("%%MatrixMarket tensor coordinate real general\n2 2 0\n", 0, &g), &g, CHM_EFORMAT,
             ":1: not a Matrix Market banner");
-    refused(mtx("%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n4\n", 0, &g), g,
+    refused(mtx("%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n4\n", 0, &g), &g,
             CHM_EFORMAT, "format 'array' not supported");
-    refused(mtx("%%MatrixMarket matrix coordinate complex general\n2 2 0\n", 0, &g), g,
+    refused(mtx("%%MatrixMarket matrix coordinate complex general\n2 2 0\n", 0, &g), &g,
             CHM_EFORMAT, "field 'complex'");
-    refused(mtx("%%MatrixMarket matrix coordinate real skew-symmetric\n2 2 0\n", 0, &g), g,
+    refused(mtx("%%MatrixMarket matrix coordinate real skew-symmetric\n2 2 0\n", 0, &g), &g,
             CHM_EFORMAT, "symmetry 'skew-symmetric'");
-    refused(mtx("%%MatrixMarket matrix coordinate real general\n2 x 0\n", 0, &g), g, CHM_EFORMAT,
+    refused(mtx("%%MatrixMarket matrix coordinate real general\n2 x 0\n", 0, &g), &g, CHM_EFORMAT,
             ":2: size line must be");
-    refused(mtx("%%MatrixMarket matrix coordinate real general\n2 3 0\n", 0, &g), g, CHM_EFORMAT,
+    refused(mtx("%%MatrixMarket matrix coordinate real general\n2 3 0\n", 0, &g), &g, CHM_EFORMAT,
             "square; this one is 2 x 3");
-    refused(mtx("%%MatrixMarket matrix coordinate real general\n3 3 2\n1 2 1\n", 0, &g), g,
+    refused(mtx("%%MatrixMarket matrix coordinate real general\n3 3 2\n1 2 1\n", 0, &g), &g,
             CHM_EFORMAT, "file ends after 1 of 2 entries");
-    refused(mtx("%%MatrixMarket matrix coordinate real general\n3 3 1\n1 2 1\n2 1 1\n", 0, &g), g,
+    refused(mtx("%%MatrixMarket matrix coordinate real general\n3 3 1\n1 2 1\n2 1 1\n", 0, &g), &g,
             CHM_EFORMAT, ":4: more entries than the 1");
-    refused(mtx("%%MatrixMarket matrix coordinate real general\n3 3 1\n1 4 1\n", 0, &g), g,
+    refused(mtx("%%MatrixMarket matrix coordinate real general\n3 3 1\n1 4 1\n", 0, &g), &g,
             CHM_EFORMAT, ":3: entry (1, 4) is outside the 3 x 3 matrix");
-    refused(mtx("%%MatrixMarket matrix coordinate real general\n3 3 1\n0 1 1\n", 0, &g), g,
+    refused(mtx("%%MatrixMarket matrix coordinate real general\n3 3 1\n0 1 1\n", 0, &g), &g,
             CHM_EFORMAT, "1-based");
-    refused(mtx("%%MatrixMarket matrix coordinate pattern symmetric\n3 3 1\n1 2\n", 0, &g), g,
+    refused(mtx("%%MatrixMarket matrix coordinate pattern symmetric\n3 3 1\n1 2\n", 0, &g), &g,
             CHM_EFORMAT, "above the diagonal");
-    refused(mtx("%%MatrixMarket matrix coordinate real general\n3 3 1\n1 2\n", 0, &g), g,
+    refused(mtx("%%MatrixMarket matrix coordinate real general\n3 3 1\n1 2\n", 0, &g), &g,
             CHM_EFORMAT, "entry has 2 fields, expected 3");
-    refused(mtx("%%MatrixMarket matrix coordinate real general\n3 3 1\n1 2 nan\n", 0, &g), g,
+    refused(mtx("%%MatrixMarket matrix coordinate real general\n3 3 1\n1 2 nan\n", 0, &g), &g,
             CHM_EFORMAT, "not a finite number");
     refused(mtx("%%MatrixMarket matrix coordinate pattern general\n3 3 3\n1 2\n2 2\n1 2\n", 0, &g),
-            g, CHM_EFORMAT, "duplicate edge 1 -> 0 (line 5)");
+            &g, CHM_EFORMAT, "duplicate edge 1 -> 0 (line 5)");
     g = NULL;
-    refused(chm_graph_load_mtx("/nonexistent/x.mtx", 0, &g), g, CHM_EIO, "cannot open /nonexistent/x.mtx");
+    refused(chm_graph_load_mtx("/nonexistent/x.mtx", 0, &g), &g, CHM_EIO, "cannot open /nonexistent/x.mtx");
 }
 
 static void test_edges_and_symmetry(void)
@@ -134,11 +134,11 @@ static void test_edges_and_symmetry(void)
     chm_graph_free(g);
     g = NULL;
     const int32_t s2[] = { 0, 0 }, d2[] = { 1, 1 };
-    refused(chm_graph_from_edges(3, 2, s2, d2, NULL, CHM_GRAPH_SYMMETRIC, &g), g, CHM_EFORMAT,
+    refused(chm_graph_from_edges(3, 2, s2, d2, NULL, CHM_GRAPH_SYMMETRIC, &g), &g, CHM_EFORMAT,
             "duplicate edge 0 -> 1 (edge 1)");
     const int32_t bad[] = { 0, 3 };
-    refused(chm_graph_from_edges(3, 2, s2, bad, NULL, 0, &g), g, CHM_ERANGE, "edge 1 is 0 -> 3");
-    refused(chm_graph_from_edges(0, 0, NULL, NULL, NULL, 0, &g), g, CHM_EINVAL, "n is 0");
+    refused(chm_graph_from_edges(3, 2, s2, bad, NULL, 0, &g), &g, CHM_ERANGE, "edge 1 is 0 -> 3");
+    refused(chm_graph_from_edges(0, 0, NULL, NULL, NULL, 0, &g), &g, CHM_EINVAL, "n is 0");
     /* edge lists */
     snprintf(path, sizeof path, "test_graph_io_%d.txt", 0);
     put(path, "# edges\n0 1\n1 2\n\n5 0\n");
@@ -152,13 +152,13 @@ static void test_edges_and_symmetry(void)
     chm_graph_free(g);
     g = NULL;
     put(path, "0 1 0.5\n1 2\n");
-    refused(chm_graph_load_edgelist(path, 0, 0, &g), g, CHM_EFORMAT, ":2: lacks a weight");
+    refused(chm_graph_load_edgelist(path, 0, 0, &g), &g, CHM_EFORMAT, ":2: lacks a weight");
     put(path, "0 1\n1 9\n");
-    refused(chm_graph_load_edgelist(path, 5, 0, &g), g, CHM_EFORMAT, ":2: edge 1 -> 9: vertex ids are 0..4");
+    refused(chm_graph_load_edgelist(path, 5, 0, &g), &g, CHM_EFORMAT, ":2: edge 1 -> 9: vertex ids are 0..4");
     put(path, "0 1 2 3\n");
-    refused(chm_graph_load_edgelist(path, 0, 0, &g), g, CHM_EFORMAT, "expected 'src dst [weight]'");
+    refused(chm_graph_load_edgelist(path, 0, 0, &g), &g, CHM_EFORMAT, "expected 'src dst [weight]'");
     put(path, "0 -1\n");
-    refused(chm_graph_load_edgelist(path, 0, 0, &g), g, CHM_EFORMAT, "vertex ids are");
+    refused(chm_graph_load_edgelist(path, 0, 0, &g), &g, CHM_EFORMAT, "vertex ids are");
 }
 
 static void test_self_loops_and_norm(void)
@@ -213,16 +213,16 @@ static void test_planetoid(void)
     free(y);
     g = NULL;
     put(path2, "p31 p8\n");
-    refused(chm_graph_load_planetoid(path, path2, 0, &g, &x, &nf, &y, &nc), g, CHM_EFORMAT,
+    refused(chm_graph_load_planetoid(path, path2, 0, &g, &x, &nf, &y, &nc), &g, CHM_EFORMAT,
             ":1: id 'p8' is not in the content file");
     put(path, "p31 0 1 0 Neural\np7 1 0 Theory\n");
-    refused(chm_graph_load_planetoid(path, path2, 0, &g, &x, &nf, &y, &nc), g, CHM_EFORMAT,
+    refused(chm_graph_load_planetoid(path, path2, 0, &g, &x, &nf, &y, &nc), &g, CHM_EFORMAT,
             ":2: 2 features, earlier lines have 3");
     put(path, "p31 0 1 0 Neural\np31 1 0 0 Theory\n");
-    refused(chm_graph_load_planetoid(path, path2, 0, &g, &x, &nf, &y, &nc), g, CHM_EFORMAT,
+    refused(chm_graph_load_planetoid(path, path2, 0, &g, &x, &nf, &y, &nc), &g, CHM_EFORMAT,
             "vertex id 'p31' appears twice");
     put(path, "p31 0 x 0 Neural\n");
-    refused(chm_graph_load_planetoid(path, path2, 0, &g, &x, &nf, &y, &nc), g, CHM_EFORMAT,
+    refused(chm_graph_load_planetoid(path, path2, 0, &g, &x, &nf, &y, &nc), &g, CHM_EFORMAT,
             "feature 2 ('x')");
     remove(path2);
 }
