@@ -62,7 +62,8 @@ int chm__graph_build(const char *who, int64_t n, graph_edge *e, int64_t count, u
             e[i].dst = t;
         }
     }
-    qsort(e, (size_t)count, sizeof *e, edge_cmp);
+    if (count > 0)
+        qsort(e, (size_t)count, sizeof *e, edge_cmp);
     /* Collapse each (dst, src) group into one entry, in place. */
     int64_t kept = 0;
     char buf[48];
