@@ -33,26 +33,45 @@ window_scan:
     return end;
 }
 
-void graph_aggregate_f32(const uint8_t *blob, int32_t b, const float *x, int32_t width,
-                         int32_t aggr, float acc[GRAPH_BLOCK][GRAPH_MAX_K])
+/* Block b's edges and the arrays both aggregators read (graph_format.h). */
+typedef struct block_edges {
+    const uint32_t *src, *deg;
+    const uint8_t *dst;
+    const float *w;
+    const int8_t *wq;
+    uint64_t e0, e1;
+    int32_t v0, nv; /* first vertex, vertices in the block */
+} block_edges;
+
+static block_edges edges_of(const uint8_t *blob, int32_t b)
 {
     const graph_hdr *h = (const graph_hdr *)blob;
     const uint64_t *ptr = (const uint64_t *)(blob + GRAPH_OFF_PTR);
-    const uint32_t *src = (const uint32_t *)(blob + h->off_src);
-    const uint8_t *dst = blob + h->off_dst;
-    const float *w = (const float *)(blob + h->off_w);
-    const uint32_t *deg = (const uint32_t *)(blob + h->off_deg);
+    const int32_t v0 = b * GRAPH_BLOCK, left = (int32_t)h->n - v0;
+    return (block_edges){ (const uint32_t *)(blob + h->off_src), (const uint32_t *)(blob + h->off_deg),
+                          blob + h->off_dst, (const float *)(blob + h->off_w),
+                          (const int8_t *)(blob + h->off_wq), ptr[b], ptr[b + 1], v0,
+                          left < GRAPH_BLOCK ? left : GRAPH_BLOCK };
+}
+
+void graph_aggregate_f32(const uint8_t *blob, int32_t b, const float *x, int32_t width,
+                         int32_t aggr, float acc[GRAPH_BLOCK][GRAPH_MAX_K])
+{
+    const block_edges be = edges_of(blob, b);
+    const uint32_t *src = be.src, *deg = be.deg;
+    const uint8_t *dst = be.dst;
+    const float *w = be.w;
     static const float lowest = -INFINITY;
     int32_t seen[GRAPH_BLOCK] = { 0 };
     for (int32_t r = 0; r < GRAPH_BLOCK; r++)
         for (int32_t f = 0; f < width; f++)
             acc[r][f] = aggr == GRAPH_MAX ? lowest : 0.0f;
     float win[GRAPH_WINDOW][GRAPH_MAX_F];
-    uint64_t e = ptr[b];
+    uint64_t e = be.e0;
 agg_windows:
-    while (e < ptr[b + 1]) {
+    while (e < be.e1) {
 #pragma HLS LOOP_TRIPCOUNT min=0 max=1024
-        const uint64_t end = window_end(src, e, ptr[b + 1]);
+        const uint64_t end = window_end(src, e, be.e1);
         const uint32_t first = src[e], rows = src[end - 1] - first + 1;
     load_window: /* one burst of rows x width, 16 floats a beat */
         for (uint32_t r = 0; r < rows; r++)
@@ -76,9 +95,9 @@ agg_windows:
             }
         }
     }
-    const int32_t v0 = b * GRAPH_BLOCK;
+    const int32_t v0 = be.v0;
 agg_finish:
-    for (int32_t r = 0; r < GRAPH_BLOCK && v0 + r < (int32_t)h->n; r++) {
+    for (int32_t r = 0; r < be.nv; r++) {
         for (int32_t f = 0; f < width; f++) {
 #pragma HLS PIPELINE II=1
             if (aggr == GRAPH_MEAN && deg[v0 + r])
@@ -99,22 +118,20 @@ static int32_t div_round(int32_t s, uint32_t d)
 void graph_aggregate_i8(const uint8_t *blob, int32_t b, const int8_t *x, int32_t width,
                         int32_t zp, int32_t aggr, int32_t acc[GRAPH_BLOCK][GRAPH_MAX_K])
 {
-    const graph_hdr *h = (const graph_hdr *)blob;
-    const uint64_t *ptr = (const uint64_t *)(blob + GRAPH_OFF_PTR);
-    const uint32_t *src = (const uint32_t *)(blob + h->off_src);
-    const uint8_t *dst = blob + h->off_dst;
-    const int8_t *wq = (const int8_t *)(blob + h->off_wq);
-    const uint32_t *deg = (const uint32_t *)(blob + h->off_deg);
+    const block_edges be = edges_of(blob, b);
+    const uint32_t *src = be.src, *deg = be.deg;
+    const uint8_t *dst = be.dst;
+    const int8_t *wq = be.wq;
     int32_t seen[GRAPH_BLOCK] = { 0 };
     for (int32_t r = 0; r < GRAPH_BLOCK; r++)
         for (int32_t f = 0; f < width; f++)
             acc[r][f] = aggr == GRAPH_MAX ? INT32_MIN : 0;
     int8_t win[GRAPH_WINDOW][GRAPH_MAX_F];
-    uint64_t e = ptr[b];
+    uint64_t e = be.e0;
 agg_windows:
-    while (e < ptr[b + 1]) {
+    while (e < be.e1) {
 #pragma HLS LOOP_TRIPCOUNT min=0 max=1024
-        const uint64_t end = window_end(src, e, ptr[b + 1]);
+        const uint64_t end = window_end(src, e, be.e1);
         const uint32_t first = src[e], rows = src[end - 1] - first + 1;
     load_window: /* one burst of rows x width, 64 int8 features a beat */
         for (uint32_t r = 0; r < rows; r++)
@@ -138,9 +155,9 @@ agg_windows:
             }
         }
     }
-    const int32_t v0 = b * GRAPH_BLOCK;
+    const int32_t v0 = be.v0;
 agg_finish:
-    for (int32_t r = 0; r < GRAPH_BLOCK && v0 + r < (int32_t)h->n; r++) {
+    for (int32_t r = 0; r < be.nv; r++) {
         for (int32_t f = 0; f < width; f++) {
 #pragma HLS PIPELINE II=1
             if (aggr == GRAPH_MEAN && deg[v0 + r])
