@@ -33,6 +33,8 @@ typedef struct chm_backend_ops {
     double (*copy_time_us)(chm_device *dev, int bank, size_t n);
     /* Card time of op on region, microseconds; *macs gets its useful MACs. */
     double (*op_time_us)(chm_device *dev, int region, const chm_kop *op, uint64_t *macs);
+    /* GRAPH mode: the engines' breakdown of op's time, for chm_gnn_layer_plan (cycles). */
+    graph_cost (*graph_cost)(chm_device *dev, const chm_kop *op);
     /* The partial-bitstream container the runtime loads by itself when no
      * region holds a mode (malloc'ed), or NULL if the backend has none. */
     uint8_t *(*container_for)(chm_device *dev, int region, chm_mode mode, size_t *len);

@@ -246,20 +246,30 @@ static double cycles_us(chm_device *dev, uint64_t cycles)
     return (double)cycles / dev->plat->kernel_mhz;
 }
 
+/* The backend's cycle breakdown of d on a's tensors. */
+static graph_cost cost_of(chm_device *dev, const gnn_args *a, const graph_desc *d)
+{
+    chm_kop op;
+    memset(&op, 0, sizeof op);
+    op.kind = KOP_GRAPH;
+    op.mode = CHM_MODE_GRAPH;
+    op.u.graph = *d;
+    op.in[0] = a->graph;
+    op.out = a->out;
+    return dev->be->graph_cost(dev, &op);
+}
+
 /* Fills the plan for d's order; with AUTO, picks the faster order into d. */
 static void plan_layer(chm_device *dev, const gnn_args *a, const chm_gnn_params *p, graph_desc *d,
                        chm_gnn_plan *plan)
 {
-    /* the backends' timing model (emu.c) rates a kernel by its output's bank */
-    const double bpc = dev->plat->banks[a->out->bank].gbps * 1e3 / dev->plat->kernel_mhz;
-    const chm_tensor *graph = a->graph;
-    graph_cost c = graph_layer_cost(d, graph->blob, bpc), other = {0};
+    graph_cost c = cost_of(dev, a, d), other = {0};
     const int ca_ok = d->kind == GRAPH_GCN && d->aggr != GRAPH_MAX;
     if (p->order == CHM_ORDER_AUTO || ca_ok) {
         graph_desc alt = *d;
         alt.order = d->order == GRAPH_AC ? GRAPH_CA : GRAPH_AC;
         if (alt.order == GRAPH_AC || ca_ok)
-            other = graph_layer_cost(&alt, graph->blob, bpc);
+            other = cost_of(dev, a, &alt);
         if (p->order == CHM_ORDER_AUTO && other.cycles && other.cycles < c.cycles) {
             graph_cost t = c;
             c = other, other = t;

@@ -145,6 +145,12 @@ static double emu_op_time_us(chm_device *dev, int region, const chm_kop *op, uin
     return emu_cycles_to_us(c, cost.cycles);
 }
 
+static graph_cost emu_graph_cost(chm_device *dev, const chm_kop *op)
+{
+    return graph_layer_cost(&op->u.graph, op->in[0]->blob,
+                            emu_bank_bytes_per_cycle(card_of(dev), op->out->bank));
+}
+
 /* The emulation builds its own containers, as the build's packer does. */
 static uint8_t *emu_container_for(chm_device *dev, int region, chm_mode mode, size_t *len)
 {
@@ -163,5 +169,6 @@ const chm_backend_ops chm_emu_backend = {
     .run = emu_run,
     .copy_time_us = emu_copy_time_us,
     .op_time_us = emu_op_time_us,
+    .graph_cost = emu_graph_cost,
     .container_for = emu_container_for,
 };
