@@ -15,7 +15,12 @@
  *            X W^T, then a plain CSR SpMM (the cheaper order, as the card's);
  * and checks the card's output against the CPU's (max relative error).
  *
- *   graph_bench [--only cora|citeseer|pubmed|reddit] [--reps 3] [--reddit-edges M]
+ * A second table runs the layer kinds on the Pubmed-size graph (F 500 ->
+ * 64, GIN hidden 64), fp32 and int8, and shows how busy each engine is and
+ * how much the AC pipeline overlaps them ((agg + comb busy) / card time;
+ * 1.0 means no overlap, 2.0 both engines busy all the time).
+ *
+ *   graph_bench [--only cora|citeseer|pubmed|reddit|kinds] [--reps 3] [--reddit-edges M]
  */
 #include <cblas.h>
 #include <math.h>
@@ -190,6 +195,75 @@ static void bench(chm_device *dev, const dataset *ds, int reps)
     free(x), free(w), free(b), free(t), free(want), free(got);
 }
 
+/* One layer kind on g: modelled time and engine use, from the event and the plan. */
+static void kind_row(chm_device *dev, chm_tensor *tg, int64_t n, int f, const char *name,
+                     chm_gnn_params p, int int8)
+{
+    const int o = 64, hid = 64, gin = p.kind == CHM_GNN_GIN, sage = p.kind == CHM_GNN_SAGE;
+    const chm_dtype dt = int8 ? CHM_INT8 : CHM_FP32;
+    const int64_t wd[] = { gin ? hid : o, sage ? 2 * f : f };
+    chm_tensor *tx, *tw, *tw2 = NULL, *to;
+    if (chm_tensor_alloc(dev, dt, 2, (const int64_t[]){ n, f }, CHM_BANK_DEFAULT, &tx) ||
+        chm_tensor_alloc(dev, dt, 2, wd, CHM_BANK_DEFAULT, &tw) ||
+        (gin && chm_tensor_alloc(dev, dt, 2, (const int64_t[]){ o, hid }, CHM_BANK_DEFAULT, &tw2)) ||
+        chm_tensor_alloc(dev, dt, 2, (const int64_t[]){ n, o }, CHM_BANK_DEFAULT, &to)) {
+        fprintf(stderr, "graph_bench: %s\n", chm_last_error(dev));
+        exit(2);
+    }
+    if (int8)
+        p.q = (chm_gnn_quant){ 1.0f / 64, 0, 1.0f / 128, 1.0f / 128, 1.0f / 32, 0, 0.25f, -128, 0.5f, 0 };
+    chm_gnn_plan plan;
+    chm_event *ev;
+    chm_event_times et;
+    const double a = now_ms();
+    if (chm_gnn_layer_plan(dev, tg, tx, tw, NULL, tw2, NULL, to, &p, &plan) ||
+        chm_gnn_layer(dev, tg, tx, tw, NULL, tw2, NULL, to, &p, &ev) || chm_wait(ev)) {
+        fprintf(stderr, "graph_bench: %s\n", chm_last_error(dev));
+        exit(2);
+    }
+    const double emu = now_ms() - a;
+    chm_event_times_get(ev, &et);
+    chm_event_release(ev);
+    const double card = et.device_end_us - et.device_start_us;
+    printf("| %-22s | %s | %s | %8.2f | %4.0f%% | %4.0f%% | %4.2f | %8.1f |\n", name, int8 ? "int8" : "fp32",
+           plan.order == CHM_ORDER_COMBINE_FIRST ? "CA" : "AC", card / 1e3, 100 * plan.aggregation_util,
+           100 * plan.combination_util, (plan.aggregation_us + plan.combination_us) / card, emu);
+    chm_tensor_free(tx), chm_tensor_free(tw), chm_tensor_free(tw2), chm_tensor_free(to);
+}
+
+static void bench_kinds(chm_device *dev)
+{
+    const dataset *ds = &sets[2];
+    chm_graph *g = rmat_graph(ds);
+    chm_tensor *tg;
+    if (chm_graph_upload(dev, g, CHM_BANK_DEFAULT, &tg)) {
+        fprintf(stderr, "graph_bench: %s\n", chm_last_error(dev));
+        exit(2);
+    }
+    chm_event *load; /* reconfigure first, so no row's wall time includes the load */
+    if (chm_region_load_mode(dev, 0, CHM_MODE_GRAPH, &load) || chm_wait(load)) {
+        fprintf(stderr, "graph_bench: %s\n", chm_last_error(dev));
+        exit(2);
+    }
+    chm_event_release(load);
+    printf("\nLayer kinds on the %s-size R-MAT graph, F %d -> 64 (GIN: hidden 64); card time modelled\n\n",
+           ds->name, ds->f);
+    printf("| layer | dtype | order | card ms | agg busy | comb busy | overlap | emu ms |\n");
+    printf("|---|---|---|--:|--:|--:|--:|--:|\n");
+    static const struct { const char *name; chm_gnn_params p; } k[] = {
+        { "GCN, aggregate first", { .kind = CHM_GNN_GCN, .order = CHM_ORDER_AGGREGATE_FIRST, .relu = 1 } },
+        { "GCN, combine first", { .kind = CHM_GNN_GCN, .order = CHM_ORDER_COMBINE_FIRST, .relu = 1 } },
+        { "GraphSAGE-mean", { .kind = CHM_GNN_SAGE, .aggr = CHM_AGGR_MEAN, .relu = 1 } },
+        { "GraphSAGE-max", { .kind = CHM_GNN_SAGE, .aggr = CHM_AGGR_MAX, .relu = 1 } },
+        { "GIN (sum, 2-layer MLP)", { .kind = CHM_GNN_GIN, .relu = 1 } },
+    };
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+        for (int int8 = 0; int8 < 2; int8++)
+            kind_row(dev, tg, ds->n, ds->f, k[i].name, k[i].p, int8);
+    chm_tensor_free(tg);
+    chm_graph_free(g);
+}
+
 int main(int argc, char **argv)
 {
     const char *only = NULL;
@@ -209,13 +283,17 @@ int main(int argc, char **argv)
         return 2;
     }
     openblas_set_num_threads(1);
-    printf("GCN layer F -> 16, fp32, ReLU, on R-MAT graphs; card = one U250 region, modelled; "
-           "emu and cpu = wall time, best of %d, 1 thread\n\n", reps);
-    printf("| graph    | vertices | edges + loops | F | order | card ms | other order ms | agg / comb busy | rows loaded | emu ms | cpu ms | max rel err |\n");
-    printf("|----------|---------:|-----------:|------:|---|----------:|----------:|-------------|------:|----------:|----------:|--------:|\n");
-    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
-        if (!only || !strcmp(only, sets[i].name))
-            bench(dev, &sets[i], reps);
+    if (!only || strcmp(only, "kinds")) {
+        printf("GCN layer F -> 16, fp32, ReLU, on R-MAT graphs; card = one U250 region, modelled; "
+               "emu and cpu = wall time, best of %d, 1 thread\n\n", reps);
+        printf("| graph    | vertices | edges + loops | F | order | card ms | other order ms | agg / comb busy | rows loaded | emu ms | cpu ms | max rel err |\n");
+        printf("|----------|---------:|-----------:|------:|---|----------:|----------:|-------------|------:|----------:|----------:|--------:|\n");
+        for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+            if (!only || !strcmp(only, sets[i].name))
+                bench(dev, &sets[i], reps);
+    }
+    if (!only || !strcmp(only, "kinds"))
+        bench_kinds(dev);
     chm_device_close(dev);
     return 0;
 }

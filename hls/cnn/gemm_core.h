@@ -64,37 +64,32 @@ typedef int32_t gemm_acc_tile[CNN_PE_ROWS][CNN_PE_COLS];
     }
 #else
 /*
- * Native emulation computes the same sums PE by PE (each PE's running sum
- * over k, in k order, exactly as the PE accumulates) instead of k by k:
- * DOT(acc, a_row, b_row, kt) continues a PE's sum, so integer results are
- * identical and fp32 results round in the same order as the hardware's.
+ * Native emulation computes the same sums one array row at a time:
+ * ROW(acc_row, a_row, b, kt, nc) continues the running sums of the nc PEs
+ * of a row, each over k in k order, exactly as the PEs accumulate, so
+ * integer results are identical and fp32 results round in the same order
+ * as the hardware's. How ROW walks the row is the host's business (int8:
+ * one vectorized dot product a PE; fp32: all PEs of the row side by side).
  */
-#define GEMM_CORE_DEFINE(NAME, T, ACC, ROWS, COLS, TK, DOT)                                  \
+#define GEMM_CORE_DEFINE(NAME, T, ACC, ROWS, COLS, TK, ROW)                                  \
     static inline void NAME(const T a[ROWS][TK], const T b[COLS][TK], ACC acc[ROWS][COLS],    \
                             int32_t kt, int32_t nr, int32_t nc)                              \
     {                                                                                        \
         for (int32_t r = 0; r < nr; r++)                                                     \
-            for (int32_t c = 0; c < nc; c++)                                                 \
-                acc[r][c] = DOT(acc[r][c], a[r], b[c], kt);                                  \
+            ROW(acc[r], a[r], b, kt, nc);                                                    \
     }
 #endif
 
 /* The int8 PE's sum (vectorized on the host: gemm_dot.c). */
 int32_t gemm_dot_i8(const int8_t *a, const int8_t *b, int32_t n);
 
-static inline int32_t gemm_acc_i8(int32_t acc, const int8_t *a, const int8_t *b, int32_t n)
+static inline void gemm_row_i8(int32_t *acc, const int8_t *a, const int8_t (*b)[CNN_TILE_K],
+                               int32_t kt, int32_t nc)
 {
-    return acc + gemm_dot_i8(a, b, n);
+    for (int32_t c = 0; c < nc; c++)
+        acc[c] += gemm_dot_i8(a, b[c], kt);
 }
 
-/* The fp32 PE's sum: one multiply and one add a step, k ascending (no FMA). */
-static inline float gemm_acc_f32(float acc, const float *a, const float *b, int32_t n)
-{
-    for (int32_t k = 0; k < n; k++)
-        acc += a[k] * b[k];
-    return acc;
-}
-
-GEMM_CORE_DEFINE(gemm_core_mac, int8_t, int32_t, CNN_PE_ROWS, CNN_PE_COLS, CNN_TILE_K, gemm_acc_i8)
+GEMM_CORE_DEFINE(gemm_core_mac, int8_t, int32_t, CNN_PE_ROWS, CNN_PE_COLS, CNN_TILE_K, gemm_row_i8)
 
 #endif /* GEMM_CORE_H */

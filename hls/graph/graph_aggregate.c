@@ -82,16 +82,26 @@ agg_windows:
             const float *row = win[src[e] - first];
             float *a = acc[dst[e]];
             seen[dst[e]] = 1;
-        agg_lanes:
-            for (int32_t f = 0; f < width; f++) {
+            const float we = aggr == GRAPH_SUM ? w[e] : 1.0f;
+        agg_lanes: /* the reduction is chosen per call: one loop each, no branch a lane */
+            if (aggr == GRAPH_MAX) {
+                for (int32_t f = 0; f < width; f++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS UNROLL factor=GRAPH_LANES
-                if (aggr == GRAPH_SUM)
-                    a[f] += w[e] * row[f];
-                else if (aggr == GRAPH_MEAN)
+                    a[f] = row[f] > a[f] ? row[f] : a[f];
+                }
+            } else if (aggr == GRAPH_SUM) {
+                for (int32_t f = 0; f < width; f++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS UNROLL factor=GRAPH_LANES
+                    a[f] += we * row[f];
+                }
+            } else {
+                for (int32_t f = 0; f < width; f++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS UNROLL factor=GRAPH_LANES
                     a[f] += row[f];
-                else if (row[f] > a[f])
-                    a[f] = row[f];
+                }
             }
         }
     }
@@ -144,14 +154,19 @@ agg_windows:
             const int32_t we = aggr == GRAPH_SUM ? wq[e] : 1;
             seen[dst[e]] = 1;
         agg_lanes:
-            for (int32_t f = 0; f < width; f++) {
+            if (aggr == GRAPH_MAX) {
+                for (int32_t f = 0; f < width; f++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS UNROLL factor=64
-                const int32_t v = row[f] - zp;
-                if (aggr == GRAPH_MAX)
+                    const int32_t v = row[f] - zp;
                     a[f] = v > a[f] ? v : a[f];
-                else
-                    a[f] += we * v;
+                }
+            } else {
+                for (int32_t f = 0; f < width; f++) {
+#pragma HLS PIPELINE II=1
+#pragma HLS UNROLL factor=64
+                    a[f] += we * (row[f] - zp);
+                }
             }
         }
     }

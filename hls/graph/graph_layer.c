@@ -15,8 +15,32 @@
 #include "graph_engines.h"
 #include "hls_quant.h"
 
+/*
+ * The fp32 PEs of one array row: each PE's sum is one multiply and one add
+ * a step, k ascending, no FMA (the order the reference documents); the
+ * row's PEs advance side by side, as in the array.
+ */
+static inline void gemm_row_f32(float *acc, const float *a, const float (*b)[GRAPH_TILE_K_F32],
+                                int32_t kt, int32_t nc)
+{
+    float s[GRAPH_CE_COLS_F32];
+    for (int32_t c = 0; c < nc; c++)
+        s[c] = acc[c];
+    if (nc == GRAPH_CE_COLS_F32) { /* a full row: constant trip count, unrolled */
+        for (int32_t k = 0; k < kt; k++)
+            for (int32_t c = 0; c < GRAPH_CE_COLS_F32; c++)
+                s[c] += a[k] * b[c][k];
+    } else {
+        for (int32_t k = 0; k < kt; k++)
+            for (int32_t c = 0; c < nc; c++)
+                s[c] += a[k] * b[c][k];
+    }
+    for (int32_t c = 0; c < nc; c++)
+        acc[c] = s[c];
+}
+
 GEMM_CORE_DEFINE(gemm_core_mac_f32, float, float, CNN_PE_ROWS, GRAPH_CE_COLS_F32,
-                 GRAPH_TILE_K_F32, gemm_acc_f32)
+                 GRAPH_TILE_K_F32, gemm_row_f32)
 
 _Static_assert(GRAPH_BLOCK == CNN_PE_ROWS, "a block is one pass of the array's rows");
 
