@@ -564,7 +564,10 @@ void chm_graph_free(chm_graph *g);
 
 /*
  * Copies a graph into device memory in the aggregation engine's layout
- * (hls/graph/graph_format.h): a 1-D int8 tensor for the layers below.
+ * (hls/graph/graph_format.h): a 1-D int8 tensor for the layers below (write
+ * it only through this call). Edge weights are stored as fp32 and as int8 at
+ * one scale, max |w| / 127. int8 layers need every in-degree <= 65,535 (so
+ * their sums stay exact); fp32 layers take any.
  */
 int chm_graph_upload(chm_device *dev, const chm_graph *g, int bank, chm_tensor **out);
 
