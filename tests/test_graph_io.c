@@ -250,6 +250,78 @@ static void test_dense_mtx(void)
     CU_ASSERT_PTR_NULL(m);
 }
 
+/* Largest |new id of destination - new id of source| over the edges. */
+static int64_t bandwidth(const chm_graph *g)
+{
+    const int64_t *rp;
+    const int32_t *ci;
+    const float *w;
+    chm_graph_info info;
+    chm_graph_csr(g, &rp, &ci, &w);
+    chm_graph_query(g, &info);
+    int64_t b = 0;
+    for (int64_t v = 0; v < info.n; v++)
+        for (int64_t k = rp[v]; k < rp[v + 1]; k++)
+            b = llabs(v - ci[k]) > b ? llabs(v - ci[k]) : b;
+    return b;
+}
+
+static void test_reorder(void)
+{
+    /* a path 0-1-...-49 under shuffled ids, plus two isolated vertices */
+    enum { N = 52, P = 50 };
+    int32_t label[N], s[P - 1], d[P - 1];
+    tu_rng r;
+    tu_seed(&r, 77);
+    for (int i = 0; i < N; i++)
+        label[i] = i;
+    for (int i = N - 1; i > 0; i--) {
+        int j = tu_range(&r, 0, i), t = label[i];
+        label[i] = label[j], label[j] = t;
+    }
+    float w[P - 1];
+    for (int i = 0; i < P - 1; i++)
+        s[i] = label[i], d[i] = label[i + 1], w[i] = (float)(i + 1);
+    chm_graph *g, *orig;
+    CU_ASSERT_EQUAL_FATAL(chm_graph_from_edges(N, P - 1, s, d, w, CHM_GRAPH_SYMMETRIC, &g), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_graph_from_edges(N, P - 1, s, d, w, CHM_GRAPH_SYMMETRIC, &orig), CHM_OK);
+    CU_ASSERT(bandwidth(g) > 10);
+    int32_t perm[N];
+    CU_ASSERT_EQUAL_FATAL(chm_graph_reorder(g, CHM_REORDER_RCM, perm), CHM_OK);
+    CU_ASSERT_EQUAL(bandwidth(g), 1);
+    /* perm is a permutation, and every edge maps back to one of the original's, same weight */
+    int hit[N] = { 0 };
+    for (int i = 0; i < N; i++)
+        hit[perm[i]]++;
+    for (int i = 0; i < N; i++)
+        CU_ASSERT_EQUAL(hit[i], 1);
+    const int64_t *rp, *orp;
+    const int32_t *ci, *oci;
+    const float *nw, *ow;
+    chm_graph_csr(g, &rp, &ci, &nw);
+    chm_graph_csr(orig, &orp, &oci, &ow);
+    CU_ASSERT_EQUAL(rp[N], orp[N]);
+    for (int v = 0; v < N; v++) {
+        CU_ASSERT_EQUAL(rp[v + 1] - rp[v], orp[perm[v] + 1] - orp[perm[v]]);
+        for (int64_t k = rp[v]; k < rp[v + 1]; k++) {
+            CU_ASSERT(k == rp[v] || ci[k] > ci[k - 1]);
+            int found = 0;
+            for (int64_t m = orp[perm[v]]; m < orp[perm[v] + 1]; m++)
+                found |= oci[m] == perm[ci[k]] && ow[m] == nw[k];
+            CU_ASSERT(found);
+        }
+    }
+    /* by degree: in-degrees never grow along the new order */
+    CU_ASSERT_EQUAL(chm_graph_add_self_loops(orig, 1.0f), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_graph_reorder(orig, CHM_REORDER_DEGREE, NULL), CHM_OK);
+    chm_graph_csr(orig, &orp, &oci, &ow);
+    for (int v = 1; v < N; v++)
+        CU_ASSERT(orp[v + 1] - orp[v] <= orp[v] - orp[v - 1]);
+    CU_ASSERT_EQUAL(chm_graph_reorder(g, (chm_graph_reorder_kind)9, perm), CHM_EINVAL);
+    chm_graph_free(g);
+    chm_graph_free(orig);
+}
+
 static void test_cora(void)
 {
     chm_graph *g;
@@ -289,6 +361,7 @@ int main(void)
         { "self loops keep existing ones; GCN and mean normalization", test_self_loops_and_norm },
         { "Planetoid content + cites, and its malformed files", test_planetoid },
         { "dense Matrix Market features (coordinate and array)", test_dense_mtx },
+        { "reordering: RCM makes a shuffled path banded; degree order; edges kept", test_reorder },
         { "Cora from ../shared/data/cora", test_cora },
         { NULL, NULL },
     };

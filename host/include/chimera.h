@@ -544,6 +544,21 @@ typedef enum {
 /* Rescales the edge weights; a vertex of degree 0 has no edges to scale. */
 int chm_graph_normalize(chm_graph *g, chm_graph_norm norm);
 
+typedef enum {
+    CHM_REORDER_RCM = 1,    /* reverse Cuthill-McKee: neighbours get nearby numbers */
+    CHM_REORDER_DEGREE = 2, /* by in-degree, highest first (hubs together) */
+} chm_graph_reorder_kind;
+
+/*
+ * Renumbers the vertices so that the edges into a block of consecutive
+ * vertices come from few, nearby sources: the aggregation engine's windows
+ * then load fewer rows. RCM works on the undirected structure (A + A^T),
+ * component by component, from a low-degree peripheral vertex. The graph is
+ * rewritten in place; perm (n entries, or NULL) gets perm[new] = old, by
+ * which the caller reorders features and labels (row new = old row perm[new]).
+ */
+int chm_graph_reorder(chm_graph *g, chm_graph_reorder_kind how, int32_t *perm);
+
 typedef struct chm_graph_info {
     int64_t n;              /* vertices */
     int64_t edges;          /* directed edges (an undirected one counts twice) */
