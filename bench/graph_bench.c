@@ -6,7 +6,8 @@
  * power-law degrees) with the vertex, undirected edge and feature counts of
  * the Planetoid and GraphSAGE datasets; self loops added, GCN-normalized.
  * The layer is the first layer of Kipf & Welling's GCN: F -> 16 features,
- * fp32, ReLU. For each graph it prints
+ * fp32, ReLU. Each graph runs as generated and again renumbered by reverse
+ * Cuthill-McKee (chm_graph_reorder; features permuted alike). It prints
  *   card     modelled time on one emulated U250 region (order chosen by the
  *            runtime, and the other order's time), engine busy fractions,
  *            and the share of feature rows the windows load;
@@ -124,29 +125,18 @@ static void cpu_layer(const chm_graph *g, int64_t n, int f, int o, const float *
     }
 }
 
-static void bench(chm_device *dev, const dataset *ds, int reps)
+/* Runs the layer on the card and the CPU; prints one table row. */
+static void bench_run(chm_device *dev, const dataset *ds, const chm_graph *g, const float *x,
+                      const float *w, const float *b, int reps, const char *numbering)
 {
-    const int o = 16;
-    chm_graph *g = rmat_graph(ds);
+    const int o = 16, f = ds->f;
+    const int64_t n = ds->n;
     chm_graph_info gi;
     chm_graph_query(g, &gi);
-    const int64_t n = ds->n;
-    const int f = ds->f;
-    float *x = malloc(sizeof(float) * (size_t)(n * f)), *w = malloc(sizeof(float) * (size_t)(o * f));
-    float *b = malloc(sizeof(float) * o), *t = malloc(sizeof(float) * (size_t)(n * o));
-    float *want = malloc(sizeof(float) * (size_t)(n * o)), *got = malloc(sizeof(float) * (size_t)(n * o));
-    if (!x || !w || !b || !t || !want || !got) {
-        fprintf(stderr, "graph_bench: no memory for %s\n", ds->name);
-        exit(2);
-    }
-    for (int64_t i = 0; i < n * f; i++)
-        x[i] = (float)(rnd() >> 40) / (float)(1 << 24);
-    for (int64_t i = 0; i < (int64_t)o * f; i++)
-        w[i] = ((float)(rnd() >> 40) / (float)(1 << 24) - 0.5f) * 0.1f;
-    for (int i = 0; i < o; i++)
-        b[i] = 0.01f * (float)i;
+    float *t = malloc(sizeof(float) * (size_t)(n * o)), *want = malloc(sizeof(float) * (size_t)(n * o));
+    float *got = malloc(sizeof(float) * (size_t)(n * o));
     chm_tensor *tg, *tx, *tw, *tb, *to;
-    if (chm_graph_upload(dev, g, CHM_BANK_DEFAULT, &tg) ||
+    if (!t || !want || !got || chm_graph_upload(dev, g, CHM_BANK_DEFAULT, &tg) ||
         chm_tensor_alloc(dev, CHM_FP32, 2, (const int64_t[]){ n, f }, CHM_BANK_DEFAULT, &tx) ||
         chm_tensor_alloc(dev, CHM_FP32, 2, (const int64_t[]){ o, f }, CHM_BANK_DEFAULT, &tw) ||
         chm_tensor_alloc(dev, CHM_FP32, 1, (const int64_t[]){ o }, CHM_BANK_DEFAULT, &tb) ||
@@ -183,16 +173,46 @@ static void bench(chm_device *dev, const dataset *ds, int reps)
     double err = 0;
     for (int64_t i = 0; i < n * o; i++)
         err = fmax(err, fabs(got[i] - want[i]) / (1.0 + fabs(want[i])));
-    printf("| %-8s | %7lld | %10lld | %5d | %s | %9.1f | %9.1f | %4.0f%% / %3.0f%% | %5.1f%% | %9.1f | %9.1f | %7.1e |\n",
-           ds->name, (long long)n, (long long)gi.edges, f,
+    printf("| %-8s | %-5s | %7lld | %10lld | %5d | %s | %9.1f | %9.1f | %4.0f%% / %3.0f%% | %5.1f%% | %9.1f | %9.1f | %7.1e |\n",
+           ds->name, numbering, (long long)n, (long long)gi.edges, f,
            plan.order == CHM_ORDER_COMBINE_FIRST ? "CA" : "AC", card_us / 1e3, plan.other_order_us / 1e3,
            100 * plan.aggregation_util, 100 * plan.combination_util,
            100.0 * (double)plan.rows_loaded / (double)plan.rows_dense, emu_ms, cpu_ms, err);
     chm_tensor *all[] = { tg, tx, tw, tb, to };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         chm_tensor_free(all[i]);
+    free(t), free(want), free(got);
+}
+
+/* The layer on ds's R-MAT graph as generated, then renumbered by RCM. */
+static void bench(chm_device *dev, const dataset *ds, int reps)
+{
+    const int o = 16, f = ds->f;
+    const int64_t n = ds->n;
+    chm_graph *g = rmat_graph(ds);
+    float *x = malloc(sizeof(float) * (size_t)(n * f)), *xp = malloc(sizeof(float) * (size_t)(n * f));
+    float *w = malloc(sizeof(float) * (size_t)(o * f)), *b = malloc(sizeof(float) * o);
+    int32_t *perm = malloc(sizeof(int32_t) * (size_t)n);
+    if (!x || !xp || !w || !b || !perm) {
+        fprintf(stderr, "graph_bench: no memory for %s\n", ds->name);
+        exit(2);
+    }
+    for (int64_t i = 0; i < n * f; i++)
+        x[i] = (float)(rnd() >> 40) / (float)(1 << 24);
+    for (int64_t i = 0; i < (int64_t)o * f; i++)
+        w[i] = ((float)(rnd() >> 40) / (float)(1 << 24) - 0.5f) * 0.1f;
+    for (int i = 0; i < o; i++)
+        b[i] = 0.01f * (float)i;
+    bench_run(dev, ds, g, x, w, b, reps, "R-MAT");
+    if (chm_graph_reorder(g, CHM_REORDER_RCM, perm)) {
+        fprintf(stderr, "graph_bench: %s\n", chm_last_error(NULL));
+        exit(2);
+    }
+    for (int64_t v = 0; v < n; v++) /* feature rows follow their vertices */
+        memcpy(xp + v * f, x + (int64_t)perm[v] * f, sizeof(float) * (size_t)f);
+    bench_run(dev, ds, g, xp, w, b, reps, "RCM");
     chm_graph_free(g);
-    free(x), free(w), free(b), free(t), free(want), free(got);
+    free(x), free(xp), free(w), free(b), free(perm);
 }
 
 /* One layer kind on g: modelled time and engine use, from the event and the plan. */
@@ -286,8 +306,8 @@ int main(int argc, char **argv)
     if (!only || strcmp(only, "kinds")) {
         printf("GCN layer F -> 16, fp32, ReLU, on R-MAT graphs; card = one U250 region, modelled; "
                "emu and cpu = wall time, best of %d, 1 thread\n\n", reps);
-        printf("| graph    | vertices | edges + loops | F | order | card ms | other order ms | agg / comb busy | rows loaded | emu ms | cpu ms | max rel err |\n");
-        printf("|----------|---------:|-----------:|------:|---|----------:|----------:|-------------|------:|----------:|----------:|--------:|\n");
+        printf("| graph    | numbering | vertices | edges + loops | F | order | card ms | other order ms | agg / comb busy | rows loaded | emu ms | cpu ms | max rel err |\n");
+        printf("|----------|-------|---------:|-----------:|------:|---|----------:|----------:|-------------|------:|----------:|----------:|--------:|\n");
         for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
             if (!only || !strcmp(only, sets[i].name))
                 bench(dev, &sets[i], reps);

@@ -8,7 +8,10 @@
  * reference and PyTorch's. int8: per-tensor scales calibrated on the float
  * run. Prints test accuracy and each layer's modelled time and engine use.
  *
- *   cora_gcn [--device emu:u250] [--cora DIR] [--model FILE] [--trace FILE]
+ *   cora_gcn [--device emu:u250] [--cora DIR] [--model FILE] [--trace FILE] [--rcm]
+ *
+ * --rcm renumbers the vertices by reverse Cuthill-McKee first (features,
+ * labels and splits follow), so the aggregation windows load fewer rows.
  */
 #include <math.h>
 #include <stdio.h>
@@ -130,6 +133,31 @@ static int8_t *quantize(const float *x, size_t n, float scale, int zp)
     return q;
 }
 
+/* RCM renumbering: feature rows, labels, test ids and PyTorch's predictions follow. */
+static void renumber(chm_graph *g, float **x, int64_t f, int *labels, int *test, int n_test, model *m)
+{
+    const int n = m->n;
+    int32_t *perm = malloc(sizeof(int32_t) * (size_t)n);
+    int *inv = malloc(sizeof(int) * (size_t)n), *old_labels = malloc(sizeof(int) * (size_t)n);
+    float *nx = malloc(sizeof(float) * (size_t)(n * f));
+    uint8_t *pred = malloc((size_t)n);
+    if (!perm || !inv || !old_labels || !nx || !pred || chm_graph_reorder(g, CHM_REORDER_RCM, perm))
+        DIE("renumbering: %s", chm_last_error(NULL));
+    memcpy(old_labels, labels, sizeof(int) * (size_t)n);
+    for (int v = 0; v < n; v++) {
+        memcpy(nx + (int64_t)v * f, *x + (int64_t)perm[v] * f, sizeof(float) * (size_t)f);
+        labels[v] = old_labels[perm[v]];
+        pred[v] = m->pred[perm[v]];
+        inv[perm[v]] = v;
+    }
+    for (int i = 0; i < n_test; i++)
+        test[i] = inv[test[i]];
+    memcpy(m->pred, pred, (size_t)n);
+    free(*x);
+    *x = nx;
+    free(perm), free(inv), free(old_labels), free(pred);
+}
+
 typedef struct run {
     chm_gnn_plan plan[2];
     double dev_us[2];
@@ -144,7 +172,13 @@ static const char *order_name(chm_gnn_order o)
 int main(int argc, char **argv)
 {
     const char *devname = "emu", *cora = CHM_CORA_DIR, *model_path = CHM_DEFAULT_GCN, *trace = NULL;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    int rcm = 0;
+    for (int i = 1; i < argc; i += 2) {
+        if (!strcmp(argv[i], "--rcm")) {
+            rcm = 1, i--;
+            continue;
+        }
+        if (i + 1 >= argc) DIE("%s needs a value", argv[i]);
         if (!strcmp(argv[i], "--device")) devname = argv[i + 1];
         else if (!strcmp(argv[i], "--cora")) cora = argv[i + 1];
         else if (!strcmp(argv[i], "--model")) model_path = argv[i + 1];
@@ -179,6 +213,9 @@ int main(int argc, char **argv)
         DIE("the model (%d features, %d nodes) does not fit Cora (%lld, %lld)", m.f, m.n, (long long)f, (long long)n);
     printf("Cora: %lld vertices, %lld directed edges + %lld self loops, %lld features, %d classes, %d test nodes\n",
            (long long)n, (long long)edges, (long long)n, (long long)f, m.c, n_test);
+    if (rcm)
+        renumber(g, &x, f, labels, test, n_test, &m);
+    printf("vertex numbering: %s\n", rcm ? "reverse Cuthill-McKee (--rcm)" : "as in the files");
 
     OK(chm_device_open(devname, &dev));
     chm_tensor *tg;
