@@ -333,6 +333,52 @@ static void test_reorder_same_result(void)
     chm_graph_free(g);
 }
 
+/* CA's scratch takes bank memory only while the layer runs; no room fails the event. */
+static void test_ca_scratch(void)
+{
+    chm_graph *g = random_graph(64, 3.0, 5, 0);
+    chm_tensor *tg;
+    CU_ASSERT_EQUAL_FATAL(chm_graph_upload(tu_dev, g, CHM_BANK_DEFAULT, &tg), CHM_OK);
+    chm_tensor *x = tu_tensor(tu_dev, CHM_FP32, 2, TU_DIMS(64, 8), NULL);
+    chm_tensor *w = tu_tensor(tu_dev, CHM_FP32, 2, TU_DIMS(4, 8), NULL);
+    chm_tensor *out = tu_tensor(tu_dev, CHM_FP32, 2, TU_DIMS(64, 4), NULL);
+    chm_gnn_params ca = { .kind = CHM_GNN_GCN, .order = CHM_ORDER_COMBINE_FIRST };
+    chm_gnn_params ac = { .kind = CHM_GNN_GCN, .order = CHM_ORDER_AGGREGATE_FIRST };
+    chm_device_info before, after;
+    chm_device_query(tu_dev, &before);
+    CU_ASSERT_EQUAL(chm_gnn_layer(tu_dev, tg, x, w, NULL, NULL, NULL, out, &ca, NULL), CHM_OK);
+    CU_ASSERT_EQUAL(chm_finish(tu_dev), CHM_OK);
+    chm_device_query(tu_dev, &after);
+    CU_ASSERT_EQUAL(after.banks[0].used, before.banks[0].used);
+    /* fill bank 0, holes too (untouched tensors cost no host memory) */
+    chm_tensor *fill[80];
+    int n_fill = 0;
+    for (int64_t size = (int64_t)(before.banks[0].size - before.banks[0].used); n_fill < 80;) {
+        if (chm_tensor_alloc(tu_dev, CHM_INT8, 1, TU_DIMS(size), 0, &fill[n_fill]) == CHM_OK)
+            n_fill++;
+        else if (size == 4096)
+            break; /* no 4 KiB page left anywhere */
+        else
+            size = size / 2 > 4096 ? size / 2 : 4096;
+    }
+    chm_device_query(tu_dev, &after);
+    CU_ASSERT(n_fill < 80);
+    chm_event *ev;
+    CU_ASSERT_EQUAL(chm_gnn_layer(tu_dev, tg, x, w, NULL, NULL, NULL, out, &ca, &ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_wait(ev), CHM_EDEVMEM);
+    chm_event_release(ev);
+    CU_ASSERT_EQUAL(chm_gnn_layer(tu_dev, tg, x, w, NULL, NULL, NULL, out, &ac, &ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_wait(ev), CHM_OK); /* aggregate-first needs no scratch */
+    chm_event_release(ev);
+    for (int i = 0; i < n_fill; i++)
+        chm_tensor_free(fill[i]);
+    chm_finish(tu_dev); /* the failed command is reported once; the device goes on */
+    chm_tensor *all[] = { tg, x, w, out };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        chm_tensor_free(all[i]);
+    chm_graph_free(g);
+}
+
 /* Window sliding and shrinking, counted on a hand-made graph. */
 static void test_windows(void)
 {
@@ -489,6 +535,7 @@ int main(void)
         { "Cora: GCN layers 1433->16 (both orders) and 16->7", test_cora },
         { "window sliding and shrinking load only rows with edges", test_windows },
         { "RCM renumbering: same int8 outputs (permuted), fewer rows loaded", test_reorder_same_result },
+        { "combine-first scratch: held in the bank while running; no room fails the event", test_ca_scratch },
         { "order choice by the cycle model; engines pipelined", test_order_and_pipeline },
         { "bad arguments are refused and change nothing", test_bad_arguments },
         { NULL, NULL },

@@ -603,7 +603,9 @@ typedef enum {
 typedef enum {
     CHM_ORDER_AUTO = 0,            /* the one the cycle model says is faster */
     CHM_ORDER_AGGREGATE_FIRST = 1, /* AC: both engines pipelined block by block */
-    CHM_ORDER_COMBINE_FIRST = 2,   /* CA: X W^T first (GCN with SUM or MEAN only) */
+    CHM_ORDER_COMBINE_FIRST = 2,   /* CA: X W^T first (GCN with SUM or MEAN only), into n x O
+                                      scratch in out's bank for the call (no room: the
+                                      event fails with CHM_EDEVMEM) */
 } chm_gnn_order;
 
 /*

@@ -75,23 +75,44 @@ static const void *mem_or_null(const chm_tensor *t)
     return t ? t->mem : NULL;
 }
 
-/* CA order's X W^T goes to scratch card memory for the call's duration. */
-static int run_graph(const chm_kop *op)
+/*
+ * CA order's X W^T goes to scratch card memory in out's bank, held for the
+ * call's duration (it counts in the bank's use meanwhile); no room fails
+ * the command with CHM_EDEVMEM.
+ */
+static int run_graph(chm_device *dev, const chm_kop *op)
 {
     const graph_desc *d = &op->u.graph;
+    const uint64_t bytes = (uint64_t)d->n * (uint64_t)d->o * (d->int8 ? 1 : sizeof(float));
+    emu_bank *bank = &card_of(dev)->banks[op->out->bank];
+    uint64_t addr = 0;
     void *scratch = NULL;
-    if (d->order == GRAPH_CA &&
-        !(scratch = malloc((size_t)d->n * (size_t)d->o * (d->int8 ? 1 : sizeof(float)))))
-        return CHM_ENOMEM;
+    if (d->order == GRAPH_CA) {
+        pthread_mutex_lock(&dev->lock);
+        int full = emu_bank_alloc(bank, bytes, &addr);
+        pthread_mutex_unlock(&dev->lock);
+        if (full)
+            return CHM_EDEVMEM;
+        if (!(scratch = malloc((size_t)bytes))) {
+            pthread_mutex_lock(&dev->lock);
+            emu_bank_free(bank, addr);
+            pthread_mutex_unlock(&dev->lock);
+            return CHM_ENOMEM;
+        }
+    }
     graph_layer(op->in[0]->mem, op->in[1]->mem, op->in[2]->mem, mem_or_null(op->in[3]),
                 mem_or_null(op->in[4]), mem_or_null(op->in[5]), op->out->mem, scratch, *d);
-    free(scratch);
+    if (scratch) {
+        free(scratch);
+        pthread_mutex_lock(&dev->lock);
+        emu_bank_free(bank, addr);
+        pthread_mutex_unlock(&dev->lock);
+    }
     return CHM_OK;
 }
 
 static int emu_run(chm_device *dev, int region, const chm_kop *op)
 {
-    (void)dev;
     (void)region;
     switch (op->kind) {
     case KOP_CONV:
@@ -109,7 +130,7 @@ static int emu_run(chm_device *dev, int region, const chm_kop *op)
                      op->out->mem, op->u.sparse);
         return CHM_OK;
     case KOP_GRAPH:
-        return run_graph(op);
+        return run_graph(dev, op);
     }
     return CHM_EINVAL;
 }
