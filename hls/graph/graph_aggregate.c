@@ -33,6 +33,22 @@ window_scan:
     return end;
 }
 
+uint64_t graph_windows(const uint8_t *blob, uint32_t b, uint32_t *rows)
+{
+    const graph_hdr *h = (const graph_hdr *)blob;
+    const uint64_t *ptr = (const uint64_t *)(blob + GRAPH_OFF_PTR);
+    const uint32_t *src = (const uint32_t *)(blob + h->off_src);
+    uint64_t count = 0;
+    for (uint64_t e = ptr[b]; e < ptr[b + 1];) {
+        const uint64_t end = window_end(src, e, ptr[b + 1]);
+        if (rows)
+            rows[count] = src[end - 1] - src[e] + 1;
+        count++;
+        e = end;
+    }
+    return count;
+}
+
 /* Block b's edges and the arrays both aggregators read (graph_format.h). */
 typedef struct block_edges {
     const uint32_t *src, *deg;

@@ -5,8 +5,9 @@
  * Aggregation engine, per destination block (graph_aggregate.c):
  *   - agg_edges: GRAPH_SIMD_CORES edges at once, each ceil(width / lanes)
  *     cycles (16 fp32 or 64 int8 lanes a core);
- *   - load_window: per window, its rows x width bytes at the bank's rate (at
- *     most one 64-byte beat a cycle); the edge list streams beside it.
+ *   - load_window: per window (from the blob's window table), its rows x
+ *     width bytes at the bank's rate (at most one 64-byte beat a cycle);
+ *     the edge list streams beside it.
  *     Windows are double-buffered (the next burst is issued while the
  *     current window is reduced), so a block costs the AXI latency once,
  *     the larger of compute and memory, and the accumulator init/finish.
@@ -53,23 +54,19 @@ static agg_block agg_cost(const uint8_t *blob, uint32_t b, int32_t width, uint32
 {
     const graph_hdr *h = (const graph_hdr *)blob;
     const uint64_t *ptr = (const uint64_t *)(blob + GRAPH_OFF_PTR);
-    const uint32_t *src = (const uint32_t *)(blob + h->off_src);
+    const uint64_t *wptr = (const uint64_t *)(blob + h->off_wptr);
+    const uint32_t *wrows = (const uint32_t *)(blob + h->off_wrows);
     const uint64_t lanes = GRAPH_LANES * (4 / eb);
     const uint64_t per_edge = cdiv((uint64_t)width, lanes);
     agg_block a = {0};
     uint64_t mem = 0;
-    for (uint64_t e = ptr[b]; e < ptr[b + 1];) {
-        const uint32_t limit = src[e] + GRAPH_WINDOW;
-        uint64_t end = e;
-        while (end < ptr[b + 1] && src[end] < limit)
-            end++;
-        const uint64_t rows = src[end - 1] - src[e] + 1;
-        a.rows += rows;
-        a.windows++;
-        a.bytes += rows * (uint64_t)width * eb;
-        mem += bw(rows * (uint64_t)width * eb, bpc);
-        e = end;
+    for (uint64_t k = wptr[b]; k < wptr[b + 1]; k++) { /* one burst a window */
+        const uint64_t bytes = (uint64_t)wrows[k] * (uint64_t)width * eb;
+        a.rows += wrows[k];
+        a.bytes += bytes;
+        mem += bw(bytes, bpc);
     }
+    a.windows = wptr[b + 1] - wptr[b];
     a.edges = ptr[b + 1] - ptr[b];
     const uint64_t edge_bytes = a.edges * (4 + 1 + eb);
     a.bytes += edge_bytes;

@@ -16,6 +16,11 @@
  *   w       [edges]       float   edge weight (fp32 features)
  *   wq      [edges]       int8    round(w / wscale) (int8 features)
  *   deg     [n]           uint32  in-degree (edges into the vertex; MEAN)
+ *   wptr    [blocks + 1]  uint64  first window of each block
+ *   wrows   [windows]     uint32  source rows each window loads
+ * The window table is what graph_windows() (graph_aggregate.c, the same
+ * rule the aggregation engine applies) gives; the host fills it at upload
+ * so that the cycle model costs a layer per window instead of per edge.
  */
 #ifndef GRAPH_FORMAT_H
 #define GRAPH_FORMAT_H
@@ -37,6 +42,8 @@ typedef struct graph_hdr {
     float wscale;        /* real weight of wq == 1 */
     uint32_t max_deg;    /* largest in-degree */
     uint64_t off_src, off_dst, off_w, off_wq, off_deg; /* byte offsets; blk_ptr at GRAPH_OFF_PTR */
+    uint64_t off_wptr, off_wrows;
+    uint64_t windows;    /* in all blocks */
     uint64_t bytes;      /* the whole blob */
 } graph_hdr;
 

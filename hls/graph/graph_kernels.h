@@ -69,6 +69,12 @@ typedef struct graph_desc {
 void graph_layer(const uint8_t *gblob, const void *feat, const void *w, const float *bias,
                  const void *w2, const float *bias2, void *out, void *scratch, graph_desc d);
 
+/*
+ * The windows of block b (its edges and blk_ptr must be in place): returns
+ * how many; rows (if not NULL) gets the source rows each one loads.
+ */
+uint64_t graph_windows(const uint8_t *gblob, uint32_t b, uint32_t *rows);
+
 typedef struct graph_cost {
     uint64_t cycles;          /* the whole call */
     uint64_t agg_cycles;      /* aggregation engine busy */

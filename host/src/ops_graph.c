@@ -26,6 +26,32 @@ static uint64_t align64(uint64_t x)
     return (x + 63) & ~(uint64_t)63;
 }
 
+/* Appends the window table (graph_format.h) to a blob whose edges are in place. */
+static uint8_t *add_window_table(uint8_t *blob, uint64_t *bytes)
+{
+    graph_hdr h;
+    memcpy(&h, blob, sizeof h);
+    h.windows = 0;
+    for (uint32_t b = 0; b < h.blocks; b++)
+        h.windows += graph_windows(blob, b, NULL);
+    h.off_wptr = h.bytes;
+    h.off_wrows = align64(h.off_wptr + 8 * ((uint64_t)h.blocks + 1));
+    h.bytes = align64(h.off_wrows + 4 * h.windows);
+    uint8_t *grown = realloc(blob, h.bytes);
+    if (!grown) {
+        free(blob);
+        return NULL;
+    }
+    memset(grown + h.off_wptr, 0, h.bytes - h.off_wptr);
+    uint64_t *wptr = (uint64_t *)(grown + h.off_wptr);
+    uint32_t *wrows = (uint32_t *)(grown + h.off_wrows);
+    for (uint32_t b = 0; b < h.blocks; b++)
+        wptr[b + 1] = wptr[b] + graph_windows(grown, b, wrows + wptr[b]);
+    memcpy(grown, &h, sizeof h);
+    *bytes = h.bytes;
+    return grown;
+}
+
 /* The blob of graph_format.h; NULL when out of memory. */
 static uint8_t *build_blob(const chm_graph *g, uint64_t *bytes)
 {
@@ -78,8 +104,7 @@ static uint8_t *build_blob(const chm_graph *g, uint64_t *bytes)
     ptr[h.blocks] = at;
     free(tmp);
     memcpy(blob, &h, sizeof h);
-    *bytes = h.bytes;
-    return blob;
+    return add_window_table(blob, bytes);
 }
 
 int chm_graph_upload(chm_device *dev, const chm_graph *g, int bank, chm_tensor **out)
