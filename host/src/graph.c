@@ -19,7 +19,7 @@ static int edge_cmp(const void *pa, const void *pb)
     return llabs(a->line) < llabs(b->line) ? -1 : llabs(a->line) > llabs(b->line);
 }
 
-static chm_graph *graph_alloc(int64_t n, int64_t nnz)
+chm_graph *chm__graph_alloc(int64_t n, int64_t nnz)
 {
     chm_graph *g = calloc(1, sizeof *g);
     if (!g)
@@ -91,7 +91,7 @@ int chm__graph_build(const char *who, int64_t n, graph_edge *e, int64_t count, u
     int64_t nnz = 0;
     for (int64_t i = 0; i < kept; i++)
         nnz += sym && e[i].src != e[i].dst ? 2 : 1;
-    chm_graph *g = graph_alloc(n, nnz);
+    chm_graph *g = chm__graph_alloc(n, nnz);
     if (!g)
         return chm__fail(NULL, who, CHM_ENOMEM, "no memory for a graph of %lld edges", (long long)nnz);
     for (int64_t i = 0; i < kept; i++) {
@@ -118,21 +118,32 @@ int chm__graph_build(const char *who, int64_t n, graph_edge *e, int64_t count, u
         }
     }
     free(fill);
-    if (sym) {
-        for (int64_t v = 0; v < n; v++) {
-            /* insertion sort: rows are short and nearly sorted */
-            for (int64_t k = g->row_ptr[v] + 1; k < g->row_ptr[v + 1]; k++) {
-                int32_t c = g->col[k];
-                float w = g->w[k];
-                int64_t m = k;
-                for (; m > g->row_ptr[v] && g->col[m - 1] > c; m--)
-                    g->col[m] = g->col[m - 1], g->w[m] = g->w[m - 1];
-                g->col[m] = c, g->w[m] = w;
-            }
-        }
-    }
+    if (sym)
+        chm__graph_sort_rows(g);
     *out = g;
     return CHM_OK;
+}
+
+void chm__graph_sort_rows(chm_graph *g)
+{
+    for (int64_t v = 0; v < g->n; v++) {
+        for (int64_t k = g->row_ptr[v] + 1; k < g->row_ptr[v + 1]; k++) {
+            const int32_t c = g->col[k];
+            const float w = g->w[k];
+            int64_t m = k;
+            for (; m > g->row_ptr[v] && g->col[m - 1] > c; m--)
+                g->col[m] = g->col[m - 1], g->w[m] = g->w[m - 1];
+            g->col[m] = c, g->w[m] = w;
+        }
+    }
+}
+
+void chm__graph_replace(chm_graph *g, chm_graph *ng)
+{
+    chm_graph tmp = *g;
+    *g = *ng;
+    *ng = tmp;
+    chm_graph_free(ng);
 }
 
 static int check_n(const char *who, int64_t n)
@@ -183,7 +194,7 @@ int chm_graph_add_self_loops(chm_graph *g, float weight)
             has = g->col[k] == v;
         missing += !has;
     }
-    chm_graph *ng = graph_alloc(g->n, g->nnz + missing);
+    chm_graph *ng = chm__graph_alloc(g->n, g->nnz + missing);
     if (!ng)
         return chm__fail(NULL, __func__, CHM_ENOMEM, "no memory for %lld more edges", (long long)missing);
     int64_t k2 = 0;
@@ -201,11 +212,7 @@ int chm_graph_add_self_loops(chm_graph *g, float weight)
             ng->col[k2] = (int32_t)v, ng->w[k2++] = weight;
         ng->row_ptr[v + 1] = k2;
     }
-    /* swap contents so the caller's handle stays valid */
-    chm_graph tmp = *g;
-    *g = *ng;
-    *ng = tmp;
-    chm_graph_free(ng);
+    chm__graph_replace(g, ng);
     return CHM_OK;
 }
 

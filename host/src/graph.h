@@ -32,4 +32,13 @@ typedef struct graph_edge {
 int chm__graph_build(const char *who, int64_t n, graph_edge *e, int64_t count, unsigned flags,
                      int weighted, chm_graph **out);
 
+/* An empty graph of n vertices with room for nnz edges (row_ptr zeroed); NULL if no memory. */
+chm_graph *chm__graph_alloc(int64_t n, int64_t nnz);
+
+/* Sorts each row's columns ascending (insertion sort: rows are short, often nearly sorted). */
+void chm__graph_sort_rows(chm_graph *g);
+
+/* Moves ng's contents into g (the caller's handle stays valid) and frees the rest. */
+void chm__graph_replace(chm_graph *g, chm_graph *ng);
+
 #endif /* CHM_GRAPH_H */

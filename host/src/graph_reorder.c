@@ -125,34 +125,22 @@ out:
 /* Rows of g renumbered: new row v is old row perm[v], columns through inv. */
 static chm_graph *renumber(const chm_graph *g, const int32_t *perm)
 {
-    chm_graph *ng = calloc(1, sizeof *ng);
+    chm_graph *ng = chm__graph_alloc(g->n, g->nnz);
     int32_t *inv = malloc(sizeof *inv * (size_t)g->n);
-    if (ng) {
-        ng->n = g->n, ng->nnz = g->nnz;
-        ng->row_ptr = calloc((size_t)g->n + 1, sizeof *ng->row_ptr);
-        ng->col = malloc(sizeof *ng->col * (size_t)(g->nnz + 1));
-        ng->w = malloc(sizeof *ng->w * (size_t)(g->nnz + 1));
-    }
-    if (!ng || !inv || !ng->row_ptr || !ng->col || !ng->w) {
+    if (!ng || !inv) {
         free(inv);
         chm_graph_free(ng);
         return NULL;
     }
     for (int64_t v = 0; v < g->n; v++)
         inv[perm[v]] = (int32_t)v;
+    int64_t at = 0;
     for (int64_t v = 0; v < g->n; v++) {
-        const int32_t old = perm[v];
-        int64_t at = ng->row_ptr[v];
-        for (int64_t k = g->row_ptr[old]; k < g->row_ptr[old + 1]; k++, at++) {
-            /* insertion into place: keeps the row's columns ascending */
-            int64_t m = at;
-            const int32_t c = inv[g->col[k]];
-            for (; m > ng->row_ptr[v] && ng->col[m - 1] > c; m--)
-                ng->col[m] = ng->col[m - 1], ng->w[m] = ng->w[m - 1];
-            ng->col[m] = c, ng->w[m] = g->w[k];
-        }
+        for (int64_t k = g->row_ptr[perm[v]]; k < g->row_ptr[perm[v] + 1]; k++, at++)
+            ng->col[at] = inv[g->col[k]], ng->w[at] = g->w[k];
         ng->row_ptr[v + 1] = at;
     }
+    chm__graph_sort_rows(ng);
     free(inv);
     return ng;
 }
@@ -185,10 +173,7 @@ int chm_graph_reorder(chm_graph *g, chm_graph_reorder_kind how, int32_t *perm)
         free(p);
         return chm__fail(NULL, who, CHM_ENOMEM, "no memory to renumber %lld vertices", (long long)g->n);
     }
-    chm_graph tmp = *g;
-    *g = *ng;
-    *ng = tmp;
-    chm_graph_free(ng);
+    chm__graph_replace(g, ng);
     if (perm)
         memcpy(perm, p, sizeof *p * (size_t)g->n);
     free(p);
