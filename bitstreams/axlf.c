@@ -100,11 +100,49 @@ static int parse_header(const uint8_t *buf, size_t len, axlf_info *info, char *e
     return 0;
 }
 
+typedef struct span {
+    uint64_t off, end;
+    uint32_t index;
+} span;
+
+static int cmp_span(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* No two present sections share a byte (XRT's xclbinutil never writes that;
+ * a loader that accepted it would read one section's bytes as another's). */
+static int check_overlaps(const uint8_t *buf, uint32_t n, char *err, size_t el)
+{
+    span *sp = malloc((n ? n : 1) * sizeof *sp);
+    if (!sp)
+        return bs_fail(err, el, "no memory to check %u sections", n);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *s = buf + AXLF_HEADER_SIZE + (size_t)i * AXLF_SECTION_SIZE;
+        uint64_t off = get_le(s + S_OFFSET, 8), size = get_le(s + S_SIZE, 8);
+        if (size > 0)
+            sp[k++] = (span){ off, off + size, i };
+    }
+    qsort(sp, k, sizeof *sp, cmp_span);
+    int rc = 0;
+    for (uint32_t i = 1; i < k && !rc; i++)
+        if (sp[i].off < sp[i - 1].end)
+            rc = bs_fail(err, el, "sections %u and %u overlap at bytes [%llu, %llu)",
+                         sp[i - 1].index, sp[i].index, (unsigned long long)sp[i].off,
+                         (unsigned long long)(sp[i].end < sp[i - 1].end ? sp[i].end : sp[i - 1].end));
+    free(sp);
+    return rc;
+}
+
 int axlf_parse(const uint8_t *buf, size_t len, axlf_info *info, axlf_section *sections,
                uint32_t max_sections, char *err, size_t el)
 {
     if (parse_header(buf, len, info, err, el))
         return -1;
+    if (sections && max_sections) /* absent and unread slots read as empty */
+        memset(sections, 0, (size_t)max_sections * sizeof *sections);
     const uint64_t table_end = AXLF_HEADER_SIZE + (uint64_t)info->num_sections * AXLF_SECTION_SIZE;
     for (uint32_t i = 0; i < info->num_sections; i++) {
         const uint8_t *s = buf + AXLF_HEADER_SIZE + (size_t)i * AXLF_SECTION_SIZE;
@@ -129,7 +167,7 @@ int axlf_parse(const uint8_t *buf, size_t len, axlf_info *info, axlf_section *se
             o->data = buf + off;
         }
     }
-    return 0;
+    return check_overlaps(buf, info->num_sections, err, el);
 }
 
 const axlf_section *axlf_find(const axlf_section *sections, uint32_t n, uint32_t kind)

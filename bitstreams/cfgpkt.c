@@ -96,7 +96,9 @@ uint8_t *cfg_build_partial(uint32_t idcode, uint32_t far, uint32_t frames, uint3
 typedef struct icap {
     const uint8_t *p;
     size_t n, at;       /* words, next word */
-    uint32_t idcode, crc, fdri_words, last_reg;
+    cfg_target t;
+    uint32_t crc, fdri_words, last_reg;
+    uint64_t frame_words;   /* FDRI words since the last FAR write */
     int seen_idcode, seen_wcfg, seen_far, crc_pending, done;
     cfg_result *res;
 } icap;
@@ -119,18 +121,29 @@ static int icap_write(icap *s, uint32_t reg, uint32_t v, size_t i, char *err, si
         s->crc_pending = 0;
         return 0;
     case CFG_REG_IDCODE:
-        if (v != s->idcode)
+        if (v != s->t.idcode)
             return bs_fail(err, el, "IDCODE 0x%08x at word %zu is not this device's 0x%08x", v, i,
-                        s->idcode);
+                        s->t.idcode);
         s->seen_idcode = 1;
         break;
     case CFG_REG_FAR:
+        if (s->t.frames && (v < s->t.far || v - s->t.far >= s->t.frames))
+            return bs_fail(err, el, "FAR 0x%08x at word %zu is outside the region's frames "
+                        "[0x%08x, 0x%08x)", v, i, s->t.far, s->t.far + s->t.frames);
         s->res->far = v;
         s->seen_far = 1;
+        s->frame_words = 0;
         break;
     case CFG_REG_FDRI:
         if (!s->seen_idcode || !s->seen_wcfg || !s->seen_far)
             return bs_fail(err, el, "frame data at word %zu before IDCODE, WCFG and FAR", i);
+        if (s->t.frames && s->frame_words % CFG_FRAME_WORDS == 0 &&
+            (uint64_t)s->res->far + s->frame_words / CFG_FRAME_WORDS >=
+                (uint64_t)s->t.far + s->t.frames)
+            return bs_fail(err, el, "frame 0x%08llx written at word %zu is past the region's last "
+                        "frame 0x%08x", (unsigned long long)(s->res->far + s->frame_words /
+                        CFG_FRAME_WORDS), i, s->t.far + s->t.frames - 1);
+        s->frame_words++;
         s->fdri_words++;
         s->crc_pending = 1;
         break;
@@ -181,13 +194,14 @@ static int icap_packet(icap *s, char *err, size_t el)
     return 0;
 }
 
-int cfg_check(const uint8_t *bytes, size_t len, uint32_t idcode, uint32_t expect_frames,
-              cfg_result *res, char *err, size_t el)
+int cfg_check(const uint8_t *bytes, size_t len, const cfg_target *target, cfg_result *res,
+              char *err, size_t el)
 {
+    const uint32_t expect_frames = target->frames;
     memset(res, 0, sizeof *res);
     if (len % 4 != 0)
         return bs_fail(err, el, "stream is %zu bytes, not whole 32-bit words", len);
-    icap s = { .p = bytes, .n = len / 4, .idcode = idcode, .res = res };
+    icap s = { .p = bytes, .n = len / 4, .t = *target, .res = res };
     while (s.at < s.n && word_at(&s, s.at) != CFG_SYNC)
         s.at++;
     if (s.at == s.n)

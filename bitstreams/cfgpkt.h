@@ -36,18 +36,33 @@ typedef struct cfg_result {
 } cfg_result;
 
 /*
+ * What a stream may configure: the device (IDCODE) and one region's frames,
+ * [far, far + frames). Frame addresses here are the emulation's linear
+ * numbering (the platform JSON's "far" and "frames"); UG570's FAR packs
+ * block type, row, column and minor, which a real shell's region map would
+ * list as several ranges. frames == 0 checks no range (a bare stream).
+ */
+typedef struct cfg_target {
+    uint32_t idcode;
+    uint32_t far;
+    uint32_t frames;
+} cfg_target;
+
+/*
  * Runs a packet stream through the emulated ICAP: nothing before the sync
  * word is a packet; then type 1/2 packets must be well formed, the IDCODE
- * written must equal idcode, every CRC write must match, FDRI must carry
- * whole frames (and exactly expect_frames of them, if nonzero), and DESYNC
- * must end it. Returns 0, or -1 with why in err.
+ * written must equal the target's, every CRC write must match, FDRI must
+ * carry whole frames (exactly target->frames of them, if nonzero), every
+ * FAR written and every frame written after it (the address advances a
+ * frame per 93 words) must lie inside the target region, and DESYNC must
+ * end it. Returns 0, or -1 with why in err.
  *
  * The CRC is the emulation's own rule, not yet checked against UG570:
  * CRC-32C over, for each word written to a register other than CRC since
  * the last RCRC, the register address byte followed by the word's four
  * big-endian bytes.
  */
-int cfg_check(const uint8_t *bytes, size_t len, uint32_t idcode, uint32_t expect_frames,
-              cfg_result *res, char *err, size_t errlen);
+int cfg_check(const uint8_t *bytes, size_t len, const cfg_target *target, cfg_result *res,
+              char *err, size_t errlen);
 
 #endif /* CHM_CFGPKT_H */

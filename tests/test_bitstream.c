@@ -21,19 +21,21 @@ static void test_packets_round_trip(void)
     CU_ASSERT(len > FRAMES * CFG_FRAME_WORDS * 4);
     cfg_result r;
     char err[256] = "";
-    CU_ASSERT_EQUAL(cfg_check(bs, len, IDCODE, FRAMES, &r, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(cfg_check(bs, len, &(cfg_target){ IDCODE, 0x00400000u, FRAMES }, &r, err, sizeof err), 0);
     CU_ASSERT_EQUAL(r.frames, FRAMES);
     CU_ASSERT_EQUAL(r.far, 0x00400000u);
     CU_ASSERT_EQUAL(r.crc_checks, 1);
     free(bs);
 }
 
+/* The damaged-stream tests build region [0x100, 0x100 + 20). */
 static void expect_reject(const uint8_t *bs, size_t len, uint32_t idcode, uint32_t frames,
                           const char *why)
 {
     cfg_result r;
     char err[256] = "";
-    CU_ASSERT_EQUAL(cfg_check(bs, len, idcode, frames, &r, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(cfg_check(bs, len, &(cfg_target){ idcode, 0x100u, frames }, &r, err, sizeof err),
+                    -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, why));
     if (!strstr(err, why))
         fprintf(stderr, "expected \"%s\", got \"%s\"\n", why, err);
@@ -56,7 +58,7 @@ static void test_packets_damaged(void)
     /* Every bit flip in a word the CRC covers (frame data, IDCODE, FAR) is caught. */
     cfg_result r;
     char err[256];
-    CU_ASSERT_EQUAL_FATAL(cfg_check(bs, len, IDCODE, 20, &r, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(cfg_check(bs, len, &(cfg_target){ IDCODE, 0x100u, 20 }, &r, err, sizeof err), 0);
     tu_rng g;
     tu_seed(&g, 3);
     const size_t first_data = 4 * 35; /* 35 words come before frame data: see cfg_build_partial */
@@ -65,15 +67,17 @@ static void test_packets_damaged(void)
         memcpy(flip, bs, len);
         size_t at = first_data + tu_u32(&g) % (20 * CFG_FRAME_WORDS * 4);
         flip[at] ^= (uint8_t)(1u << (tu_u32(&g) % 8));
-        CU_ASSERT_EQUAL(cfg_check(flip, len, IDCODE, 20, &r, err, sizeof err), -1);
+        CU_ASSERT_EQUAL(cfg_check(flip, len, &(cfg_target){ IDCODE, 0x100u, 0 }, &r, err, sizeof err), -1);
         CU_ASSERT_PTR_NOT_NULL(strstr(err, "CRC mismatch"));
     }
     memcpy(flip, bs, len);
     flip[4 * 27 + 3] ^= 0x01; /* the IDCODE value (word 27) */
     expect_reject(flip, len, IDCODE, 20, "IDCODE");
     memcpy(flip, bs, len);
-    flip[4 * 31 + 3] ^= 0x01; /* the FAR value (word 31): only the CRC can tell */
-    expect_reject(flip, len, IDCODE, 20, "CRC mismatch");
+    flip[4 * 31 + 3] ^= 0x01; /* the FAR value (word 31): its last frame leaves the region */
+    expect_reject(flip, len, IDCODE, 20, "past the region's last frame");
+    flip[4 * 31 + 3] ^= 0x03; /* FAR 0x102, checked with no region range: only the CRC can tell */
+    expect_reject(flip, len, IDCODE, 0, "CRC mismatch");
     free(flip);
     free(bs);
 }
@@ -137,6 +141,17 @@ static void test_container_round_trip(void)
     memset(bad + 304 + 48, 'A', 64); /* VBNV without its NUL */
     CU_ASSERT_EQUAL(axlf_parse(bad, len, &out, got, 3, err, sizeof err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "NUL"));
+    /* Overlapping sections: the metadata section pointed at the bitstream's bytes. */
+    memcpy(bad, buf, len);
+    memcpy(bad + 456 + 2 * 40 + 24, buf + 456 + 24, 8);
+    CU_ASSERT_EQUAL(axlf_parse(bad, len, &out, got, 3, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "overlap"));
+    /* An absent section's slot is filled as empty, whatever the caller's array held. */
+    memset(got, 0xA5, sizeof got);
+    CU_ASSERT_EQUAL_FATAL(axlf_parse(buf, len, &out, got, 3, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(got[1].size, 0);
+    CU_ASSERT_PTR_NULL(got[1].data);
+    CU_ASSERT_EQUAL(got[1].kind, 0);
     for (size_t cut = 0; cut < len; cut += 7) /* every truncation is refused */
         CU_ASSERT_EQUAL(axlf_parse(buf, cut, &out, got, 3, err, sizeof err), -1);
     free(bad);

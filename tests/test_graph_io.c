@@ -140,7 +140,7 @@ static void test_edges_and_symmetry(void)
     refused(chm_graph_from_edges(3, 2, s2, bad, NULL, 0, &g), &g, CHM_ERANGE, "edge 1 is 0 -> 3");
     refused(chm_graph_from_edges(0, 0, NULL, NULL, NULL, 0, &g), &g, CHM_EINVAL, "n is 0");
     /* edge lists */
-    snprintf(path, sizeof path, "test_graph_io_%d.txt", 0);
+    snprintf(path, sizeof path, "%s", tu_tmp("test_graph_io.txt"));
     put(path, "# edges\n0 1\n1 2\n\n5 0\n");
     CU_ASSERT_EQUAL_FATAL(chm_graph_load_edgelist(path, 0, 0, &g), CHM_OK);
     chm_graph_info info;
@@ -191,7 +191,7 @@ static void test_self_loops_and_norm(void)
 
 static void test_planetoid(void)
 {
-    snprintf(path2, sizeof path2, "test_graph_io_%d.cites", 1);
+    snprintf(path2, sizeof path2, "%s", tu_tmp("test_graph_io.cites"));
     put(path, "p31 0 1 0 Neural\np7\t1 0 0\tTheory\np9 0 0 1 Neural\n");
     put(path2, "p31 p7\np7 p31\np9 p7\n");
     chm_graph *g;
@@ -353,7 +353,7 @@ static void test_cora(void)
 
 int main(void)
 {
-    snprintf(path, sizeof path, "test_graph_io_%d.mtx", 0);
+    snprintf(path, sizeof path, "%s", tu_tmp("test_graph_io.mtx"));
     static const tu_test tests[] = {
         { "Matrix Market graphs: pattern/real, symmetric/general, merged duplicates", test_mtx_good },
         { "malformed Matrix Market files are refused with the line and the reason", test_mtx_malformed },

@@ -126,7 +126,7 @@ static void test_malformed(void)
 static int init(void)
 {
     /* A private overlay folder: the shipped files plus the malformed ones. */
-    snprintf(dir, sizeof dir, "test_overlay.%d", (int)getpid());
+    snprintf(dir, sizeof dir, "%s", tu_tmp("test_overlay"));
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s && cp -r %s/platforms %s/modes.json %s/",
              dir, dir, CHM_SOURCE_OVERLAYS, CHM_SOURCE_OVERLAYS, dir);

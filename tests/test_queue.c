@@ -106,7 +106,7 @@ static void test_stats_and_trace(void)
     CU_ASSERT_EQUAL(s.bytes_from_device, 32 * 32);
     CU_ASSERT(s.device_kernel_us > 0 && s.device_dma_us > 0);
     CU_ASSERT(s.device_makespan_us >= s.device_kernel_us + s.device_dma_us - 1e-9);
-    const char *path = "test_queue_trace.json";
+    const char *path = tu_tmp("test_queue_trace.json");
     CU_ASSERT_EQUAL(chm_trace_write(d, path), CHM_OK);
     FILE *f = fopen(path, "r");
     CU_ASSERT_FATAL(f != NULL);

@@ -15,7 +15,7 @@
 static const platform_desc *u250;
 static uint8_t *good;      /* CNN for region 1 of u250 */
 static size_t good_len;
-static const char *path = "test_region.xclbin";
+static const char *path;
 
 static void put_file(const uint8_t *buf, size_t len)
 {
@@ -158,26 +158,30 @@ static void test_bad_containers(void)
     free(bad);
 }
 
+int chm__region_inject_icap_faults(chm_device *dev, int n); /* device.h's test hook */
+
 static void test_icap_failure(void)
 {
     /* A frame word damaged and the file resealed: the container passes, the
-     * ICAP's CRC check fails mid-load. */
+     * packet check refuses it before the region is touched. */
     uint8_t *bad = malloc(good_len);
     memcpy(bad, good, good_len);
     bad[616 + 4 * 1000] ^= 0x10;
     reseal(bad, good_len);
-    put_file(bad, good_len);
+    expect_refused(bad, good_len, 1, CHM_EFORMAT, "CRC mismatch");
+    /* The ICAP itself fails mid-load (as a card can): the region is FAILED. */
+    put_file(good, good_len);
+    chm__region_inject_icap_faults(tu_dev, 1);
     chm_event *ev;
     CU_ASSERT_EQUAL_FATAL(chm_region_load(tu_dev, 1, path, &ev), CHM_OK);
     CU_ASSERT_EQUAL(chm_wait(ev), CHM_EFORMAT);
-    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "CRC mismatch"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "injected ICAP fault"));
     chm_event_release(ev);
     CU_ASSERT_EQUAL(chm_finish(tu_dev), CHM_EFORMAT);
     CU_ASSERT_EQUAL(region_info(1).state, CHM_REGION_FAILED);
     CU_ASSERT_EQUAL(region_info(1).mode, CHM_MODE_EMPTY);
     check_conv_works(); /* the other two regions take the work */
-    put_file(good, good_len); /* and the region loads again */
-    CU_ASSERT_EQUAL(chm_region_load(tu_dev, 1, path, NULL), CHM_OK);
+    CU_ASSERT_EQUAL(chm_region_load(tu_dev, 1, path, NULL), CHM_OK); /* and it loads again */
     CU_ASSERT_EQUAL(chm_finish(tu_dev), CHM_OK);
     CU_ASSERT_EQUAL(region_info(1).state, CHM_REGION_CONFIGURED);
     CU_ASSERT_EQUAL(region_info(1).loads, 2);
@@ -185,14 +189,33 @@ static void test_icap_failure(void)
     free(bad);
 }
 
-/* Writes a container for region r whose file checks pass but whose ICAP CRC fails. */
-static void put_bad_load(int r, const char *file)
+/* Replaces every occurrence of the 7-byte region name from with to. */
+static void rename_region(uint8_t *buf, size_t len, const char *from, const char *to)
+{
+    for (size_t i = 0; i + 7 <= len; i++)
+        if (memcmp(buf + i, from, 7) == 0)
+            memcpy(buf + i, to, 7);
+}
+
+static void test_wrong_region_frames(void)
+{
+    /* Region 0's container relabelled as region 1's and resealed: every file
+     * check passes, but its packets write region 0's frames. */
+    size_t len;
+    uint8_t *c = container_pack(u250, 0, CHM_MODE_CNN, &len);
+    CU_ASSERT_FATAL(c != NULL);
+    rename_region(c, len, "pr_slr0", "pr_slr2");
+    reseal(c, len);
+    expect_refused(c, len, 1, CHM_EFORMAT, "outside the region's frames");
+    free(c);
+}
+
+/* Writes a good container for region r of u250 (loads fail by injection). */
+static void put_load(int r, const char *file)
 {
     size_t len;
     uint8_t *c = container_pack(u250, r, CHM_MODE_CNN, &len);
     CU_ASSERT_FATAL(c != NULL);
-    c[616 + 4 * 2000] ^= 0x01;
-    reseal(c, len);
     FILE *f = fopen(file, "wb");
     CU_ASSERT_FATAL(f && fwrite(c, 1, len, f) == len);
     fclose(f);
@@ -204,9 +227,10 @@ static void put_bad_load(int r, const char *file)
 static void test_nothing_lost(void)
 {
     enum { N = 9 };
-    const char *files[3] = { "test_region_0.xclbin", "test_region_1.xclbin", "test_region_2.xclbin" };
+    const char *files[3] = { tu_tmp("test_region_0.xclbin"), tu_tmp("test_region_1.xclbin"),
+                             tu_tmp("test_region_2.xclbin") };
     for (int r = 0; r < 3; r++)
-        put_bad_load(r, files[r]);
+        put_load(r, files[r]);
     int8_t in[N][5 * 5 * 3], w[4 * 9 * 3], got[N][5 * 5 * 4], want[5 * 5 * 4];
     int32_t mult[4], shift[4];
     tu_rng g;
@@ -225,6 +249,7 @@ static void test_nothing_lost(void)
         ti[i] = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 5, 5, 3), in[i]);
         to[i] = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 5, 5, 4), NULL);
     }
+    chm__region_inject_icap_faults(tu_dev, 3);
     for (int r = 0; r < 3; r++)
         CU_ASSERT_EQUAL_FATAL(chm_region_load(tu_dev, r, files[r], NULL), CHM_OK);
     for (int i = 0; i < N; i++)
@@ -248,6 +273,7 @@ static void test_nothing_lost(void)
 
     /* Now fail the last configured region too: with no region holding CNN,
      * the next conv makes the scheduler reload one by itself. */
+    chm__region_inject_icap_faults(tu_dev, 1);
     for (int r = 0; r < 3; r++)
         if (region_info(r).state == CHM_REGION_CONFIGURED)
             CU_ASSERT_EQUAL(chm_region_load(tu_dev, r, files[r], NULL), CHM_OK);
@@ -264,8 +290,104 @@ static void test_nothing_lost(void)
         remove(files[r]);
 }
 
+/*
+ * An automatic load fails: the work that asked for it cannot move (no other
+ * region holds the mode), so it fails with the load's reason, its output
+ * untouched, and the device goes on.
+ */
+static void test_failed_autoload(void)
+{
+    chm_device *d;
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("emu:u50", &d), CHM_OK); /* one region */
+    int8_t w[8 * 16], x[16], y[8], before[8];
+    tu_rng g;
+    tu_seed(&g, 5);
+    tu_fill_i8(&g, w, sizeof w, -128, 127);
+    tu_fill_i8(&g, x, sizeof x, -128, 127);
+    memset(before, 0x5A, sizeof before);
+    chm_sparse *sp;
+    CU_ASSERT_EQUAL_FATAL(chm_sparse_from_dense(w, 8, 16, &(chm_sparse_params){ .format = CHM_SPARSE_X },
+                                                &sp), CHM_OK);
+    chm_tensor *tw, *tx = tu_tensor(d, CHM_INT8, 2, TU_DIMS(1, 16), x);
+    chm_tensor *ty = tu_tensor(d, CHM_INT8, 2, TU_DIMS(1, 8), before);
+    CU_ASSERT_EQUAL_FATAL(chm_sparse_upload(d, sp, CHM_BANK_DEFAULT, &tw), CHM_OK);
+    int32_t mult[8], shift[8];
+    tu_random_requant(&g, mult, shift, 8, -10, -7);
+    chm__region_inject_icap_faults(d, 1);
+    chm_event *ev;
+    CU_ASSERT_EQUAL_FATAL(chm_sparse_fully_connected(d, tx, tw, NULL, ty,
+                              &(chm_requant){ .multiplier = mult, .shift = shift }, &ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_wait(ev), CHM_EMODE);
+    const char *msg = chm_last_error(d);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "automatic load of SPARSE failed (injected ICAP fault)"));
+    if (!strstr(msg, "injected"))
+        fprintf(stderr, "got \"%s\"\n", msg);
+    chm_event_release(ev);
+    chm_finish(d);
+    CU_ASSERT_EQUAL(chm_tensor_read(ty, 0, y, sizeof y), CHM_OK);
+    CU_ASSERT_EQUAL(memcmp(y, before, sizeof y), 0);
+    /* With no fault the same call works. */
+    CU_ASSERT_EQUAL(chm_sparse_fully_connected(d, tx, tw, NULL, ty,
+                        &(chm_requant){ .multiplier = mult, .shift = shift }, NULL), CHM_OK);
+    CU_ASSERT_EQUAL(chm_finish(d), CHM_OK);
+    chm_tensor_free(tw), chm_tensor_free(tx), chm_tensor_free(ty);
+    chm_sparse_free(sp);
+    chm_device_close(d);
+}
+
+/*
+ * U280: region 0 reaches HBM[0-15], region 1 HBM[16-31]. A failed load of
+ * region 0 with a conv on HBM[0] queued behind it: the conv must not move to
+ * region 1 (which holds CNN but cannot reach HBM[0]); it waits for a reload.
+ */
+static void test_reroute_reaches_banks(void)
+{
+    chm_device *d;
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("emu:u280", &d), CHM_OK);
+    const platform_desc *p = platform_find("u280");
+    size_t len;
+    uint8_t *c = container_pack(p, 0, CHM_MODE_CNN, &len);
+    const char *f0 = tu_tmp("test_region_u280.xclbin");
+    FILE *f = fopen(f0, "wb");
+    CU_ASSERT_FATAL(f && fwrite(c, 1, len, f) == len);
+    fclose(f);
+    free(c);
+    CU_ASSERT_EQUAL_FATAL(chm_region_load_mode(d, 1, CHM_MODE_CNN, NULL), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_finish(d), CHM_OK);
+    int8_t in[4 * 4 * 8], w[8 * 8], got[4 * 4 * 8], want[4 * 4 * 8];
+    int32_t mult[8], shift[8];
+    tu_rng g;
+    tu_seed(&g, 9);
+    tu_fill_i8(&g, in, sizeof in, -128, 127);
+    tu_fill_i8(&g, w, sizeof w, -128, 127);
+    tu_random_requant(&g, mult, shift, 8, -10, -7);
+    chm_conv2d_params cp = { .rq = { .multiplier = mult, .shift = shift } };
+    chm_tensor *ti, *tw, *to;
+    CU_ASSERT_EQUAL_FATAL(chm_tensor_alloc(d, CHM_INT8, 4, TU_DIMS(1, 4, 4, 8), 0, &ti), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_tensor_alloc(d, CHM_INT8, 4, TU_DIMS(8, 1, 1, 8), 0, &tw), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_tensor_alloc(d, CHM_INT8, 4, TU_DIMS(1, 4, 4, 8), 0, &to), CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_write(ti, 0, in, sizeof in), CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_write(tw, 0, w, sizeof w), CHM_OK);
+    chm__region_inject_icap_faults(d, 1);
+    CU_ASSERT_EQUAL_FATAL(chm_region_load(d, 0, f0, NULL), CHM_OK);
+    chm_event *ev;
+    CU_ASSERT_EQUAL_FATAL(chm_conv2d(d, ti, tw, NULL, to, &cp, &ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_wait(ev), CHM_OK);
+    chm_event_times t;
+    CU_ASSERT_EQUAL(chm_event_times_get(ev, &t), CHM_OK);
+    CU_ASSERT_EQUAL(t.region, 0);
+    chm_event_release(ev);
+    CU_ASSERT_EQUAL(chm_tensor_read(to, 0, got, sizeof got), CHM_OK);
+    ref_conv2d(in, 1, 4, 4, 8, w, 8, 1, 1, NULL, &cp, want);
+    CU_ASSERT_EQUAL(memcmp(got, want, sizeof got), 0);
+    chm_tensor_free(ti), chm_tensor_free(tw), chm_tensor_free(to);
+    chm_device_close(d);
+    remove(f0);
+}
+
 static int init(void)
 {
+    path = strdup(tu_tmp("test_region.xclbin"));
     u250 = platform_find("u250");
     good = container_pack(u250, 1, CHM_MODE_CNN, &good_len);
     return good == NULL;
@@ -273,6 +395,7 @@ static int init(void)
 
 static int clean(void)
 {
+    free((char *)path);
     free(good);
     return 0;
 }
@@ -284,6 +407,9 @@ int main(void)
         { "bad containers are refused, the region untouched", test_bad_containers },
         { "an ICAP CRC failure leaves the region FAILED, the rest working", test_icap_failure },
         { "every load fails with work queued: nothing is lost", test_nothing_lost },
+        { "a stream writing another region's frames is refused", test_wrong_region_frames },
+        { "a failed automatic load fails its work with the reason", test_failed_autoload },
+        { "rerouting after a failed load respects bank reach (u280)", test_reroute_reaches_banks },
         { NULL, NULL },
     };
     return tu_run_suite("region", "emu:u250", tests, init, clean);

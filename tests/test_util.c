@@ -32,6 +32,19 @@ void tu_fill_i8(tu_rng *r, int8_t *p, size_t n, int lo, int hi)
         p[i] = (int8_t)tu_range(r, lo, hi);
 }
 
+#ifndef CHM_TEST_TMPDIR
+#error "CHM_TEST_TMPDIR is set by tests/CMakeLists.txt"
+#endif
+
+const char *tu_tmp(const char *name)
+{
+    static char buf[8][512];
+    static int next;
+    char *b = buf[next++ % 8];
+    snprintf(b, sizeof buf[0], "%s/%s", CHM_TEST_TMPDIR, name);
+    return b;
+}
+
 chm_tensor *tu_tensor(chm_device *dev, chm_dtype dt, int ndim, const int64_t *dims,
                       const void *data)
 {

@@ -26,6 +26,10 @@ chm_tensor *tu_tensor(chm_device *dev, chm_dtype dt, int ndim, const int64_t *di
                       const void *data);
 #define TU_DIMS(...) ((const int64_t[]){ __VA_ARGS__ })
 
+/* A path for a scratch file under the build tree (CHM_TEST_TMPDIR), never the
+ * working directory; one of 8 rotating buffers. */
+const char *tu_tmp(const char *name);
+
 /* Index of the first differing byte, or -1. */
 long tu_first_diff(const int8_t *a, const int8_t *b, size_t n);
 

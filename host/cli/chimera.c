@@ -209,7 +209,9 @@ static int cmd_xclbin_verify(const char *path, const char *plat)
     cfg_result res;
     char err[256];
     int rc = container_verify(buf, len, p, &v, err, sizeof err) ||
-             cfg_check(v.bitstream, v.bitstream_len, p->idcode, v.frames, &res, err, sizeof err);
+             cfg_check(v.bitstream, v.bitstream_len,
+                       &(cfg_target){ p->idcode, p->regions[v.region].far, v.frames }, &res, err,
+                       sizeof err);
     if (rc)
         fprintf(stderr, "chimera: %s: %s\n", path, err);
     else

@@ -26,6 +26,8 @@ enum { ENGINE_H2D = 0, ENGINE_D2H = 1, ENGINE_REGION0 = 2 };
 
 struct chm_event {
     chm_device *dev;
+    uint64_t pad_;          /* keeps magic clear of the words free() reuses */
+    uint32_t magic;         /* CHM_EVENT_MAGIC while alive */
     int refs;               /* caller + queue + tensors' dependency lists */
     int done;
     int status;
@@ -65,6 +67,8 @@ struct chm_event {
 
 struct chm_tensor {
     chm_device *dev;
+    uint64_t pad_;          /* keeps magic clear of the words free() reuses */
+    uint32_t magic;         /* CHM_TENSOR_MAGIC while alive */
     chm_dtype dtype;
     int ndim;
     int64_t dims[CHM_MAX_DIMS];
@@ -91,6 +95,7 @@ typedef struct chm_region {
     uint32_t macs_per_cycle;
     uint64_t loads;
     int loads_queued;
+    char why[200];          /* why its last load failed, for the work that could not move */
     double busy_us, configuring_us; /* modelled, of completed commands */
 } chm_region;
 
@@ -130,11 +135,30 @@ struct chm_device {
     uint64_t next_seq;
     int queued;             /* commands not yet completed */
     int first_failure;      /* status of the first failed command, for chm_finish */
+    int icap_faults;        /* loads the emulated ICAP is to fail (fault injection, tests) */
     chm_device_stats stats;
     trace_rec *trace;
     size_t n_trace, cap_trace;
     char errmsg[512];
 };
+
+/* Returns from the calling function with expr's status if it failed. */
+#define CHECK(expr)          \
+    do {                     \
+        int rc_ = (expr);    \
+        if (rc_)             \
+            return rc_;      \
+    } while (0)
+
+/*
+ * Live-object tags (libuv's habit for closed handles): a tensor or event
+ * carries its magic while alive and CHM_DEAD_MAGIC once freed, so a double
+ * free or a wait on a released event is refused with CHM_EINVAL as long as
+ * the memory has not been reused (best effort; ASan catches every case).
+ */
+#define CHM_TENSOR_MAGIC 0x54656e73u /* "Tens" */
+#define CHM_EVENT_MAGIC 0x4576656eu  /* "Even" */
+#define CHM_DEAD_MAGIC 0xdeadbeefu
 
 /* Records why a call failed (on dev, and for this thread) and returns code. */
 int chm__fail(chm_device *dev, const char *who, int code, const char *fmt, ...)
@@ -148,6 +172,11 @@ double chm__wall_us(const chm_device *dev);
 size_t chm__dtype_size(chm_dtype dt);
 const char *chm__dtype_name(chm_dtype dt);
 
+/* tensor.c: a read-only device tensor holding blob, for chm_sparse_upload and
+ * chm_graph_upload. On success the tensor owns blob; on failure nothing is
+ * left on the card and the caller still owns it. Messages name who. */
+int chm__upload_blob(chm_device *dev, const char *who, uint8_t *blob, uint64_t bytes, int bank,
+                     chm_tensor **out);
 /* tensor.c: backs t's memory if the backend does that lazily. */
 int chm__tensor_touch(chm_tensor *t);
 
@@ -166,6 +195,8 @@ double chm__ready_us_locked(chm_tensor *const *reads, int n_reads, const chm_ten
 void chm__tensor_drain_locked(chm_tensor *t);
 
 /* scheduler.c */
+/* Does region r reach every bank in the mask? */
+int chm__region_reaches(const chm_device *dev, int r, uint64_t banks);
 /* The banks op's tensors live in, as a mask. */
 uint64_t chm__op_banks(const chm_kop *op);
 /* Can op's mode ever run (a region holds it, or may be reconfigured to it)? */
@@ -188,6 +219,9 @@ void chm__region_expect_locked(chm_region *r, chm_mode mode);
 /* Queues an automatic load of mode into region at the tail of its FIFO
  * (dev->lock held); the container comes from the backend when it runs. */
 int chm__region_autoload_locked(chm_device *dev, int region, chm_mode mode);
+/* The next n loads fail in the ICAP as a card's can mid-stream (a test hook for the
+ * paths no file check can reach; declared here and in the tests that use it). */
+int chm__region_inject_icap_faults(chm_device *dev, int n);
 /* Does mode fit region's resources (and have kernels)? */
 int chm__mode_fits(const chm_device *dev, int region, chm_mode mode);
 /* MACs per cycle of mode in a region. */

@@ -7,14 +7,6 @@
 
 #include "device.h"
 
-/* Returns from the calling function with expr's status if it failed. */
-#define CHECK(expr)          \
-    do {                     \
-        int rc_ = (expr);    \
-        if (rc_)             \
-            return rc_;      \
-    } while (0)
-
 /* t is non-NULL, on dev, of dtype and ndim; arg names it in the message. */
 int chm__check_tensor(chm_device *dev, const char *who, const char *arg, const chm_tensor *t,
                       chm_dtype dtype, int ndim);

@@ -119,17 +119,10 @@ int chm_graph_upload(chm_device *dev, const chm_graph *g, int bank, chm_tensor *
     uint8_t *blob = build_blob(g, &bytes);
     if (!blob)
         return CHM_FAIL(dev, CHM_ENOMEM, "no host memory for a graph of %lld edges", (long long)g->nnz);
-    chm_tensor *t;
-    int rc = chm_tensor_alloc(dev, CHM_INT8, 1, (const int64_t[]){ (int64_t)bytes }, bank, &t);
-    if (!rc && (rc = chm_tensor_write(t, 0, blob, bytes)))
-        chm_tensor_free(t);
-    if (rc) {
+    int rc = chm__upload_blob(dev, __func__, blob, bytes, bank, out);
+    if (rc)
         free(blob);
-        return rc; /* the message is set */
-    }
-    t->blob = blob;
-    *out = t;
-    return CHM_OK;
+    return rc;
 }
 
 /* A layer's tensors, as chm_gnn_layer and chm_gnn_layer_plan take them. */

@@ -18,17 +18,10 @@ int chm_sparse_upload(chm_device *dev, const chm_sparse *s, int bank, chm_tensor
     if (!copy)
         return CHM_FAIL(dev, CHM_ENOMEM, "no host memory for %u bytes", bytes);
     memcpy(copy, s->blob, bytes);
-    chm_tensor *t;
-    int rc = chm_tensor_alloc(dev, CHM_INT8, 1, (const int64_t[]){ bytes }, bank, &t);
-    if (!rc)
-        rc = chm_tensor_write(t, 0, copy, bytes);
-    if (rc) {
+    int rc = chm__upload_blob(dev, __func__, copy, bytes, bank, out);
+    if (rc)
         free(copy);
-        return rc; /* the message is set */
-    }
-    t->blob = copy;
-    *out = t;
-    return CHM_OK;
+    return rc;
 }
 
 /* The sparse weights' header, checked against the layer: rows x cols. */

@@ -25,6 +25,7 @@ chm_event *chm__event_new(chm_device *dev, cmd_kind kind)
         return NULL;
     ev->dev = dev;
     ev->refs = 1;
+    ev->magic = CHM_EVENT_MAGIC;
     ev->kind = kind;
     return ev;
 }
@@ -39,7 +40,18 @@ void chm__event_unref_locked(chm_event *ev)
     free(ev->op.mult);
     free(ev->op.shift);
     free(ev->file);
+    ev->magic = CHM_DEAD_MAGIC;
     free(ev);
+}
+
+/* ev is non-NULL and not yet released by its last holder. */
+static int event_live(const char *who, const chm_event *ev)
+{
+    if (!ev)
+        return chm__fail(NULL, who, CHM_EINVAL, "ev is NULL");
+    if (ev->magic != CHM_EVENT_MAGIC)
+        return chm__fail(NULL, who, CHM_EINVAL, "ev is not a live event (released already?)");
+    return CHM_OK;
 }
 
 static int add_dep(chm_event *ev, chm_event *dep)
@@ -255,8 +267,11 @@ static int execute(chm_device *dev, chm_event *ev)
         chm_mode held = r->mode;
         pthread_mutex_unlock(&dev->lock);
         if (held != ev->op.mode) {
-            snprintf(ev->why, sizeof ev->why, "region %d no longer holds the mode (its load failed)",
-                     r->index);
+            pthread_mutex_lock(&dev->lock);
+            snprintf(ev->why, sizeof ev->why, "%s; no other region holds %s and reaches its banks",
+                     r->why[0] ? r->why : "its region no longer holds the mode",
+                     mode_find((int)ev->op.mode)->name);
+            pthread_mutex_unlock(&dev->lock);
             return CHM_EMODE;
         }
         return dev->be->run(dev, r->index, &ev->op);
@@ -402,8 +417,7 @@ void chm__tensor_drain_locked(chm_tensor *t)
 
 int chm_wait(chm_event *ev)
 {
-    if (!ev)
-        return CHM_FAIL(NULL, CHM_EINVAL, "ev is NULL");
+    CHECK(event_live(__func__, ev));
     chm_device *dev = ev->dev;
     pthread_mutex_lock(&dev->lock);
     if (!ev->placed && !ev->done)
@@ -441,7 +455,7 @@ int chm_finish(chm_device *dev)
 
 void chm_event_release(chm_event *ev)
 {
-    if (!ev)
+    if (!ev || event_live(__func__, ev))
         return;
     chm_device *dev = ev->dev;
     pthread_mutex_lock(&dev->lock);
@@ -451,8 +465,9 @@ void chm_event_release(chm_event *ev)
 
 int chm_event_times_get(chm_event *ev, chm_event_times *out)
 {
-    if (!ev || !out)
-        return CHM_FAIL(NULL, CHM_EINVAL, "ev and out must not be NULL");
+    CHECK(event_live(__func__, ev));
+    if (!out)
+        return CHM_FAIL(NULL, CHM_EINVAL, "out is NULL");
     chm_device *dev = ev->dev;
     pthread_mutex_lock(&dev->lock);
     int done = ev->done;

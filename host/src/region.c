@@ -58,6 +58,13 @@ static int check_fit(chm_device *dev, int region, chm_mode mode)
     return CHM_OK;
 }
 
+/* What the ICAP may configure when it loads region. */
+static cfg_target region_target(const chm_device *dev, int region)
+{
+    const platform_region *pr = &dev->plat->regions[region];
+    return (cfg_target){ dev->plat->idcode, pr->far, pr->frames };
+}
+
 /* Fills a load command for region from a checked container view. */
 static void fill_load(chm_device *dev, chm_event *e, int region, chm_mode mode, size_t bits)
 {
@@ -100,6 +107,16 @@ int chm_region_load(chm_device *dev, int region, const char *path, chm_event **e
         return CHM_FAIL(dev, CHM_EFORMAT, "\"%s\" is built for region %d (%s), not region %d (%s)",
                         path, v.region, dev->plat->regions[v.region].name, region,
                         dev->plat->regions[region].name);
+    }
+    /* The packets are checked now, as the ICAP will check them, so that a
+     * stream that writes another region's frames is refused before this
+     * region is drained or decoupled. */
+    cfg_result res;
+    const cfg_target tgt = region_target(dev, region);
+    if (cfg_check(v.bitstream, v.bitstream_len, &tgt, &res, why, sizeof why)) {
+        free(buf);
+        return CHM_FAIL(dev, CHM_EFORMAT, "\"%s\": bitstream for region %d (%s): %s", path, region,
+                        dev->plat->regions[region].name, why);
     }
     int rc = check_fit(dev, region, (chm_mode)v.mode);
     chm_event *e = rc ? NULL : chm__event_new(dev, CMD_LOAD);
@@ -173,13 +190,13 @@ int chm__region_autoload_locked(chm_device *dev, int region, chm_mode mode)
     return CHM_OK;
 }
 
-/* The region other than not that will hold mode and frees up first, or -1. */
-static int other_region_locked(chm_device *dev, int not, chm_mode mode)
+/* The region other than not that will hold mode, reaches banks and frees up first, or -1. */
+static int other_region_locked(chm_device *dev, int not, chm_mode mode, uint64_t banks)
 {
     int best = -1;
     for (int r = 0; r < dev->n_regions; r++) {
         int e = ENGINE_REGION0 + r;
-        if (r != not && dev->regions[r].sched_mode == mode &&
+        if (r != not && dev->regions[r].sched_mode == mode && chm__region_reaches(dev, r, banks) &&
             (best < 0 || dev->engines[e].dev_avail_us < dev->engines[ENGINE_REGION0 + best].dev_avail_us))
             best = r;
     }
@@ -201,17 +218,41 @@ static void move_locked(chm_device *dev, chm_engine *eng, chm_event *prev, chm_e
     chm__engine_append(dst, cur);
 }
 
+/* Puts an automatic reload of ev's mode (ev: a failed load) between prev and cur; 0 or
+ * CHM_ENOMEM. Work from cur on starts that much later. */
+static int reload_behind_locked(chm_device *dev, chm_event *ev, chm_event *prev, chm_event *cur)
+{
+    const int r = ev->engine - ENGINE_REGION0;
+    chm_event *load = new_autoload_locked(dev, r, ev->load_mode);
+    if (!load)
+        return CHM_ENOMEM;
+    load->dev_start_us = ev->dev_end_us;
+    load->dev_end_us = load->dev_start_us + load->dev_dur_us;
+    for (chm_event *later = cur; later; later = later->next) {
+        later->dev_start_us += load->dev_dur_us;
+        later->dev_end_us += load->dev_dur_us;
+    }
+    dev->engines[ev->engine].dev_avail_us += load->dev_dur_us;
+    load->next = cur;
+    prev->next = load;
+    dev->queued++;
+    return CHM_OK;
+}
+
 /*
- * After a failed load (ev, at the head of its region's FIFO): the work queued
- * behind it for that mode moves to another region that will hold the mode;
- * if there is none, an automatic load goes in right behind ev and the work
- * stays. Nothing queued is lost. Moved work keeps its modelled start unless
- * its new region frees up later; work behind an inserted load starts that
- * much later.
+ * After a failed load (ev, at the head of its region's FIFO): each operation
+ * queued behind it for that mode moves to another region that will hold the
+ * mode and reaches the operation's banks. If one cannot move and ev was the
+ * user's load, an automatic load of the mode goes in right behind ev (the
+ * runtime's own container) and the rest stays behind it. If ev was itself
+ * automatic, or no reload could be queued, what cannot move stays and fails
+ * when it comes up, with the region's why (the load's reason and this one):
+ * nothing is lost silently.
  */
 static void reroute_locked(chm_device *dev, chm_event *ev)
 {
     const int r = ev->engine - ENGINE_REGION0;
+    chm_region *reg = &dev->regions[r];
     chm_engine *eng = &dev->engines[ev->engine];
     chm_event *prev = ev;
     for (chm_event *cur = ev->next; cur; cur = prev->next) {
@@ -221,32 +262,26 @@ static void reroute_locked(chm_device *dev, chm_event *ev)
             prev = cur;
             continue;
         }
-        int to = other_region_locked(dev, r, ev->load_mode);
+        int to = other_region_locked(dev, r, ev->load_mode, chm__op_banks(&cur->op));
         if (to >= 0) {
             move_locked(dev, eng, prev, cur, to);
             continue;
         }
-        chm_event *load = new_autoload_locked(dev, r, ev->load_mode);
-        if (!load)
-            return; /* out of memory: the work fails with CHM_EMODE instead */
-        load->dev_start_us = ev->dev_end_us;
-        load->dev_end_us = load->dev_start_us + load->dev_dur_us;
-        for (chm_event *later = cur; later; later = later->next) {
-            later->dev_start_us += load->dev_dur_us;
-            later->dev_end_us += load->dev_dur_us;
+        if (ev->automatic || !dev->be->container_for) {
+            prev = cur; /* fails when it comes up, with reg->why */
+            continue;
         }
-        eng->dev_avail_us += load->dev_dur_us;
-        load->next = cur;
-        prev->next = load;
-        dev->queued++;
-        return;
+        if (reload_behind_locked(dev, ev, prev, cur) == CHM_OK)
+            return;
+        size_t n = strlen(reg->why);
+        snprintf(reg->why + n, sizeof reg->why - n, "; no host memory to queue a reload");
+        prev = cur;
     }
 }
 
 int chm__region_run_load(chm_device *dev, chm_event *ev)
 {
     chm_region *r = &dev->regions[ev->engine - ENGINE_REGION0];
-    const platform_region *pr = &dev->plat->regions[r->index];
     if (!ev->file) { /* automatic: the backend supplies the container */
         size_t len;
         container_view v;
@@ -262,9 +297,15 @@ int chm__region_run_load(chm_device *dev, chm_event *ev)
     pthread_mutex_unlock(&dev->lock);
     cfg_result res;
     char why[128] = "no container for an automatic load";
-    int ok = ev->bitstream && cfg_check(ev->bitstream, ev->bitstream_len, dev->plat->idcode,
-                                        pr->frames, &res, why, sizeof why) == 0;
+    const cfg_target tgt = region_target(dev, r->index);
+    int ok = ev->bitstream && cfg_check(ev->bitstream, ev->bitstream_len, &tgt, &res, why,
+                                        sizeof why) == 0;
     pthread_mutex_lock(&dev->lock);
+    if (ok && dev->icap_faults > 0) {
+        dev->icap_faults--;
+        ok = 0;
+        snprintf(why, sizeof why, "injected ICAP fault");
+    }
     r->loads_queued--;
     if (ok) {
         r->mode = ev->load_mode;
@@ -274,16 +315,26 @@ int chm__region_run_load(chm_device *dev, chm_event *ev)
         r->macs_per_cycle = 0;
         snprintf(ev->why, sizeof ev->why, "ICAP refused the bitstream for region %d: %s",
                  r->index, why);
+        snprintf(r->why, sizeof r->why, "region %d's %sload of %s failed (%s)", r->index,
+                 ev->automatic ? "automatic " : "", mode_find((int)ev->load_mode)->name, why);
     }
     if (r->loads_queued == 0) {
         r->state = ok ? CHM_REGION_CONFIGURED : CHM_REGION_FAILED;
         if (!ok)
             r->sched_mode = CHM_MODE_EMPTY;
     }
-    if (!ok && !ev->automatic)
+    if (!ok)
         reroute_locked(dev, ev);
     pthread_mutex_unlock(&dev->lock);
     free(ev->file);
     ev->file = NULL;
     return ok ? CHM_OK : CHM_EFORMAT;
+}
+
+int chm__region_inject_icap_faults(chm_device *dev, int n)
+{
+    pthread_mutex_lock(&dev->lock);
+    dev->icap_faults = n;
+    pthread_mutex_unlock(&dev->lock);
+    return CHM_OK;
 }

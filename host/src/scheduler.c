@@ -61,15 +61,13 @@ static int holders(const chm_device *dev, chm_mode mode)
  * needs (or that another region also holds), the one that frees up first,
  * falling back to ON_DEMAND's choice.
  */
-static int reaches(const chm_device *dev, int r, uint64_t banks);
-
 static int victim(const chm_device *dev, chm_mode mode, uint64_t banks, int spare_only)
 {
     int best = -1, any = -1;
     for (int r = 0; r < dev->n_regions; r++) {
         double avail = dev->engines[ENGINE_REGION0 + r].dev_avail_us;
         chm_mode m = dev->regions[r].sched_mode;
-        if (!chm__mode_fits(dev, r, mode) || !reaches(dev, r, banks))
+        if (!chm__mode_fits(dev, r, mode) || !chm__region_reaches(dev, r, banks))
             continue;
         int spare = m != mode && (!held_needs(dev, m, NULL) || holders(dev, m) > 1);
         if (any < 0 || dev->engines[ENGINE_REGION0 + any].dev_avail_us > avail)
@@ -98,12 +96,13 @@ uint64_t chm__op_banks(const chm_kop *op)
     return m;
 }
 
-static int reaches(const chm_device *dev, int r, uint64_t banks)
+int chm__region_reaches(const chm_device *dev, int r, uint64_t banks)
 {
     return (banks & ~dev->plat->regions[r].bank_mask) == 0;
 }
 
-/* The engine for op, queueing a load first if no region will hold its mode; -1 if none. */
+/* The engine for op, queueing a load first if no region will hold its mode; -1 if none
+ * can, -2 if the load could not be queued (no host memory). */
 static int pick_engine(chm_device *dev, const chm_kop *op)
 {
     int best = -1;
@@ -111,7 +110,7 @@ static int pick_engine(chm_device *dev, const chm_kop *op)
     double ready = chm__ready_us_locked(op->in, op->n_in, op->out);
     const uint64_t banks = chm__op_banks(op);
     for (int r = 0; r < dev->n_regions; r++) {
-        if (dev->regions[r].sched_mode != op->mode || !reaches(dev, r, banks))
+        if (dev->regions[r].sched_mode != op->mode || !chm__region_reaches(dev, r, banks))
             continue;
         int e = ENGINE_REGION0 + r;
         double avail = dev->engines[e].dev_avail_us;
@@ -128,13 +127,15 @@ static int pick_engine(chm_device *dev, const chm_kop *op)
     int v = victim(dev, op->mode, banks, 0);
     if (dev->sched.policy == CHM_SCHED_ON_DEMAND) { /* the region that frees up first */
         for (int r = 0; r < dev->n_regions; r++)
-            if (chm__mode_fits(dev, r, op->mode) && reaches(dev, r, banks) && v >= 0 &&
+            if (chm__mode_fits(dev, r, op->mode) && chm__region_reaches(dev, r, banks) && v >= 0 &&
                 dev->engines[ENGINE_REGION0 + r].dev_avail_us <
                     dev->engines[ENGINE_REGION0 + v].dev_avail_us)
                 v = r;
     }
-    if (v < 0 || chm__region_autoload_locked(dev, v, op->mode) != CHM_OK)
+    if (v < 0)
         return -1;
+    if (chm__region_autoload_locked(dev, v, op->mode) != CHM_OK)
+        return -2;
     count_load(dev, op->mode);
     return ENGINE_REGION0 + v;
 }
@@ -196,7 +197,9 @@ static void place_held(chm_device *dev, chm_event *ev)
     unlink_held(dev, ev);
     int engine = pick_engine(dev, &ev->op);
     if (engine < 0) {
-        snprintf(ev->why, sizeof ev->why, "no region can hold the operation's mode");
+        snprintf(ev->why, sizeof ev->why, "%s",
+                 engine == -2 ? "no host memory to queue the reconfiguration it needs"
+                              : "no region can hold the operation's mode and reach its banks");
         chm__fail_unplaced_locked(dev, ev, CHM_EMODE);
         return;
     }

@@ -27,25 +27,26 @@ static int check_dims(chm_device *dev, const char *who, chm_dtype dtype, int ndi
     return CHM_OK;
 }
 
-int chm_tensor_alloc(chm_device *dev, chm_dtype dtype, int ndim, const int64_t *dims, int bank,
-                     chm_tensor **out)
+static int tensor_alloc(const char *who, chm_device *dev, chm_dtype dtype, int ndim,
+                        const int64_t *dims, int bank, chm_tensor **out)
 {
     if (!dev || !out)
-        return CHM_FAIL(dev, CHM_EINVAL, "dev and out must not be NULL");
+        return chm__fail(dev, who, CHM_EINVAL, "dev and out must not be NULL");
     if (dtype != CHM_INT8 && dtype != CHM_INT32 && dtype != CHM_FP32)
-        return CHM_FAIL(dev, CHM_EDTYPE, "dtype %d is not int8, int32 or fp32", (int)dtype);
+        return chm__fail(dev, who, CHM_EDTYPE, "dtype %d is not int8, int32 or fp32", (int)dtype);
     uint64_t bytes;
-    int rc = check_dims(dev, __func__, dtype, ndim, dims, &bytes);
+    int rc = check_dims(dev, who, dtype, ndim, dims, &bytes);
     if (rc)
         return rc;
     if (bank == CHM_BANK_DEFAULT)
         bank = 0;
     if (bank < 0 || (uint32_t)bank >= dev->plat->n_banks)
-        return CHM_FAIL(dev, CHM_EBANK, "bank %d does not exist; %s has banks 0..%u", bank,
-                        dev->plat->name, dev->plat->n_banks - 1);
+        return chm__fail(dev, who, CHM_EBANK, "bank %d does not exist; %s has banks 0..%u", bank,
+                         dev->plat->name, dev->plat->n_banks - 1);
     chm_tensor *t = calloc(1, sizeof *t);
     if (!t)
-        return CHM_FAIL(dev, CHM_ENOMEM, "no host memory for the tensor object");
+        return chm__fail(dev, who, CHM_ENOMEM, "no host memory for the tensor object");
+    t->magic = CHM_TENSOR_MAGIC;
     t->dev = dev;
     t->dtype = dtype;
     t->ndim = ndim;
@@ -63,18 +64,26 @@ int chm_tensor_alloc(chm_device *dev, chm_dtype dtype, int ndim, const int64_t *
     pthread_mutex_unlock(&dev->lock);
     if (rc) {
         free(t);
-        return CHM_FAIL(dev, rc, "%llu bytes do not fit in bank %d (%s, %llu bytes)",
-                        (unsigned long long)bytes, bank, dev->plat->banks[bank].name,
-                        (unsigned long long)dev->plat->banks[bank].size);
+        return chm__fail(dev, who, rc, "%llu bytes do not fit in bank %d (%s, %llu bytes)",
+                         (unsigned long long)bytes, bank, dev->plat->banks[bank].name,
+                         (unsigned long long)dev->plat->banks[bank].size);
     }
     *out = t;
     return CHM_OK;
+}
+
+int chm_tensor_alloc(chm_device *dev, chm_dtype dtype, int ndim, const int64_t *dims, int bank,
+                     chm_tensor **out)
+{
+    return tensor_alloc(__func__, dev, dtype, ndim, dims, bank, out);
 }
 
 int chm_tensor_free(chm_tensor *t)
 {
     if (!t)
         return CHM_OK;
+    if (t->magic != CHM_TENSOR_MAGIC)
+        return CHM_FAIL(NULL, CHM_EINVAL, "t is not a live tensor (freed twice?)");
     chm_device *dev = t->dev;
     pthread_mutex_lock(&dev->lock);
     chm__tensor_drain_locked(t);
@@ -90,6 +99,7 @@ int chm_tensor_free(chm_tensor *t)
     if (t->next)
         t->next->prev = t->prev;
     dev->be->mem_free(dev, t);
+    t->magic = CHM_DEAD_MAGIC;
     pthread_mutex_unlock(&dev->lock);
     free(t);
     return CHM_OK;
@@ -138,11 +148,14 @@ int chm__tensor_touch(chm_tensor *t)
     return rc;
 }
 
-static int copy_async(const char *who, chm_tensor *t, size_t offset, const void *src, void *dst,
-                      size_t bytes, chm_event **ev)
+/* Everything a copy checks before it changes anything (the scheduler included). */
+static int copy_check(const char *who, chm_tensor *t, size_t offset, const void *src,
+                      const void *dst, size_t bytes)
 {
     if (!t)
         return chm__fail(NULL, who, CHM_EINVAL, "tensor is NULL");
+    if (t->magic != CHM_TENSOR_MAGIC)
+        return chm__fail(NULL, who, CHM_EINVAL, "tensor is not a live tensor (used after free?)");
     chm_device *dev = t->dev;
     if (!src && !dst)
         return chm__fail(dev, who, CHM_EINVAL, "host buffer is NULL");
@@ -152,6 +165,18 @@ static int copy_async(const char *who, chm_tensor *t, size_t offset, const void 
         return chm__fail(dev, who, CHM_ERANGE,
                          "bytes [%zu, %zu) reach past the end of the tensor (%llu bytes)", offset,
                          offset + bytes, (unsigned long long)t->bytes);
+    if (src && t->blob)
+        return chm__fail(dev, who, CHM_EINVAL,
+                         "the tensor holds uploaded sparse weights or a graph, which kernels trust "
+                         "as checked at upload: upload a new one instead of writing it");
+    return CHM_OK;
+}
+
+static int copy_async(const char *who, chm_tensor *t, size_t offset, const void *src, void *dst,
+                      size_t bytes, chm_event **ev)
+{
+    CHECK(copy_check(who, t, offset, src, dst, bytes));
+    chm_device *dev = t->dev;
     if (chm__tensor_touch(t))
         return chm__fail(dev, who, CHM_ENOMEM, "no host memory to back %llu bytes",
                          (unsigned long long)t->bytes);
@@ -191,9 +216,8 @@ int chm_tensor_read_async(chm_tensor *t, size_t offset, void *dst, size_t bytes,
 static int copy_sync(const char *who, chm_tensor *t, size_t offset, const void *src, void *dst,
                      size_t bytes)
 {
-    if (!src && !dst)
-        return chm__fail(t ? t->dev : NULL, who, CHM_EINVAL, "host buffer is NULL");
-    if (t && dst) { /* a reader waits for results: let the scheduler place what it holds, in its order */
+    CHECK(copy_check(who, t, offset, src, dst, bytes));
+    if (dst) { /* a reader waits for results: let the scheduler place what it holds, in its order */
         pthread_mutex_lock(&t->dev->lock);
         chm__sched_flush_locked(t->dev, 0);
         pthread_mutex_unlock(&t->dev->lock);
@@ -215,4 +239,29 @@ int chm_tensor_write(chm_tensor *t, size_t offset, const void *src, size_t bytes
 int chm_tensor_read(chm_tensor *t, size_t offset, void *dst, size_t bytes)
 {
     return copy_sync(__func__, t, offset, NULL, dst, bytes);
+}
+
+int chm__upload_blob(chm_device *dev, const char *who, uint8_t *blob, uint64_t bytes, int bank,
+                     chm_tensor **out)
+{
+    chm_tensor *t = NULL;
+    int rc = tensor_alloc(who, dev, CHM_INT8, 1, (const int64_t[]){ (int64_t)bytes }, bank, &t);
+    if (rc)
+        return rc;
+    chm_event *ev = NULL;
+    rc = copy_async(who, t, 0, blob, NULL, (size_t)bytes, &ev);
+    if (!rc) {
+        rc = chm_wait(ev);
+        chm_event_release(ev);
+        if (rc)
+            rc = chm__fail(dev, who, rc, "the copy of %llu bytes to the card failed",
+                           (unsigned long long)bytes);
+    }
+    if (rc) {
+        chm_tensor_free(t);
+        return rc;
+    }
+    t->blob = blob; /* from now on the device copy is read-only */
+    *out = t;
+    return CHM_OK;
 }

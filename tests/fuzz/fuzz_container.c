@@ -54,18 +54,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     container_view v;
     if (container_verify(data, size, p, &v, err, sizeof err) == 0) {
         cfg_result r;
-        cfg_check(v.bitstream, v.bitstream_len, p->idcode, 0, &r, err, sizeof err);
+        cfg_check(v.bitstream, v.bitstream_len, &(cfg_target){ p->idcode, p->regions[v.region].far, v.frames }, &r, err, sizeof err);
     }
     wrapped(p, data, size);
     cfg_result r;
-    cfg_check(data, size, p->idcode, 0, &r, err, sizeof err);
+    cfg_check(data, size, &(cfg_target){ p->idcode, 0, 0 }, &r, err, sizeof err);
     size_t n = size / 4 * 4;
     uint8_t *framed = malloc(n + 8);
     if (framed) {
         static const uint8_t pre[8] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xAA, 0x99, 0x55, 0x66 };
         memcpy(framed, pre, 8);
         memcpy(framed + 8, data, n);
-        cfg_check(framed, n + 8, p->idcode, 0, &r, err, sizeof err);
+        cfg_check(framed, n + 8, &(cfg_target){ p->idcode, 0x100, 64 }, &r, err, sizeof err);
         free(framed);
     }
     return 0;
