@@ -88,9 +88,16 @@ static int parse_header(const uint8_t *buf, size_t len, axlf_info *info, char *e
     if (!memchr(h + H_VBNV, 0, 64))
         return bs_fail(err, el, "platform VBNV is not NUL-terminated");
     memcpy(info->platform_vbnv, h + H_VBNV, 64);
-    if (info->length != len)
+    if (info->signature_length > 0) { /* a signature block follows the container */
+        if (info->signature_length > 4096 || info->length > len ||
+            len - info->length != (uint64_t)info->signature_length)
+            return bs_fail(err, el, "header says %llu bytes and a %d-byte signature, the file has "
+                        "%zu", (unsigned long long)info->length, info->signature_length, len);
+        len = (size_t)info->length;
+    } else if (info->length != len) {
         return bs_fail(err, el, "header says %llu bytes, the file has %zu",
                     (unsigned long long)info->length, len);
+    }
     if (info->num_sections > AXLF_MAX_SECTIONS)
         return bs_fail(err, el, "num_sections %u is over XRT's cap of %u", info->num_sections,
                     AXLF_MAX_SECTIONS);
@@ -141,6 +148,7 @@ int axlf_parse(const uint8_t *buf, size_t len, axlf_info *info, axlf_section *se
 {
     if (parse_header(buf, len, info, err, el))
         return -1;
+    len = (size_t)info->length; /* the signature block, if any, is no section's */
     if (sections && max_sections) /* absent and unread slots read as empty */
         memset(sections, 0, (size_t)max_sections * sizeof *sections);
     const uint64_t table_end = AXLF_HEADER_SIZE + (uint64_t)info->num_sections * AXLF_SECTION_SIZE;

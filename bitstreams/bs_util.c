@@ -1,9 +1,11 @@
 /*
  * bs_util.c - shared helpers of the bitstream tools.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "bs_util.h"
 
@@ -19,6 +21,11 @@ int bs_fail(char *err, size_t errlen, const char *fmt, ...)
 
 uint8_t *bs_read_file(const char *path, size_t *len)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL; /* not a regular file: never sized */
+        return NULL;
+    }
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;

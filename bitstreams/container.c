@@ -80,15 +80,28 @@ uint8_t *container_pack(const platform_desc *p, int r, int mode, size_t *out_len
     free(topo);
     if (!out)
         return NULL;
-    /* The metadata section is last: find its digits and fill them in. */
-    uint8_t *key = out + *out_len - (sizeof CRC_KEY - 1);
-    while (key > out && memcmp(key, CRC_KEY, sizeof CRC_KEY - 1) != 0)
-        key--;
-    size_t digits = (size_t)(key - out) + sizeof CRC_KEY - 1;
-    char hex[9];
-    snprintf(hex, sizeof hex, "%08x", file_crc(out, *out_len, digits));
-    memcpy(out + digits, hex, 8);
+    if (container_reseal(out, *out_len)) {
+        free(out);
+        return NULL;
+    }
     return out;
+}
+
+int container_reseal(uint8_t *buf, size_t len)
+{
+    /* The metadata section is last: find its digits and fill them in. */
+    if (len < sizeof CRC_KEY + 8)
+        return -1;
+    uint8_t *key = buf + len - (sizeof CRC_KEY - 1);
+    while (key > buf && memcmp(key, CRC_KEY, sizeof CRC_KEY - 1) != 0)
+        key--;
+    size_t digits = (size_t)(key - buf) + sizeof CRC_KEY - 1;
+    if (key == buf || digits + 8 > len)
+        return -1;
+    char hex[9];
+    snprintf(hex, sizeof hex, "%08x", file_crc(buf, len, digits));
+    memcpy(buf + digits, hex, 8);
+    return 0;
 }
 
 /* The first place key occurs in p[0..n), or NULL. */
@@ -170,7 +183,7 @@ int container_verify(const uint8_t *buf, size_t len, const platform_desc *p,
     const axlf_section *m = axlf_find(s, info.num_sections, AXLF_USER_METADATA);
     if (!m)
         return bs_fail(err, el, "no USER_METADATA section: not a Chimera container");
-    if (check_meta(m, buf, len, p, out, err, el))
+    if (check_meta(m, buf, (size_t)info.length, p, out, err, el)) /* the signature is not summed */
         return -1;
     const axlf_section *b = axlf_find(s, info.num_sections, AXLF_BITSTREAM);
     if (!b || strcmp(b->name, p->regions[out->region].name) != 0)

@@ -23,6 +23,10 @@
 /* A container for mode (1 CNN, 2 SPARSE, 3 GRAPH) in region r of p, malloc'ed. */
 uint8_t *container_pack(const platform_desc *p, int r, int mode, size_t *out_len);
 
+/* Recomputes the checksum of a container of len bytes (after a change that is
+ * meant, such as signing); 0, or -1 if it has no Chimera checksum. */
+int container_reseal(uint8_t *buf, size_t len);
+
 typedef struct container_view {
     int region;               /* index in the platform */
     int mode;

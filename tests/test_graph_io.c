@@ -4,13 +4,14 @@
  * self loops, normalization, and Cora as it sits in ../shared/data/cora.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "test_util.h"
 
-static char path[64], path2[64];
+static char path[512], path2[512];
 
 static void put(const char *p, const char *text)
 {
@@ -322,6 +323,69 @@ static void test_reorder(void)
     chm_graph_free(orig);
 }
 
+/* Sizes read from a file never wrap or allocate what the file cannot hold. */
+static void test_hostile_sizes(void)
+{
+    chm_graph *g;
+    /* B1: nnz x 32 wrapped to 0 in malloc, then the entries overflowed it. */
+    refused(mtx("%%MatrixMarket matrix coordinate pattern general\n3 3 576460752303423488\n1 1\n2 2\n",
+                0, &g), &g, CHM_EFORMAT, "a file of 80 bytes holds at most 20");
+    /* A 75-byte file claiming 10^8 vertices (took 3.3 GB and 147 s) and 2^31 - 1. */
+    refused(mtx("%%MatrixMarket matrix coordinate pattern general\n100000000 100000000 2\n1 1\n2 2\n",
+                0, &g), &g, CHM_EFORMAT, "100000000 vertices for 2 edges");
+    refused(mtx("%%MatrixMarket matrix coordinate pattern general\n2147483647 2147483647 1\n1 1\n",
+                0, &g), &g, CHM_EFORMAT, "out of range");
+    put(path, "0 1\n300000000 1\n");
+    g = NULL;
+    refused(chm_graph_load_edgelist(path, 0, 0, &g), &g, CHM_EFORMAT, "vertex ids are 0..");
+    put(path, "0 1\n2000000 1\n");
+    g = NULL;
+    refused(chm_graph_load_edgelist(path, 0, 0, &g), &g, CHM_EFORMAT, "2000001 vertices for 2 edges");
+    /* A directory is not a file. */
+    g = NULL;
+    refused(chm_graph_load_mtx(CHM_TEST_TMPDIR, 0, &g), &g, CHM_EIO, "is a directory");
+    float *x = NULL;
+    int64_t r, c;
+    CU_ASSERT_EQUAL(chm_mtx_read_dense(CHM_TEST_TMPDIR, &x, &r, &c), CHM_EIO);
+    /* B9: a "symmetric" dense file that is not square. */
+    put(path, "%%MatrixMarket matrix coordinate real symmetric\n3 2 1\n2 1 5\n");
+    CU_ASSERT_EQUAL(chm_mtx_read_dense(path, &x, &r, &c), CHM_EFORMAT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(NULL), "symmetric matrix is square"));
+    CU_ASSERT_PTR_NULL(x);
+    put(path, "%%MatrixMarket matrix array real general\n3037000500 3037000500\n1\n");
+    CU_ASSERT_EQUAL(chm_mtx_read_dense(path, &x, &r, &c), CHM_EFORMAT);
+}
+
+/* B8: the Planetoid loader in a thread with a 256 KiB stack (it had 512 KiB of locals). */
+static void *load_planetoid(void *arg)
+{
+    (void)arg;
+    chm_graph *g = NULL;
+    float *x = NULL;
+    int32_t *y = NULL;
+    int nf, nc;
+    put(path, "a 1 0 L1\nb 0 1 L2\n");
+    put(path2, "a b\n");
+    int rc = chm_graph_load_planetoid(path, path2, 0, &g, &x, &nf, &y, &nc);
+    chm_graph_free(g);
+    free(x);
+    free(y);
+    return (void *)(intptr_t)(rc == CHM_OK && nf == 2 && nc == 2);
+}
+
+static void test_small_stack(void)
+{
+    pthread_attr_t a;
+    pthread_t t;
+    void *ok = NULL;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, 256 << 10);
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, &a, load_planetoid, NULL), 0);
+    pthread_join(t, &ok);
+    pthread_attr_destroy(&a);
+    CU_ASSERT_PTR_NOT_NULL(ok);
+}
+
 static void test_cora(void)
 {
     chm_graph *g;
@@ -354,8 +418,11 @@ static void test_cora(void)
 int main(void)
 {
     snprintf(path, sizeof path, "%s", tu_tmp("test_graph_io.mtx"));
+    snprintf(path2, sizeof path2, "%s", tu_tmp("test_graph_io.cites"));
     static const tu_test tests[] = {
         { "Matrix Market graphs: pattern/real, symmetric/general, merged duplicates", test_mtx_good },
+        { "sizes from a file never wrap or over-allocate; directories refused", test_hostile_sizes },
+        { "the Planetoid loader runs on a 256 KiB thread stack", test_small_stack },
         { "malformed Matrix Market files are refused with the line and the reason", test_mtx_malformed },
         { "edge arrays and edge lists; symmetric edges, duplicates, ranges", test_edges_and_symmetry },
         { "self loops keep existing ones; GCN and mean normalization", test_self_loops_and_norm },

@@ -1,6 +1,7 @@
 /*
  * chimera - command-line tool: list devices and examine one.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "cfgpkt.h"
 #include "chimera.h"
 #include "container.h"
+#include "signing.h"
 
 static const char *mode_name(chm_mode m)
 {
@@ -17,37 +19,70 @@ static const char *mode_name(chm_mode m)
     return (unsigned)m < 4 ? names[m] : "?";
 }
 
-static void usage(FILE *f)
+/* One command of the CLI: its words, its arguments and what it does. */
+typedef struct command {
+    const char *group, *name; /* "xclbin", "info"; group NULL for a top-level command */
+    const char *args, *help;
+    int min_args, max_args;   /* positional arguments after the command's words */
+    int (*run)(char **args, int n, const char *const *opt);
+} command;
+
+/* Options a command may take (value follows the flag); index into opt[]. */
+enum { OPT_KEY, OPT_TRUST, OPT_POLICY, N_OPTS };
+static const char *const opt_names[N_OPTS] = { "--key", "--trust", "--policy" };
+
+static const command commands[];
+static const size_t n_commands;
+
+static void usage_of(FILE *f, const command *c)
 {
-    fprintf(f,
-            "usage: chimera <command> [args]\n"
-            "\n"
-            "Chimera drives a reconfigurable CNN/SPARSE/GRAPH overlay on Alveo cards.\n"
-            "\n"
-            "commands:\n"
-            "  devices            list the device names this build can open, one a line,\n"
-            "                     with platform, regions and peak int8 MACs per cycle\n"
-            "  examine [DEVICE]   open DEVICE (default \"emu\") and show its platform,\n"
-            "                     kernel clock, PCIe rate, memory banks (size, bandwidth,\n"
-            "                     use), and each region with the mode it holds\n"
-            "  xclbin info FILE   check an xclbin (AXLF) container and list its header\n"
-            "                     (platform, interface UUID, mode) and sections\n"
-            "  xclbin pack PLATFORM REGION MODE OUT\n"
-            "                     write the emulation's partial-bitstream container for\n"
-            "                     MODE (CNN, SPARSE, GRAPH) in REGION (index) of PLATFORM\n"
-            "  xclbin verify FILE PLATFORM\n"
-            "                     check FILE as chm_region_load will: container, shell,\n"
-            "                     region, checksum, then the packets as the ICAP sees them\n"
-            "  graph info FILE    load a graph (Matrix Market .mtx, else an edge list) and\n"
-            "                     show its size, degrees, self loops, isolated vertices and\n"
-            "                     how many feature rows the GRAPH mode's windows load,\n"
-            "                     as numbered and after reverse Cuthill-McKee\n"
-            "  help               show this text\n"
-            "\n"
-            "Device names: emu (= emu:u250), emu:u250, emu:u280, emu:u55c - the emulated\n"
-            "card. The rtl (Verilator) and xrt (real card) backends are not built yet.\n"
-            "\n"
-            "options: -h, --help   this text;   --version   the SDK version\n");
+    char words[64];
+    snprintf(words, sizeof words, "%s%s%s", c->group ? c->group : "", c->group ? " " : "", c->name);
+    fprintf(f, "  %s %s\n%s\n", words, c->args, c->help);
+}
+
+static void usage(FILE *f, const char *group)
+{
+    fprintf(f, "usage: chimera %s%s<command> [args]   (chimera ... COMMAND --help for one)\n\n",
+            group ? group : "", group ? " " : "");
+    if (!group)
+        fprintf(f, "Chimera drives a reconfigurable CNN/SPARSE/GRAPH overlay on Alveo cards.\n\n");
+    fprintf(f, "commands:\n");
+    for (size_t i = 0; i < n_commands; i++)
+        if (!group || (commands[i].group && !strcmp(commands[i].group, group)))
+            usage_of(f, &commands[i]);
+    if (group)
+        return;
+    fprintf(f, "  help\n                     show this text\n\n"
+               "Device names: emu (= emu:u250), emu:u250, emu:u280, emu:u55c, emu:u50 - the\n"
+               "emulated card (chimera devices lists them). The rtl (Verilator) and xrt (real\n"
+               "card) backends are not built yet.\n\n"
+               "Trust (chm_region_load): CHIMERA_TRUST_DIR names a directory of *.pub keys,\n"
+               "CHIMERA_SIG_POLICY is required, if-present (default) or off.\n\n"
+               "options: -h, --help   this text;   --version   the SDK version\n");
+}
+
+/* A whole decimal int in [lo, hi], or -1 with a message. */
+static int parse_int(const char *s, const char *what, long lo, long hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "chimera: %s \"%s\" is not a whole number in %ld..%ld\n", what, s, lo, hi);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* Reads a whole file, or says why not (a directory, missing, unreadable). */
+static uint8_t *read_or_report(const char *path, size_t *len)
+{
+    uint8_t *buf = bs_read_file(path, len);
+    if (!buf)
+        fprintf(stderr, "chimera: cannot read %s: %s\n", path, strerror(errno));
+    return buf;
 }
 
 static int open_or_report(const char *name, chm_device **dev)
@@ -58,8 +93,9 @@ static int open_or_report(const char *name, chm_device **dev)
     return rc;
 }
 
-static int cmd_devices(void)
+static int cmd_devices(char **a, int n, const char *const *opt)
 {
+    (void)a, (void)n, (void)opt;
     for (const char *const *p = chm_platform_names(); *p; p++) {
         char name[CHM_NAME_MAX];
         snprintf(name, sizeof name, "emu:%s", *p);
@@ -83,8 +119,10 @@ static void print_size(uint64_t bytes)
         printf("%6.1f MiB", (double)bytes / (double)(UINT64_C(1) << 20));
 }
 
-static int cmd_examine(const char *name)
+static int cmd_examine(char **a, int n, const char *const *opt)
 {
+    (void)opt;
+    const char *name = n ? a[0] : "emu";
     chm_device *dev;
     if (open_or_report(name, &dev))
         return 1;
@@ -127,14 +165,14 @@ static void print_uuid(const uint8_t u[16])
         printf("%02x%s", u[i], (i == 3 || i == 5 || i == 7 || i == 9) ? "-" : "");
 }
 
-static int cmd_xclbin_info(const char *path)
+static int cmd_xclbin_info(char **a, int n, const char *const *opt)
 {
+    (void)n, (void)opt;
+    const char *path = a[0];
     size_t len;
-    uint8_t *buf = bs_read_file(path, &len);
-    if (!buf) {
-        fprintf(stderr, "chimera: cannot read %s\n", path);
+    uint8_t *buf = read_or_report(path, &len);
+    if (!buf)
         return 1;
-    }
     axlf_info info;
     char err[256];
     if (axlf_parse(buf, len, &info, NULL, 0, err, sizeof err)) {
@@ -154,9 +192,17 @@ static int cmd_xclbin_info(const char *path)
     print_uuid(info.interface_uuid);
     printf("\nxclbin      ");
     print_uuid(info.xclbin_uuid);
-    printf("\nversion     %u.%u.%u, mode %u, %s\n", info.version_major, info.version_minor,
-           info.version_patch, info.mode,
-           info.signature_length < 0 ? "unsigned" : "signed");
+    uint8_t id[SIG_KEYID_BYTES];
+    printf("\nversion     %u.%u.%u, mode %u, ", info.version_major, info.version_minor,
+           info.version_patch, info.mode);
+    if (sig_key_id(buf, len, id) == 0) {
+        printf("signed by key ");
+        for (unsigned i = 0; i < SIG_KEYID_BYTES; i++)
+            printf("%02x", id[i]);
+        printf("\n");
+    } else {
+        printf("%s\n", info.signature_length > 0 ? "signature block malformed" : "unsigned");
+    }
     printf("sections    %u\n", info.num_sections);
     for (uint32_t i = 0; i < info.num_sections; i++)
         printf("  %-3u %-20s %-16s offset %-10llu size %llu\n", i, axlf_kind_name(s[i].kind),
@@ -166,14 +212,20 @@ static int cmd_xclbin_info(const char *path)
     return 0;
 }
 
-static int cmd_xclbin_pack(const char *plat, const char *region, const char *mode,
-                           const char *out)
+static int cmd_xclbin_pack(char **a, int n, const char *const *opt)
 {
+    (void)n, (void)opt;
+    const char *plat = a[0], *mode = a[2], *out = a[3];
     const platform_desc *p = platform_find(plat);
-    int m = mode_by_name(mode), r = atoi(region);
-    if (!p || !m || r < 0 || (uint32_t)r >= p->n_regions) {
-        fprintf(stderr, "chimera: no platform \"%s\", region %s or mode \"%s\"\n", plat, region,
-                mode);
+    int m = mode_by_name(mode), r;
+    if (!p) {
+        fprintf(stderr, "chimera: %s\n", platform_error());
+        return 2;
+    }
+    if (parse_int(a[1], "region", 0, (long)p->n_regions - 1, &r))
+        return 2;
+    if (!m) {
+        fprintf(stderr, "chimera: mode \"%s\" is not CNN, SPARSE or GRAPH\n", mode);
         return 2;
     }
     size_t len;
@@ -192,23 +244,48 @@ static int cmd_xclbin_pack(const char *plat, const char *region, const char *mod
     return 0;
 }
 
-static int cmd_xclbin_verify(const char *path, const char *plat)
+static int policy_of(const char *s, chm_sig_policy *out)
 {
+    if (!s || !strcmp(s, "if-present"))
+        *out = CHM_SIG_IF_PRESENT;
+    else if (!strcmp(s, "required"))
+        *out = CHM_SIG_REQUIRED;
+    else if (!strcmp(s, "off"))
+        *out = CHM_SIG_OFF;
+    else {
+        fprintf(stderr, "chimera: --policy \"%s\": expected required, if-present or off\n", s);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_xclbin_verify(char **a, int n, const char *const *opt)
+{
+    (void)n;
+    const char *path = a[0], *plat = a[1];
     const platform_desc *p = platform_find(plat);
+    chm_sig_policy policy;
     if (!p) {
-        fprintf(stderr, "chimera: unknown platform \"%s\"\n", plat);
+        fprintf(stderr, "chimera: %s\n", platform_error());
         return 2;
     }
+    if (policy_of(opt[OPT_POLICY], &policy))
+        return 2;
     size_t len;
-    uint8_t *buf = bs_read_file(path, &len);
-    if (!buf) {
-        fprintf(stderr, "chimera: cannot read %s\n", path);
+    uint8_t *buf = read_or_report(path, &len);
+    if (!buf)
         return 1;
+    static sig_trust trust;
+    char err[256];
+    int rc = opt[OPT_TRUST] && sig_trust_load(opt[OPT_TRUST], &trust, err, sizeof err);
+    if (!rc && policy != CHM_SIG_OFF) {
+        sig_status st = sig_check(buf, len, opt[OPT_TRUST] ? &trust : NULL, err, sizeof err);
+        rc = st != SIG_OK && !(st == SIG_UNSIGNED && policy == CHM_SIG_IF_PRESENT);
     }
     container_view v;
     cfg_result res;
-    char err[256];
-    int rc = container_verify(buf, len, p, &v, err, sizeof err) ||
+    if (!rc)
+        rc = container_verify(buf, len, p, &v, err, sizeof err) ||
              cfg_check(v.bitstream, v.bitstream_len,
                        &(cfg_target){ p->idcode, p->regions[v.region].far, v.frames }, &res, err,
                        sizeof err);
@@ -220,6 +297,50 @@ static int cmd_xclbin_verify(const char *path, const char *plat)
                v.bitstream_len);
     free(buf);
     return rc ? 1 : 0;
+}
+
+static int cmd_xclbin_keygen(char **a, int n, const char *const *opt)
+{
+    (void)n, (void)opt;
+    char err[256];
+    if (sig_keygen(a[0], a[1], err, sizeof err)) {
+        fprintf(stderr, "chimera: %s\n", err);
+        return 1;
+    }
+    printf("%s/%s.key (secret, keep it off the card's host) and %s/%s.pub (put it in the trust "
+           "store)\n", a[0], a[1], a[0], a[1]);
+    return 0;
+}
+
+static int cmd_xclbin_sign(char **a, int n, const char *const *opt)
+{
+    (void)n;
+    if (!opt[OPT_KEY]) {
+        fprintf(stderr, "chimera: xclbin sign needs --key SECRET_KEY_FILE\n");
+        return 2;
+    }
+    size_t len, out_len;
+    uint8_t *buf = read_or_report(a[0], &len);
+    if (!buf)
+        return 1;
+    char err[256];
+    uint8_t *out = sig_sign(buf, len, opt[OPT_KEY], &out_len, err, sizeof err);
+    free(buf);
+    if (!out) {
+        fprintf(stderr, "chimera: %s: %s\n", a[0], err);
+        return 1;
+    }
+    FILE *f = fopen(a[1], "wb");
+    int ok = f && fwrite(out, 1, out_len, f) == out_len;
+    if (f)
+        ok &= fclose(f) == 0;
+    free(out);
+    if (!ok) {
+        fprintf(stderr, "chimera: cannot write %s: %s\n", a[1], strerror(errno));
+        return 1;
+    }
+    printf("%s: signed, %zu bytes\n", a[1], out_len);
+    return 0;
 }
 
 /* What the aggregation engine's windows load for g, from a 1-wide fp32 layer's plan. */
@@ -238,8 +359,10 @@ static int window_plan(chm_device *dev, const chm_graph *g, int64_t n, chm_gnn_p
     return rc;
 }
 
-static int cmd_graph_info(const char *path)
+static int cmd_graph_info(char **a, int n, const char *const *opt)
 {
+    (void)n, (void)opt;
+    const char *path = a[0];
     chm_graph *g;
     const size_t len = strlen(path);
     int rc = len > 4 && !strcmp(path + len - 4, ".mtx") ? chm_graph_load_mtx(path, 0, &g)
@@ -267,7 +390,8 @@ static int cmd_graph_info(const char *path)
         if ((rc = window_plan(dev, g, gi.n, &plan)) != 0)
             break;
         printf("windows     %s%llu over %lld blocks of 32 vertices; they load %llu source rows, "
-               "%.2f%% of the %llu a dense sweep reads\n", pass ? "after RCM: " : "",
+               "%.2f%% of the %llu a dense sweep reads (the graph as loaded: GCN layers add "
+               "self loops first)\n", pass ? "after RCM: " : "",
                (unsigned long long)plan.windows, (long long)((gi.n + 31) / 32),
                (unsigned long long)plan.rows_loaded,
                100.0 * (double)plan.rows_loaded / (double)plan.rows_dense,
@@ -279,34 +403,116 @@ static int cmd_graph_info(const char *path)
     return rc ? 1 : 0;
 }
 
+static const command commands[] = {
+    { NULL, "devices", "", "                     list the device names this build can open, one a line,\n"
+      "                     with platform, regions and peak int8 MACs per cycle", 0, 0, cmd_devices },
+    { NULL, "examine", "[DEVICE]", "                     open DEVICE (default \"emu\") and show its platform,\n"
+      "                     kernel clock, PCIe rate, memory banks and regions", 0, 1, cmd_examine },
+    { "xclbin", "info", "FILE", "                     check an xclbin (AXLF) container and list its header\n"
+      "                     (platform, interface UUID, mode, signing key) and sections", 1, 1,
+      cmd_xclbin_info },
+    { "xclbin", "pack", "PLATFORM REGION MODE OUT", "                     write the emulation's partial-bitstream container for\n"
+      "                     MODE (CNN, SPARSE, GRAPH) in REGION (index) of PLATFORM", 4, 4,
+      cmd_xclbin_pack },
+    { "xclbin", "verify", "FILE PLATFORM [--trust DIR] [--policy required|if-present|off]",
+      "                     check FILE as chm_region_load will: signature, container,\n"
+      "                     shell, region, checksum, then the packets as the ICAP sees them", 2, 2,
+      cmd_xclbin_verify },
+    { "xclbin", "keygen", "DIR NAME", "                     make an Ed25519 key pair: DIR/NAME.key (secret) and\n"
+      "                     DIR/NAME.pub (copy it into a device's trust store)", 2, 2,
+      cmd_xclbin_keygen },
+    { "xclbin", "sign", "--key KEYFILE IN OUT", "                     sign container IN with the secret key, writing OUT", 2, 2,
+      cmd_xclbin_sign },
+    { "graph", "info", "FILE", "                     load a graph (Matrix Market .mtx, else an edge list) and\n"
+      "                     show its size, degrees, self loops, isolated vertices and\n"
+      "                     how many feature rows the GRAPH mode's windows load,\n"
+      "                     as numbered and after reverse Cuthill-McKee", 1, 1, cmd_graph_info },
+};
+static const size_t n_commands = sizeof commands / sizeof commands[0];
+
+static int is_help(const char *s)
+{
+    return !strcmp(s, "-h") || !strcmp(s, "--help");
+}
+
+static int is_group(const char *s)
+{
+    for (size_t i = 0; i < n_commands; i++)
+        if (commands[i].group && !strcmp(commands[i].group, s))
+            return 1;
+    return 0;
+}
+
+/* Runs c on the words after its name: options (--key V ...) and positionals. */
+static int run_command(const command *c, int argc, char **argv)
+{
+    char *pos[8];
+    const char *opt[N_OPTS] = { NULL };
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        if (is_help(argv[i])) {
+            printf("usage:\n");
+            usage_of(stdout, c);
+            return 0;
+        }
+        int o = 0;
+        while (o < N_OPTS && strcmp(argv[i], opt_names[o]))
+            o++;
+        if (o < N_OPTS) {
+            if (i + 1 == argc) {
+                fprintf(stderr, "chimera: %s needs a value\n", argv[i]);
+                return 2;
+            }
+            opt[o] = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            fprintf(stderr, "chimera: unknown option \"%s\"\nusage:\n", argv[i]);
+            usage_of(stderr, c);
+            return 2;
+        } else if (n < 8) {
+            pos[n++] = argv[i];
+        } else {
+            n++;
+        }
+    }
+    if (n < c->min_args || n > c->max_args) {
+        fprintf(stderr, "chimera: %s%s%s takes %d..%d arguments, got %d\nusage:\n",
+                c->group ? c->group : "", c->group ? " " : "", c->name, c->min_args, c->max_args, n);
+        usage_of(stderr, c);
+        return 2;
+    }
+    return c->run(pos, n, opt);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        usage(stderr, NULL);
         return 2;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
-        usage(stdout);
+    if (is_help(cmd) || !strcmp(cmd, "help")) {
+        usage(stdout, NULL);
         return 0;
     }
     if (!strcmp(cmd, "--version")) {
         printf("chimera %d.%d\n", CHM_VERSION_MAJOR, CHM_VERSION_MINOR);
         return 0;
     }
-    if (!strcmp(cmd, "devices"))
-        return cmd_devices();
-    if (!strcmp(cmd, "xclbin") && argc == 4 && !strcmp(argv[2], "info"))
-        return cmd_xclbin_info(argv[3]);
-    if (!strcmp(cmd, "xclbin") && argc == 7 && !strcmp(argv[2], "pack"))
-        return cmd_xclbin_pack(argv[3], argv[4], argv[5], argv[6]);
-    if (!strcmp(cmd, "xclbin") && argc == 5 && !strcmp(argv[2], "verify"))
-        return cmd_xclbin_verify(argv[3], argv[4]);
-    if (!strcmp(cmd, "graph") && argc == 4 && !strcmp(argv[2], "info"))
-        return cmd_graph_info(argv[3]);
-    if (!strcmp(cmd, "examine"))
-        return cmd_examine(argc > 2 ? argv[2] : "emu");
-    fprintf(stderr, "chimera: unknown command \"%s\"\n\n", cmd);
-    usage(stderr);
+    const int grouped = is_group(cmd);
+    if (grouped && (argc < 3 || is_help(argv[2]))) {
+        usage(argc < 3 ? stderr : stdout, cmd);
+        return argc < 3 ? 2 : 0;
+    }
+    for (size_t i = 0; i < n_commands; i++) {
+        const command *c = &commands[i];
+        if (grouped ? (c->group && !strcmp(c->group, cmd) && !strcmp(c->name, argv[2]))
+                    : (!c->group && !strcmp(c->name, cmd)))
+            return run_command(c, argc - 2 - grouped, argv + 2 + grouped);
+    }
+    if (grouped)
+        fprintf(stderr, "chimera: unknown %s command \"%s\"\n\n", cmd, argv[2]);
+    else
+        fprintf(stderr, "chimera: unknown command \"%s\"\n\n", cmd);
+    usage(stderr, grouped ? cmd : NULL);
     return 2;
 }

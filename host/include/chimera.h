@@ -55,6 +55,9 @@ enum {
     CHM_ELIMIT = -13,  /* a size beyond what the overlay supports */
     CHM_EBUSY = -14,   /* the object is still in use by queued commands */
     CHM_EDEVICE = -15, /* the device failed while running a command */
+    CHM_EUNSIGNED = -16,  /* a container is unsigned and the trust policy requires a signature */
+    CHM_EUNTRUSTED = -17, /* a container is signed by a key that is not in the trust store */
+    CHM_EBADSIG = -18,    /* a container's signature does not match its contents (tampered) */
 };
 
 /* The name of a status code ("CHM_ESHAPE: tensor shape mismatch"). */
@@ -84,11 +87,41 @@ typedef enum {
 
 /*
  * Opens a device by name: "emu" (the default platform, u250), "emu:u250",
- * "emu:u280", "emu:u55c" (one JSON file per platform in overlays/platforms).
- * Every region comes up holding CNN mode. On failure *out is untouched and
- * chm_last_error(NULL) says why.
+ * "emu:u280", "emu:u55c", "emu:u50" (one JSON file per platform in
+ * overlays/platforms; chm_platform_names lists them). Every region comes up
+ * holding CNN mode. On failure *out is untouched and chm_last_error(NULL)
+ * says why. The trust settings come from the environment:
+ * CHIMERA_TRUST_DIR and CHIMERA_SIG_POLICY (required | if-present | off).
  */
 int chm_device_open(const char *name, chm_device **out);
+
+/*
+ * Which partial-bitstream containers chm_region_load accepts:
+ *   IF_PRESENT  (default) unsigned ones, and signed ones whose signature a
+ *               key of the trust store verifies;
+ *   REQUIRED    only signed ones a trusted key verifies (recommended for
+ *               deployment);
+ *   OFF         signatures are not checked (development only).
+ * A signed container whose key is not trusted fails with CHM_EUNTRUSTED,
+ * one whose signature does not match its bytes with CHM_EBADSIG, an
+ * unsigned one under REQUIRED with CHM_EUNSIGNED; the region is untouched.
+ * Sign with `chimera xclbin keygen` and `chimera xclbin sign`.
+ */
+typedef enum {
+    CHM_SIG_IF_PRESENT = 0,
+    CHM_SIG_REQUIRED = 1,
+    CHM_SIG_OFF = 2,
+} chm_sig_policy;
+
+typedef struct chm_device_opts {
+    const char *trust_dir;     /* directory whose *.pub files are the trusted Ed25519
+                                  keys; NULL: none (signed containers are then refused) */
+    chm_sig_policy sig_policy; /* zero: CHM_SIG_IF_PRESENT */
+} chm_device_opts;
+
+/* chm_device_open with explicit trust settings (the environment is not read);
+ * opts NULL means chm_device_open. A trust_dir that cannot be read fails. */
+int chm_device_open_opts(const char *name, const chm_device_opts *opts, chm_device **out);
 
 /*
  * Waits for all queued work, then frees the device and all its tensors.
@@ -476,6 +509,10 @@ int chm_sparse_conv2d(chm_device *dev, chm_tensor *in, chm_tensor *weights, int 
  * device: their errors are reported by chm_last_error(NULL).
  */
 typedef struct chm_graph chm_graph;
+
+/* The most vertices a graph may have (loaders also refuse a file whose header
+ * claims more than 2^20 + 64 vertices per edge: such a header is corrupt). */
+#define CHM_GRAPH_MAX_VERTICES (1 << 28)
 
 enum {
     /* Every edge u -> v also gives v -> u (an undirected graph). */

@@ -71,10 +71,56 @@ static int parse_name(const char *name, const chm_backend_ops **be, const platfo
     return CHM_OK;
 }
 
+/* The trust settings of CHIMERA_TRUST_DIR and CHIMERA_SIG_POLICY. */
+static int env_opts(chm_device_opts *o)
+{
+    const char *pol = getenv("CHIMERA_SIG_POLICY");
+    o->trust_dir = getenv("CHIMERA_TRUST_DIR");
+    if (o->trust_dir && !o->trust_dir[0])
+        o->trust_dir = NULL;
+    if (!pol || !pol[0] || strcmp(pol, "if-present") == 0)
+        o->sig_policy = CHM_SIG_IF_PRESENT;
+    else if (strcmp(pol, "required") == 0)
+        o->sig_policy = CHM_SIG_REQUIRED;
+    else if (strcmp(pol, "off") == 0)
+        o->sig_policy = CHM_SIG_OFF;
+    else
+        return chm__fail(NULL, "chm_device_open", CHM_EINVAL,
+                         "CHIMERA_SIG_POLICY is \"%s\", expected required, if-present or off", pol);
+    return CHM_OK;
+}
+
+static int load_trust(chm_device *dev, const chm_device_opts *o)
+{
+    if ((unsigned)o->sig_policy > CHM_SIG_OFF)
+        return chm__fail(NULL, "chm_device_open", CHM_EINVAL,
+                         "sig_policy %d is not a chm_sig_policy", (int)o->sig_policy);
+    dev->sig_policy = o->sig_policy;
+    if (!o->trust_dir)
+        return CHM_OK;
+    char why[256];
+    dev->trust = malloc(sizeof *dev->trust);
+    if (!dev->trust)
+        return chm__fail(NULL, "chm_device_open", CHM_ENOMEM, "no host memory for the trust store");
+    if (sig_trust_load(o->trust_dir, dev->trust, why, sizeof why))
+        return chm__fail(NULL, "chm_device_open", CHM_EIO, "%s", why);
+    return CHM_OK;
+}
+
 int chm_device_open(const char *name, chm_device **out)
+{
+    return chm_device_open_opts(name, NULL, out);
+}
+
+int chm_device_open_opts(const char *name, const chm_device_opts *opts, chm_device **out)
 {
     if (!name || !out)
         return CHM_FAIL(NULL, CHM_EINVAL, "name and out must not be NULL");
+    chm_device_opts env;
+    if (!opts) {
+        CHECK(env_opts(&env));
+        opts = &env;
+    }
     if (strlen(name) >= CHM_NAME_MAX)
         return CHM_FAIL(NULL, CHM_ENODEV, "device name longer than %d characters", CHM_NAME_MAX - 1);
     const chm_backend_ops *be;
@@ -100,6 +146,12 @@ int chm_device_open(const char *name, chm_device **out)
     }
     dev->n_engines = ENGINE_REGION0 + dev->n_regions;
     dev->sched = (chm_sched_params){ CHM_SCHED_ON_DEMAND, 1, 2 };
+    rc = load_trust(dev, opts);
+    if (rc) {
+        free(dev->trust);
+        free(dev);
+        return rc;
+    }
     rc = be->open(dev);
     if (rc == CHM_OK) {
         rc = chm__engines_start(dev);
@@ -109,6 +161,7 @@ int chm_device_open(const char *name, chm_device **out)
     if (rc) {
         pthread_cond_destroy(&dev->changed);
         pthread_mutex_destroy(&dev->lock);
+        free(dev->trust);
         free(dev);
         return CHM_FAIL(NULL, rc, "device \"%s\" could not start (%s)", name, chm_strerror(rc));
     }
@@ -126,6 +179,7 @@ int chm_device_close(chm_device *dev)
         chm_tensor_free(dev->tensors);
     dev->be->close(dev);
     free(dev->trace);
+    free(dev->trust);
     pthread_cond_destroy(&dev->changed);
     pthread_mutex_destroy(&dev->lock);
     free(dev);

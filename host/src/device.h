@@ -17,6 +17,7 @@
 #include "chimera.h"
 #include "kop.h"
 #include "platform.h"
+#include "signing.h"
 
 typedef enum { CMD_WRITE = 0, CMD_READ = 1, CMD_KERNEL = 2, CMD_LOAD = 3 } cmd_kind;
 
@@ -119,6 +120,8 @@ struct chm_device {
     char name[CHM_NAME_MAX];
     const platform_desc *plat;
     const chm_backend_ops *be;
+    chm_sig_policy sig_policy;
+    sig_trust *trust;       /* keys of the trust store (NULL: none) */
     void *backend_data;
     pthread_mutex_t lock;
     pthread_cond_t changed;

@@ -29,6 +29,9 @@ const char *chm_strerror(int code)
     case CHM_ELIMIT: return "CHM_ELIMIT: beyond what the overlay supports";
     case CHM_EBUSY: return "CHM_EBUSY: still in use";
     case CHM_EDEVICE: return "CHM_EDEVICE: the device failed a command";
+    case CHM_EUNSIGNED: return "CHM_EUNSIGNED: the container is not signed";
+    case CHM_EUNTRUSTED: return "CHM_EUNTRUSTED: the container's key is not trusted";
+    case CHM_EBADSIG: return "CHM_EBADSIG: the container's signature does not match";
     default: return "CHM_E?: unknown status code";
     }
 }

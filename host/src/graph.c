@@ -19,6 +19,18 @@ static int edge_cmp(const void *pa, const void *pb)
     return llabs(a->line) < llabs(b->line) ? -1 : llabs(a->line) > llabs(b->line);
 }
 
+int chm__graph_check_vertices(const char *who, const char *path, int64_t n, int64_t edges)
+{
+    if (n > CHM_GRAPH_MAX_VERTICES)
+        return chm__fail(NULL, who, CHM_EFORMAT, "%s: %lld vertices, more than the %d a graph "
+                         "may have", path, (long long)n, CHM_GRAPH_MAX_VERTICES);
+    if (n > (INT64_C(1) << 20) + 64 * edges)
+        return chm__fail(NULL, who, CHM_EFORMAT, "%s: %lld vertices for %lld edges: more than "
+                         "2^20 + 64 per edge, so nearly all would be isolated; refused as a "
+                         "corrupt size", path, (long long)n, (long long)edges);
+    return CHM_OK;
+}
+
 chm_graph *chm__graph_alloc(int64_t n, int64_t nnz)
 {
     chm_graph *g = calloc(1, sizeof *g);
@@ -26,9 +38,9 @@ chm_graph *chm__graph_alloc(int64_t n, int64_t nnz)
         return NULL;
     g->n = n;
     g->nnz = nnz;
-    g->row_ptr = calloc((size_t)n + 1, sizeof *g->row_ptr);
-    g->col = malloc((size_t)(nnz ? nnz : 1) * sizeof *g->col);
-    g->w = malloc((size_t)(nnz ? nnz : 1) * sizeof *g->w);
+    g->row_ptr = n >= 0 && n < INT64_MAX / 8 ? calloc((size_t)n + 1, sizeof *g->row_ptr) : NULL;
+    g->col = chm__alloc_array(nnz, sizeof *g->col);
+    g->w = chm__alloc_array(nnz, sizeof *g->w);
     if (!g->row_ptr || !g->col || !g->w) {
         chm_graph_free(g);
         return NULL;
@@ -148,9 +160,9 @@ void chm__graph_replace(chm_graph *g, chm_graph *ng)
 
 static int check_n(const char *who, int64_t n)
 {
-    if (n < 1 || n > INT32_MAX)
+    if (n < 1 || n > CHM_GRAPH_MAX_VERTICES)
         return chm__fail(NULL, who, CHM_EINVAL, "n is %lld; a graph has 1..%d vertices", (long long)n,
-                         INT32_MAX);
+                         CHM_GRAPH_MAX_VERTICES);
     return CHM_OK;
 }
 
@@ -163,7 +175,7 @@ int chm_graph_from_edges(int64_t n, int64_t n_edges, const int32_t *src, const i
     int rc = check_n(who, n);
     if (rc)
         return rc;
-    graph_edge *e = malloc((size_t)(n_edges ? n_edges : 1) * sizeof *e);
+    graph_edge *e = chm__alloc_array(n_edges, sizeof *e);
     if (!e)
         return chm__fail(NULL, who, CHM_ENOMEM, "no memory for %lld edges", (long long)n_edges);
     for (int64_t i = 0; i < n_edges; i++) {

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "alloc.h"
 #include "chimera.h"
 
 struct chm_graph {
@@ -31,6 +32,14 @@ typedef struct graph_edge {
  */
 int chm__graph_build(const char *who, int64_t n, graph_edge *e, int64_t count, unsigned flags,
                      int weighted, chm_graph **out);
+
+/*
+ * A vertex count read from a file is believed only within reason: at most
+ * CHM_GRAPH_MAX_VERTICES, and at most 2^20 + 64 x edges (a header that
+ * claims far more vertices than its edges could touch is taken as corrupt,
+ * not as a graph of isolated vertices to allocate). CHM_EFORMAT naming path.
+ */
+int chm__graph_check_vertices(const char *who, const char *path, int64_t n, int64_t edges);
 
 /* An empty graph of n vertices with room for nnz edges (row_ptr zeroed); NULL if no memory. */
 chm_graph *chm__graph_alloc(int64_t n, int64_t nnz);

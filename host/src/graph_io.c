@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "device.h"
 #include "graph.h"
@@ -22,6 +23,7 @@ typedef struct reader {
     char *line;
     size_t cap;
     int64_t lineno;
+    int64_t file_bytes;     /* the file's size: no count in it can claim more than this */
 } reader;
 
 static int reader_open(reader *r, const char *who, const char *path)
@@ -34,6 +36,15 @@ static int reader_open(reader *r, const char *who, const char *path)
     r->f = fopen(path, "r");
     if (!r->f)
         return chm__fail(NULL, who, CHM_EIO, "cannot open %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(r->f), &st) || !S_ISREG(st.st_mode)) {
+        int dir = S_ISDIR(st.st_mode);
+        fclose(r->f);
+        r->f = NULL;
+        return chm__fail(NULL, who, CHM_EIO, "%s %s", path,
+                         dir ? "is a directory" : "is not a regular file");
+    }
+    r->file_bytes = (int64_t)st.st_size;
     return CHM_OK;
 }
 
@@ -138,11 +149,20 @@ static int mtx_header_read(reader *r, mtx_header *h, int allow_array)
     if (n != (h->array ? 2 : 3) || parse_i64(tok[0], &h->rows) || parse_i64(tok[1], &h->cols) ||
         (!h->array && parse_i64(tok[2], &h->nnz)))
         return BAD(r, "size line must be '<rows> <cols>%s'", h->array ? "" : " <entries>");
-    if (h->rows < 1 || h->cols < 1 || h->rows > INT32_MAX || h->cols > INT32_MAX || h->nnz < 0)
-        return BAD(r, "sizes %lld x %lld with %lld entries are out of range", (long long)h->rows,
-                   (long long)h->cols, (long long)h->nnz);
-    if (h->array)
-        h->nnz = h->rows * h->cols;
+    if (h->rows < 1 || h->cols < 1 || h->rows > CHM_GRAPH_MAX_VERTICES ||
+        h->cols > CHM_GRAPH_MAX_VERTICES || h->nnz < 0)
+        return BAD(r, "sizes %lld x %lld with %lld entries are out of range (1..%d rows and "
+                   "columns)", (long long)h->rows, (long long)h->cols, (long long)h->nnz,
+                   CHM_GRAPH_MAX_VERTICES);
+    if (h->array && __builtin_mul_overflow(h->rows, h->cols, &h->nnz))
+        return BAD(r, "%lld x %lld values overflow", (long long)h->rows, (long long)h->cols);
+    /* An entry is at least two bytes ("1\n"; "1 1\n" for coordinates): a size
+     * line claiming more than the file can hold is refused before anything
+     * is allocated for it. */
+    const int64_t min_entry = h->array ? 2 : 4;
+    if (h->nnz > r->file_bytes / min_entry)
+        return BAD(r, "the size line claims %lld entries; a file of %lld bytes holds at most %lld",
+                   (long long)h->nnz, (long long)r->file_bytes, (long long)(r->file_bytes / min_entry));
     return CHM_OK;
 }
 
@@ -189,7 +209,9 @@ int chm_graph_load_mtx(const char *path, unsigned flags, chm_graph **out)
     if (!rc && h.rows != h.cols)
         rc = BAD(&r, "a graph's matrix is square; this one is %lld x %lld", (long long)h.rows,
                  (long long)h.cols);
-    if (!rc && !(e = malloc((size_t)(h.nnz ? h.nnz : 1) * sizeof *e)))
+    if (!rc)
+        rc = chm__graph_check_vertices(__func__, r.path, h.rows, h.nnz);
+    if (!rc && !(e = chm__alloc_array(h.nnz ? h.nnz : 1, sizeof *e)))
         rc = chm__fail(NULL, __func__, CHM_ENOMEM, "no memory for %lld entries", (long long)h.nnz);
     for (int64_t k = 0; !rc && k < h.nnz; k++) {
         int64_t i, j;
@@ -218,10 +240,13 @@ int chm_mtx_read_dense(const char *path, float **data, int64_t *rows, int64_t *c
     uint8_t *set = NULL;
     if (!rc)
         rc = mtx_header_read(&r, &h, 1);
-    if (!rc && h.rows * h.cols > ((int64_t)1 << 31))
+    int64_t cells = 0;
+    if (!rc && (__builtin_mul_overflow(h.rows, h.cols, &cells) || cells > ((int64_t)1 << 31)))
         rc = BAD(&r, "%lld x %lld is too large a dense matrix", (long long)h.rows, (long long)h.cols);
-    if (!rc && (!(m = calloc((size_t)(h.rows * h.cols), sizeof *m)) ||
-                !(set = calloc((size_t)(h.rows * h.cols), 1))))
+    if (!rc && h.symmetric && h.rows != h.cols)
+        rc = BAD(&r, "a symmetric matrix is square; this one is %lld x %lld", (long long)h.rows,
+                 (long long)h.cols);
+    if (!rc && (!(m = calloc((size_t)cells, sizeof *m)) || !(set = calloc((size_t)cells, 1))))
         rc = chm__fail(NULL, __func__, CHM_ENOMEM, "no memory for %lld x %lld", (long long)h.rows,
                        (long long)h.cols);
     for (int64_t k = 0; !rc && k < h.nnz; k++) {
@@ -265,8 +290,8 @@ int chm_mtx_read_dense(const char *path, float **data, int64_t *rows, int64_t *c
 int chm_graph_load_edgelist(const char *path, int64_t n, unsigned flags, chm_graph **out)
 {
     reader r;
-    if (!out || n < 0 || n > INT32_MAX)
-        return chm__fail(NULL, __func__, CHM_EINVAL, "out must not be NULL and n in 0..%d", INT32_MAX);
+    if (!out || n < 0 || n > CHM_GRAPH_MAX_VERTICES)
+        return chm__fail(NULL, __func__, CHM_EINVAL, "out must not be NULL and n in 0..%d", CHM_GRAPH_MAX_VERTICES);
     int rc = reader_open(&r, __func__, path);
     graph_edge *e = NULL;
     int64_t count = 0, cap = 0, top = -1;
@@ -282,15 +307,15 @@ int chm_graph_load_edgelist(const char *path, int64_t n, unsigned flags, chm_gra
             rc = BAD(&r, "%s a weight where earlier lines %s", k == 3 ? "has" : "lacks", k == 3 ? "have none" : "have one");
         else if (parse_i64(tok[0], &s) || parse_i64(tok[1], &d) || (k == 3 && parse_float(tok[2], &w)))
             rc = BAD(&r, "expected integer vertex ids and a finite weight");
-        else if (s < 0 || d < 0 || (n && (s >= n || d >= n)) || s > INT32_MAX - 1 || d > INT32_MAX - 1)
+        else if (s < 0 || d < 0 || (n && (s >= n || d >= n)) || s > CHM_GRAPH_MAX_VERTICES - 1 || d > CHM_GRAPH_MAX_VERTICES - 1)
             rc = BAD(&r, "edge %lld -> %lld: vertex ids are 0..%lld", (long long)s, (long long)d,
-                     (long long)(n ? n - 1 : INT32_MAX - 1));
+                     (long long)(n ? n - 1 : CHM_GRAPH_MAX_VERTICES - 1));
         if (rc)
             break;
         weighted = k == 3;
         if (count == cap) {
             cap = cap ? 2 * cap : 1024;
-            graph_edge *ne = realloc(e, (size_t)cap * sizeof *e);
+            graph_edge *ne = chm__realloc_array(e, cap, sizeof *e);
             if (!ne) {
                 rc = chm__fail(NULL, __func__, CHM_ENOMEM, "no memory for %lld edges", (long long)cap);
                 break;
@@ -303,6 +328,8 @@ int chm_graph_load_edgelist(const char *path, int64_t n, unsigned flags, chm_gra
     }
     if (!rc && !n && top < 0)
         rc = BAD(&r, "no edges, and n is 0: the vertex count is unknown");
+    if (!rc && !n)
+        rc = chm__graph_check_vertices(__func__, r.path, top + 1, count);
     if (!rc)
         rc = chm__graph_build(__func__, n ? n : top + 1, e, count, flags, weighted == 1, out);
     free(e);
@@ -382,7 +409,10 @@ static void id_free(id_map *m)
     free(m->vals);
 }
 
+#define PLANETOID_MAX_TOKENS 65537 /* id, up to 65535 features, label */
+
 typedef struct planetoid {
+    char **tok;             /* PLANETOID_MAX_TOKENS + 1 token pointers (heap: no big stack frames) */
     id_map ids, classes;
     float *x;
     int32_t *y;
@@ -393,8 +423,8 @@ typedef struct planetoid {
 /* One content line: id, f feature values, label. */
 static int content_line(reader *r, planetoid *p)
 {
-    char *tok[65538];
-    static const int max_tok = 65537;
+    char **tok = p->tok;
+    const int max_tok = PLANETOID_MAX_TOKENS;
     const int k = tokens(r->line, tok, max_tok);
     if (k > max_tok || k < 3)
         return BAD(r, "expected '<id> <features...> <label>' with 1..65535 features");
@@ -405,10 +435,10 @@ static int content_line(reader *r, planetoid *p)
         return BAD(r, "vertex id '%s' appears twice", tok[0]);
     if (p->n == p->cap) {
         p->cap = p->cap ? 2 * p->cap : 1024;
-        float *nx = realloc(p->x, (size_t)p->cap * (size_t)p->f * sizeof *nx);
+        float *nx = chm__realloc_array(p->x, p->cap * p->f, sizeof *nx);
         if (nx)
             p->x = nx;
-        int32_t *ny = realloc(p->y, (size_t)p->cap * sizeof *ny);
+        int32_t *ny = chm__realloc_array(p->y, p->cap, sizeof *ny);
         if (ny)
             p->y = ny;
         if (!nx || !ny)
@@ -441,7 +471,7 @@ static int read_cites(reader *r, const planetoid *p, graph_edge **out, int64_t *
             rc = BAD(r, "id '%s' is not in the content file", cited < 0 ? tok[0] : tok[1]);
         else if (*count == cap) {
             cap = cap ? 2 * cap : 4096;
-            graph_edge *ne = realloc(e, (size_t)cap * sizeof *e);
+            graph_edge *ne = chm__realloc_array(e, cap, sizeof *e);
             if (!ne)
                 rc = chm__fail(NULL, r->who, CHM_ENOMEM, "no memory for %lld edges", (long long)cap);
             else
@@ -466,6 +496,8 @@ int chm_graph_load_planetoid(const char *content_path, const char *cites_path, u
     reader r;
     graph_edge *e = NULL;
     int64_t count = 0;
+    if (!(p.tok = malloc((PLANETOID_MAX_TOKENS + 1) * sizeof *p.tok)))
+        return chm__fail(NULL, who, CHM_ENOMEM, "no memory to split lines");
     int rc = reader_open(&r, who, content_path);
     while (!rc && next_line(&r, "#%"))
         rc = content_line(&r, &p);
@@ -482,6 +514,7 @@ int chm_graph_load_planetoid(const char *content_path, const char *cites_path, u
     if (!rc)
         rc = chm__graph_build(who, p.n, e, count, flags, 0, &g);
     free(e);
+    free(p.tok);
     id_free(&p.ids);
     id_free(&p.classes);
     if (rc) {

@@ -10,6 +10,7 @@
  * region before it has drained when it starts (what the DFX AXI Shutdown
  * Manager waits for on a card); other regions keep running.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,9 +96,19 @@ int chm_region_load(chm_device *dev, int region, const char *path, chm_event **e
     size_t len;
     uint8_t *buf = bs_read_file(path, &len);
     if (!buf)
-        return CHM_FAIL(dev, CHM_EIO, "cannot read \"%s\"", path);
+        return CHM_FAIL(dev, CHM_EIO, "cannot read \"%s\": %s", path, strerror(errno));
     container_view v;
     char why[256];
+    int sig = dev->sig_policy == CHM_SIG_OFF ? SIG_OK : sig_check(buf, len, dev->trust, why, sizeof why);
+    if (sig == SIG_UNSIGNED && dev->sig_policy == CHM_SIG_IF_PRESENT)
+        sig = SIG_OK;
+    if (sig != SIG_OK) {
+        static const int code[] = { [SIG_UNSIGNED] = CHM_EUNSIGNED, [SIG_UNTRUSTED] = CHM_EUNTRUSTED,
+                                    [SIG_BAD] = CHM_EBADSIG, [SIG_MALFORMED] = CHM_EFORMAT };
+        free(buf);
+        return CHM_FAIL(dev, code[sig], "\"%s\": %s%s", path, why,
+                        sig == SIG_UNSIGNED ? " (the trust policy requires a signature)" : "");
+    }
     if (container_verify(buf, len, dev->plat, &v, why, sizeof why)) {
         free(buf);
         return CHM_FAIL(dev, CHM_EFORMAT, "\"%s\": %s", path, why);

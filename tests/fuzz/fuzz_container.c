@@ -12,6 +12,7 @@
 #include "axlf.h"
 #include "cfgpkt.h"
 #include "container.h"
+#include "signing.h"
 
 /*
  * Structure-aware pass: wrap the input as the metadata and bitstream of a
@@ -51,6 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     axlf_info info;
     axlf_section s[8];
     axlf_parse(data, size, &info, s, 8, err, sizeof err);
+    sig_check(data, size, NULL, err, sizeof err);
+    uint8_t id[SIG_KEYID_BYTES];
+    sig_key_id(data, size, id);
     container_view v;
     if (container_verify(data, size, p, &v, err, sizeof err) == 0) {
         cfg_result r;
