@@ -5,6 +5,7 @@
  * are a few KiB); lookups after the first are a locked scan of that cache.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <json-c/json.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -68,24 +69,36 @@ static json_object *field(json_object *o, const char *key)
     return json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
-/* Reads a number or a "0x..." string; -1 and an error if neither. */
-static int get_u64(json_object *o, const char *key, uint64_t *out, const char *where)
+/*
+ * Reads a whole number, as a JSON integer or a "0x..." / decimal string, in
+ * [0, max]; -1 and an error otherwise (a fraction, a negative, 1e300, or a
+ * value past max is refused rather than cast).
+ */
+static int get_uint(json_object *o, const char *key, uint64_t max, uint64_t *out,
+                    const char *where)
 {
     json_object *v = field(o, key);
+    int ok = 0;
     if (v && json_object_is_type(v, json_type_string)) {
+        const char *str = json_object_get_string(v);
         char *end;
-        *out = strtoull(json_object_get_string(v), &end, 0);
-        if (*end == 0)
-            return 0;
-    } else if (v && (json_object_is_type(v, json_type_int) ||
-                     json_object_is_type(v, json_type_double))) {
+        errno = 0;
+        *out = strtoull(str, &end, 0);
+        ok = !errno && end != str && *end == 0 && str[0] != '-';
+    } else if (v && json_object_is_type(v, json_type_int)) {
+        errno = 0;
+        int64_t x = json_object_get_int64(v);
+        ok = !errno && x >= 0;
+        *out = (uint64_t)x;
+    } else if (v && json_object_is_type(v, json_type_double)) {
         double d = json_object_get_double(v);
-        if (d >= 0) {
-            *out = (uint64_t)d;
-            return 0;
-        }
+        ok = d >= 0 && d <= 9007199254740992.0 && d == (double)(uint64_t)d;
+        *out = ok ? (uint64_t)d : 0;
     }
-    set_error("%s: \"%s\" is missing or not a non-negative number", where, key);
+    if (ok && *out <= max)
+        return 0;
+    set_error("%s: \"%s\" is missing or not a whole number in 0..%llu", where, key,
+              (unsigned long long)max);
     return -1;
 }
 
@@ -122,7 +135,7 @@ static int get_resources(json_object *o, const char *key, platform_resources *r,
         return -1;
     }
     for (int i = 0; i < 5; i++)
-        if (get_u64(v, names[i], &x[i], where))
+        if (get_uint(v, names[i], UINT32_MAX, &x[i], where))
             return -1;
     *r = (platform_resources){ (uint32_t)x[0], (uint32_t)x[1], (uint32_t)x[2], (uint32_t)x[3],
                                (uint32_t)x[4] };
@@ -156,18 +169,38 @@ static int parse_banks(json_object *arr, platform_desc *p, const char *where)
         char pattern[16];
         uint64_t count = 1, mib, base, stride = 0;
         double gbps;
-        if (get_str(b, "name", pattern, sizeof pattern, where) || get_u64(b, "size_mib", &mib, where) ||
-            get_u64(b, "base", &base, where) || get_double(b, "gbps", &gbps, where))
+        if (get_str(b, "name", pattern, sizeof pattern, where) ||
+            get_uint(b, "size_mib", UINT64_C(1) << 24, &mib, where) || /* 16 TiB */
+            get_uint(b, "base", UINT64_C(1) << 52, &base, where) ||
+            get_double(b, "gbps", &gbps, where))
             return -1;
-        if (field(b, "count") && (get_u64(b, "count", &count, where) || get_u64(b, "stride", &stride, where)))
+        if (field(b, "count") && (get_uint(b, "count", PLATFORM_MAX_BANKS, &count, where) ||
+                                  get_uint(b, "stride", UINT64_C(1) << 44, &stride, where)))
             return -1;
+        if (mib == 0 || count == 0) {
+            set_error("%s: bank \"%s\" has %llu MiB x %llu", where, pattern,
+                      (unsigned long long)mib, (unsigned long long)count);
+            return -1;
+        }
+        /* The name is a pattern for snprintf: "DDR[%d]" numbers the banks of a
+         * count; no other conversion may reach the format. */
+        const char *pct = strchr(pattern, '%');
+        if ((pct && (pct[1] != 'd' || strchr(pct + 1, '%'))) || (count > 1 && !pct)) {
+            set_error("%s: bank name \"%s\" may hold one %%d (required with a count) and no "
+                      "other %%", where, pattern);
+            return -1;
+        }
         for (uint64_t k = 0; k < count; k++) {
             if (p->n_banks == PLATFORM_MAX_BANKS) {
                 set_error("%s: more than %d banks", where, PLATFORM_MAX_BANKS);
                 return -1;
             }
             platform_bank *pb = &p->banks[p->n_banks++];
-            snprintf(pb->name, sizeof pb->name, pattern, (int)k);
+            if (pct)
+                snprintf(pb->name, sizeof pb->name, "%.*s%d%s", (int)(pct - pattern), pattern,
+                         (int)k, pct + 2);
+            else
+                snprintf(pb->name, sizeof pb->name, "%s", pattern);
             pb->size = mib << 20;
             pb->base = base + k * stride;
             pb->gbps = gbps;
@@ -183,9 +216,18 @@ static int parse_reach(json_object *arr, platform_desc *p, platform_region *pr, 
         pr->bank_mask = p->n_banks >= 64 ? ~0ull : (1ull << p->n_banks) - 1;
         return 0;
     }
-    size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+    if (!json_object_is_type(arr, json_type_array)) {
+        set_error("%s: region %s: \"banks\" is not an array", where, pr->name);
+        return -1;
+    }
+    size_t n = json_object_array_length(arr);
     for (size_t i = 0; i < n; i++) {
-        const char *name = json_object_get_string(json_object_array_get_idx(arr, i));
+        json_object *item = json_object_array_get_idx(arr, i);
+        if (!item || !json_object_is_type(item, json_type_string)) {
+            set_error("%s: region %s: \"banks\" entry %zu is not a string", where, pr->name, i);
+            return -1;
+        }
+        const char *name = json_object_get_string(item);
         char prefix[16];
         int lo, hi, used = 0;
         if (sscanf(name, "%15[^[][%d-%d]%n", prefix, &lo, &hi, &used) != 3 || name[used]) {
@@ -228,7 +270,8 @@ static int parse_regions(json_object *arr, platform_desc *p, const char *where)
         platform_region *pr = &p->regions[p->n_regions++];
         uint64_t frames, far;
         if (get_str(r, "name", pr->name, sizeof pr->name, where) ||
-            get_u64(r, "frames", &frames, where) || get_u64(r, "far", &far, where) ||
+            get_uint(r, "frames", 1000000, &frames, where) ||
+            get_uint(r, "far", UINT32_MAX, &far, where) ||
             get_resources(r, "budget", &pr->budget, where) ||
             parse_reach(field(r, "banks"), p, pr, where))
             return -1;
@@ -253,7 +296,7 @@ static int parse_platform(json_object *root, platform_desc *p, const char *where
         get_double(root, "pcie_gbps", &p->pcie_gbps, where) ||
         get_double(root, "dma_setup_us", &p->dma_setup_us, where) ||
         get_double(root, "icap_mhz", &p->icap_mhz, where) ||
-        get_u64(root, "idcode", &idcode, where) ||
+        get_uint(root, "idcode", UINT32_MAX, &idcode, where) ||
         get_str(root, "interface_uuid", uuid, sizeof uuid, where))
         return -1;
     p->idcode = (uint32_t)idcode;

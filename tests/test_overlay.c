@@ -100,12 +100,43 @@ static void test_malformed(void)
     expect_bad("nobanks", "\"banks\" must be a non-empty array");
     write_platform("manybanks", "banks", "[{\"name\":\"B%d\",\"count\":41,\"size_mib\":1,"
                                          "\"base\":0,\"stride\":0,\"gbps\":1}]");
-    expect_bad("manybanks", "more than 40 banks");
+    expect_bad("manybanks", "\"count\" is missing or not a whole number in 0..40");
     write_platform("zeroframes", "regions", "[{\"name\":\"r\",\"frames\":0,\"far\":0,\"budget\":"
                                             "{\"lut\":1,\"ff\":1,\"dsp\":1,\"bram\":1,\"uram\":1}}]");
     expect_bad("zeroframes", "has 0 frames");
     write_platform("nobudget", "regions", "[{\"name\":\"r\",\"frames\":5,\"far\":0}]");
     expect_bad("nobudget", "no \"budget\"");
+    /* B2: a bank name reaches snprintf as its format; only one %d may. */
+    write_platform("fmtname", "banks", "[{\"name\":\"DDR%s%s%s\",\"size_mib\":1,\"base\":0,"
+                                       "\"gbps\":1}]");
+    expect_bad("fmtname", "may hold one %d");
+    write_platform("fmtn", "banks", "[{\"name\":\"B%n\",\"size_mib\":1,\"base\":0,\"gbps\":1}]");
+    expect_bad("fmtn", "may hold one %d");
+    write_platform("countnopct", "banks", "[{\"name\":\"B\",\"count\":2,\"size_mib\":1,"
+                                          "\"base\":0,\"stride\":0,\"gbps\":1}]");
+    expect_bad("countnopct", "required with a count");
+    /* B3: a region's bank list holding null. */
+    write_platform("nullbank", "regions", "[{\"name\":\"r\",\"frames\":5,\"far\":0,\"banks\":[null],"
+                                          "\"budget\":{\"lut\":1,\"ff\":1,\"dsp\":1,\"bram\":1,\"uram\":1}}]");
+    expect_bad("nullbank", "entry 0 is not a string");
+    /* Numbers that used to wrap or be cast: 2^44 MiB, 1e300 frames, fractions, negatives. */
+    write_platform("hugebank", "banks", "[{\"name\":\"B\",\"size_mib\":17592186044416,\"base\":0,"
+                                        "\"gbps\":1}]");
+    expect_bad("hugebank", "\"size_mib\" is missing or not a whole number in 0..16777216");
+    write_platform("hugeframes", "regions", "[{\"name\":\"r\",\"frames\":1e300,\"far\":0,\"budget\":"
+                                            "{\"lut\":1,\"ff\":1,\"dsp\":1,\"bram\":1,\"uram\":1}}]");
+    expect_bad("hugeframes", "\"frames\" is missing or not a whole number");
+    write_platform("fracframes", "regions", "[{\"name\":\"r\",\"frames\":2.5,\"far\":0,\"budget\":"
+                                            "{\"lut\":1,\"ff\":1,\"dsp\":1,\"bram\":1,\"uram\":1}}]");
+    expect_bad("fracframes", "\"frames\"");
+    write_platform("negfar", "regions", "[{\"name\":\"r\",\"frames\":5,\"far\":\"-1\",\"budget\":"
+                                        "{\"lut\":1,\"ff\":1,\"dsp\":1,\"bram\":1,\"uram\":1}}]");
+    expect_bad("negfar", "\"far\"");
+    write_platform("bigidcode", "idcode", "\"0x1FFFFFFFF\"");
+    expect_bad("bigidcode", "\"idcode\"");
+    write_platform("bigdsp", "regions", "[{\"name\":\"r\",\"frames\":5,\"far\":0,\"budget\":"
+                                        "{\"lut\":1,\"ff\":1,\"dsp\":4294967296,\"bram\":1,\"uram\":1}}]");
+    expect_bad("bigdsp", "\"dsp\"");
     write_platform("misnamed", "name", "\"other\"");
     expect_bad("misnamed", "names platform \"other\"");
     write_file("platforms/broken.json", "{\"name\": \"broken\", ");

@@ -10,6 +10,7 @@
 #include "chm_ref.h"
 #include "container.h"
 #include "crc32c.h"
+#include "signing.h"
 #include "test_util.h"
 
 static const platform_desc *u250;
@@ -385,6 +386,124 @@ static void test_reroute_reaches_banks(void)
     remove(f0);
 }
 
+/* Opens emu:u250 with trust settings; NULL on failure. */
+static chm_device *open_trusting(const char *dir, chm_sig_policy policy)
+{
+    chm_device *d = NULL;
+    chm_device_opts o = { .trust_dir = dir, .sig_policy = policy };
+    CU_ASSERT_EQUAL(chm_device_open_opts("emu:u250", &o, &d), CHM_OK);
+    return d;
+}
+
+/* Loads file into region 1 of d; checks the code, the message, and that a
+ * refused load left the region as it was. */
+static void expect_load(chm_device *d, const char *file, int code, const char *why)
+{
+    chm_device_info i0, i1;
+    chm_device_query(d, &i0);
+    int rc = chm_region_load(d, 1, file, NULL);
+    CU_ASSERT_EQUAL(rc, code);
+    CU_ASSERT_EQUAL(chm_finish(d), CHM_OK);
+    if (why && !strstr(chm_last_error(d), why))
+        fprintf(stderr, "expected \"%s\" in \"%s\"\n", why, chm_last_error(d));
+    if (why)
+        CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(d), why));
+    chm_device_query(d, &i1);
+    CU_ASSERT_EQUAL(i1.regions[1].loads, i0.regions[1].loads + (code == CHM_OK));
+}
+
+static void write_bytes(const char *file, const uint8_t *b, size_t n)
+{
+    FILE *f = fopen(file, "wb");
+    CU_ASSERT_FATAL(f && fwrite(b, 1, n, f) == n);
+    fclose(f);
+}
+
+/*
+ * Signed containers end to end: a key pair, a trust store holding its public
+ * key, another key outside it; signed, unsigned, foreign-key and tampered
+ * containers under each policy.
+ */
+static void test_signatures(void)
+{
+    char err[256];
+    const char *dir = tu_tmp("trust"), *other = tu_tmp("other_keys");
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s && mkdir -p %s %s", dir, other, dir, other);
+    CU_ASSERT_FATAL(system(cmd) == 0);
+    CU_ASSERT_EQUAL_FATAL(sig_keygen(dir, "deploy", err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(sig_keygen(other, "stranger", err, sizeof err), 0);
+    char key[600], foreign[600];
+    snprintf(key, sizeof key, "%s/deploy.key", dir);
+    snprintf(foreign, sizeof foreign, "%s/stranger.key", other);
+    size_t n_signed, n_foreign;
+    uint8_t *sgn = sig_sign(good, good_len, key, &n_signed, err, sizeof err);
+    uint8_t *fgn = sig_sign(good, good_len, foreign, &n_foreign, err, sizeof err);
+    CU_ASSERT_FATAL(sgn && fgn);
+    CU_ASSERT_EQUAL(n_signed, good_len + SIG_BLOCK_BYTES);
+    CU_ASSERT_PTR_NULL(sig_sign(sgn, n_signed, key, &n_foreign, err, sizeof err)); /* twice */
+    const char *f_signed = tu_tmp("signed.xclbin"), *f_unsigned = tu_tmp("unsigned.xclbin");
+    const char *f_foreign = tu_tmp("foreign.xclbin"), *f_tampered = tu_tmp("tampered.xclbin");
+    const char *f_blockflip = tu_tmp("blockflip.xclbin");
+    write_bytes(f_signed, sgn, n_signed);
+    write_bytes(f_unsigned, good, good_len);
+    write_bytes(f_foreign, fgn, n_foreign);
+    /* Tampered: a frame word changed and the checksum resealed, so only the
+     * signature can tell. */
+    uint8_t *tmp = malloc(n_signed);
+    memcpy(tmp, sgn, n_signed);
+    tmp[616 + 4 * 5000] ^= 0x04;
+    CU_ASSERT_EQUAL(container_reseal(tmp, good_len), 0);
+    write_bytes(f_tampered, tmp, n_signed);
+    memcpy(tmp, sgn, n_signed);
+    tmp[n_signed - 1] ^= 0x80; /* the signature itself */
+    write_bytes(f_blockflip, tmp, n_signed);
+    free(tmp);
+
+    chm_device *d = open_trusting(dir, CHM_SIG_REQUIRED);
+    CU_ASSERT_FATAL(d != NULL);
+    expect_load(d, f_signed, CHM_OK, NULL);
+    expect_load(d, f_unsigned, CHM_EUNSIGNED, "not signed (the trust policy requires a signature)");
+    expect_load(d, f_foreign, CHM_EUNTRUSTED, "which is not in the trust store");
+    expect_load(d, f_tampered, CHM_EBADSIG, "changed after signing");
+    expect_load(d, f_blockflip, CHM_EBADSIG, "changed after signing");
+    chm_device_close(d);
+
+    d = open_trusting(dir, CHM_SIG_IF_PRESENT);
+    expect_load(d, f_signed, CHM_OK, NULL);
+    expect_load(d, f_unsigned, CHM_OK, NULL);
+    expect_load(d, f_foreign, CHM_EUNTRUSTED, "not in the trust store");
+    expect_load(d, f_tampered, CHM_EBADSIG, NULL);
+    chm_device_close(d);
+
+    d = open_trusting(NULL, CHM_SIG_IF_PRESENT); /* no trust store: signed ones are not trusted */
+    expect_load(d, f_signed, CHM_EUNTRUSTED, NULL);
+    chm_device_close(d);
+
+    d = open_trusting(NULL, CHM_SIG_OFF);
+    expect_load(d, f_foreign, CHM_OK, NULL);
+    expect_load(d, f_unsigned, CHM_OK, NULL);
+    chm_device_close(d);
+
+    /* The environment sets the same for chm_device_open; bad values fail. */
+    setenv("CHIMERA_TRUST_DIR", dir, 1);
+    setenv("CHIMERA_SIG_POLICY", "required", 1);
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("emu:u250", &d), CHM_OK);
+    expect_load(d, f_unsigned, CHM_EUNSIGNED, NULL);
+    expect_load(d, f_signed, CHM_OK, NULL);
+    chm_device_close(d);
+    setenv("CHIMERA_SIG_POLICY", "sometimes", 1);
+    CU_ASSERT_EQUAL(chm_device_open("emu:u250", &d), CHM_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(NULL), "CHIMERA_SIG_POLICY"));
+    unsetenv("CHIMERA_SIG_POLICY");
+    setenv("CHIMERA_TRUST_DIR", "/nonexistent/trust", 1);
+    CU_ASSERT_EQUAL(chm_device_open("emu:u250", &d), CHM_EIO);
+    unsetenv("CHIMERA_TRUST_DIR");
+    free(sgn);
+    free(fgn);
+    remove(f_signed), remove(f_unsigned), remove(f_foreign), remove(f_tampered), remove(f_blockflip);
+}
+
 static int init(void)
 {
     path = strdup(tu_tmp("test_region.xclbin"));
@@ -410,6 +529,7 @@ int main(void)
         { "a stream writing another region's frames is refused", test_wrong_region_frames },
         { "a failed automatic load fails its work with the reason", test_failed_autoload },
         { "rerouting after a failed load respects bank reach (u280)", test_reroute_reaches_banks },
+        { "signed containers: trust store, policies, foreign keys, tampering", test_signatures },
         { NULL, NULL },
     };
     return tu_run_suite("region", "emu:u250", tests, init, clean);

@@ -86,6 +86,42 @@ void chm__region_expect_locked(chm_region *r, chm_mode mode)
     r->state = CHM_REGION_CONFIGURING;
 }
 
+/*
+ * Every check of a container file for region, before anything is touched:
+ * its structure and shell, its signature under the device's trust policy,
+ * the region it names, and its packets as the ICAP will see them (so that a
+ * stream writing another region's frames never drains or decouples this one).
+ */
+static int check_file(chm_device *dev, int region, const char *path, const uint8_t *buf,
+                      size_t len, container_view *out)
+{
+    const char *who = "chm_region_load";
+    container_view v;
+    char why[256];
+    if (container_verify(buf, len, dev->plat, &v, why, sizeof why))
+        return chm__fail(dev, who, CHM_EFORMAT, "\"%s\": %s", path, why);
+    int sig = dev->sig_policy == CHM_SIG_OFF ? SIG_OK : sig_check(buf, len, dev->trust, why, sizeof why);
+    if (sig == SIG_UNSIGNED && dev->sig_policy == CHM_SIG_IF_PRESENT)
+        sig = SIG_OK;
+    if (sig != SIG_OK) {
+        static const int code[] = { [SIG_UNSIGNED] = CHM_EUNSIGNED, [SIG_UNTRUSTED] = CHM_EUNTRUSTED,
+                                    [SIG_BAD] = CHM_EBADSIG, [SIG_MALFORMED] = CHM_EFORMAT };
+        return chm__fail(dev, who, code[sig], "\"%s\": %s%s", path, why,
+                        sig == SIG_UNSIGNED ? " (the trust policy requires a signature)" : "");
+    }
+    if (v.region != region)
+        return chm__fail(dev, who, CHM_EFORMAT, "\"%s\" is built for region %d (%s), not region %d (%s)",
+                        path, v.region, dev->plat->regions[v.region].name, region,
+                        dev->plat->regions[region].name);
+    cfg_result res;
+    const cfg_target tgt = region_target(dev, region);
+    if (cfg_check(v.bitstream, v.bitstream_len, &tgt, &res, why, sizeof why))
+        return chm__fail(dev, who, CHM_EFORMAT, "\"%s\": bitstream for region %d (%s): %s", path, region,
+                        dev->plat->regions[region].name, why);
+    *out = v;
+    return CHM_OK;
+}
+
 int chm_region_load(chm_device *dev, int region, const char *path, chm_event **ev)
 {
     if (!dev || !path)
@@ -97,39 +133,13 @@ int chm_region_load(chm_device *dev, int region, const char *path, chm_event **e
     uint8_t *buf = bs_read_file(path, &len);
     if (!buf)
         return CHM_FAIL(dev, CHM_EIO, "cannot read \"%s\": %s", path, strerror(errno));
-    container_view v;
-    char why[256];
-    int sig = dev->sig_policy == CHM_SIG_OFF ? SIG_OK : sig_check(buf, len, dev->trust, why, sizeof why);
-    if (sig == SIG_UNSIGNED && dev->sig_policy == CHM_SIG_IF_PRESENT)
-        sig = SIG_OK;
-    if (sig != SIG_OK) {
-        static const int code[] = { [SIG_UNSIGNED] = CHM_EUNSIGNED, [SIG_UNTRUSTED] = CHM_EUNTRUSTED,
-                                    [SIG_BAD] = CHM_EBADSIG, [SIG_MALFORMED] = CHM_EFORMAT };
+    container_view v = { 0 };
+    int rc = check_file(dev, region, path, buf, len, &v);
+    if (rc) {
         free(buf);
-        return CHM_FAIL(dev, code[sig], "\"%s\": %s%s", path, why,
-                        sig == SIG_UNSIGNED ? " (the trust policy requires a signature)" : "");
+        return rc;
     }
-    if (container_verify(buf, len, dev->plat, &v, why, sizeof why)) {
-        free(buf);
-        return CHM_FAIL(dev, CHM_EFORMAT, "\"%s\": %s", path, why);
-    }
-    if (v.region != region) {
-        free(buf);
-        return CHM_FAIL(dev, CHM_EFORMAT, "\"%s\" is built for region %d (%s), not region %d (%s)",
-                        path, v.region, dev->plat->regions[v.region].name, region,
-                        dev->plat->regions[region].name);
-    }
-    /* The packets are checked now, as the ICAP will check them, so that a
-     * stream that writes another region's frames is refused before this
-     * region is drained or decoupled. */
-    cfg_result res;
-    const cfg_target tgt = region_target(dev, region);
-    if (cfg_check(v.bitstream, v.bitstream_len, &tgt, &res, why, sizeof why)) {
-        free(buf);
-        return CHM_FAIL(dev, CHM_EFORMAT, "\"%s\": bitstream for region %d (%s): %s", path, region,
-                        dev->plat->regions[region].name, why);
-    }
-    int rc = check_fit(dev, region, (chm_mode)v.mode);
+    rc = check_fit(dev, region, (chm_mode)v.mode);
     chm_event *e = rc ? NULL : chm__event_new(dev, CMD_LOAD);
     if (!e) {
         free(buf);
