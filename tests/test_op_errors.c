@@ -94,6 +94,28 @@ static void test_limits(void)
     expect_refused(chm_conv2d(tu_dev, big_in, big_w, bias, o, &p, NULL), CHM_ELIMIT,
                    "reduction depth");
     chm_tensor_free(big_in), chm_tensor_free(big_w), chm_tensor_free(o);
+    /* B7: 2^31 + 2 out features used to be cast to int32 (2 outputs computed). */
+    const int64_t m = (INT64_C(1) << 31) + 2;
+    chm_tensor *x = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(1, 1), NULL);
+    chm_tensor *wm = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(m, 1), NULL);
+    chm_tensor *om = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(1, m), NULL);
+    expect_refused(chm_fully_connected(tu_dev, x, wm, NULL, om, &p.rq, NULL), CHM_ELIMIT,
+                   "weights dims[0] is 2147483650");
+    chm_tensor_free(x), chm_tensor_free(wm), chm_tensor_free(om);
+}
+
+static void test_multiplier_range(void)
+{
+    chm_conv2d_params p = good();
+    int32_t m2[8];
+    memcpy(m2, mult, sizeof m2);
+    m2[3] = 1000; /* not a normalized Q31 multiplier */
+    p.rq.multiplier = m2;
+    expect_refused(chm_conv2d(tu_dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "multiplier[3] is 1000");
+    m2[3] = (1 << 30) - 1;
+    expect_refused(chm_conv2d(tu_dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "multiplier[3]");
+    m2[3] = -5;
+    expect_refused(chm_conv2d(tu_dev, in, w, bias, out, &p, NULL), CHM_EINVAL, "multiplier[3]");
 }
 
 static void test_other_ops(void)
@@ -184,6 +206,7 @@ int main(void)
         { "conv2d: bad quantization parameters", test_conv_quant },
         { "conv2d: reduction deeper than the array takes", test_limits },
         { "pool, add, fully connected: bad input", test_other_ops },
+        { "requantization multipliers outside [2^30, 2^31) are refused", test_multiplier_range },
         { "device names: unknown, not built, good", test_device_names },
         { "memory banks a region cannot reach", test_bank_reach },
         { NULL, NULL },

@@ -105,6 +105,83 @@ static void test_out_of_bounds(void)
     chm_tensor_free(t);
 }
 
+/*
+ * B5: a read that fails its checks must not flush the operations the
+ * scheduler holds. On u50 (one region) under BATCH: conv A, sparse S, then
+ * a bad read, then conv B. Held together, A and B run before S: one load.
+ * Had the failed read placed A and S, B would need CNN back: two loads.
+ */
+static void test_failed_read_keeps_schedule(void)
+{
+    chm_device *d;
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("emu:u50", &d), CHM_OK);
+    CU_ASSERT_EQUAL(chm_device_set_scheduler(d, &(chm_sched_params){ .policy = CHM_SCHED_BATCH,
+                                                                     .window = 16 }), CHM_OK);
+    int8_t wd[8 * 16] = { 1, 2, 3 }, junk[64];
+    int32_t mult[8], shift[8];
+    for (int i = 0; i < 8; i++)
+        mult[i] = 1 << 30, shift[i] = -4;
+    const chm_requant rq = { .multiplier = mult, .shift = shift };
+    chm_sparse *sp;
+    CU_ASSERT_EQUAL_FATAL(chm_sparse_from_dense(wd, 8, 16, &(chm_sparse_params){ .format = CHM_SPARSE_X },
+                                                &sp), CHM_OK);
+    chm_tensor *x = tu_tensor(d, CHM_INT8, 2, TU_DIMS(1, 16), NULL);
+    chm_tensor *w = tu_tensor(d, CHM_INT8, 2, TU_DIMS(8, 16), wd);
+    chm_tensor *ya = tu_tensor(d, CHM_INT8, 2, TU_DIMS(1, 8), NULL);
+    chm_tensor *yb = tu_tensor(d, CHM_INT8, 2, TU_DIMS(1, 8), NULL);
+    chm_tensor *ys = tu_tensor(d, CHM_INT8, 2, TU_DIMS(1, 8), NULL);
+    chm_tensor *ws;
+    CU_ASSERT_EQUAL_FATAL(chm_sparse_upload(d, sp, CHM_BANK_DEFAULT, &ws), CHM_OK);
+    CU_ASSERT_EQUAL(chm_finish(d), CHM_OK);
+    chm_device_stats s0, s1;
+    chm_device_stats_get(d, &s0);
+    CU_ASSERT_EQUAL(chm_fully_connected(d, x, w, NULL, ya, &rq, NULL), CHM_OK);
+    CU_ASSERT_EQUAL(chm_sparse_fully_connected(d, x, ws, NULL, ys, &rq, NULL), CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_read(ya, 4, junk, 64), CHM_ERANGE);
+    CU_ASSERT_EQUAL(chm_fully_connected(d, x, w, NULL, yb, &rq, NULL), CHM_OK);
+    CU_ASSERT_EQUAL(chm_finish(d), CHM_OK);
+    chm_device_stats_get(d, &s1);
+    CU_ASSERT_EQUAL(s1.reconfigurations - s0.reconfigurations, 1);
+    /* B6 class: the uploaded weights are read-only to chm_tensor_write. */
+    CU_ASSERT_EQUAL(chm_tensor_write(ws, 0, junk, 4), CHM_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(d), "upload a new one"));
+    /* A failed upload names itself and leaves nothing in the bank. */
+    chm_device_info i0, i1;
+    chm_device_query(d, &i0);
+    chm_tensor *none = NULL;
+    CU_ASSERT_EQUAL(chm_sparse_upload(d, sp, 99, &none), CHM_EBANK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(d), "chm_sparse_upload"));
+    CU_ASSERT_PTR_NULL(none);
+    chm_device_query(d, &i1);
+    CU_ASSERT_EQUAL(i1.banks[0].used, i0.banks[0].used);
+    chm_tensor_free(x), chm_tensor_free(w), chm_tensor_free(ya), chm_tensor_free(yb);
+    chm_tensor_free(ys), chm_tensor_free(ws);
+    chm_sparse_free(sp);
+    chm_device_close(d);
+}
+
+/* Documented misuse: a double free, a wait on a released event. Caught by the
+ * live-object tags while the memory is not reused (ASan builds catch it
+ * themselves, before the tag is read, so the test runs without ASan only). */
+static void test_use_after_free_caught(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    CU_PASS("skipped under AddressSanitizer, which reports the misuse itself");
+#else
+    int8_t b[16] = { 0 };
+    chm_tensor *t = tu_tensor(tu_dev, CHM_INT8, 1, TU_DIMS(16), NULL);
+    chm_event *ev;
+    CU_ASSERT_EQUAL_FATAL(chm_tensor_write_async(t, 0, b, 16, &ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_wait(ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_free(t), CHM_OK);
+    chm_event_release(ev); /* the last reference: the event is gone */
+    CU_ASSERT_EQUAL(chm_wait(ev), CHM_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(NULL), "not a live event"));
+    CU_ASSERT_EQUAL(chm_tensor_free(t), CHM_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(NULL), "freed twice"));
+#endif
+}
+
 static void test_reshape(void)
 {
     chm_tensor *t = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(2, 7, 7, 32), NULL);
@@ -163,6 +240,9 @@ int main(void)
         { "a bank fills up and frees", test_bank_fills_up },
         { "copies past the end are refused, data unchanged", test_out_of_bounds },
         { "reshape keeps the element count", test_reshape },
+        { "a failed read changes no schedule; uploads are read-only and clean up",
+          test_failed_read_keeps_schedule },
+        { "double free and waits on released events are caught", test_use_after_free_caught },
         { "a tensor from another device is refused", test_other_device },
         { "HBM banks by name, pseudo-channel size", test_hbm_banks },
         { NULL, NULL },

@@ -322,7 +322,10 @@ typedef enum {
  *               acc << max(shift[c], 0), multiplier[c]), max(-shift[c], 0)))
  * Weights are symmetric (zero point 0). multiplier/shift hold one value per
  * output channel, or one for all when per_tensor is set. The arrays are
- * copied when the operation is queued.
+ * copied when the operation is queued. A multiplier outside [2^30, 2^31)
+ * (other than 0) fails with CHM_EINVAL. Where TFLite lets acc << shift wrap,
+ * Chimera saturates it to the int32 range (same results whenever TFLite's
+ * are defined; defined for every input here).
  */
 typedef struct chm_requant {
     const int32_t *multiplier; /* Q0.31, in [2^30, 2^31) or 0 */

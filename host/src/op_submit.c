@@ -1,6 +1,7 @@
 /*
  * op_submit.c - the path from a validated operation to a queued command.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,12 @@ int chm__check_tensor(chm_device *dev, const char *who, const char *arg, const c
                          chm__dtype_name(t->dtype), chm__dtype_name(dtype));
     if (t->ndim != ndim)
         return chm__fail(dev, who, CHM_ESHAPE, "%s has %d dims, expected %d", arg, t->ndim, ndim);
+    /* Kernel descriptors hold dimensions as int32: bound them here, once for
+     * every operation, rather than let a cast wrap them. */
+    for (int i = 0; i < ndim; i++)
+        if (t->dims[i] > INT32_MAX)
+            return chm__fail(dev, who, CHM_ELIMIT, "%s dims[%d] is %lld; operations take "
+                             "dimensions up to 2^31 - 1", arg, i, (long long)t->dims[i]);
     return CHM_OK;
 }
 

@@ -42,8 +42,9 @@ static int act_range(chm_device *dev, const char *who, chm_activation act, int32
 static int check_mult_shift(chm_device *dev, const char *who, const char *arg, int i,
                             int32_t m, int32_t s)
 {
-    if (m < 0)
-        return chm__fail(dev, who, CHM_EINVAL, "%s multiplier[%d] is %d, expected >= 0", arg, i, m);
+    if (m < 0 || (m > 0 && m < (INT32_C(1) << 30)))
+        return chm__fail(dev, who, CHM_EINVAL, "%s multiplier[%d] is %d, expected 0 or "
+                         "2^30..2^31-1 (a normalized Q31 value: chm_quantize_multiplier)", arg, i, m);
     if (s < -31 || s > 30)
         return chm__fail(dev, who, CHM_EINVAL, "%s shift[%d] is %d, expected -31..30", arg, i, s);
     return CHM_OK;
