@@ -8,8 +8,11 @@
  * reference and PyTorch's. int8: per-tensor scales calibrated on the float
  * run. Prints test accuracy and each layer's modelled time and engine use.
  *
- *   cora_gcn [--device emu:u250] [--cora DIR] [--model FILE] [--trace FILE] [--rcm]
+ *   cora_gcn [--device emu:u250] [--data DIR] [--name NAME] [--model FILE] [--trace FILE] [--rcm]
  *
+ * A data set is DIR/NAME.adj.mtx (the graph), NAME.features.mtx, NAME.labels.txt
+ * and NAME.test.txt (one vertex id a line); NAME defaults to cora, DIR to where
+ * the build found ../shared/data/cora. The model must fit its sizes.
  * --rcm renumbers the vertices by reverse Cuthill-McKee first (features,
  * labels and splits follow), so the aggregation windows load fewer rows.
  */
@@ -169,26 +172,55 @@ static const char *order_name(chm_gnn_order o)
     return o == CHM_ORDER_COMBINE_FIRST ? "combine first (CA)" : "aggregate first (AC)";
 }
 
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: cora_gcn [--device NAME] [--data DIR] [--name NAME] [--model FILE] "
+               "[--trace FILE] [--rcm]\n"
+               "  a 2-layer GCN in GRAPH mode, fp32 and int8, on DIR/NAME.{adj.mtx,features.mtx,"
+               "labels.txt,test.txt}\n"
+               "  --device  emu, emu:u250, emu:u280, ... (default emu)\n"
+               "  --data    the data set's directory (default %s; --cora is the same)\n"
+               "  --name    the files' prefix (default cora)\n"
+               "  --model   weights from train_cora_gcn.py (default %s)\n"
+               "  --trace   write a Chrome trace of the run\n"
+               "  --rcm     renumber vertices by reverse Cuthill-McKee first\n",
+            CHM_CORA_DIR, CHM_DEFAULT_GCN);
+}
+
 int main(int argc, char **argv)
 {
     const char *devname = "emu", *cora = CHM_CORA_DIR, *model_path = CHM_DEFAULT_GCN, *trace = NULL;
+    const char *dsname = "cora";
     int rcm = 0;
     for (int i = 1; i < argc; i += 2) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
         if (!strcmp(argv[i], "--rcm")) {
             rcm = 1, i--;
             continue;
         }
-        if (i + 1 >= argc) DIE("%s needs a value", argv[i]);
+        if (i + 1 >= argc) {
+            fprintf(stderr, "cora_gcn: %s needs a value\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
         if (!strcmp(argv[i], "--device")) devname = argv[i + 1];
-        else if (!strcmp(argv[i], "--cora")) cora = argv[i + 1];
+        else if (!strcmp(argv[i], "--data") || !strcmp(argv[i], "--cora")) cora = argv[i + 1];
+        else if (!strcmp(argv[i], "--name")) dsname = argv[i + 1];
         else if (!strcmp(argv[i], "--model")) model_path = argv[i + 1];
         else if (!strcmp(argv[i], "--trace")) trace = argv[i + 1];
-        else DIE("unknown option %s", argv[i]);
+        else {
+            fprintf(stderr, "cora_gcn: unknown option %s\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
     }
     chm_device *dev = NULL;
     char path[512];
     chm_graph *g;
-    snprintf(path, sizeof path, "%s/cora.adj.mtx", cora);
+    snprintf(path, sizeof path, "%s/%s.adj.mtx", cora, dsname);
     OK(chm_graph_load_mtx(path, 0, &g));
     chm_graph_info gi;
     chm_graph_query(g, &gi);
@@ -197,7 +229,7 @@ int main(int argc, char **argv)
     OK(chm_graph_normalize(g, CHM_NORM_GCN));
     float *x;
     int64_t n, f;
-    snprintf(path, sizeof path, "%s/cora.features.mtx", cora);
+    snprintf(path, sizeof path, "%s/%s.features.mtx", cora, dsname);
     OK(chm_mtx_read_dense(path, &x, &n, &f));
     for (int64_t v = 0; v < n; v++) { /* row-normalised, as in training */
         float s = 0.0f;
@@ -207,12 +239,16 @@ int main(int argc, char **argv)
             x[v * f + k] /= s;
     }
     int n_labels, n_test;
-    int *labels = read_ids(cora, "cora.labels.txt", &n_labels), *test = read_ids(cora, "cora.test.txt", &n_test);
+    char lname[300], tname[300];
+    snprintf(lname, sizeof lname, "%s.labels.txt", dsname);
+    snprintf(tname, sizeof tname, "%s.test.txt", dsname);
+    int *labels = read_ids(cora, lname, &n_labels), *test = read_ids(cora, tname, &n_test);
     model m = load_model(model_path);
     if (m.f != f || m.n != n || n_labels != n)
-        DIE("the model (%d features, %d nodes) does not fit Cora (%lld, %lld)", m.f, m.n, (long long)f, (long long)n);
-    printf("Cora: %lld vertices, %lld directed edges + %lld self loops, %lld features, %d classes, %d test nodes\n",
-           (long long)n, (long long)edges, (long long)n, (long long)f, m.c, n_test);
+        DIE("the model (%d features, %d nodes) does not fit %s (%lld, %lld)", m.f, m.n, dsname,
+            (long long)f, (long long)n);
+    printf("%s: %lld vertices, %lld directed edges + %lld self loops, %lld features, %d classes, %d test nodes\n",
+           dsname, (long long)n, (long long)edges, (long long)n, (long long)f, m.c, n_test);
     if (rcm)
         renumber(g, &x, f, labels, test, n_test, &m);
     printf("vertex numbering: %s\n", rcm ? "reverse Cuthill-McKee (--rcm)" : "as in the files");
@@ -307,7 +343,9 @@ int main(int argc, char **argv)
     chm_device_info di;
     OK(chm_device_query(dev, &di));
     printf("device %s (%s), GRAPH mode; times are the card's, modelled\n\n", di.name, di.platform);
-    static const char *const names[] = { "layer 1 GCN 1433->16 +ReLU", "layer 2 GCN 16->7" };
+    char names[2][40];
+    snprintf(names[0], sizeof names[0], "layer 1 GCN %lld->%d +ReLU", (long long)f, m.h);
+    snprintf(names[1], sizeof names[1], "layer 2 GCN %d->%d", m.h, m.c);
     for (int int8 = 0; int8 < 2; int8++) {
         printf("%s:\n", int8 ? "int8" : "fp32");
         for (int l = 0; l < 2; l++) {

@@ -104,8 +104,9 @@ static int cmd_devices(char **a, int n, const char *const *opt)
             return 1;
         chm_device_info info;
         chm_device_query(dev, &info);
-        printf("%-10s %-40s %u regions, %u MACs/cycle, %u memory banks\n", name, info.platform,
-               info.n_regions, info.peak_macs_per_cycle, info.n_banks);
+        printf("%-10s %-40s %u region%s, %u MACs/cycle, %u memory banks\n", name, info.platform,
+               info.n_regions, info.n_regions == 1 ? "" : "s", info.peak_macs_per_cycle,
+               info.n_banks);
         chm_device_close(dev);
     }
     return 0;
