@@ -48,7 +48,7 @@ struct chm_event {
     size_t bitstream_len;
     chm_mode load_mode;
     int automatic;          /* CMD_LOAD the scheduler queued by itself */
-    char why[256];          /* why the command failed, if it did */
+    char why[320];          /* why the command failed, if it did */
     chm_tensor *touch[KOP_MAX_TENSORS + 1]; /* tensors it names (users count) */
     chm_tensor *reads[KOP_MAX_TENSORS];     /* for placing it on the modelled timeline */
     int n_reads;

@@ -268,7 +268,7 @@ static int execute(chm_device *dev, chm_event *ev)
         pthread_mutex_unlock(&dev->lock);
         if (held != ev->op.mode) {
             pthread_mutex_lock(&dev->lock);
-            snprintf(ev->why, sizeof ev->why, "%s; no other region holds %s and reaches its banks",
+            snprintf(ev->why, sizeof ev->why, "%.200s; no other region holds %.16s and reaches its banks",
                      r->why[0] ? r->why : "its region no longer holds the mode",
                      mode_find((int)ev->op.mode)->name);
             pthread_mutex_unlock(&dev->lock);

@@ -336,7 +336,7 @@ int chm__region_run_load(chm_device *dev, chm_event *ev)
         r->macs_per_cycle = 0;
         snprintf(ev->why, sizeof ev->why, "ICAP refused the bitstream for region %d: %s",
                  r->index, why);
-        snprintf(r->why, sizeof r->why, "region %d's %sload of %s failed (%s)", r->index,
+        snprintf(r->why, sizeof r->why, "region %d's %sload of %.16s failed (%.120s)", r->index,
                  ev->automatic ? "automatic " : "", mode_find((int)ev->load_mode)->name, why);
     }
     if (r->loads_queued == 0) {
