@@ -38,8 +38,21 @@ typedef struct chm_backend_ops {
     /* The partial-bitstream container the runtime loads by itself when no
      * region holds a mode (malloc'ed), or NULL if the backend has none. */
     uint8_t *(*container_for)(chm_device *dev, int region, chm_mode mode, size_t *len);
+    /* Backends that measure card time (rtl, xrt): the card time of the
+     * region's last run, or < 0 if none was measured. NULL: the modelled
+     * times (op_time_us) are the card's. */
+    double (*last_run_us)(chm_device *dev, int region);
+    /* Can this backend run op? If not, says why (checked at submit). NULL: all. */
+    int (*supports)(chm_device *dev, const chm_kop *op, char *why, size_t n);
+    /* Entries left NULL are taken from this table (rtl: the emulated card's
+     * memory, copies, estimates and containers). */
+    const struct chm_backend_ops *inherit;
 } chm_backend_ops;
 
+/* A complete table: t's entries, with NULL ones taken from t->inherit. */
+chm_backend_ops chm__backend_resolve(const chm_backend_ops *t);
+
 extern const chm_backend_ops chm_emu_backend;
+extern const chm_backend_ops chm_rtl_backend;
 
 #endif /* CHM_BACKEND_H */

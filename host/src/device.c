@@ -40,6 +40,20 @@ const char *const *chm_platform_names(void)
     return platform_names();
 }
 
+chm_backend_ops chm__backend_resolve(const chm_backend_ops *t)
+{
+    chm_backend_ops o = *t;
+    const chm_backend_ops *p = t->inherit;
+    if (!p)
+        return o;
+#define INHERIT(f) if (!o.f) o.f = p->f
+    INHERIT(open); INHERIT(close); INHERIT(mem_alloc); INHERIT(mem_free); INHERIT(mem_touch);
+    INHERIT(copy_to); INHERIT(copy_from); INHERIT(run); INHERIT(copy_time_us);
+    INHERIT(op_time_us); INHERIT(graph_cost); INHERIT(container_for);
+#undef INHERIT
+    return o;
+}
+
 /* Splits "emu:u280" into a backend table and a platform. */
 static int parse_name(const char *name, const chm_backend_ops **be, const platform_desc **plat)
 {
@@ -47,15 +61,16 @@ static int parse_name(const char *name, const chm_backend_ops **be, const platfo
     size_t blen = colon ? (size_t)(colon - name) : strlen(name);
     if (blen == 3 && strncmp(name, "emu", 3) == 0) {
         *be = &chm_emu_backend;
-    } else if ((blen == 3 && strncmp(name, "rtl", 3) == 0) ||
-               (blen == 3 && strncmp(name, "xrt", 3) == 0)) {
+    } else if (blen == 3 && strncmp(name, "rtl", 3) == 0) {
+        *be = &chm_rtl_backend;
+    } else if (blen == 3 && strncmp(name, "xrt", 3) == 0) {
         return chm__fail(NULL, "chm_device_open", CHM_ENODEV,
-                         "device \"%s\": the %.3s backend is not built into this library "
-                         "(only \"emu\" is available)", name, name);
+                         "device \"%s\": the xrt backend is not built into this library "
+                         "(\"emu\" and \"rtl\" are)", name);
     } else {
         return chm__fail(NULL, "chm_device_open", CHM_ENODEV,
-                         "device \"%s\": unknown backend, expected \"emu\" or \"emu:PLATFORM\" "
-                         "(chimera devices lists them)", name);
+                         "device \"%s\": unknown backend, expected emu, rtl or xrt, with "
+                         "\":PLATFORM\" (chimera devices lists them)", name);
     }
     const char *pname = colon ? colon + 1 : "u250";
     *plat = platform_find(pname);
@@ -123,7 +138,7 @@ int chm_device_open_opts(const char *name, const chm_device_opts *opts, chm_devi
     }
     if (strlen(name) >= CHM_NAME_MAX)
         return CHM_FAIL(NULL, CHM_ENODEV, "device name longer than %d characters", CHM_NAME_MAX - 1);
-    const chm_backend_ops *be;
+    const chm_backend_ops *be = NULL;
     const platform_desc *plat;
     int rc = parse_name(name, &be, &plat);
     if (rc)
@@ -133,7 +148,8 @@ int chm_device_open_opts(const char *name, const chm_device_opts *opts, chm_devi
         return CHM_FAIL(NULL, CHM_ENOMEM, "no host memory for the device");
     strcpy(dev->name, name);
     dev->plat = plat;
-    dev->be = be;
+    dev->ops = chm__backend_resolve(be);
+    dev->be = &dev->ops;
     dev->opened_ns = now_ns();
     pthread_mutex_init(&dev->lock, NULL);
     pthread_cond_init(&dev->changed, NULL);
@@ -152,18 +168,21 @@ int chm_device_open_opts(const char *name, const chm_device_opts *opts, chm_devi
         free(dev);
         return rc;
     }
-    rc = be->open(dev);
+    rc = dev->be->open(dev);
     if (rc == CHM_OK) {
         rc = chm__engines_start(dev);
         if (rc)
-            be->close(dev);
+            dev->be->close(dev);
     }
     if (rc) {
         pthread_cond_destroy(&dev->changed);
         pthread_mutex_destroy(&dev->lock);
         free(dev->trust);
         free(dev);
-        return CHM_FAIL(NULL, rc, "device \"%s\" could not start (%s)", name, chm_strerror(rc));
+        char why[400];
+        snprintf(why, sizeof why, "%s", chm_last_error(NULL));
+        return CHM_FAIL(NULL, rc, "device \"%s\" could not start: %s", name,
+                        strstr(why, "chm_device_open: ") == why ? why + 17 : chm_strerror(rc));
     }
     *out = dev;
     return CHM_OK;

@@ -62,7 +62,10 @@ struct chm_event {
     char name[48];
     double dev_dur_us;      /* modelled duration, set before submit */
     uint64_t macs;
-    double dev_start_us, dev_end_us;   /* modelled, fixed when queued */
+    double dev_start_us, dev_end_us;   /* modelled, fixed when queued; measured backends
+                                          set them again when the command completes */
+    double model_us;        /* the model's duration, kept beside a measured one */
+    int measured;           /* dev_dur_us was measured by the backend */
     double wall_start_us, wall_end_us; /* measured */
 };
 
@@ -85,6 +88,7 @@ struct chm_tensor {
     int users;              /* queued commands that name this tensor */
     uint8_t *blob;          /* host copy of a sparse weight or graph blob (chm_*_upload) */
     double dev_write_end_us;/* modelled end of the last write to it */
+    double meas_write_end_us, meas_read_end_us; /* the same, as completed (measured backends) */
     double dev_read_end_us; /* modelled end of the latest read of it */
 };
 
@@ -107,6 +111,7 @@ typedef struct chm_engine {
     int started;
     chm_event *head, *tail; /* FIFO of queued commands */
     double dev_avail_us;    /* modelled time the engine is next free */
+    double meas_end_us;     /* end of its last completed command (measured backends) */
 } chm_engine;
 
 typedef struct trace_rec {
@@ -119,7 +124,8 @@ typedef struct trace_rec {
 struct chm_device {
     char name[CHM_NAME_MAX];
     const platform_desc *plat;
-    const chm_backend_ops *be;
+    const chm_backend_ops *be; /* = &ops */
+    chm_backend_ops ops;       /* the backend's table, inherited entries filled in */
     chm_sig_policy sig_policy;
     sig_trust *trust;       /* keys of the trust store (NULL: none) */
     void *backend_data;

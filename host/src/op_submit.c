@@ -41,6 +41,12 @@ int chm__check_dim(chm_device *dev, const char *who, const char *arg, const chm_
 int chm__submit_kop(chm_device *dev, const char *who, chm_kop *op, const char *name,
                     chm_event **ev)
 {
+    char why[200];
+    if (dev->be->supports && !dev->be->supports(dev, op, why, sizeof why)) {
+        free(op->mult);
+        free(op->shift);
+        return chm__fail(dev, who, CHM_EMODE, "%s", why);
+    }
     const uint64_t banks = chm__op_banks(op);
     int reach = 0;
     for (int r = 0; r < dev->n_regions; r++)

@@ -274,7 +274,14 @@ static int execute(chm_device *dev, chm_event *ev)
             pthread_mutex_unlock(&dev->lock);
             return CHM_EMODE;
         }
-        return dev->be->run(dev, r->index, &ev->op);
+        int rc = dev->be->run(dev, r->index, &ev->op);
+        double us = dev->be->last_run_us ? dev->be->last_run_us(dev, r->index) : -1.0;
+        if (rc == CHM_OK && us >= 0) {
+            ev->model_us = ev->dev_dur_us;
+            ev->dev_dur_us = us;
+            ev->measured = 1;
+        }
+        return rc;
     }
     case CMD_LOAD:
         return chm__region_run_load(dev, ev);
@@ -315,8 +322,33 @@ static void account_locked(chm_device *dev, const chm_event *ev)
         s->device_makespan_us = ev->dev_end_us;
 }
 
+/*
+ * On a backend that measures kernel time, the card timeline is laid again
+ * as commands complete: a command starts when its engine's previous command
+ * and the commands whose tensors it reads or overwrites have ended (as
+ * completed), and lasts its measured time (kernels) or its modelled one
+ * (copies, loads). Completion follows dependencies, so this is exact.
+ */
+static void retime_locked(chm_engine *eng, chm_event *ev)
+{
+    double start = eng->meas_end_us;
+    for (int i = 0; i < ev->n_reads; i++)
+        start = max_d(start, ev->reads[i]->meas_write_end_us);
+    if (ev->write)
+        start = max_d(start, max_d(ev->write->meas_write_end_us, ev->write->meas_read_end_us));
+    ev->dev_start_us = start;
+    ev->dev_end_us = start + ev->dev_dur_us;
+    eng->meas_end_us = ev->dev_end_us;
+    for (int i = 0; i < ev->n_reads; i++)
+        ev->reads[i]->meas_read_end_us = max_d(ev->reads[i]->meas_read_end_us, ev->dev_end_us);
+    if (ev->write)
+        ev->write->meas_write_end_us = ev->dev_end_us;
+}
+
 static void complete_locked(chm_device *dev, chm_engine *eng, chm_event *ev, int status)
 {
+    if (status == CHM_OK && dev->be->last_run_us)
+        retime_locked(eng, ev);
     eng->head = ev->next;
     if (!eng->head)
         eng->tail = NULL;
@@ -442,9 +474,12 @@ int chm_finish(chm_device *dev)
         pthread_cond_wait(&dev->changed, &dev->lock);
     /* The host waited for the card: what it queues next starts no earlier
      * on the card's timeline than the end of everything before. */
-    for (int i = 0; i < dev->n_engines; i++)
+    for (int i = 0; i < dev->n_engines; i++) {
         if (dev->engines[i].dev_avail_us < dev->stats.device_makespan_us)
             dev->engines[i].dev_avail_us = dev->stats.device_makespan_us;
+        if (dev->engines[i].meas_end_us < dev->stats.device_makespan_us)
+            dev->engines[i].meas_end_us = dev->stats.device_makespan_us;
+    }
     int st = dev->first_failure;
     dev->first_failure = CHM_OK;
     pthread_mutex_unlock(&dev->lock);

@@ -1,0 +1,255 @@
+/*
+ * rtl.c - the "rtl" backend: the overlay's engines in SystemVerilog (rtl/),
+ * simulated cycle by cycle by Verilator, driven through their AXI4-Lite
+ * control registers as a card's driver would drive them.
+ *
+ * Card memory, copies and DMA timing are the emulated card's (emu.c): the
+ * bank allocator's addresses are what the engines' AXI masters see, served
+ * by rtl_sim's memory model with each bank's bandwidth and latency. A run
+ * writes the kernel's arguments at the offsets of the generated register
+ * map, sets ap_start, and clocks the engine until its done interrupt; the
+ * card time of the operation is the cycles counted, over the kernel clock.
+ * Engines built so far: the CNN mode's conv2d / fully connected engine.
+ * Everything else is refused when submitted, saying so.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../device.h"
+#include "emu_card.h"
+
+#ifdef CHM_HAVE_RTL
+#include "cnn_conv2d_regs.h"
+#include "rtl_sim.h"
+
+/* The engine model of a region is made at its first run: regions run in their own threads. */
+typedef struct rtl_card {
+    emu_card emu;           /* first: emu's memory and copy functions take the card as theirs */
+    int pe;
+    rtl_engine *eng[CHM_MAX_REGIONS];
+    double last_us[CHM_MAX_REGIONS];
+    rtl_stats last[CHM_MAX_REGIONS];
+    rtl_bank_timing timing[RTL_MAX_BANKS];
+} rtl_card;
+
+static rtl_card *card_of(chm_device *dev)
+{
+    return dev->backend_data;
+}
+
+/* The array size: CHIMERA_RTL_PE if set (8 builds and simulates fastest), else 32. */
+static int pick_pe(void)
+{
+    int sizes[4], n = rtl_engine_sizes(sizes, 4), want = 32;
+    const char *env = getenv("CHIMERA_RTL_PE");
+    if (env && *env)
+        want = atoi(env);
+    for (int i = 0; i < n; i++)
+        if (sizes[i] == want)
+            return want;
+    return 0;
+}
+
+static int rtl_open(chm_device *dev)
+{
+    const int pe = pick_pe();
+    if (!pe)
+        return chm__fail(NULL, "chm_device_open", CHM_ENODEV,
+                         "no rtl engine of the array size CHIMERA_RTL_PE asks for (built: 8, 32)");
+    rtl_card *c = calloc(1, sizeof *c);
+    if (!c)
+        return CHM_ENOMEM;
+    emu_card_init(&c->emu, dev->plat);
+    c->pe = pe;
+    for (uint32_t b = 0; b < dev->plat->n_banks && b < RTL_MAX_BANKS; b++) {
+        /* Bandwidth over the kernel clock in 64-byte beats; the read latency the
+         * cycle models use (cnn_config.h: DDR4, UG1352). */
+        c->timing[b].beats_per_cycle = emu_bank_bytes_per_cycle(&c->emu, (int)b) / 64.0;
+        c->timing[b].read_latency = CNN_AXI_LATENCY;
+        c->timing[b].write_latency = CNN_AXI_LATENCY;
+    }
+    dev->backend_data = c;
+    return CHM_OK;
+}
+
+static void rtl_close(chm_device *dev)
+{
+    rtl_card *c = card_of(dev);
+    for (int r = 0; r < CHM_MAX_REGIONS; r++)
+        rtl_engine_free(c->eng[r]);
+    emu_card_destroy(&c->emu);
+    free(c);
+    dev->backend_data = NULL;
+}
+
+/* The buffers one run may touch: the op's tensors and its parameter scratch. */
+typedef struct span {
+    uint64_t addr, len;
+    uint8_t *p;
+} span;
+
+typedef struct run_map {
+    span s[KOP_MAX_TENSORS + 2];
+    int n;
+    const platform_desc *plat;
+} run_map;
+
+static uint8_t *map_addr(void *ctx, uint64_t addr, uint64_t len)
+{
+    const run_map *m = ctx;
+    for (int i = 0; i < m->n; i++)
+        if (m->s[i].p && addr >= m->s[i].addr && len <= m->s[i].len &&
+            addr - m->s[i].addr <= m->s[i].len - len)
+            return m->s[i].p + (addr - m->s[i].addr);
+    return NULL;
+}
+
+static int bank_of(void *ctx, uint64_t addr)
+{
+    const run_map *m = ctx;
+    for (uint32_t b = 0; b < m->plat->n_banks; b++)
+        if (addr >= m->plat->banks[b].base && addr - m->plat->banks[b].base < m->plat->banks[b].size)
+            return (int)b;
+    return -1;
+}
+
+static void add_span(run_map *m, uint64_t addr, uint64_t len, void *p)
+{
+    m->s[m->n++] = (span){ addr, len, p };
+}
+
+/* Writes a 64-bit pointer argument (two words) or a 32-bit scalar. */
+static int put64(rtl_engine *e, uint32_t off, uint64_t v)
+{
+    return rtl_reg_write(e, off, (uint32_t)v) | rtl_reg_write(e, off + 4, (uint32_t)(v >> 32));
+}
+
+static int program_conv(rtl_engine *e, const chm_kop *op, uint64_t params)
+{
+    const cnn_conv_desc *d = &op->u.conv;
+    const uint32_t nparams = d->per_tensor ? 1u : (uint32_t)d->oc;
+    int bad = put64(e, CHM_CNN_CONV2D_IN, op->in[0]->addr) |
+              put64(e, CHM_CNN_CONV2D_WTS, op->in[1]->addr) |
+              put64(e, CHM_CNN_CONV2D_BIAS, op->in[2] ? op->in[2]->addr : 0) |
+              put64(e, CHM_CNN_CONV2D_MULT, params) |
+              put64(e, CHM_CNN_CONV2D_SHIFT, params + 4ull * nparams) |
+              put64(e, CHM_CNN_CONV2D_OUT, op->out->addr);
+    const struct { uint32_t off; int32_t v; } s[] = {
+        { CHM_CNN_CONV2D_N, d->n }, { CHM_CNN_CONV2D_IH, d->ih }, { CHM_CNN_CONV2D_IW, d->iw },
+        { CHM_CNN_CONV2D_IC, d->ic }, { CHM_CNN_CONV2D_OH, d->oh }, { CHM_CNN_CONV2D_OW, d->ow },
+        { CHM_CNN_CONV2D_OC, d->oc }, { CHM_CNN_CONV2D_KH, d->kh }, { CHM_CNN_CONV2D_KW, d->kw },
+        { CHM_CNN_CONV2D_STRIDE_H, d->stride_h }, { CHM_CNN_CONV2D_STRIDE_W, d->stride_w },
+        { CHM_CNN_CONV2D_PAD_T, d->pad_t }, { CHM_CNN_CONV2D_PAD_L, d->pad_l },
+        { CHM_CNN_CONV2D_DIL_H, d->dil_h }, { CHM_CNN_CONV2D_DIL_W, d->dil_w },
+        { CHM_CNN_CONV2D_GROUPS, d->groups }, { CHM_CNN_CONV2D_IN_ZP, d->in_zp },
+        { CHM_CNN_CONV2D_OUT_ZP, d->out_zp }, { CHM_CNN_CONV2D_ACT_MIN, d->act_min },
+        { CHM_CNN_CONV2D_ACT_MAX, d->act_max }, { CHM_CNN_CONV2D_HAS_BIAS, d->has_bias },
+        { CHM_CNN_CONV2D_PER_TENSOR, d->per_tensor },
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        bad |= rtl_reg_write(e, s[i].off, (uint32_t)s[i].v);
+    /* Done interrupt on, then start (0x04 GIE, 0x08 IER bit 0, 0x00 ap_start). */
+    bad |= rtl_reg_write(e, 0x04, 1) | rtl_reg_write(e, 0x08, 1) | rtl_reg_write(e, 0x00, 1);
+    return bad;
+}
+
+/* Cycles past which a run counts as hung (a few seconds of card time at 300 MHz). */
+#define RTL_MAX_CYCLES 2000000000ull
+
+static int run_conv(chm_device *dev, int region, const chm_kop *op)
+{
+    rtl_card *c = card_of(dev);
+    if (!c->eng[region] && !(c->eng[region] = rtl_engine_new_cnn_conv(c->pe)))
+        return CHM_ENOMEM;
+    rtl_engine *e = c->eng[region];
+    /* The multipliers and shifts live in card memory, as a driver would put
+     * them: a scratch allocation in out's bank for the run. */
+    const cnn_conv_desc *d = &op->u.conv;
+    const uint64_t nparams = d->per_tensor ? 1 : (uint64_t)d->oc;
+    int32_t *params = malloc(8 * nparams);
+    uint64_t addr = 0;
+    emu_bank *bank = &c->emu.banks[op->out->bank];
+    pthread_mutex_lock(&dev->lock);
+    int full = params ? emu_bank_alloc(bank, 8 * nparams, &addr) : 0;
+    pthread_mutex_unlock(&dev->lock);
+    if (!params || full) {
+        free(params);
+        return params ? CHM_EDEVMEM : CHM_ENOMEM;
+    }
+    memcpy(params, op->mult, 4 * nparams);
+    memcpy(params + nparams, op->shift, 4 * nparams);
+    run_map m = { .n = 0, .plat = dev->plat };
+    for (int i = 0; i < op->n_in; i++)
+        if (op->in[i])
+            add_span(&m, op->in[i]->addr, op->in[i]->bytes, op->in[i]->mem);
+    add_span(&m, op->out->addr, op->out->bytes, op->out->mem);
+    add_span(&m, addr, 8 * nparams, params);
+    const rtl_mem mem = { &m, map_addr, bank_of };
+    int rc = program_conv(e, op, addr) ? CHM_EDEVICE : CHM_OK;
+    if (!rc && rtl_run(e, &mem, c->timing, (int)dev->plat->n_banks, RTL_MAX_CYCLES,
+                       &c->last[region]) != 0) {
+        rtl_engine_reset(e);
+        rc = CHM_EDEVICE;
+    }
+    uint32_t ctrl;
+    if (!rc && (rtl_reg_read(e, 0x00, &ctrl) || !(ctrl & 2u) || !(ctrl & 4u)))
+        rc = CHM_EDEVICE; /* done and idle, and the read clears done */
+    rtl_reg_write(e, 0x0C, 1); /* acknowledge the interrupt (ISR toggles on write) */
+    c->last_us[region] = rc ? -1.0 : emu_cycles_to_us(&c->emu, c->last[region].cycles);
+    pthread_mutex_lock(&dev->lock);
+    emu_bank_free(bank, addr);
+    pthread_mutex_unlock(&dev->lock);
+    free(params);
+    return rc;
+}
+
+static int rtl_run_op(chm_device *dev, int region, const chm_kop *op)
+{
+    card_of(dev)->last_us[region] = -1.0;
+    return op->kind == KOP_CONV ? run_conv(dev, region, op) : CHM_EMODE;
+}
+
+static double rtl_last_run_us(chm_device *dev, int region)
+{
+    return card_of(dev)->last_us[region];
+}
+
+static int rtl_supports(chm_device *dev, const chm_kop *op, char *why, size_t n)
+{
+    (void)dev;
+    static const char *const names[] = { "conv2d", "pooling", "add", "SPARSE", "GRAPH" };
+    if (op->kind == KOP_CONV)
+        return 1;
+    snprintf(why, n, "the rtl backend has no %s engine yet (built: the CNN mode's conv2d and "
+             "fully connected engine); run it on emu", names[op->kind]);
+    return 0;
+}
+
+const chm_backend_ops chm_rtl_backend = {
+    .name = "rtl",
+    .open = rtl_open,
+    .close = rtl_close,
+    .run = rtl_run_op,
+    .last_run_us = rtl_last_run_us,
+    .supports = rtl_supports,
+    /* memory, copies, modelled estimates and containers: the emulated card's */
+    .inherit = &chm_emu_backend,
+};
+
+#else /* !CHM_HAVE_RTL */
+
+static int rtl_open(chm_device *dev)
+{
+    (void)dev;
+    return chm__fail(NULL, "chm_device_open", CHM_ENODEV,
+                     "the rtl backend is not built into this library: install Verilator "
+                     "(apt-get install verilator) and rebuild");
+}
+
+const chm_backend_ops chm_rtl_backend = {
+    .name = "rtl",
+    .open = rtl_open,
+    .inherit = &chm_emu_backend,
+};
+#endif

@@ -1,0 +1,220 @@
+// chm_cnn_conv - the CNN mode's convolution engine (hls/cnn/cnn_conv.c in RTL).
+//
+// The same GEMM view as the HLS kernel: per group, M = n*oh*ow output pixels
+// by N = oc/groups channels, K = kh*kw*ic/groups taps, tiled Rows x Cols and
+// sliced 2^KBits taps deep. Five decoupled machines share the work:
+//   fetch A  - im2col runs of each tile row (one per window tap, its channels
+//              contiguous in NHWC; padding written as the zero point) through
+//              read master 0 into A's ping-pong buffers;
+//   fetch B  - per tile the channels' bias / multiplier / shift, then each
+//              column's weights (K contiguous in OHWI) through read master 1,
+//              summing each column's weights (colsum) as they land;
+//   compute  - streams a full slice into the systolic array one tap a cycle,
+//              skewed; accumulators stay in the PEs across slices and the last
+//              tap of a tile copies each PE's sum into its shadow register;
+//   store    - as each row's shadows settle, Cols requantization units turn
+//              the row into int8 (zero point, bias, multiplier, shift, clamp,
+//              bit for bit hls_quant.h) into one of two output slots;
+//   write    - each slot's rows go out through the write master, one burst a
+//              row (at most two beats with byte strobes).
+// A slice's fetch overlaps the previous slice's compute, and a tile's store
+// and write overlap the next tiles; the array stalls only when a fetch is
+// slower than the slice it feeds. The control port is Vitis HLS's (the
+// register map in rtl/regmap/cnn_conv2d.json). The host checks descriptors;
+// the engine trusts them, as the kernel does.
+`include "cnn_conv2d_regs.svh"
+
+module chm_cnn_conv #(
+  parameter int unsigned Rows = 8,
+  parameter int unsigned Cols = 8,
+  parameter int unsigned KBits = 11
+) (
+  input  logic         clk_i,
+  input  logic         rst_ni,
+  // AXI4-Lite control
+  input  logic [11:0]  s_awaddr_i,
+  input  logic         s_awvalid_i,
+  output logic         s_awready_o,
+  input  logic [31:0]  s_wdata_i,
+  input  logic [3:0]   s_wstrb_i,
+  input  logic         s_wvalid_i,
+  output logic         s_wready_o,
+  output logic [1:0]   s_bresp_o,
+  output logic         s_bvalid_o,
+  input  logic         s_bready_i,
+  input  logic [11:0]  s_araddr_i,
+  input  logic         s_arvalid_i,
+  output logic         s_arready_o,
+  output logic [31:0]  s_rdata_o,
+  output logic [1:0]   s_rresp_o,
+  output logic         s_rvalid_o,
+  input  logic         s_rready_i,
+  output logic         interrupt_o,
+  // read master 0: input activations
+  output logic [63:0]  m0_araddr_o,
+  output logic [7:0]   m0_arlen_o,
+  output logic         m0_arvalid_o,
+  input  logic         m0_arready_i,
+  input  logic [511:0] m0_rdata_i,
+  input  logic         m0_rlast_i,
+  input  logic         m0_rvalid_i,
+  output logic         m0_rready_o,
+  // read master 1: weights, bias, multipliers, shifts
+  output logic [63:0]  m1_araddr_o,
+  output logic [7:0]   m1_arlen_o,
+  output logic         m1_arvalid_o,
+  input  logic         m1_arready_i,
+  input  logic [511:0] m1_rdata_i,
+  input  logic         m1_rlast_i,
+  input  logic         m1_rvalid_i,
+  output logic         m1_rready_o,
+  // write master: output activations
+  output logic [63:0]  m2_awaddr_o,
+  output logic [7:0]   m2_awlen_o,
+  output logic         m2_awvalid_o,
+  input  logic         m2_awready_i,
+  output logic [511:0] m2_wdata_o,
+  output logic [63:0]  m2_wstrb_o,
+  output logic         m2_wlast_o,
+  output logic         m2_wvalid_o,
+  input  logic         m2_wready_i,
+  input  logic         m2_bvalid_i,
+  output logic         m2_bready_o
+);
+  localparam int unsigned RB = $clog2(Rows);
+  localparam int unsigned CB = $clog2(Cols);
+  localparam int unsigned TileK = 2 ** KBits;
+  localparam int unsigned W = CNN_CONV2D_WORDS;
+
+  // ---------------------------------------------------------------- control
+  logic [W*32-1:0] args;
+  logic ap_start, ap_ready, ap_done, ap_idle;
+  chm_axil_ctrl #(.NumWords(W)) u_ctrl (
+    .clk_i, .rst_ni, .s_awaddr_i, .s_awvalid_i, .s_awready_o, .s_wdata_i, .s_wstrb_i,
+    .s_wvalid_i, .s_wready_o, .s_bresp_o, .s_bvalid_o, .s_bready_i, .s_araddr_i, .s_arvalid_i,
+    .s_arready_o, .s_rdata_o, .s_rresp_o, .s_rvalid_o, .s_rready_i,
+    .ap_start_o(ap_start), .ap_ready_i(ap_ready), .ap_done_i(ap_done), .ap_idle_i(ap_idle),
+    .args_o(args), .interrupt_o
+  );
+
+  function automatic logic [31:0] arg32(input int unsigned word);
+    return args[word*32 +: 32];
+  endfunction
+  function automatic logic [63:0] arg64(input int unsigned word);
+    return {args[(word+1)*32 +: 32], args[word*32 +: 32]};
+  endfunction
+
+  // The descriptor, latched at start.
+  logic [63:0] p_in, p_wts, p_bias, p_mult, p_shift, p_out;
+  logic [31:0] n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, dh, dw, groups;
+  logic signed [31:0] in_zp, out_zp, act_min, act_max;
+  logic has_bias, per_tensor;
+  // Derived at start.
+  logic [31:0] icg, ocg, kk, mm, plane, col_tiles;
+
+  typedef enum logic [2:0] { C_IDLE, C_DIV_IC, C_DIV_OC, C_RUN, C_DONE } ctrl_e;
+  ctrl_e ctrl_q;
+  logic go_q;    // one cycle: the machines below start
+
+  logic        dv_start, dv_busy, dv_done;
+  logic [31:0] dv_num, dv_den, dv_quot, dv_rem;
+  chm_divider u_div_ctrl (.clk_i, .rst_ni, .start_i(dv_start), .num_i(dv_num), .den_i(dv_den),
+                          .busy_o(dv_busy), .done_o(dv_done), .quot_o(dv_quot), .rem_o(dv_rem));
+
+  logic [31:0] tiles_total, tiles_written;
+  logic        writer_idle;
+
+  assign ap_idle = ctrl_q == C_IDLE;
+  assign ap_ready = ctrl_q == C_IDLE && ap_start;
+  assign dv_start = (ctrl_q == C_DIV_IC || ctrl_q == C_DIV_OC) && !dv_busy && !dv_done;
+  assign dv_num = ctrl_q == C_DIV_IC ? ic : oc;
+  assign dv_den = groups;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      ctrl_q <= C_IDLE; ap_done <= 1'b0; go_q <= 1'b0;
+      p_in <= '0; p_wts <= '0; p_bias <= '0; p_mult <= '0; p_shift <= '0; p_out <= '0;
+      n <= '0; ih <= '0; iw <= '0; ic <= '0; oh <= '0; ow <= '0; oc <= '0; kh <= '0; kw <= '0;
+      sh <= '0; sw <= '0; pt <= '0; pl <= '0; dh <= '0; dw <= '0; groups <= 32'd1;
+      in_zp <= '0; out_zp <= '0; act_min <= '0; act_max <= '0; has_bias <= 1'b0;
+      per_tensor <= 1'b0; icg <= '0; ocg <= '0; kk <= '0; mm <= '0; plane <= '0;
+      col_tiles <= '0; tiles_total <= '0;
+    end else begin
+      ap_done <= 1'b0;
+      go_q <= 1'b0;
+      case (ctrl_q)
+        C_IDLE: if (ap_start) begin
+          p_in <= arg64(CNN_CONV2D_IN_WORD);     p_wts <= arg64(CNN_CONV2D_WTS_WORD);
+          p_bias <= arg64(CNN_CONV2D_BIAS_WORD); p_mult <= arg64(CNN_CONV2D_MULT_WORD);
+          p_shift <= arg64(CNN_CONV2D_SHIFT_WORD); p_out <= arg64(CNN_CONV2D_OUT_WORD);
+          n <= arg32(CNN_CONV2D_N_WORD);   ih <= arg32(CNN_CONV2D_IH_WORD);
+          iw <= arg32(CNN_CONV2D_IW_WORD); ic <= arg32(CNN_CONV2D_IC_WORD);
+          oh <= arg32(CNN_CONV2D_OH_WORD); ow <= arg32(CNN_CONV2D_OW_WORD);
+          oc <= arg32(CNN_CONV2D_OC_WORD); kh <= arg32(CNN_CONV2D_KH_WORD);
+          kw <= arg32(CNN_CONV2D_KW_WORD);
+          sh <= arg32(CNN_CONV2D_STRIDE_H_WORD); sw <= arg32(CNN_CONV2D_STRIDE_W_WORD);
+          pt <= arg32(CNN_CONV2D_PAD_T_WORD);    pl <= arg32(CNN_CONV2D_PAD_L_WORD);
+          dh <= arg32(CNN_CONV2D_DIL_H_WORD);    dw <= arg32(CNN_CONV2D_DIL_W_WORD);
+          groups <= arg32(CNN_CONV2D_GROUPS_WORD);
+          in_zp <= arg32(CNN_CONV2D_IN_ZP_WORD); out_zp <= arg32(CNN_CONV2D_OUT_ZP_WORD);
+          act_min <= arg32(CNN_CONV2D_ACT_MIN_WORD); act_max <= arg32(CNN_CONV2D_ACT_MAX_WORD);
+          has_bias <= arg32(CNN_CONV2D_HAS_BIAS_WORD) != 0;
+          per_tensor <= arg32(CNN_CONV2D_PER_TENSOR_WORD) != 0;
+          ctrl_q <= C_DIV_IC;
+        end
+        C_DIV_IC: if (dv_done) begin
+          icg <= dv_quot;
+          ctrl_q <= C_DIV_OC;
+        end
+        C_DIV_OC: if (dv_done) begin
+          ocg <= dv_quot;
+          kk <= kh * kw * icg;
+          mm <= n * oh * ow;
+          plane <= oh * ow;
+          col_tiles <= (dv_quot + Cols - 1) >> CB;
+          tiles_total <= groups * ((n * oh * ow + Rows - 1) >> RB) * ((dv_quot + Cols - 1) >> CB);
+          go_q <= 1'b1;
+          ctrl_q <= C_RUN;
+        end
+        C_RUN: if (tiles_written == tiles_total && writer_idle) begin
+          ctrl_q <= C_DONE;
+        end
+        C_DONE: begin
+          ap_done <= 1'b1;
+          ctrl_q <= C_IDLE;
+        end
+        default: ctrl_q <= C_IDLE;
+      endcase
+    end
+  end
+
+  // Ping-pong handshakes: fetchers fill a set, compute empties it.
+  logic [1:0] a_full_q, b_full_q;
+  logic a_fill_done, b_fill_done, ab_consumed;
+  logic a_fill_set, b_fill_set, c_set_q;
+
+  // ---------------------------------------------------------------- fetch A
+  `include "chm_cnn_conv_fetch_a.svh"
+  // ---------------------------------------------------------------- fetch B
+  `include "chm_cnn_conv_fetch_b.svh"
+  // -------------------------------------------------------- compute + array
+  `include "chm_cnn_conv_compute.svh"
+  // ---------------------------------------------------------- store + write
+  `include "chm_cnn_conv_store.svh"
+
+  logic unused_ok;
+  assign unused_ok = ^{dv_rem, fb_kt[31:KBits+1], m0_rlast_i};
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      a_full_q <= '0; b_full_q <= '0;
+    end else begin
+      if (a_fill_done) a_full_q[a_fill_set] <= 1'b1;
+      if (b_fill_done) b_full_q[b_fill_set] <= 1'b1;
+      if (ab_consumed) begin
+        a_full_q[c_set_q] <= 1'b0;
+        b_full_q[c_set_q] <= 1'b0;
+      end
+    end
+  end
+endmodule

@@ -1,0 +1,168 @@
+// chm_cnn_conv_compute.svh - compute of chm_cnn_conv (a fragment of its body).
+//
+// Streams each slice's taps into the array, one a cycle, once both buffers
+// of its set are full. A tile's last slice waits for a free output slot, and
+// for enough cycles since the previous tile's last tap that no PE captures
+// a new sum before the store has read its old one (the gap rule below).
+typedef enum logic [1:0] { CP_IDLE, CP_WAIT, CP_STREAM, CP_NEXT } cp_e;
+cp_e cp_q;
+logic [31:0] cp_g, cp_m0, cp_nt, cp_k0, cp_k, cp_kt;
+logic        cp_first, cp_last;
+logic [1:0]  out_free_q;
+logic [31:0] gap_q;
+logic        cp_issue, cp_issue_last, cp_take_slot;
+logic [Rows*8-1:0] a_rd;
+logic [Cols*8-1:0] b_rd;
+// Skew lines: row r's operands r cycles late, column c's c cycles late.
+logic [7:0] a_skew [Rows][Rows];
+logic       v_skew [Rows][Rows];
+logic       f_skew [Rows][Rows];
+logic       l_skew [Rows][Rows];
+logic [7:0] b_skew [Cols][Cols];
+logic [Rows*8-1:0] arr_a;
+logic [Cols*8-1:0] arr_b;
+logic [Rows-1:0] arr_v, arr_f, arr_l, row_done;
+logic [Rows*Cols*32-1:0] shadow;
+// Output slots: what the store needs to finish each tile in flight.
+logic        om_slot_q;                 // slot the next tile's last tap takes
+logic [31:0] om_colsum [2][Cols];
+logic [31:0] om_bias [2][Cols];
+logic [31:0] om_mult [2][Cols];
+logic [31:0] om_shift [2][Cols];
+logic [31:0] om_m0 [2];
+logic [31:0] om_oc0 [2];
+logic [31:0] om_nr [2];
+logic [31:0] om_nc [2];
+
+chm_tile_buf #(.Rows(Rows), .KBits(KBits)) u_abuf (
+  .clk_i, .wr_valid_i(fa_wr_valid), .wr_set_i(fa_wr_set), .wr_row_i(fa_wr_row),
+  .wr_en_i(fa_wr_en), .wr_word_i(fa_wr_word), .wr_data_i(fa_wr_data),
+  .rd_set_i(c_set_q), .rd_k_i(cp_k[KBits-1:0]), .rd_data_o(a_rd)
+);
+chm_tile_buf #(.Rows(Cols), .KBits(KBits)) u_bbuf (
+  .clk_i, .wr_valid_i(fb_wr_valid), .wr_set_i(fb_wr_set), .wr_row_i(fb_wr_col),
+  .wr_en_i(fb_wr_en), .wr_word_i(fb_wr_word), .wr_data_i(fb_wr_data),
+  .rd_set_i(c_set_q), .rd_k_i(cp_k[KBits-1:0]), .rd_data_o(b_rd)
+);
+
+always_comb begin
+  cp_kt = kk - cp_k0 < TileK ? kk - cp_k0 : TileK;
+  cp_first = cp_k0 == 0;
+  cp_last = cp_k0 + TileK >= kk;
+  cp_issue = cp_q == CP_STREAM;
+  cp_issue_last = cp_issue && cp_last && cp_k + 1 == cp_kt;
+  cp_take_slot = cp_issue_last;
+end
+assign ab_consumed = cp_issue && cp_k + 1 == cp_kt;
+
+for (genvar r = 0; r < int'(Rows); r++) begin : g_askew
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int i = 0; i < int'(Rows); i++) begin
+        a_skew[r][i] <= '0; v_skew[r][i] <= 1'b0; f_skew[r][i] <= 1'b0; l_skew[r][i] <= 1'b0;
+      end
+    end else begin
+      a_skew[r][0] <= a_rd[r*8 +: 8];
+      v_skew[r][0] <= cp_issue;
+      f_skew[r][0] <= cp_issue && cp_first && cp_k == 0;
+      l_skew[r][0] <= cp_issue_last;
+      for (int i = 1; i < int'(Rows); i++) begin
+        a_skew[r][i] <= a_skew[r][i-1]; v_skew[r][i] <= v_skew[r][i-1];
+        f_skew[r][i] <= f_skew[r][i-1]; l_skew[r][i] <= l_skew[r][i-1];
+      end
+    end
+  end
+  assign arr_a[r*8 +: 8] = a_skew[r][r];
+  assign arr_v[r] = v_skew[r][r];
+  assign arr_f[r] = f_skew[r][r];
+  assign arr_l[r] = l_skew[r][r];
+end
+for (genvar c = 0; c < int'(Cols); c++) begin : g_bskew
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int i = 0; i < int'(Cols); i++) b_skew[c][i] <= '0;
+    end else begin
+      b_skew[c][0] <= b_rd[c*8 +: 8];
+      for (int i = 1; i < int'(Cols); i++) b_skew[c][i] <= b_skew[c][i-1];
+    end
+  end
+  assign arr_b[c*8 +: 8] = b_skew[c][c];
+end
+
+chm_systolic_array #(.Rows(Rows), .Cols(Cols)) u_array (
+  .clk_i, .rst_ni, .a_i(arr_a), .b_i(arr_b), .valid_i(arr_v), .first_i(arr_f), .last_i(arr_l),
+  .shadow_o(shadow), .last_out_o(row_done)
+);
+
+always_ff @(posedge clk_i or negedge rst_ni) begin
+  if (!rst_ni) begin
+    cp_q <= CP_IDLE; cp_g <= '0; cp_m0 <= '0; cp_nt <= '0; cp_k0 <= '0; cp_k <= '0;
+    c_set_q <= 1'b0; gap_q <= '0; om_slot_q <= 1'b0;
+    for (int s = 0; s < 2; s++) begin
+      om_m0[s] <= '0; om_oc0[s] <= '0; om_nr[s] <= '0; om_nc[s] <= '0;
+      for (int c = 0; c < int'(Cols); c++) begin
+        om_colsum[s][c] <= '0; om_bias[s][c] <= '0; om_mult[s][c] <= '0; om_shift[s][c] <= '0;
+      end
+    end
+  end else begin
+    if (cp_issue_last) gap_q <= '0;
+    else if (gap_q < Rows + Cols) gap_q <= gap_q + 1;
+    case (cp_q)
+      CP_IDLE: if (go_q) begin
+        cp_g <= '0; cp_m0 <= '0; cp_nt <= '0; cp_k0 <= '0; c_set_q <= 1'b0;
+        gap_q <= Rows + Cols; om_slot_q <= 1'b0;
+        cp_q <= CP_WAIT;
+      end
+      CP_WAIT: if (a_full_q[c_set_q] && b_full_q[c_set_q] &&
+                   (!cp_last || (out_free_q != 0 && gap_q + cp_kt >= Rows + Cols))) begin
+        cp_k <= '0;
+        cp_q <= CP_STREAM;
+      end
+      CP_STREAM: begin
+        if (cp_issue_last) begin
+          for (int c = 0; c < int'(Cols); c++) begin
+            om_colsum[om_slot_q][c] <= bs_colsum[c_set_q][c];
+            om_bias[om_slot_q][c] <= bs_bias[c_set_q][c];
+            om_mult[om_slot_q][c] <= bs_mult[c_set_q][c];
+            om_shift[om_slot_q][c] <= bs_shift[c_set_q][c];
+          end
+          om_m0[om_slot_q] <= bs_m0[c_set_q];
+          om_oc0[om_slot_q] <= bs_oc0[c_set_q];
+          om_nr[om_slot_q] <= bs_nr[c_set_q];
+          om_nc[om_slot_q] <= bs_nc[c_set_q];
+          om_slot_q <= !om_slot_q;
+        end
+        if (cp_k + 1 == cp_kt) begin
+          c_set_q <= !c_set_q;
+          cp_q <= CP_NEXT;
+        end else begin
+          cp_k <= cp_k + 1;
+        end
+      end
+      CP_NEXT: begin
+        cp_q <= CP_WAIT;
+        if (cp_k0 + TileK < kk) begin
+          cp_k0 <= cp_k0 + TileK;
+        end else begin
+          cp_k0 <= '0;
+          if (cp_nt + 1 < col_tiles) begin
+            cp_nt <= cp_nt + 1;
+          end else begin
+            cp_nt <= '0;
+            if (cp_m0 + Rows < mm) begin
+              cp_m0 <= cp_m0 + Rows;
+            end else begin
+              cp_m0 <= '0;
+              if (cp_g + 1 < groups) cp_g <= cp_g + 1;
+              else begin
+                cp_g <= '0;
+                cp_q <= CP_IDLE;
+              end
+            end
+          end
+        end
+      end
+      default: cp_q <= CP_IDLE;
+    endcase
+  end
+end

@@ -1,0 +1,172 @@
+// chm_cnn_conv_fetch_a.svh - fetch A of chm_cnn_conv (a fragment of its body).
+//
+// Walks (group, pixel tile, channel tile, K slice) as the compute does. Per
+// pixel tile it divides the first pixel index into (image, oy, ox); per
+// slice the first tap into (ky, kx, ci); then each row of the tile asks
+// for one run per window tap: its contiguous channels, or the zero point
+// where the tap falls in the padding.
+typedef enum logic [3:0] {
+  FA_IDLE, FA_TDIV1, FA_TDIV2, FA_SDIV1, FA_SDIV2, FA_WAITSET, FA_RUN, FA_DRAIN, FA_NEXT
+} fa_e;
+fa_e fa_q;
+logic [31:0] fa_g, fa_m0, fa_nt, fa_k0;
+logic        fa_set;
+logic [31:0] fa_b0, fa_oy0, fa_ox0, fa_ci0, fa_kx0, fa_ky0;
+logic [31:0] fa_r, fa_b, fa_oy, fa_ox, fa_ci, fa_kx, fa_ky, fa_k;
+logic [31:0] fa_kt, fa_nr;
+logic        fa_dv_start, fa_dv_busy, fa_dv_done;
+logic [31:0] fa_dv_num, fa_dv_den, fa_dv_quot, fa_dv_rem;
+logic        fa_req_valid, fa_req_ready, fa_busy;
+logic [31:0] fa_run;
+logic signed [31:0] fa_iy, fa_ix;
+logic        fa_inside;
+logic [63:0] fa_addr;
+logic        fa_wr_valid, fa_wr_set;
+logic [RB-1:0] fa_wr_row;
+logic [63:0] fa_wr_en;
+logic [64*(KBits-6)-1:0] fa_wr_word;
+logic [511:0] fa_wr_data;
+
+chm_divider u_div_a (.clk_i, .rst_ni, .start_i(fa_dv_start), .num_i(fa_dv_num),
+                     .den_i(fa_dv_den), .busy_o(fa_dv_busy), .done_o(fa_dv_done),
+                     .quot_o(fa_dv_quot), .rem_o(fa_dv_rem));
+
+always_comb begin
+  fa_dv_start = 1'b0;
+  fa_dv_num = '0;
+  fa_dv_den = 32'd1;
+  case (fa_q)
+    FA_TDIV1: begin fa_dv_num = fa_m0; fa_dv_den = plane; fa_dv_start = !fa_dv_busy && !fa_dv_done; end
+    FA_TDIV2: begin fa_dv_num = fa_dv_rem; fa_dv_den = ow; fa_dv_start = !fa_dv_busy && !fa_dv_done; end
+    FA_SDIV1: begin fa_dv_num = fa_k0; fa_dv_den = icg; fa_dv_start = !fa_dv_busy && !fa_dv_done; end
+    FA_SDIV2: begin fa_dv_num = fa_dv_quot; fa_dv_den = kw; fa_dv_start = !fa_dv_busy && !fa_dv_done; end
+    default: ;
+  endcase
+end
+
+always_comb begin
+  fa_kt = kk - fa_k0 < TileK ? kk - fa_k0 : TileK;
+  fa_nr = mm - fa_m0 < Rows ? mm - fa_m0 : Rows;
+  fa_run = icg - fa_ci < fa_kt - fa_k ? icg - fa_ci : fa_kt - fa_k;
+  fa_iy = $signed(fa_oy * sh) - $signed(pt) + $signed(fa_ky * dh);
+  fa_ix = $signed(fa_ox * sw) - $signed(pl) + $signed(fa_kx * dw);
+  fa_inside = fa_iy >= 0 && fa_iy < $signed(ih) && fa_ix >= 0 && fa_ix < $signed(iw);
+  fa_addr = p_in + ((64'(fa_b) * 64'(ih) + 64'(fa_iy)) * 64'(iw) + 64'(fa_ix)) * 64'(ic) +
+            64'(fa_g) * 64'(icg) + 64'(fa_ci);
+  fa_req_valid = fa_q == FA_RUN;
+end
+
+chm_run_fetch #(.DestBits(RB), .KBits(KBits)) u_fetch_a (
+  .clk_i, .rst_ni,
+  .req_valid_i(fa_req_valid), .req_ready_o(fa_req_ready), .dest_i(fa_r[RB-1:0]), .set_i(fa_set),
+  .k_i(fa_k[KBits-1:0]), .len_i(fa_run[KBits:0]), .addr_i(fa_addr), .pad_i(!fa_inside),
+  .pad_val_i(in_zp[7:0]), .busy_o(fa_busy),
+  .m_araddr_o(m0_araddr_o), .m_arlen_o(m0_arlen_o), .m_arvalid_o(m0_arvalid_o),
+  .m_arready_i(m0_arready_i), .m_rdata_i(m0_rdata_i), .m_rlast_i(m0_rlast_i),
+  .m_rvalid_i(m0_rvalid_i), .m_rready_o(m0_rready_o),
+  .wr_valid_o(fa_wr_valid), .wr_set_o(fa_wr_set), .wr_dest_o(fa_wr_row), .wr_en_o(fa_wr_en),
+  .wr_word_o(fa_wr_word), .wr_data_o(fa_wr_data)
+);
+
+assign a_fill_done = fa_q == FA_DRAIN && !fa_busy;
+assign a_fill_set = fa_set;
+
+always_ff @(posedge clk_i or negedge rst_ni) begin
+  if (!rst_ni) begin
+    fa_q <= FA_IDLE; fa_g <= '0; fa_m0 <= '0; fa_nt <= '0; fa_k0 <= '0; fa_set <= 1'b0;
+    fa_b0 <= '0; fa_oy0 <= '0; fa_ox0 <= '0; fa_ci0 <= '0; fa_kx0 <= '0; fa_ky0 <= '0;
+    fa_r <= '0; fa_b <= '0; fa_oy <= '0; fa_ox <= '0; fa_ci <= '0; fa_kx <= '0; fa_ky <= '0;
+    fa_k <= '0;
+  end else begin
+    case (fa_q)
+      FA_IDLE: if (go_q) begin
+        fa_g <= '0; fa_m0 <= '0; fa_nt <= '0; fa_k0 <= '0; fa_set <= 1'b0;
+        fa_q <= FA_TDIV1;
+      end
+      FA_TDIV1: if (fa_dv_done) begin
+        fa_b0 <= fa_dv_quot;
+        fa_q <= FA_TDIV2;
+      end
+      FA_TDIV2: if (fa_dv_done) begin
+        fa_oy0 <= fa_dv_quot;
+        fa_ox0 <= fa_dv_rem;
+        fa_q <= FA_SDIV1;
+      end
+      FA_SDIV1: if (fa_dv_done) begin
+        fa_ci0 <= fa_dv_rem;
+        fa_q <= FA_SDIV2;
+      end
+      FA_SDIV2: if (fa_dv_done) begin
+        fa_ky0 <= fa_dv_quot;
+        fa_kx0 <= fa_dv_rem;
+        fa_q <= FA_WAITSET;
+      end
+      FA_WAITSET: if (!a_full_q[fa_set]) begin
+        fa_r <= '0;
+        fa_b <= fa_b0; fa_oy <= fa_oy0; fa_ox <= fa_ox0;
+        fa_ci <= fa_ci0; fa_kx <= fa_kx0; fa_ky <= fa_ky0; fa_k <= '0;
+        fa_q <= FA_RUN;
+      end
+      FA_RUN: if (fa_req_ready) begin
+        if (fa_k + fa_run < fa_kt) begin      // next tap of this row
+          fa_k <= fa_k + fa_run;
+          fa_ci <= '0;
+          if (fa_kx + 1 == kw) begin
+            fa_kx <= '0;
+            fa_ky <= fa_ky + 1;
+          end else begin
+            fa_kx <= fa_kx + 1;
+          end
+        end else if (fa_r + 1 < fa_nr) begin  // next row: the next pixel
+          fa_r <= fa_r + 1;
+          fa_k <= '0; fa_ci <= fa_ci0; fa_kx <= fa_kx0; fa_ky <= fa_ky0;
+          if (fa_ox + 1 == ow) begin
+            fa_ox <= '0;
+            if (fa_oy + 1 == oh) begin
+              fa_oy <= '0;
+              fa_b <= fa_b + 1;
+            end else begin
+              fa_oy <= fa_oy + 1;
+            end
+          end else begin
+            fa_ox <= fa_ox + 1;
+          end
+        end else begin
+          fa_q <= FA_DRAIN;
+        end
+      end
+      FA_DRAIN: if (!fa_busy) begin
+        fa_set <= !fa_set;
+        fa_q <= FA_NEXT;
+      end
+      FA_NEXT: begin
+        if (fa_k0 + TileK < kk) begin
+          fa_k0 <= fa_k0 + TileK;
+          fa_q <= FA_SDIV1;
+        end else begin
+          fa_k0 <= '0;
+          if (fa_nt + 1 < col_tiles) begin
+            fa_nt <= fa_nt + 1;
+            fa_q <= FA_SDIV1;
+          end else begin
+            fa_nt <= '0;
+            if (fa_m0 + Rows < mm) begin
+              fa_m0 <= fa_m0 + Rows;
+              fa_q <= FA_TDIV1;
+            end else begin
+              fa_m0 <= '0;
+              if (fa_g + 1 < groups) begin
+                fa_g <= fa_g + 1;
+                fa_q <= FA_TDIV1;
+              end else begin
+                fa_g <= '0;
+                fa_q <= FA_IDLE;
+              end
+            end
+          end
+        end
+      end
+      default: fa_q <= FA_IDLE;
+    endcase
+  end
+end

@@ -1,0 +1,194 @@
+// chm_cnn_conv_fetch_b.svh - fetch B of chm_cnn_conv (a fragment of its body).
+//
+// At a tile's first slice: its channels' bias, multiplier and shift (one
+// word each per channel, or one for all with per_tensor), through the same
+// read master before any weight run. Then one run a column: the slice of
+// the channel's weights, K contiguous in OHWI. The column sums of the
+// weights (for the zero-point term) accumulate as the beats land; at the
+// tile's last slice they and the parameters go with the buffer set to the
+// compute, and on to the store.
+typedef enum logic [2:0] { FB_IDLE, FB_WAITSET, FB_PAR_AR, FB_PAR_R, FB_COLS, FB_DRAIN, FB_NEXT } fb_e;
+fb_e fb_q;
+logic [31:0] fb_g, fb_m0, fb_nt, fb_k0, fb_c;
+logic        fb_set;
+logic [1:0]  fb_par;                 // 0 bias, 1 multiplier, 2 shift
+logic [7:0]  fb_beat;
+logic [31:0] fb_kt, fb_nc, fb_nr, fb_oc0;
+logic [63:0] fb_par_addr;
+logic [31:0] fb_par_bytes;
+logic [7:0]  fb_par_beats;
+logic signed [31:0] fb_colsum_q [Cols];
+logic signed [31:0] fb_colsum_d [Cols];
+logic [31:0] fb_bias [Cols];
+logic [31:0] fb_mult [Cols];
+logic [31:0] fb_shift [Cols];
+// What travels with a set that ends a tile.
+logic [31:0] bs_colsum [2][Cols];
+logic [31:0] bs_bias [2][Cols];
+logic [31:0] bs_mult [2][Cols];
+logic [31:0] bs_shift [2][Cols];
+logic [31:0] bs_m0 [2];
+logic [31:0] bs_oc0 [2];
+logic [31:0] bs_nr [2];
+logic [31:0] bs_nc [2];
+
+logic        fb_req_valid, fb_req_ready, fb_busy;
+logic        fb_wr_valid, fb_wr_set;
+logic [CB-1:0] fb_wr_col;
+logic [63:0] fb_wr_en;
+logic [64*(KBits-6)-1:0] fb_wr_word;
+logic [511:0] fb_wr_data;
+logic [63:0] fr_araddr;
+logic [7:0]  fr_arlen;
+logic        fr_arvalid, fr_rready;
+
+always_comb begin
+  fb_kt = kk - fb_k0 < TileK ? kk - fb_k0 : TileK;
+  fb_nc = ocg - fb_nt * Cols < Cols ? ocg - fb_nt * Cols : Cols;
+  fb_nr = mm - fb_m0 < Rows ? mm - fb_m0 : Rows;
+  fb_oc0 = fb_g * ocg + fb_nt * Cols;
+  fb_req_valid = fb_q == FB_COLS;
+  case (fb_par)
+    2'd0: fb_par_addr = p_bias + 64'(fb_oc0) * 4;
+    2'd1: fb_par_addr = p_mult + (per_tensor ? 64'd0 : 64'(fb_oc0) * 4);
+    default: fb_par_addr = p_shift + (per_tensor ? 64'd0 : 64'(fb_oc0) * 4);
+  endcase
+  fb_par_bytes = (fb_par != 0 && per_tensor) ? 32'd4 : fb_nc * 4;
+  fb_par_beats = 8'((32'(fb_par_addr[5:0]) + fb_par_bytes + 63) >> 6);
+  for (int c = 0; c < int'(Cols); c++) begin
+    logic signed [31:0] s;
+    s = '0;
+    if (fb_wr_valid && fb_wr_col == c[CB-1:0])
+      for (int l = 0; l < 64; l++)
+        if (fb_wr_en[l]) s = s + 32'($signed(fb_wr_data[l*8 +: 8]));
+    fb_colsum_d[c] = fb_colsum_q[c] + s;
+  end
+end
+
+chm_run_fetch #(.DestBits(CB), .KBits(KBits)) u_fetch_b (
+  .clk_i, .rst_ni,
+  .req_valid_i(fb_req_valid), .req_ready_o(fb_req_ready), .dest_i(fb_c[CB-1:0]), .set_i(fb_set),
+  .k_i('0), .len_i(fb_kt[KBits:0]),
+  .addr_i(p_wts + (64'(fb_oc0) + 64'(fb_c)) * 64'(kk) + 64'(fb_k0)), .pad_i(1'b0),
+  .pad_val_i('0), .busy_o(fb_busy),
+  .m_araddr_o(fr_araddr), .m_arlen_o(fr_arlen), .m_arvalid_o(fr_arvalid),
+  .m_arready_i(m1_arready_i && fb_q != FB_PAR_AR), .m_rdata_i(m1_rdata_i), .m_rlast_i(m1_rlast_i),
+  .m_rvalid_i(m1_rvalid_i && fb_q != FB_PAR_R), .m_rready_o(fr_rready),
+  .wr_valid_o(fb_wr_valid), .wr_set_o(fb_wr_set), .wr_dest_o(fb_wr_col), .wr_en_o(fb_wr_en),
+  .wr_word_o(fb_wr_word), .wr_data_o(fb_wr_data)
+);
+
+// The parameter reads borrow read master 1 while no weight run is queued.
+assign m1_araddr_o = fb_q == FB_PAR_AR ? {fb_par_addr[63:6], 6'd0} : fr_araddr;
+assign m1_arlen_o = fb_q == FB_PAR_AR ? fb_par_beats - 8'd1 : fr_arlen;
+assign m1_arvalid_o = fb_q == FB_PAR_AR ? 1'b1 : (fb_q != FB_PAR_R && fr_arvalid);
+assign m1_rready_o = fb_q == FB_PAR_R ? 1'b1 : fr_rready;
+
+assign b_fill_done = fb_q == FB_DRAIN && !fb_busy;
+assign b_fill_set = fb_set;
+
+always_ff @(posedge clk_i or negedge rst_ni) begin
+  if (!rst_ni) begin
+    fb_q <= FB_IDLE; fb_g <= '0; fb_m0 <= '0; fb_nt <= '0; fb_k0 <= '0; fb_c <= '0;
+    fb_set <= 1'b0; fb_par <= '0; fb_beat <= '0;
+    for (int c = 0; c < int'(Cols); c++) begin
+      fb_colsum_q[c] <= '0; fb_bias[c] <= '0; fb_mult[c] <= '0; fb_shift[c] <= '0;
+      for (int s = 0; s < 2; s++) begin
+        bs_colsum[s][c] <= '0; bs_bias[s][c] <= '0; bs_mult[s][c] <= '0; bs_shift[s][c] <= '0;
+      end
+    end
+    for (int s = 0; s < 2; s++) begin
+      bs_m0[s] <= '0; bs_oc0[s] <= '0; bs_nr[s] <= '0; bs_nc[s] <= '0;
+    end
+  end else begin
+    for (int c = 0; c < int'(Cols); c++) fb_colsum_q[c] <= fb_colsum_d[c];
+    case (fb_q)
+      FB_IDLE: if (go_q) begin
+        fb_g <= '0; fb_m0 <= '0; fb_nt <= '0; fb_k0 <= '0; fb_set <= 1'b0;
+        fb_q <= FB_WAITSET;
+      end
+      FB_WAITSET: if (!b_full_q[fb_set]) begin
+        fb_c <= '0;
+        if (fb_k0 == 0) begin
+          for (int c = 0; c < int'(Cols); c++) fb_colsum_q[c] <= '0;
+          fb_par <= has_bias ? 2'd0 : 2'd1;
+          fb_q <= FB_PAR_AR;
+        end else begin
+          fb_q <= FB_COLS;
+        end
+      end
+      FB_PAR_AR: if (m1_arready_i) begin
+        fb_beat <= '0;
+        fb_q <= FB_PAR_R;
+      end
+      FB_PAR_R: if (m1_rvalid_i) begin
+        for (int s = 0; s < 16; s++) begin
+          logic [63:0] off;
+          logic [31:0] word;
+          off = {fb_par_addr[63:6], 6'd0} + {50'd0, fb_beat, 6'd0} + 64'(s * 4) - fb_par_addr;
+          word = m1_rdata_i[s*32 +: 32];
+          if (off < 64'(fb_par_bytes)) begin
+            if (fb_par == 2'd0) fb_bias[off[CB+1:2]] <= word;
+            else if (fb_par == 2'd1) fb_mult[off[CB+1:2]] <= word;
+            else fb_shift[off[CB+1:2]] <= word;
+          end
+        end
+        if (fb_beat + 8'd1 == fb_par_beats) begin
+          if (fb_par == 2'd2) begin
+            fb_q <= FB_COLS;
+          end else begin
+            fb_par <= fb_par + 2'd1;
+            fb_q <= FB_PAR_AR;
+          end
+        end else begin
+          fb_beat <= fb_beat + 8'd1;
+        end
+      end
+      FB_COLS: if (fb_req_ready) begin
+        if (fb_c + 1 < fb_nc) fb_c <= fb_c + 1;
+        else fb_q <= FB_DRAIN;
+      end
+      FB_DRAIN: if (!fb_busy) begin
+        if (fb_k0 + TileK >= kk) begin        // the tile's last slice
+          for (int c = 0; c < int'(Cols); c++) begin
+            bs_colsum[fb_set][c] <= fb_colsum_d[c];
+            bs_bias[fb_set][c] <= fb_bias[c];
+            bs_mult[fb_set][c] <= per_tensor ? fb_mult[0] : fb_mult[c];
+            bs_shift[fb_set][c] <= per_tensor ? fb_shift[0] : fb_shift[c];
+          end
+          bs_m0[fb_set] <= fb_m0;
+          bs_oc0[fb_set] <= fb_oc0;
+          bs_nr[fb_set] <= fb_nr;
+          bs_nc[fb_set] <= fb_nc;
+        end
+        fb_set <= !fb_set;
+        fb_q <= FB_NEXT;
+      end
+      FB_NEXT: begin
+        fb_q <= FB_WAITSET;
+        if (fb_k0 + TileK < kk) begin
+          fb_k0 <= fb_k0 + TileK;
+        end else begin
+          fb_k0 <= '0;
+          if (fb_nt + 1 < col_tiles) begin
+            fb_nt <= fb_nt + 1;
+          end else begin
+            fb_nt <= '0;
+            if (fb_m0 + Rows < mm) begin
+              fb_m0 <= fb_m0 + Rows;
+            end else begin
+              fb_m0 <= '0;
+              if (fb_g + 1 < groups) begin
+                fb_g <= fb_g + 1;
+              end else begin
+                fb_g <= '0;
+                fb_q <= FB_IDLE;
+              end
+            end
+          end
+        end
+      end
+      default: fb_q <= FB_IDLE;
+    endcase
+  end
+end

@@ -1,0 +1,108 @@
+// chm_cnn_conv_store.svh - store and write of chm_cnn_conv (a fragment of its body).
+//
+// A tile's rows leave the array one a cycle (row r's shadows have all
+// settled when its last flag leaves the row). Cols requantization units
+// turn the row into int8 bytes in the tile's output slot. The writer sends
+// each finished slot's rows to card memory, one burst of at most two beats
+// a row (a row of up to Cols channels, at any alignment, with byte strobes).
+logic        st_slot_q;                      // slot the rows now leaving belong to
+logic [1:0]  ready_q;                        // slots finished by the store
+logic [7:0]  ob [2][Rows][Cols];
+logic [RB-1:0] st_row;
+logic        st_any;
+logic [7:0]  st_q [Cols];
+
+always_comb begin
+  st_any = |row_done;
+  st_row = '0;
+  for (int r = 0; r < int'(Rows); r++)
+    if (row_done[r]) st_row = r[RB-1:0];
+end
+
+for (genvar c = 0; c < int'(Cols); c++) begin : g_rq
+  chm_requant u_rq (
+    .acc_i(shadow[(32'(st_row) * Cols + c) * 32 +: 32]),
+    .colsum_i(om_colsum[st_slot_q][c]), .in_zp_i(in_zp), .bias_i(om_bias[st_slot_q][c]),
+    .has_bias_i(has_bias), .mult_i(om_mult[st_slot_q][c]), .shift_i(om_shift[st_slot_q][c]),
+    .out_zp_i(out_zp), .act_min_i(act_min), .act_max_i(act_max), .out_o(st_q[c])
+  );
+end
+
+// Writer.
+typedef enum logic [1:0] { WR_IDLE, WR_AW, WR_W, WR_NEXT } wr_e;
+wr_e wr_q;
+logic        wr_slot_q;
+logic [31:0] wr_r;
+logic [7:0]  wr_beat, wr_beats;
+logic [63:0] wr_addr;
+logic [31:0] outstanding_q;
+
+always_comb begin
+  wr_addr = p_out + (64'(om_m0[wr_slot_q]) + 64'(wr_r)) * 64'(oc) + 64'(om_oc0[wr_slot_q]);
+  wr_beats = 8'((32'(wr_addr[5:0]) + om_nc[wr_slot_q] + 63) >> 6);
+  m2_awaddr_o = {wr_addr[63:6], 6'd0};
+  m2_awlen_o = wr_beats - 8'd1;
+  m2_awvalid_o = wr_q == WR_AW;
+  m2_wvalid_o = wr_q == WR_W;
+  m2_wlast_o = wr_beat + 8'd1 == wr_beats;
+  for (int i = 0; i < 64; i++) begin
+    logic [63:0] off;
+    off = {wr_addr[63:6], 6'd0} + {50'd0, wr_beat, 6'd0} + 64'(i) - wr_addr;
+    m2_wstrb_o[i] = off < 64'(om_nc[wr_slot_q]);
+    m2_wdata_o[i*8 +: 8] = ob[wr_slot_q][wr_r[RB-1:0]][off[CB-1:0]];
+  end
+  m2_bready_o = 1'b1;
+  writer_idle = wr_q == WR_IDLE && ready_q == 2'b00 && outstanding_q == 0;
+end
+
+always_ff @(posedge clk_i or negedge rst_ni) begin
+  if (!rst_ni) begin
+    st_slot_q <= 1'b0; ready_q <= '0; wr_q <= WR_IDLE; wr_slot_q <= 1'b0; wr_r <= '0;
+    wr_beat <= '0; outstanding_q <= '0; tiles_written <= '0; out_free_q <= 2'd2;
+    // ob is data: written before it is read, no reset
+  end else begin
+    // Store: one row a cycle as it leaves the array.
+    if (st_any) begin
+      for (int c = 0; c < int'(Cols); c++) ob[st_slot_q][st_row][c] <= st_q[c];
+      if (st_row == RB'(Rows - 1)) begin
+        ready_q[st_slot_q] <= 1'b1;
+        st_slot_q <= !st_slot_q;
+      end
+    end
+    // Slots: the compute takes one at a tile's last tap, the writer gives it back.
+    out_free_q <= out_free_q - (cp_take_slot ? 2'd1 : 2'd0) +
+                  (wr_q == WR_NEXT && wr_r + 1 >= om_nr[wr_slot_q] ? 2'd1 : 2'd0);
+    outstanding_q <= outstanding_q + (m2_awvalid_o && m2_awready_i ? 32'd1 : 32'd0) -
+                     (m2_bvalid_i ? 32'd1 : 32'd0);
+    case (wr_q)
+      WR_IDLE: if (ready_q[wr_slot_q] && !(st_any && st_slot_q == wr_slot_q)) begin
+        wr_r <= '0;
+        wr_q <= WR_AW;
+      end
+      WR_AW: if (m2_awready_i) begin
+        wr_beat <= '0;
+        wr_q <= WR_W;
+      end
+      WR_W: if (m2_wready_i) begin
+        if (wr_beat + 8'd1 == wr_beats) wr_q <= WR_NEXT;
+        else wr_beat <= wr_beat + 8'd1;
+      end
+      WR_NEXT: begin
+        if (wr_r + 1 < om_nr[wr_slot_q]) begin
+          wr_r <= wr_r + 1;
+          wr_q <= WR_AW;
+        end else begin
+          ready_q[wr_slot_q] <= 1'b0;
+          wr_slot_q <= !wr_slot_q;
+          tiles_written <= tiles_written + 1;
+          wr_q <= WR_IDLE;
+        end
+      end
+      default: wr_q <= WR_IDLE;
+    endcase
+    if (go_q) begin
+      st_slot_q <= 1'b0; ready_q <= '0; wr_slot_q <= 1'b0; tiles_written <= '0;
+      out_free_q <= 2'd2;
+    end
+  end
+end

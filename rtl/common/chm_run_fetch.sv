@@ -1,0 +1,139 @@
+// chm_run_fetch - reads byte runs from card memory into lane-organised tile
+// buffers, through one AXI4 read master at the bank's width (512 bits).
+//
+// A run is len bytes at addr for destination row dest_i of buffer set
+// set_i, landing at taps [k_i, k_i + len) (the im2col rows of a conv input
+// tile, or one weight column). Runs need not be aligned: a run takes
+// ceil((addr % 64 + len) / 64) beats, and byte i of a beat goes to lane
+// (i + k - addr) % 64, word k / 64 of the row, so every tap k sits in lane
+// k % 64. A pad run (pad_i) writes pad_val_i into its taps without a read
+// (the conv's padding reads as the input zero point). Requests queue (up to
+// Depth) and their bursts are issued ahead of the data, so the read latency
+// is paid once per queue, not once per run; data land in request order.
+module chm_run_fetch #(
+  parameter int unsigned DestBits = 5,
+  parameter int unsigned KBits = 12,   // taps per buffer row: 2^KBits
+  parameter int unsigned Depth = 16
+) (
+  input  logic                 clk_i,
+  input  logic                 rst_ni,
+  // run requests
+  input  logic                 req_valid_i,
+  output logic                 req_ready_o,
+  input  logic [DestBits-1:0]  dest_i,
+  input  logic                 set_i,
+  input  logic [KBits-1:0]     k_i,
+  input  logic [KBits:0]       len_i,
+  input  logic [63:0]          addr_i,
+  input  logic                 pad_i,
+  input  logic [7:0]           pad_val_i,
+  output logic                 busy_o,      // runs queued or landing
+  // AXI4 read master (INCR bursts of full 64-byte beats, one ID)
+  output logic [63:0]          m_araddr_o,
+  output logic [7:0]           m_arlen_o,
+  output logic                 m_arvalid_o,
+  input  logic                 m_arready_i,
+  input  logic [511:0]         m_rdata_i,
+  input  logic                 m_rlast_i,
+  input  logic                 m_rvalid_i,
+  output logic                 m_rready_o,
+  // lane writes into the tile buffer
+  output logic                 wr_valid_o,
+  output logic                 wr_set_o,
+  output logic [DestBits-1:0]  wr_dest_o,
+  output logic [63:0]          wr_en_o,
+  output logic [64*(KBits-6)-1:0] wr_word_o,
+  output logic [511:0]         wr_data_o
+);
+  localparam int unsigned PtrBits = $clog2(Depth);
+  localparam int unsigned WBits = KBits - 6;
+
+  logic [DestBits-1:0] q_dest [Depth];
+  logic                q_set  [Depth];
+  logic [KBits-1:0]    q_k    [Depth];
+  logic [KBits:0]      q_len  [Depth];
+  logic [63:0]         q_addr [Depth];
+  logic                q_pad  [Depth];
+  logic [7:0]          q_pval [Depth];
+  logic [PtrBits:0]    head_q, issue_q, tail_q;   // landing, next burst, next free
+  logic [7:0]          beat_q;                    // beat of the head run
+
+  wire [PtrBits-1:0] head = head_q[PtrBits-1:0];
+  wire [PtrBits-1:0] iss  = issue_q[PtrBits-1:0];
+  wire [PtrBits-1:0] tail = tail_q[PtrBits-1:0];
+
+  function automatic logic [7:0] beats_of(input logic [5:0] a, input logic [KBits:0] n);
+    return 8'((32'(a) + 32'(n) + 32'd63) >> 6);
+  endfunction
+
+  assign req_ready_o = (tail_q - head_q) != (PtrBits+1)'(Depth);
+  assign busy_o = head_q != tail_q;
+
+  // Burst issue: skip pad runs, which need no read.
+  logic issue_pad;
+  assign issue_pad = issue_q != tail_q && q_pad[iss];
+  assign m_arvalid_o = issue_q != tail_q && !q_pad[iss];
+  assign m_araddr_o = {q_addr[iss][63:6], 6'd0};
+  assign m_arlen_o = beats_of(q_addr[iss][5:0], q_len[iss]) - 8'd1;
+
+  // Landing: the head run takes an R beat (or a virtual one if it is a pad run).
+  logic head_ok, head_pad, beat_fire, last_beat;
+  logic [7:0] head_beats;
+  assign head_ok = head_q != tail_q && issue_q != head_q;   // its burst (if any) was issued
+  assign head_pad = q_pad[head];
+  assign m_rready_o = head_ok && !head_pad;
+  assign beat_fire = head_ok && (head_pad || m_rvalid_i);
+  assign head_beats = beats_of(head_pad ? q_k[head][5:0] : q_addr[head][5:0], q_len[head]);
+  assign last_beat = beat_q + 8'd1 == head_beats;
+
+  // Lane mapping of the current beat.
+  logic [63:0] src_addr, base;
+  logic [5:0]  rot;
+  always_comb begin
+    src_addr = head_pad ? 64'(q_k[head]) : q_addr[head];
+    base = {src_addr[63:6], 6'd0} + {50'd0, beat_q, 6'd0};
+    rot = 6'(q_k[head]) - src_addr[5:0];
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      head_q <= '0; issue_q <= '0; tail_q <= '0; beat_q <= '0;
+      wr_valid_o <= 1'b0; wr_set_o <= 1'b0; wr_dest_o <= '0; wr_en_o <= '0; wr_word_o <= '0;
+      wr_data_o <= '0;
+      for (int i = 0; i < int'(Depth); i++) begin
+        q_dest[i] <= '0; q_set[i] <= 1'b0; q_k[i] <= '0; q_len[i] <= '0; q_addr[i] <= '0;
+        q_pad[i] <= 1'b0; q_pval[i] <= '0;
+      end
+    end else begin
+      if (req_valid_i && req_ready_o) begin
+        q_dest[tail] <= dest_i; q_set[tail] <= set_i; q_k[tail] <= k_i; q_len[tail] <= len_i;
+        q_addr[tail] <= addr_i; q_pad[tail] <= pad_i; q_pval[tail] <= pad_val_i;
+        tail_q <= tail_q + 1'b1;
+      end
+      if (issue_pad || (m_arvalid_o && m_arready_i)) issue_q <= issue_q + 1'b1;
+      wr_valid_o <= beat_fire;
+      if (beat_fire) begin
+        wr_set_o <= q_set[head];
+        wr_dest_o <= q_dest[head];
+        for (int l = 0; l < 64; l++) begin
+          logic [5:0]  i;
+          logic [63:0] off;
+          i = 6'(l) - rot;
+          off = base + 64'(i) - src_addr;
+          wr_en_o[l] <= off < 64'(q_len[head]);
+          // tap k = q_k + off (< 2^KBits for every enabled lane) is in word k / 64
+          wr_word_o[l*WBits +: WBits] <= WBits'(((KBits+1)'(q_k[head]) + off[KBits:0]) >> 6);
+          wr_data_o[l*8 +: 8] <= head_pad ? q_pval[head] : m_rdata_i[i*8 +: 8];
+        end
+        if (last_beat) begin
+          beat_q <= '0;
+          head_q <= head_q + 1'b1;
+        end else begin
+          beat_q <= beat_q + 8'd1;
+        end
+      end
+    end
+  end
+  logic unused_ok;
+  assign unused_ok = m_rlast_i;  // bursts are counted, not delimited
+endmodule

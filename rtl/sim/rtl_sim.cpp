@@ -1,0 +1,418 @@
+// rtl_sim.cpp - the C interface of rtl_sim.h over Verilator's generated
+// classes, and the AXI memory model of the card's banks.
+//
+// One clock cycle: drive the slave side of every AXI channel from the
+// model's state, evaluate with the clock low (the engine's outputs settle),
+// note which handshakes happen, raise the clock, then apply them to the
+// model. A bank moves beats_per_cycle beats a cycle in all, over every
+// port that uses it (reads and writes alike); a read burst's first beat
+// comes read_latency cycles after its address.
+#include <verilated.h>
+
+#include <cstring>
+#include <deque>
+#include <memory>
+
+#include "rtl_sim.h"
+
+#ifdef CHM_RTL_HAVE_8
+#include "Vcnn_conv8.h"
+#endif
+#ifdef CHM_RTL_HAVE_32
+#include "Vcnn_conv32.h"
+#endif
+
+namespace {
+
+struct Burst {
+    uint64_t addr;
+    uint32_t beats, done;
+    uint64_t ready_at;
+    int bank;
+};
+
+// The memory side of the engine's masters.
+const rtl_bank_timing kIdealBank = { 1.0, 0, 0 }; // outside rtl_run: no memory expected
+
+struct MemModel {
+    const rtl_mem *mem = nullptr;
+    const rtl_bank_timing *banks = &kIdealBank;
+    int n_banks = 1;
+    double credit[RTL_MAX_BANKS] = {};
+    bool claimed[RTL_MAX_BANKS] = {};
+    rtl_stats st = {};
+
+    int bank(uint64_t addr) const
+    {
+        int b = mem ? mem->bank_of(mem->ctx, addr) : -1;
+        return b >= 0 && b < n_banks ? b : 0;
+    }
+    void new_cycle()
+    {
+        for (int b = 0; b < n_banks; b++) {
+            double cap = banks[b].beats_per_cycle < 1.0 ? 1.0 : banks[b].beats_per_cycle;
+            credit[b] += banks[b].beats_per_cycle;
+            if (credit[b] > cap)
+                credit[b] = cap;
+            claimed[b] = false;
+        }
+    }
+    // A port may move a beat of bank b this cycle if b has bandwidth left.
+    bool claim(int b)
+    {
+        if (credit[b] < 1.0)
+            return false;
+        credit[b] -= 1.0;
+        claimed[b] = true;
+        return true;
+    }
+    void unclaim(int b)
+    {
+        credit[b] += 1.0;
+    }
+    void read_beat(uint64_t addr, uint32_t *words)
+    {
+        uint8_t bytes[64];
+        const uint8_t *p = mem ? mem->map(mem->ctx, addr, 64) : nullptr;
+        if (p) {
+            memcpy(bytes, p, 64);
+        } else {
+            for (int i = 0; i < 64; i++) {
+                const uint8_t *q = mem ? mem->map(mem->ctx, addr + i, 1) : nullptr;
+                bytes[i] = q ? *q : 0; // bytes no buffer holds read as 0
+            }
+        }
+        memcpy(words, bytes, 64);
+    }
+    void write_beat(uint64_t addr, const uint32_t *words, uint64_t strb)
+    {
+        uint8_t bytes[64];
+        memcpy(bytes, words, 64);
+        for (int i = 0; i < 64; i++) {
+            if (!(strb >> i & 1))
+                continue;
+            uint8_t *q = mem ? mem->map(mem->ctx, addr + i, 1) : nullptr;
+            if (q)
+                *q = bytes[i];
+        }
+    }
+};
+
+struct ReadPort {
+    std::deque<Burst> q;
+    bool rvalid = false;
+    int claim_bank = -1;
+};
+
+struct WritePort {
+    std::deque<Burst> aw;
+    std::deque<uint64_t> b; // response times
+    bool wready = false;
+    int claim_bank = -1;
+};
+
+constexpr unsigned kMaxOutstanding = 16;
+
+struct Engine {
+    virtual ~Engine() = default;
+    virtual void reset() = 0;
+    virtual int reg_write(uint32_t addr, uint32_t v) = 0;
+    virtual int reg_read(uint32_t addr, uint32_t *v) = 0;
+    virtual int run(const rtl_mem *mem, const rtl_bank_timing *banks, int n, uint64_t max,
+                    rtl_stats *st) = 0;
+    virtual void clock(uint64_t n) = 0;
+};
+
+// The CNN convolution engine: read masters m0 and m1, write master m2.
+template <class V> struct ConvEngine : Engine {
+    std::unique_ptr<VerilatedContext> ctx{new VerilatedContext};
+    std::unique_ptr<V> top;
+    MemModel mm;
+    ReadPort rp[2];
+    WritePort wp;
+    uint64_t now = 0;
+
+    ConvEngine() : top(new V{ctx.get()}) { reset(); }
+    ~ConvEngine() override { top->final(); }
+
+    void idle_inputs()
+    {
+        top->s_awvalid_i = 0;
+        top->s_wvalid_i = 0;
+        top->s_bready_i = 1;
+        top->s_arvalid_i = 0;
+        top->s_rready_i = 1;
+        top->m0_arready_i = 0;
+        top->m0_rvalid_i = 0;
+        top->m1_arready_i = 0;
+        top->m1_rvalid_i = 0;
+        top->m2_awready_i = 0;
+        top->m2_wready_i = 0;
+        top->m2_bvalid_i = 0;
+    }
+
+    void reset() override
+    {
+        idle_inputs();
+        top->rst_ni = 0;
+        for (int i = 0; i < 4; i++) {
+            top->clk_i = 0;
+            top->eval();
+            top->clk_i = 1;
+            top->eval();
+        }
+        top->rst_ni = 1;
+        top->clk_i = 0;
+        top->eval();
+        rp[0] = ReadPort();
+        rp[1] = ReadPort();
+        wp = WritePort();
+    }
+
+    // Presents the read port's next beat if its data are due and its bank has bandwidth.
+    template <class Data>
+    void drive_read(ReadPort &p, unsigned char &arready, unsigned char &rvalid, Data &rdata,
+                    unsigned char &rlast)
+    {
+        arready = p.q.size() < kMaxOutstanding;
+        p.rvalid = false;
+        p.claim_bank = -1;
+        if (!p.q.empty() && p.q.front().ready_at <= now) {
+            Burst &b = p.q.front();
+            if (mm.claim(b.bank)) {
+                p.rvalid = true;
+                p.claim_bank = b.bank;
+                uint32_t words[16];
+                mm.read_beat(b.addr + 64ull * b.done, words);
+                for (int i = 0; i < 16; i++)
+                    rdata[i] = words[i];
+                rlast = b.done + 1 == b.beats;
+            } else {
+                mm.st.read_stall_cycles++;
+            }
+        }
+        rvalid = p.rvalid;
+    }
+
+    // Applies a read port's handshakes of this cycle.
+    void settle_read(ReadPort &p, bool ar_fire, uint64_t araddr, unsigned arlen, bool r_fire)
+    {
+        if (p.rvalid && !r_fire)
+            mm.unclaim(p.claim_bank);
+        if (r_fire) {
+            mm.st.beats_read++;
+            if (++p.q.front().done == p.q.front().beats)
+                p.q.pop_front();
+        }
+        if (ar_fire) {
+            int bank = mm.bank(araddr);
+            p.q.push_back({araddr, arlen + 1u, 0u, now + mm.banks[bank].read_latency, bank});
+            mm.st.bursts_read++;
+        }
+    }
+
+    void step()
+    {
+        mm.new_cycle();
+        drive_read(rp[0], top->m0_arready_i, top->m0_rvalid_i, top->m0_rdata_i, top->m0_rlast_i);
+        drive_read(rp[1], top->m1_arready_i, top->m1_rvalid_i, top->m1_rdata_i, top->m1_rlast_i);
+        top->m2_awready_i = wp.aw.size() < kMaxOutstanding;
+        wp.wready = false;
+        wp.claim_bank = -1;
+        if (!wp.aw.empty() && mm.claim(wp.aw.front().bank)) {
+            wp.wready = true;
+            wp.claim_bank = wp.aw.front().bank;
+        }
+        top->m2_wready_i = wp.wready;
+        top->m2_bvalid_i = !wp.b.empty() && wp.b.front() <= now;
+        top->clk_i = 0;
+        top->eval();
+        const bool ar0 = top->m0_arvalid_o && top->m0_arready_i;
+        const bool r0 = top->m0_rvalid_i && top->m0_rready_o;
+        const bool ar1 = top->m1_arvalid_o && top->m1_arready_i;
+        const bool r1 = top->m1_rvalid_i && top->m1_rready_o;
+        const bool aw = top->m2_awvalid_o && top->m2_awready_i;
+        const bool w = top->m2_wvalid_o && top->m2_wready_i;
+        const bool b = top->m2_bvalid_i && top->m2_bready_o;
+        const uint64_t a0 = top->m0_araddr_o, a1 = top->m1_araddr_o, awa = top->m2_awaddr_o;
+        const unsigned l0 = top->m0_arlen_o, l1 = top->m1_arlen_o, awl = top->m2_awlen_o;
+        uint32_t wdata[16];
+        for (int i = 0; i < 16; i++)
+            wdata[i] = top->m2_wdata_o[i];
+        const uint64_t wstrb = top->m2_wstrb_o;
+        top->clk_i = 1;
+        top->eval();
+        top->clk_i = 0;
+        top->eval();
+        settle_read(rp[0], ar0, a0, l0, r0);
+        settle_read(rp[1], ar1, a1, l1, r1);
+        if (wp.wready && !w)
+            mm.unclaim(wp.claim_bank);
+        if (w) {
+            Burst &bu = wp.aw.front();
+            mm.write_beat(bu.addr + 64ull * bu.done, wdata, wstrb);
+            mm.st.beats_written++;
+            if (++bu.done == bu.beats) {
+                wp.b.push_back(now + mm.banks[bu.bank].write_latency);
+                wp.aw.pop_front();
+            }
+        }
+        if (aw) {
+            int bank = mm.bank(awa);
+            wp.aw.push_back({awa, awl + 1u, 0u, 0, bank});
+            mm.st.bursts_written++;
+        }
+        if (b)
+            wp.b.pop_front();
+        now++;
+    }
+
+    int reg_write(uint32_t addr, uint32_t v) override
+    {
+        top->s_awaddr_i = addr & 0xFFF;
+        top->s_awvalid_i = 1;
+        top->s_wdata_i = v;
+        top->s_wstrb_i = 0xF;
+        top->s_wvalid_i = 1;
+        top->s_bready_i = 1;
+        for (int i = 0; i < 16 && (top->s_awvalid_i || top->s_wvalid_i); i++) {
+            top->eval();
+            const bool awf = top->s_awready_o, wf = top->s_wready_o;
+            step();
+            if (awf)
+                top->s_awvalid_i = 0;
+            if (wf)
+                top->s_wvalid_i = 0;
+        }
+        int resp = -1;
+        for (int i = 0; i < 16 && resp < 0; i++) {
+            top->eval();
+            if (top->s_bvalid_o)
+                resp = top->s_bresp_o;
+            step();
+        }
+        return resp < 0 ? 2 : resp;
+    }
+
+    int reg_read(uint32_t addr, uint32_t *v) override
+    {
+        top->s_araddr_i = addr & 0xFFF;
+        top->s_arvalid_i = 1;
+        top->s_rready_i = 1;
+        for (int i = 0; i < 16 && top->s_arvalid_i; i++) {
+            top->eval();
+            const bool f = top->s_arready_o;
+            step();
+            if (f)
+                top->s_arvalid_i = 0;
+        }
+        for (int i = 0; i < 16; i++) {
+            top->eval();
+            if (top->s_rvalid_o) {
+                *v = top->s_rdata_o;
+                int resp = top->s_rresp_o;
+                step();
+                return resp;
+            }
+            step();
+        }
+        return 2;
+    }
+
+    int run(const rtl_mem *mem, const rtl_bank_timing *banks, int n, uint64_t max,
+            rtl_stats *st) override
+    {
+        mm.mem = mem;
+        mm.banks = n > 0 ? banks : &kIdealBank;
+        mm.n_banks = n > 0 ? (n < RTL_MAX_BANKS ? n : RTL_MAX_BANKS) : 1;
+        mm.st = rtl_stats{};
+        for (int b = 0; b < RTL_MAX_BANKS; b++)
+            mm.credit[b] = 0;
+        const uint64_t start = now;
+        while (!top->interrupt_o && now - start < max)
+            step();
+        mm.st.cycles = now - start;
+        if (st)
+            *st = mm.st;
+        mm.mem = nullptr;
+        mm.banks = &kIdealBank;
+        mm.n_banks = 1;
+        return top->interrupt_o ? 0 : -1;
+    }
+
+    void clock(uint64_t n) override
+    {
+        for (uint64_t i = 0; i < n; i++)
+            step();
+    }
+};
+
+} // namespace
+
+struct rtl_engine {
+    std::unique_ptr<Engine> e;
+};
+
+extern "C" {
+
+int rtl_engine_sizes(int *sizes, int max)
+{
+    int n = 0;
+#ifdef CHM_RTL_HAVE_8
+    if (n < max)
+        sizes[n++] = 8;
+#endif
+#ifdef CHM_RTL_HAVE_32
+    if (n < max)
+        sizes[n++] = 32;
+#endif
+    return n;
+}
+
+rtl_engine *rtl_engine_new_cnn_conv(int pe)
+{
+    std::unique_ptr<Engine> e;
+#ifdef CHM_RTL_HAVE_8
+    if (pe == 8)
+        e.reset(new ConvEngine<Vcnn_conv8>);
+#endif
+#ifdef CHM_RTL_HAVE_32
+    if (pe == 32)
+        e.reset(new ConvEngine<Vcnn_conv32>);
+#endif
+    if (!e)
+        return nullptr;
+    return new rtl_engine{std::move(e)};
+}
+
+void rtl_engine_free(rtl_engine *e)
+{
+    delete e;
+}
+
+void rtl_engine_reset(rtl_engine *e)
+{
+    e->e->reset();
+}
+
+int rtl_reg_write(rtl_engine *e, uint32_t addr, uint32_t value)
+{
+    return e->e->reg_write(addr, value);
+}
+
+int rtl_reg_read(rtl_engine *e, uint32_t addr, uint32_t *value)
+{
+    return e->e->reg_read(addr, value);
+}
+
+int rtl_run(rtl_engine *e, const rtl_mem *mem, const rtl_bank_timing *banks, int n_banks,
+            uint64_t max_cycles, rtl_stats *st)
+{
+    return e->e->run(mem, banks, n_banks, max_cycles, st);
+}
+
+void rtl_clock(rtl_engine *e, uint64_t n)
+{
+    e->e->clock(n);
+}
+}

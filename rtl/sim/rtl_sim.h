@@ -1,0 +1,80 @@
+/*
+ * rtl_sim.h - the overlay's engines in RTL, simulated cycle by cycle by
+ * Verilator, behind a C interface: the AXI4-Lite control port as registers,
+ * and the AXI4 master ports served by a memory model of the card's banks.
+ *
+ * The C++ side (rtl_sim.cpp) wraps the Verilated classes; nothing else in
+ * the SDK sees C++.
+ */
+#ifndef CHM_RTL_SIM_H
+#define CHM_RTL_SIM_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Card memory as the engines see it: bank allocator addresses. */
+typedef struct rtl_mem {
+    void *ctx;
+    /* Host bytes behind [addr, addr + len), or NULL if no buffer holds all of them. */
+    uint8_t *(*map)(void *ctx, uint64_t addr, uint64_t len);
+    /* The bank an address falls in (for its timing), or -1. */
+    int (*bank_of)(void *ctx, uint64_t addr);
+} rtl_mem;
+
+/*
+ * A bank's timing: beats of 64 bytes it moves per kernel cycle (its
+ * bandwidth over the kernel clock, shared by every port using it), and the
+ * cycles from a burst's address to its first data (read) or from its last
+ * data to the write response.
+ */
+typedef struct rtl_bank_timing {
+    double beats_per_cycle;
+    uint32_t read_latency;
+    uint32_t write_latency;
+} rtl_bank_timing;
+
+#define RTL_MAX_BANKS 40
+
+typedef struct rtl_stats {
+    uint64_t cycles;         /* from ap_start to ap_done */
+    uint64_t beats_read, beats_written;
+    uint64_t bursts_read, bursts_written;
+    uint64_t read_stall_cycles; /* cycles a read beat was ready but the bank had no bandwidth */
+} rtl_stats;
+
+typedef struct rtl_engine rtl_engine;
+
+/* Array sizes built (e.g. 8 and 32); an engine of another size cannot be made. */
+int rtl_engine_sizes(int *sizes, int max);
+
+/* A CNN convolution engine with a pe x pe array, reset; NULL if that size is not built. */
+rtl_engine *rtl_engine_new_cnn_conv(int pe);
+void rtl_engine_free(rtl_engine *e);
+
+/* Holds reset for a few cycles: registers to 0, the engine idle. */
+void rtl_engine_reset(rtl_engine *e);
+
+/* One AXI4-Lite write / read; returns the response (0 OKAY, 2 SLVERR). */
+int rtl_reg_write(rtl_engine *e, uint32_t addr, uint32_t value);
+int rtl_reg_read(rtl_engine *e, uint32_t addr, uint32_t *value);
+
+/*
+ * Clocks the engine (started by a write of ap_start) with mem and banks
+ * serving its masters, until it raises its interrupt (GIE and IER bit 0 must
+ * be set: the done interrupt) or max_cycles pass. Returns 0 and fills *st,
+ * or -1 on timeout (the engine is left running: reset it).
+ */
+int rtl_run(rtl_engine *e, const rtl_mem *mem, const rtl_bank_timing *banks, int n_banks,
+            uint64_t max_cycles, rtl_stats *st);
+
+/* Clocks n cycles with no memory traffic expected (protocol tests). */
+void rtl_clock(rtl_engine *e, uint64_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CHM_RTL_SIM_H */
