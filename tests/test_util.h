@@ -47,7 +47,8 @@ extern chm_device *tu_dev;
 
 /*
  * Runs one suite; returns nonzero if any assertion failed. With device set,
- * tu_dev is opened on it before init and closed after clean (either may be NULL).
+ * tu_dev is opened on it (or on $CHIMERA_TEST_DEVICE) before init and closed
+ * after clean (either may be NULL).
  */
 int tu_run_suite(const char *suite, const char *device, const tu_test *tests, int (*init)(void),
                  int (*clean)(void));

@@ -176,7 +176,7 @@ module chm_cnn_conv #(
           go_q <= 1'b1;
           ctrl_q <= C_RUN;
         end
-        C_RUN: if (tiles_written == tiles_total && writer_idle) begin
+        C_RUN: if (!go_q && tiles_written == tiles_total && writer_idle) begin  // go_q: counters reset now
           ctrl_q <= C_DONE;
         end
         C_DONE: begin
