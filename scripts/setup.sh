@@ -3,7 +3,7 @@
 # is missing. Safe to run again: it does nothing when all are present.
 set -euo pipefail
 
-pkgs=(build-essential cmake pkg-config clang libcunit1-dev zlib1g-dev libopenblas-dev libjson-c-dev libsodium-dev valgrind
+pkgs=(build-essential cmake pkg-config clang libcunit1-dev zlib1g-dev libopenblas-dev libjson-c-dev libsodium-dev valgrind verilator yosys
       dataset-fashion-mnist)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -98,10 +98,10 @@ module chm_cnn_conv #(
   );
 
   function automatic logic [31:0] arg32(input int unsigned word);
-    return args[word*32 +: 32];
+    arg32 = args[word*32 +: 32];
   endfunction
   function automatic logic [63:0] arg64(input int unsigned word);
-    return {args[(word+1)*32 +: 32], args[word*32 +: 32]};
+    arg64 = {args[(word+1)*32 +: 32], args[word*32 +: 32]};
   endfunction
 
   // The descriptor, latched at start.

@@ -55,10 +55,10 @@ always_comb begin
 end
 assign ab_consumed = cp_issue && cp_k + 1 == cp_kt;
 
-for (genvar r = 0; r < int'(Rows); r++) begin : g_askew
+for (genvar r = 0; r < $signed(Rows); r++) begin : g_askew
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      for (int i = 0; i < int'(Rows); i++) begin
+      for (int i = 0; i < $signed(Rows); i++) begin
         a_skew[r][i] <= '0; v_skew[r][i] <= 1'b0; f_skew[r][i] <= 1'b0; l_skew[r][i] <= 1'b0;
       end
     end else begin
@@ -66,7 +66,7 @@ for (genvar r = 0; r < int'(Rows); r++) begin : g_askew
       v_skew[r][0] <= cp_issue;
       f_skew[r][0] <= cp_issue && cp_first && cp_k == 0;
       l_skew[r][0] <= cp_issue_last;
-      for (int i = 1; i < int'(Rows); i++) begin
+      for (int i = 1; i < $signed(Rows); i++) begin
         a_skew[r][i] <= a_skew[r][i-1]; v_skew[r][i] <= v_skew[r][i-1];
         f_skew[r][i] <= f_skew[r][i-1]; l_skew[r][i] <= l_skew[r][i-1];
       end
@@ -77,13 +77,13 @@ for (genvar r = 0; r < int'(Rows); r++) begin : g_askew
   assign arr_f[r] = f_skew[r][r];
   assign arr_l[r] = l_skew[r][r];
 end
-for (genvar c = 0; c < int'(Cols); c++) begin : g_bskew
+for (genvar c = 0; c < $signed(Cols); c++) begin : g_bskew
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      for (int i = 0; i < int'(Cols); i++) b_skew[c][i] <= '0;
+      for (int i = 0; i < $signed(Cols); i++) b_skew[c][i] <= '0;
     end else begin
       b_skew[c][0] <= b_rd[c*8 +: 8];
-      for (int i = 1; i < int'(Cols); i++) b_skew[c][i] <= b_skew[c][i-1];
+      for (int i = 1; i < $signed(Cols); i++) b_skew[c][i] <= b_skew[c][i-1];
     end
   end
   assign arr_b[c*8 +: 8] = b_skew[c][c];
@@ -100,7 +100,7 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
     c_set_q <= 1'b0; gap_q <= '0; om_slot_q <= 1'b0;
     for (int s = 0; s < 2; s++) begin
       om_m0[s] <= '0; om_oc0[s] <= '0; om_nr[s] <= '0; om_nc[s] <= '0;
-      for (int c = 0; c < int'(Cols); c++) begin
+      for (int c = 0; c < $signed(Cols); c++) begin
         om_colsum[s][c] <= '0; om_bias[s][c] <= '0; om_mult[s][c] <= '0; om_shift[s][c] <= '0;
       end
     end
@@ -120,7 +120,7 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
       end
       CP_STREAM: begin
         if (cp_issue_last) begin
-          for (int c = 0; c < int'(Cols); c++) begin
+          for (int c = 0; c < $signed(Cols); c++) begin
             om_colsum[om_slot_q][c] <= bs_colsum[c_set_q][c];
             om_bias[om_slot_q][c] <= bs_bias[c_set_q][c];
             om_mult[om_slot_q][c] <= bs_mult[c_set_q][c];

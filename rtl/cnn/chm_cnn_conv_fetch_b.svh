@@ -55,7 +55,7 @@ always_comb begin
   endcase
   fb_par_bytes = (fb_par != 0 && per_tensor) ? 32'd4 : fb_nc * 4;
   fb_par_beats = 8'((32'(fb_par_addr[5:0]) + fb_par_bytes + 63) >> 6);
-  for (int c = 0; c < int'(Cols); c++) begin
+  for (int c = 0; c < $signed(Cols); c++) begin
     logic signed [31:0] s;
     s = '0;
     if (fb_wr_valid && fb_wr_col == c[CB-1:0])
@@ -91,7 +91,7 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
   if (!rst_ni) begin
     fb_q <= FB_IDLE; fb_g <= '0; fb_m0 <= '0; fb_nt <= '0; fb_k0 <= '0; fb_c <= '0;
     fb_set <= 1'b0; fb_par <= '0; fb_beat <= '0;
-    for (int c = 0; c < int'(Cols); c++) begin
+    for (int c = 0; c < $signed(Cols); c++) begin
       fb_colsum_q[c] <= '0; fb_bias[c] <= '0; fb_mult[c] <= '0; fb_shift[c] <= '0;
       for (int s = 0; s < 2; s++) begin
         bs_colsum[s][c] <= '0; bs_bias[s][c] <= '0; bs_mult[s][c] <= '0; bs_shift[s][c] <= '0;
@@ -101,7 +101,7 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
       bs_m0[s] <= '0; bs_oc0[s] <= '0; bs_nr[s] <= '0; bs_nc[s] <= '0;
     end
   end else begin
-    for (int c = 0; c < int'(Cols); c++) fb_colsum_q[c] <= fb_colsum_d[c];
+    for (int c = 0; c < $signed(Cols); c++) fb_colsum_q[c] <= fb_colsum_d[c];
     case (fb_q)
       FB_IDLE: if (go_q) begin
         fb_g <= '0; fb_m0 <= '0; fb_nt <= '0; fb_k0 <= '0; fb_set <= 1'b0;
@@ -110,7 +110,7 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
       FB_WAITSET: if (!b_full_q[fb_set]) begin
         fb_c <= '0;
         if (fb_k0 == 0) begin
-          for (int c = 0; c < int'(Cols); c++) fb_colsum_q[c] <= '0;
+          for (int c = 0; c < $signed(Cols); c++) fb_colsum_q[c] <= '0;
           fb_par <= has_bias ? 2'd0 : 2'd1;
           fb_q <= FB_PAR_AR;
         end else begin
@@ -150,7 +150,7 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
       end
       FB_DRAIN: if (!fb_busy) begin
         if (fb_k0 + TileK >= kk) begin        // the tile's last slice
-          for (int c = 0; c < int'(Cols); c++) begin
+          for (int c = 0; c < $signed(Cols); c++) begin
             bs_colsum[fb_set][c] <= fb_colsum_d[c];
             bs_bias[fb_set][c] <= fb_bias[c];
             bs_mult[fb_set][c] <= per_tensor ? fb_mult[0] : fb_mult[c];

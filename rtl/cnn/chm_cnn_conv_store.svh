@@ -15,11 +15,11 @@ logic [7:0]  st_q [Cols];
 always_comb begin
   st_any = |row_done;
   st_row = '0;
-  for (int r = 0; r < int'(Rows); r++)
+  for (int r = 0; r < $signed(Rows); r++)
     if (row_done[r]) st_row = r[RB-1:0];
 end
 
-for (genvar c = 0; c < int'(Cols); c++) begin : g_rq
+for (genvar c = 0; c < $signed(Cols); c++) begin : g_rq
   chm_requant u_rq (
     .acc_i(shadow[(32'(st_row) * Cols + c) * 32 +: 32]),
     .colsum_i(om_colsum[st_slot_q][c]), .in_zp_i(in_zp), .bias_i(om_bias[st_slot_q][c]),
@@ -63,7 +63,7 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
   end else begin
     // Store: one row a cycle as it leaves the array.
     if (st_any) begin
-      for (int c = 0; c < int'(Cols); c++) ob[st_slot_q][st_row][c] <= st_q[c];
+      for (int c = 0; c < $signed(Cols); c++) ob[st_slot_q][st_row][c] <= st_q[c];
       if (st_row == RB'(Rows - 1)) begin
         ready_q[st_slot_q] <= 1'b1;
         st_slot_q <= !st_slot_q;

@@ -26,18 +26,18 @@ module chm_systolic_array #(
   logic       l_w [Rows][Cols+1];
   logic [7:0] b_w [Rows+1][Cols];
 
-  for (genvar r = 0; r < int'(Rows); r++) begin : g_left
+  for (genvar r = 0; r < $signed(Rows); r++) begin : g_left
     assign a_w[r][0] = a_i[r*8 +: 8];
     assign v_w[r][0] = valid_i[r];
     assign f_w[r][0] = first_i[r];
     assign l_w[r][0] = last_i[r];
     assign last_out_o[r] = l_w[r][Cols] & v_w[r][Cols];
   end
-  for (genvar c = 0; c < int'(Cols); c++) begin : g_top
+  for (genvar c = 0; c < $signed(Cols); c++) begin : g_top
     assign b_w[0][c] = b_i[c*8 +: 8];
   end
-  for (genvar r = 0; r < int'(Rows); r++) begin : g_row
-    for (genvar c = 0; c < int'(Cols); c++) begin : g_col
+  for (genvar r = 0; r < $signed(Rows); r++) begin : g_row
+    for (genvar c = 0; c < $signed(Cols); c++) begin : g_col
       chm_pe u_pe (
         .clk_i, .rst_ni,
         .a_i(a_w[r][c]), .b_i(b_w[r][c]),

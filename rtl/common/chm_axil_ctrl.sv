@@ -59,7 +59,7 @@ module chm_axil_ctrl #(
                                         input logic [3:0] strb);
     logic [31:0] m;
     for (int b = 0; b < 4; b++) m[b*8 +: 8] = strb[b] ? d[b*8 +: 8] : old[b*8 +: 8];
-    return m;
+    merge = m;
   endfunction
 
   logic [9:0] wword, rword;

@@ -20,9 +20,9 @@ module chm_requant (
   output logic        [7:0]  out_o
 );
   function automatic logic signed [31:0] sat32(input logic signed [63:0] v);
-    if (v > 64'sh7FFFFFFF) return 32'sh7FFFFFFF;
-    if (v < -64'sh80000000) return 32'sh80000000;
-    return v[31:0];
+    if (v > 64'sh7FFFFFFF) sat32 = 32'sh7FFFFFFF;
+    else if (v < -64'sh80000000) sat32 = 32'sh80000000;
+    else sat32 = v[31:0];
   endfunction
 
   logic signed [63:0] v, shifted64, ab, q, r;
@@ -31,13 +31,14 @@ module chm_requant (
   logic        [4:0]  left, right;
 
   always_comb begin
-    v = 64'(acc_i) - 64'(in_zp_i) * 64'(colsum_i) + (has_bias_i ? 64'(bias_i) : 64'sd0);
+    // 32 x 32 -> 64-bit products: what DSP48E2 cascades build (4 each)
+    v = 64'(acc_i) - in_zp_i * colsum_i + (has_bias_i ? 64'(bias_i) : 64'sd0);
     s = sat32(v);
     left = shift_i > 0 ? shift_i[4:0] : 5'd0;
     right = shift_i > 0 ? 5'd0 : 5'(-shift_i);
     shifted64 = 64'(s) <<< left;
     shifted = sat32(shifted64);
-    ab = 64'(shifted) * 64'(mult_i);
+    ab = shifted * mult_i;
     q = ab + (ab >= 0 ? 64'sd1073741824 : 64'sd1 - 64'sd1073741824);
     r = q >= 0 ? (q >>> 31) : -((-q) >>> 31);
     hm = (shifted == 32'sh80000000 && mult_i == 32'sh80000000) ? 32'sh7FFFFFFF : r[31:0];

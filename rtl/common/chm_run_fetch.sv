@@ -63,7 +63,7 @@ module chm_run_fetch #(
   wire [PtrBits-1:0] tail = tail_q[PtrBits-1:0];
 
   function automatic logic [7:0] beats_of(input logic [5:0] a, input logic [KBits:0] n);
-    return 8'((32'(a) + 32'(n) + 32'd63) >> 6);
+    beats_of = 8'((32'(a) + 32'(n) + 32'd63) >> 6);
   endfunction
 
   assign req_ready_o = (tail_q - head_q) != (PtrBits+1)'(Depth);
@@ -86,13 +86,17 @@ module chm_run_fetch #(
   assign head_beats = beats_of(head_pad ? q_k[head][5:0] : q_addr[head][5:0], q_len[head]);
   assign last_beat = beat_q + 8'd1 == head_beats;
 
-  // Lane mapping of the current beat.
-  logic [63:0] src_addr, base;
+  // Lane mapping of the current beat: byte i of the beat is the run's byte
+  // delta + i (delta = beat start - run start, from -63 up to the run's
+  // length), and lands in lane (i + rot) % 64. Kept to 16 bits: a run is at
+  // most 2^KBits bytes.
+  logic [5:0]  src_lo;   // the run's start within its first beat
   logic [5:0]  rot;
+  logic signed [15:0] delta;
   always_comb begin
-    src_addr = head_pad ? 64'(q_k[head]) : q_addr[head];
-    base = {src_addr[63:6], 6'd0} + {50'd0, beat_q, 6'd0};
-    rot = 6'(q_k[head]) - src_addr[5:0];
+    src_lo = head_pad ? q_k[head][5:0] : q_addr[head][5:0];
+    delta = $signed({2'b00, beat_q, 6'd0}) - $signed({10'd0, src_lo});
+    rot = q_k[head][5:0] - src_lo;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -100,7 +104,7 @@ module chm_run_fetch #(
       head_q <= '0; issue_q <= '0; tail_q <= '0; beat_q <= '0;
       wr_valid_o <= 1'b0; wr_set_o <= 1'b0; wr_dest_o <= '0; wr_en_o <= '0; wr_word_o <= '0;
       wr_data_o <= '0;
-      for (int i = 0; i < int'(Depth); i++) begin
+      for (int i = 0; i < $signed(Depth); i++) begin
         q_dest[i] <= '0; q_set[i] <= 1'b0; q_k[i] <= '0; q_len[i] <= '0; q_addr[i] <= '0;
         q_pad[i] <= 1'b0; q_pval[i] <= '0;
       end
@@ -116,13 +120,13 @@ module chm_run_fetch #(
         wr_set_o <= q_set[head];
         wr_dest_o <= q_dest[head];
         for (int l = 0; l < 64; l++) begin
-          logic [5:0]  i;
-          logic [63:0] off;
+          logic [5:0] i;
+          logic signed [15:0] off;
           i = 6'(l) - rot;
-          off = base + 64'(i) - src_addr;
-          wr_en_o[l] <= off < 64'(q_len[head]);
+          off = delta + $signed({10'd0, i});
+          wr_en_o[l] <= off >= 0 && off < $signed(16'(q_len[head]));
           // tap k = q_k + off (< 2^KBits for every enabled lane) is in word k / 64
-          wr_word_o[l*WBits +: WBits] <= WBits'(((KBits+1)'(q_k[head]) + off[KBits:0]) >> 6);
+          wr_word_o[l*WBits +: WBits] <= WBits'((16'(q_k[head]) + off) >> 6);
           wr_data_o[l*8 +: 8] <= head_pad ? q_pval[head] : m_rdata_i[i*8 +: 8];
         end
         if (last_beat) begin

@@ -19,7 +19,7 @@ module chm_tile_buf #(
   output logic [Rows*8-1:0]           rd_data_o
 );
   localparam int unsigned WBits = KBits - 6;
-  for (genvar r = 0; r < int'(Rows); r++) begin : g_row
+  for (genvar r = 0; r < $signed(Rows); r++) begin : g_row
     logic [7:0] lane_rd [64];
     for (genvar l = 0; l < 64; l++) begin : g_lane
       logic [7:0] mem [2 ** (WBits + 1)];
