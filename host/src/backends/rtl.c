@@ -38,10 +38,11 @@ static rtl_card *card_of(chm_device *dev)
     return dev->backend_data;
 }
 
-/* The array size: CHIMERA_RTL_PE if set (8 builds and simulates fastest), else 32. */
+/* The array size: CHIMERA_RTL_PE if set (8 builds and simulates fastest), else the
+ * largest built (32, the size the HLS kernels and the cycle models describe). */
 static int pick_pe(void)
 {
-    int sizes[4], n = rtl_engine_sizes(sizes, 4), want = 32;
+    int sizes[4], n = rtl_engine_sizes(sizes, 4), want = n ? sizes[n - 1] : 0;
     const char *env = getenv("CHIMERA_RTL_PE");
     if (env && *env)
         want = atoi(env);
@@ -56,7 +57,8 @@ static int rtl_open(chm_device *dev)
     const int pe = pick_pe();
     if (!pe)
         return chm__fail(NULL, "chm_device_open", CHM_ENODEV,
-                         "no rtl engine of the array size CHIMERA_RTL_PE asks for (built: 8, 32)");
+                         "no rtl engine of the array size CHIMERA_RTL_PE asks for (CMake's "
+                         "CHM_RTL_SIZES lists those built)");
     rtl_card *c = calloc(1, sizeof *c);
     if (!c)
         return CHM_ENOMEM;

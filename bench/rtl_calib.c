@@ -1,0 +1,146 @@
+/*
+ * rtl_calib - the calibration table: for each layer, the card cycles emu's
+ * cycle model predicts beside the cycles the RTL engine takes in Verilator
+ * (rtl backend), and the model's error. Every rtl output is compared with
+ * emu's byte for byte before its cycles count.
+ *
+ *   rtl_calib [--pe 32] [--only NAME]
+ *
+ * Layers: the ResNet-18 convolutions of conv_bench and the Fashion-MNIST
+ * demo's layers. SPARSE and GRAPH rows say that no RTL engine exists yet.
+ * Cycles are the operation's card time on u250 (300 MHz kernel clock)
+ * times the clock; both include the start handshake and the last write.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chimera.h"
+
+typedef struct layer {
+    const char *name;
+    int n, h, w, c, oc, k, stride, pad, groups;
+} layer;
+
+static const layer layers[] = {
+    { "resnet18 conv1 7x7/2", 1, 224, 224, 3, 64, 7, 2, 3, 1 },
+    { "resnet18 layer1 3x3", 1, 56, 56, 64, 64, 3, 1, 1, 1 },
+    { "resnet18 layer2 3x3", 1, 28, 28, 128, 128, 3, 1, 1, 1 },
+    { "resnet18 layer3 3x3", 1, 14, 14, 256, 256, 3, 1, 1, 1 },
+    { "resnet18 layer4 3x3", 1, 7, 7, 512, 512, 3, 1, 1, 1 },
+    { "resnet18 down 1x1/2", 1, 56, 56, 64, 128, 1, 2, 0, 1 },
+    { "mobilenet dw 3x3", 1, 56, 56, 128, 128, 3, 1, 1, 128 },
+    { "fmnist conv1 3x3", 1, 28, 28, 1, 16, 3, 1, 1, 1 },
+    { "fmnist conv2 3x3", 1, 14, 14, 16, 32, 3, 1, 1, 1 },
+    { "fmnist fc1 1568->64 b1", 1, 1, 1, 1568, 64, 1, 1, 0, 1 },
+    { "fc 4096->4096 b16", 16, 1, 1, 4096, 4096, 1, 1, 0, 1 },
+};
+
+static uint64_t rng = 88172645463325252ull;
+static int8_t rnd8(void)
+{
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (int8_t)(rng >> 24);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Runs L on dev; returns the card time in us and writes the output. */
+static double run(chm_device *dev, const layer *L, const int8_t *in, const int8_t *w,
+                  const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *out,
+                  int oh, int ow)
+{
+    chm_tensor *ti, *tw, *tb, *to;
+    const int icg = L->c / L->groups;
+    if (chm_tensor_alloc(dev, CHM_INT8, 4, (int64_t[]){ L->n, L->h, L->w, L->c }, 0, &ti) ||
+        chm_tensor_alloc(dev, CHM_INT8, 4, (int64_t[]){ L->oc, L->k, L->k, icg }, 0, &tw) ||
+        chm_tensor_alloc(dev, CHM_INT32, 1, (int64_t[]){ L->oc }, 0, &tb) ||
+        chm_tensor_alloc(dev, CHM_INT8, 4, (int64_t[]){ L->n, oh, ow, L->oc }, 0, &to)) {
+        fprintf(stderr, "rtl_calib: %s\n", chm_last_error(dev));
+        exit(1);
+    }
+    const size_t nin = (size_t)L->n * L->h * L->w * L->c, nw = (size_t)L->oc * L->k * L->k * icg;
+    chm_tensor_write(ti, 0, in, nin);
+    chm_tensor_write(tw, 0, w, nw);
+    chm_tensor_write(tb, 0, bias, sizeof(int32_t) * (size_t)L->oc);
+    chm_conv2d_params p = { .stride_h = L->stride, .stride_w = L->stride, .groups = L->groups,
+                            .pad_top = L->pad, .pad_left = L->pad, .pad_bottom = L->pad,
+                            .pad_right = L->pad };
+    p.rq = (chm_requant){ .multiplier = mult, .shift = shift, .in_zero_point = -3, .out_zero_point = 2 };
+    chm_event *ev;
+    if (chm_conv2d(dev, ti, tw, tb, to, &p, &ev) || chm_wait(ev)) {
+        fprintf(stderr, "rtl_calib: %s: %s\n", L->name, chm_last_error(dev));
+        exit(1);
+    }
+    chm_event_times t;
+    chm_event_times_get(ev, &t);
+    chm_event_release(ev);
+    chm_tensor_read(to, 0, out, (size_t)L->n * oh * ow * L->oc);
+    chm_tensor_free(ti), chm_tensor_free(tw), chm_tensor_free(tb), chm_tensor_free(to);
+    return t.device_end_us - t.device_start_us;
+}
+
+int main(int argc, char **argv)
+{
+    const char *only = NULL;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--pe"))
+            setenv("CHIMERA_RTL_PE", argv[i + 1], 1);
+        else if (!strcmp(argv[i], "--only"))
+            only = argv[i + 1];
+    }
+    chm_device *emu, *rtl;
+    if (chm_device_open("emu:u250", &emu) || chm_device_open("rtl:u250", &rtl)) {
+        fprintf(stderr, "rtl_calib: %s\n", chm_last_error(NULL));
+        return 1;
+    }
+    chm_device_info info;
+    chm_device_query(rtl, &info);
+    const double mhz = info.kernel_clock_mhz;
+    const char *pe = getenv("CHIMERA_RTL_PE");
+    printf("Calibration: emu cycle model vs RTL in Verilator, u250 (%.0f MHz), rtl array %sx%s, "
+           "emu model 32x32\n\n", mhz, pe ? pe : "32", pe ? pe : "32");
+    printf("| layer | MMAC | model cycles | rtl cycles | model error | rtl GOP/s | model GOP/s | "
+           "outputs | sim s |\n|---|--:|--:|--:|--:|--:|--:|---|--:|\n");
+    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
+        const layer *L = &layers[i];
+        if (only && !strstr(L->name, only))
+            continue;
+        const int oh = (L->h + 2 * L->pad - L->k) / L->stride + 1;
+        const int ow = (L->w + 2 * L->pad - L->k) / L->stride + 1;
+        const size_t nin = (size_t)L->n * L->h * L->w * L->c;
+        const size_t nw = (size_t)L->oc * L->k * L->k * (L->c / L->groups);
+        const size_t nout = (size_t)L->n * oh * ow * L->oc;
+        int8_t *in = malloc(nin), *w = malloc(nw), *o1 = malloc(nout), *o2 = malloc(nout);
+        int32_t *bias = malloc(4 * (size_t)L->oc), *mult = malloc(4 * (size_t)L->oc);
+        int32_t *shift = malloc(4 * (size_t)L->oc);
+        for (size_t j = 0; j < nin; j++)
+            in[j] = rnd8();
+        for (size_t j = 0; j < nw; j++)
+            w[j] = rnd8();
+        for (int j = 0; j < L->oc; j++)
+            bias[j] = rnd8() * 100, mult[j] = (1 << 30) + (int32_t)(rng >> 34), shift[j] = -10;
+        const double model_us = run(emu, L, in, w, bias, mult, shift, o1, oh, ow);
+        const double t0 = now_s();
+        const double rtl_us = run(rtl, L, in, w, bias, mult, shift, o2, oh, ow);
+        const double sim_s = now_s() - t0;
+        const double macs = (double)nout * L->k * L->k * (L->c / L->groups);
+        const double mc = model_us * mhz, rc = rtl_us * mhz;
+        printf("| %s | %.1f | %.0f | %.0f | %+.1f%% | %.1f | %.1f | %s | %.1f |\n", L->name,
+               macs / 1e6, mc, rc, 100.0 * (mc - rc) / rc, 2 * macs / (rtl_us * 1e3),
+               2 * macs / (model_us * 1e3), memcmp(o1, o2, nout) ? "DIFFER" : "identical", sim_s);
+        fflush(stdout);
+        free(in), free(w), free(o1), free(o2), free(bias), free(mult), free(shift);
+    }
+    printf("| SPARSE (sparse_bench densities) | | | | no RTL engine yet | | | | |\n");
+    printf("| GRAPH (Cora / Pubmed GCN layers) | | | | no RTL engine yet | | | | |\n");
+    chm_device_close(emu);
+    chm_device_close(rtl);
+    return 0;
+}
