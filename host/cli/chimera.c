@@ -55,8 +55,9 @@ static void usage(FILE *f, const char *group)
         return;
     fprintf(f, "  help\n                     show this text\n\n"
                "Device names: emu (= emu:u250), emu:u250, emu:u280, emu:u55c, emu:u50 - the\n"
-               "emulated card (chimera devices lists them). The rtl (Verilator) and xrt (real\n"
-               "card) backends are not built yet.\n\n"
+               "emulated card; rtl:PLATFORM - the engines in RTL under Verilator (conv2d and\n"
+               "fully connected so far); chimera devices lists them. The xrt (real card)\n"
+               "backend is not built yet.\n\n"
                "Trust (chm_region_load): CHIMERA_TRUST_DIR names a directory of *.pub keys,\n"
                "CHIMERA_SIG_POLICY is required, if-present (default) or off.\n\n"
                "options: -h, --help   this text;   --version   the SDK version\n");
@@ -96,18 +97,27 @@ static int open_or_report(const char *name, chm_device **dev)
 static int cmd_devices(char **a, int n, const char *const *opt)
 {
     (void)a, (void)n, (void)opt;
-    for (const char *const *p = chm_platform_names(); *p; p++) {
-        char name[CHM_NAME_MAX];
-        snprintf(name, sizeof name, "emu:%s", *p);
-        chm_device *dev;
-        if (open_or_report(name, &dev))
-            return 1;
-        chm_device_info info;
-        chm_device_query(dev, &info);
-        printf("%-10s %-40s %u region%s, %u MACs/cycle, %u memory banks\n", name, info.platform,
-               info.n_regions, info.n_regions == 1 ? "" : "s", info.peak_macs_per_cycle,
-               info.n_banks);
-        chm_device_close(dev);
+    static const char *const backends[] = { "emu", "rtl" };
+    for (size_t b = 0; b < sizeof backends / sizeof backends[0]; b++) {
+        for (const char *const *p = chm_platform_names(); *p; p++) {
+            char name[CHM_NAME_MAX];
+            snprintf(name, sizeof name, "%s:%s", backends[b], *p);
+            chm_device *dev;
+            if (chm_device_open(name, &dev)) {
+                if (b == 0) { /* emu always builds: a failure here is worth saying */
+                    fprintf(stderr, "chimera: %s\n", chm_last_error(NULL));
+                    return 1;
+                }
+                printf("%-10s (not available: %s)\n", name, chm_last_error(NULL));
+                break;
+            }
+            chm_device_info info;
+            chm_device_query(dev, &info);
+            printf("%-10s %-40s %u region%s, %u MACs/cycle, %u memory banks\n", name,
+                   info.platform, info.n_regions, info.n_regions == 1 ? "" : "s",
+                   info.peak_macs_per_cycle, info.n_banks);
+            chm_device_close(dev);
+        }
     }
     return 0;
 }
