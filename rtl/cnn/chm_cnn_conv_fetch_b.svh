@@ -123,11 +123,11 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
       end
       FB_PAR_R: if (m1_rvalid_i) begin
         for (int s = 0; s < 16; s++) begin
-          logic [63:0] off;
+          logic signed [15:0] off;  // word s's byte offset from the first parameter
           logic [31:0] word;
-          off = {fb_par_addr[63:6], 6'd0} + {50'd0, fb_beat, 6'd0} + 64'(s * 4) - fb_par_addr;
+          off = $signed({2'b00, fb_beat, 6'd0}) - $signed({10'd0, fb_par_addr[5:0]}) + 16'(s * 4);
           word = m1_rdata_i[s*32 +: 32];
-          if (off < 64'(fb_par_bytes)) begin
+          if (off >= 0 && off < $signed(16'(fb_par_bytes))) begin
             if (fb_par == 2'd0) fb_bias[off[CB+1:2]] <= word;
             else if (fb_par == 2'd1) fb_mult[off[CB+1:2]] <= word;
             else fb_shift[off[CB+1:2]] <= word;

@@ -45,10 +45,12 @@ always_comb begin
   m2_awvalid_o = wr_q == WR_AW;
   m2_wvalid_o = wr_q == WR_W;
   m2_wlast_o = wr_beat + 8'd1 == wr_beats;
+  // Byte i of the beat is the row's byte (beat start - row start) + i: a
+  // 16-bit offset, the row being at most Cols bytes.
   for (int i = 0; i < 64; i++) begin
-    logic [63:0] off;
-    off = {wr_addr[63:6], 6'd0} + {50'd0, wr_beat, 6'd0} + 64'(i) - wr_addr;
-    m2_wstrb_o[i] = off < 64'(om_nc[wr_slot_q]);
+    logic signed [15:0] off;
+    off = $signed({2'b00, wr_beat, 6'd0}) - $signed({10'd0, wr_addr[5:0]}) + 16'(i);
+    m2_wstrb_o[i] = off >= 0 && off < $signed(16'(om_nc[wr_slot_q]));
     m2_wdata_o[i*8 +: 8] = ob[wr_slot_q][wr_r[RB-1:0]][off[CB-1:0]];
   end
   m2_bready_o = 1'b1;

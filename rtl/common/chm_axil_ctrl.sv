@@ -39,7 +39,7 @@ module chm_axil_ctrl #(
   output logic [NumWords*32-1:0]     args_o,
   output logic                       interrupt_o
 );
-  logic [NumWords*32-1:0] words_q;
+  logic [31:0] words_q [NumWords];
   logic        start_q, done_q, ready_q, auto_q, gie_q;
   logic [1:0]  ier_q, isr_q;
   logic [11:0] awaddr_q;
@@ -53,7 +53,19 @@ module chm_axil_ctrl #(
   assign ap_start_o  = start_q;
   assign interrupt_o = gie_q && |(ier_q & isr_q);
 
-  assign args_o = words_q;
+  // One register a word, each with its own write enable (what a register
+  // file synthesizes to; a dynamic part-select of one wide vector does not).
+  for (genvar i = 0; i < $signed(NumWords); i++) begin : g_word
+    assign args_o[i*32 +: 32] = words_q[i];
+    if (i >= 4) begin : g_arg
+      always_ff @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) words_q[i] <= '0;
+        else if (aw_q && w_q && wword == 10'(i)) words_q[i] <= merge(words_q[i], wdata_q, wstrb_q);
+      end
+    end else begin : g_ctl
+      assign words_q[i] = '0;  // control words live in their own registers below
+    end
+  end
 
   function automatic logic [31:0] merge(input logic [31:0] old, input logic [31:0] d,
                                         input logic [3:0] strb);
@@ -75,7 +87,6 @@ module chm_axil_ctrl #(
       wdata_q <= '0; wstrb_q <= '0;
       s_bvalid_o <= 1'b0; s_bresp_o <= 2'b00; s_rvalid_o <= 1'b0; s_rdata_o <= '0;
       s_rresp_o <= 2'b00;
-      words_q <= '0;
     end else begin
       // Engine side first: a register write in the same cycle wins below.
       if (ap_ready_i) begin
@@ -110,10 +121,7 @@ module chm_axil_ctrl #(
           10'd1: if (wstrb_q[0]) gie_q <= wdata_q[0];
           10'd2: if (wstrb_q[0]) ier_q <= wdata_q[1:0];
           10'd3: if (wstrb_q[0]) isr_q <= isr_q ^ wdata_q[1:0];
-          default:
-            if (wword < 10'(NumWords))
-              words_q[32'(wword)*32 +: 32] <= merge(words_q[32'(wword)*32 +: 32], wdata_q, wstrb_q);
-            else s_bresp_o <= 2'b10;
+          default: if (wword >= 10'(NumWords)) s_bresp_o <= 2'b10;  // words: g_word above
         endcase
       end
       if (s_bvalid_o && s_bready_i) s_bvalid_o <= 1'b0;
@@ -130,7 +138,7 @@ module chm_axil_ctrl #(
           10'd2: s_rdata_o <= {30'd0, ier_q};
           10'd3: s_rdata_o <= {30'd0, isr_q};
           default: begin
-            s_rdata_o <= rword < 10'(NumWords) ? words_q[32'(rword)*32 +: 32] : 32'd0;
+            s_rdata_o <= rword < 10'(NumWords) ? words_q[rword[$clog2(NumWords)-1:0]] : 32'd0;
             if (rword >= 10'(NumWords)) s_rresp_o <= 2'b10;
           end
         endcase
