@@ -41,5 +41,11 @@
 #define CNN_AXI_LATENCY 64
 /* Cycles of ap_ctrl_hs start/done handshake and descriptor load per call. */
 #define CNN_CALL_OVERHEAD 200
+/* AXI read bursts a port keeps in flight (Vitis HLS m_axi num_read_outstanding
+ * default, UG1399; the RTL fetchers' queue depth). With CNN_AXI_LATENCY cycles
+ * to the first beat, a port moves at most this many bursts per latency. */
+#define CNN_AXI_OUTSTANDING 16
+/* Cycles of one sequential 32-bit division (the address generators' divider). */
+#define CNN_DIV_CYCLES 33
 
 #endif /* CNN_CONFIG_H */

@@ -1,19 +1,24 @@
 /*
- * cnn_cycles.c - how many cycles the CNN kernels take, loop by loop.
+ * cnn_cycles.c - how many cycles the CNN kernels take, stage by stage.
  *
- * Conv (cnn_conv.c): for every output tile (group, CNN_PE_ROWS pixels,
- * CNN_PE_COLS channels) and every K slice of up to CNN_TILE_K taps, DATAFLOW
- * runs load_a, load_b and gemm_core_mac side by side, so a slice costs the
- * slowest of the three (and never less than its bytes over the bank rate):
- *   - load_a reads one 64-byte AXI beat per contiguous run of input channels
- *     (a window tap's channels are adjacent in NHWC), for every array row;
- *   - load_b reads one beat per 64 weights of a column (K is contiguous in
- *     OHWI), for every array column;
- *   - the MAC loop has II=1: one cycle per reduction step k.
- * A tile adds the AXI read latency, the systolic fill and drain
- * (PE_ROWS + PE_COLS), and the store loop (II=1 per output byte column
- * group, one beat per row). Idle PEs of a partial tile still take cycles:
- * that is why depthwise layers use the array poorly.
+ * Conv: the structure of the RTL engine (rtl/cnn/chm_cnn_conv.sv), against
+ * which this model is calibrated (bench/rtl_calib, README). For every output
+ * tile (group, CNN_PE_ROWS pixels, CNN_PE_COLS channels) and K slice of up to
+ * CNN_TILE_K taps, three machines overlap through ping-pong buffers, so a
+ * slice costs the slowest of:
+ *   - fetch A: one AXI burst per window tap of every row (its channels are
+ *     contiguous in NHWC), ceil(run / 64) beats each; a port keeps
+ *     CNN_AXI_OUTSTANDING bursts in flight, so short bursts are latency
+ *     bound (bursts x latency / outstanding); plus its address divisions
+ *     (two a slice, two more a tile) and the last burst's latency;
+ *   - fetch B: one burst per column of weights, and at a tile's first slice
+ *     three parameter reads (bias, multiplier, shift) one after another;
+ *   - the bank: A's and B's beats share it (bank bytes per cycle / 64);
+ *   - compute: one tap a cycle, plus two cycles between slices.
+ * With two buffer sets a fetch waits for the compute two slices back (see
+ * below); the last tile drains through the array (rows + columns) and the
+ * output stage (a row a cycle, a burst a row).
+ * Depthwise layers have one channel per group: a tile's column is used once.
  */
 #include "cnn_cycles.h"
 
@@ -35,19 +40,26 @@ static uint64_t bw_cycles(uint64_t bytes, double bytes_per_cycle)
     return (uint64_t)c + ((double)(uint64_t)c < c ? 1 : 0);
 }
 
-/* AXI beats load_a issues for one array row over taps [k0, k0 + kt). */
-static uint64_t load_a_beats(int32_t icg, int32_t k0, int32_t kt)
+/* Bursts and beats fetch A issues for one array row over taps [k0, k0 + kt). */
+static void load_a_runs(int32_t icg, int32_t k0, int32_t kt, uint64_t *bursts, uint64_t *beats)
 {
-    uint64_t beats = 0;
     int32_t k = k0, end = k0 + kt;
+    *bursts = *beats = 0;
     while (k < end) {
         int32_t run_end = (k / icg + 1) * icg; /* end of this tap's channels */
         if (run_end > end)
             run_end = end;
-        beats += ceil_div((uint64_t)(run_end - k), CNN_AXI_BYTES);
+        *beats += ceil_div((uint64_t)(run_end - k), CNN_AXI_BYTES);
+        (*bursts)++;
         k = run_end;
     }
-    return beats;
+}
+
+/* Cycles a port needs for bursts carrying beats: its bandwidth or its latency bound. */
+static uint64_t port_cycles(uint64_t bursts, uint64_t beats)
+{
+    return max_u64(beats, ceil_div(bursts * CNN_AXI_LATENCY, CNN_AXI_OUTSTANDING)) +
+           CNN_AXI_LATENCY;
 }
 
 cnn_cost cnn_conv_cost(const cnn_conv_desc *d, double bpc)
@@ -58,24 +70,62 @@ cnn_cost cnn_conv_cost(const cnn_conv_desc *d, double bpc)
     const uint64_t M = (uint64_t)d->n * d->oh * d->ow;
     const uint64_t row_tiles = ceil_div(M, CNN_PE_ROWS);
     const uint64_t col_tiles = ceil_div((uint64_t)ocg, CNN_PE_COLS);
+    const uint64_t cols = ocg < CNN_PE_COLS ? (uint64_t)ocg : CNN_PE_COLS;
+    const double beats_per_cycle = bpc / CNN_AXI_BYTES;
     c.macs = M * (uint64_t)d->oc * (uint64_t)K;
 
-    /* One full-size tile's cost; partial tiles differ only in store width. */
-    uint64_t tile = CNN_AXI_LATENCY + CNN_PE_ROWS + CNN_PE_COLS;
+    /* Each slice's fetch time (the slowest of A, B and the bank) and compute
+     * time, for a full tile [0] and for the last row of tiles [1], whose
+     * fewer rows fetch less. */
+    const uint64_t last_rows = M - (row_tiles - 1) * CNN_PE_ROWS;
+    uint64_t fetch[2][CNN_MAX_K / CNN_TILE_K + 1], comp[CNN_MAX_K / CNN_TILE_K + 1];
     uint64_t tile_mac = 0, tile_bytes = 0;
-    for (int32_t k0 = 0; k0 < K; k0 += CNN_TILE_K) {
-        int32_t kt = K - k0 < CNN_TILE_K ? K - k0 : CNN_TILE_K;
-        uint64_t la = CNN_PE_ROWS * load_a_beats(icg, k0, kt);
-        uint64_t lb = CNN_PE_COLS * ceil_div((uint64_t)kt, CNN_AXI_BYTES);
-        uint64_t bytes = (uint64_t)(CNN_PE_ROWS + CNN_PE_COLS) * (uint64_t)kt;
-        uint64_t stage = max_u64(max_u64(la, lb), max_u64((uint64_t)kt, bw_cycles(bytes, bpc)));
-        tile += stage;
+    int32_t slices = 0;
+    for (int32_t k0 = 0; k0 < K; k0 += CNN_TILE_K, slices++) {
+        const int32_t kt = K - k0 < CNN_TILE_K ? K - k0 : CNN_TILE_K;
+        uint64_t a_bursts, a_beats;
+        load_a_runs(icg, k0, kt, &a_bursts, &a_beats);
+        const uint64_t b_beats = cols * ceil_div((uint64_t)kt, CNN_AXI_BYTES);
+        for (int last = 0; last < 2; last++) {
+            const uint64_t rows = last ? last_rows : CNN_PE_ROWS;
+            uint64_t fa = 2 * CNN_DIV_CYCLES + port_cycles(rows * a_bursts, rows * a_beats);
+            uint64_t fb = port_cycles(cols, b_beats);
+            if (k0 == 0) {
+                fa += 2 * CNN_DIV_CYCLES;           /* the tile's first pixel */
+                fb += 3 * (CNN_AXI_LATENCY + 2);    /* bias, multipliers, shifts */
+            }
+            const uint64_t bank = beats_per_cycle > 0
+                ? (uint64_t)((double)(rows * a_beats + b_beats) / beats_per_cycle) +
+                      CNN_AXI_LATENCY : 0;
+            fetch[last][slices] = max_u64(max_u64(fa, fb), bank);
+        }
+        comp[slices] = (uint64_t)kt + 2;
         tile_mac += (uint64_t)kt;
-        tile_bytes += bytes;
+        tile_bytes += (uint64_t)(CNN_PE_ROWS + cols) * (uint64_t)kt;
     }
-    tile += CNN_PE_ROWS; /* store: one beat per row of <= 64 channels */
+    /*
+     * Two buffer sets: slice i's fetch starts when the fetcher is done with
+     * slice i - 1 and the compute is done with slice i - 2 (which held its
+     * set); its compute starts when the fetch is done and slice i - 1's
+     * compute is. Unequal slices (K = 2304: 2048 + 256) leave the long
+     * fetch exposed behind the short compute. Laid out slice by slice over
+     * every tile, in the kernel's order (group, pixel tile, channel tile).
+     */
     const uint64_t tiles = (uint64_t)d->groups * row_tiles * col_tiles;
-    c.cycles = CNN_CALL_OVERHEAD + tiles * tile;
+    uint64_t f_end = 0, c_end = 0, c_prev2 = 0;
+    for (uint64_t t = 0; t < tiles; t++) {
+        const int last = (t / col_tiles) % row_tiles == row_tiles - 1;
+        for (int32_t i = 0; i < slices; i++) {
+            f_end = max_u64(f_end, c_prev2) + fetch[last][i];
+            c_prev2 = c_end;
+            c_end = max_u64(c_end, f_end) + comp[i];
+        }
+    }
+    /* start (two divisions), the slices, then the last tile: through the array,
+     * the output stage (a row a cycle) and the writer (a burst a row, about
+     * three cycles) and its last write response */
+    c.cycles = 2 * CNN_DIV_CYCLES + c_end + CNN_PE_ROWS + CNN_PE_COLS + CNN_PE_ROWS +
+               3 * last_rows + CNN_AXI_LATENCY;
     c.mac_cycles = tiles * tile_mac;
     c.bytes_read = tiles * tile_bytes;
     c.bytes_written = M * (uint64_t)d->oc;
