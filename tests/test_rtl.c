@@ -7,6 +7,7 @@
  * conv2d and fully connected on rtl is the conv and fc suites, run on
  * rtl:u250 (ctest entries rtl_conv, rtl_fc).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,6 +220,72 @@ static void test_measured_timeline(void)
     chm_tensor_free(tx), chm_tensor_free(tw), chm_tensor_free(t1), chm_tensor_free(t2);
 }
 
+/* Card time of one conv on dev (us); the output into out. */
+static double conv_time(chm_device *d, const int8_t *x, const int8_t *w, int h, int c, int oc,
+                        int k, int pad, int8_t *out, size_t nout)
+{
+    int32_t mult[64], shift[64];
+    for (int i = 0; i < oc; i++)
+        mult[i] = 1 << 30, shift[i] = -9;
+    chm_conv2d_params p = { .pad_top = pad, .pad_left = pad, .pad_bottom = pad, .pad_right = pad };
+    p.rq = (chm_requant){ .multiplier = mult, .shift = shift, .in_zero_point = -3 };
+    const int o = h + 2 * pad - k + 1;
+    chm_tensor *tx = tu_tensor(d, CHM_INT8, 4, TU_DIMS(1, h, h, c), x);
+    chm_tensor *tw = tu_tensor(d, CHM_INT8, 4, TU_DIMS(oc, k, k, c), w);
+    chm_tensor *ty = tu_tensor(d, CHM_INT8, 4, TU_DIMS(1, o, o, oc), NULL);
+    chm_event *ev = NULL;
+    chm_event_times t = { 0 };
+    CU_ASSERT_EQUAL(chm_conv2d(d, tx, tw, NULL, ty, &p, &ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_wait(ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_event_times_get(ev, &t), CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_read(ty, 0, out, nout), CHM_OK);
+    chm_event_release(ev);
+    chm_tensor_free(tx), chm_tensor_free(tw), chm_tensor_free(ty);
+    return t.device_end_us - t.device_start_us;
+}
+
+/*
+ * The calibration guard: on two layers small enough to simulate at full
+ * size in a few seconds (the Fashion-MNIST demo's conv2 and fc1), emu's
+ * cycle model stays within 10% of the 32 x 32 RTL engine (README table),
+ * and both compute the same bytes. A change to the model or the RTL that
+ * breaks their agreement fails here.
+ */
+static void test_calibration_guard(void)
+{
+    int sizes[4], n = rtl_engine_sizes(sizes, 4);
+    if (n == 0 || sizes[n - 1] != 32) {
+        CU_PASS("the 32 x 32 engine is not built here (CHM_RTL_SIZES)");
+        return;
+    }
+    setenv("CHIMERA_RTL_PE", "32", 1);
+    chm_device *emu, *rtl;
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("emu:u250", &emu), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("rtl:u250", &rtl), CHM_OK);
+    setenv("CHIMERA_RTL_PE", "8", 1);
+    static const struct { int h, c, oc, k, pad; } L[] = { { 14, 16, 32, 3, 1 }, { 1, 1568, 64, 1, 0 } };
+    tu_rng r;
+    tu_seed(&r, 77);
+    for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
+        const size_t nx = (size_t)L[i].h * L[i].h * L[i].c, nw = (size_t)L[i].oc * L[i].k * L[i].k * L[i].c;
+        const size_t ny = (size_t)L[i].h * L[i].h * L[i].oc;
+        int8_t *x = malloc(nx), *w = malloc(nw), *y1 = malloc(ny), *y2 = malloc(ny);
+        tu_fill_i8(&r, x, nx, -128, 127);
+        tu_fill_i8(&r, w, nw, -128, 127);
+        const double model = conv_time(emu, x, w, L[i].h, L[i].c, L[i].oc, L[i].k, L[i].pad, y1, ny);
+        const double meas = conv_time(rtl, x, w, L[i].h, L[i].c, L[i].oc, L[i].k, L[i].pad, y2, ny);
+        const double err = (model - meas) / meas;
+        if (err > 0.10 || err < -0.10)
+            fprintf(stderr, "layer %zu: model %.2f us, rtl %.2f us (%+.1f%%)\n", i, model, meas,
+                    100 * err);
+        CU_ASSERT(err <= 0.10 && err >= -0.10);
+        CU_ASSERT_EQUAL(memcmp(y1, y2, ny), 0);
+        free(x), free(w), free(y1), free(y2);
+    }
+    chm_device_close(emu);
+    chm_device_close(rtl);
+}
+
 int main(void)
 {
     static const tu_test tests[] = {
@@ -228,6 +295,7 @@ int main(void)
         { "a reset mid-run leaves the engine idle and the next run right", test_reset_mid_run },
         { "operations without an rtl engine are refused at submit", test_unsupported_refused },
         { "measured card times keep dependency order", test_measured_timeline },
+        { "calibration guard: emu's model within 10% of the 32x32 RTL", test_calibration_guard },
         { NULL, NULL },
     };
     return tu_run_suite("rtl", "rtl:u250", tests, NULL, NULL);
