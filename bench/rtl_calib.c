@@ -6,8 +6,9 @@
  *
  *   rtl_calib [--pe 32] [--only NAME] [--all]
  *
- * Layers: the ResNet-18 convolutions of conv_bench and the Fashion-MNIST
- * demo's layers. SPARSE and GRAPH rows say that no RTL engine exists yet.
+ * Layers: the ResNet-18 convolutions of conv_bench, its pooling and residual
+ * adds, and the Fashion-MNIST demo's layers (pooling and add rows: GOP/s
+ * counts window taps or elements, not MACs). SPARSE and GRAPH rows say that no RTL engine exists yet.
  * Cycles are the operation's card time on u250 (300 MHz kernel clock)
  * times the clock; both include the start handshake and the last write.
  */
@@ -18,24 +19,34 @@
 
 #include "chimera.h"
 
+typedef enum { CONV, MAXPOOL, AVGPOOL, ADD } layer_kind;
+
 typedef struct layer {
     const char *name;
-    int n, h, w, c, oc, k, stride, pad, groups;
+    layer_kind kind;
+    int n, h, w, c, oc, k, stride, pad, groups; /* pooling: oc = c; add: n*h*w*c elements */
     int big; /* over ~500k cycles (the depthwise layer: 14M): 32x32 simulates ~5k cycles/s */
 } layer;
 
 static const layer layers[] = {
-    { "resnet18 conv1 7x7/2", 1, 224, 224, 3, 64, 7, 2, 3, 1, 1 },
-    { "resnet18 layer1 3x3", 1, 56, 56, 64, 64, 3, 1, 1, 1, 0 },
-    { "resnet18 layer2 3x3", 1, 28, 28, 128, 128, 3, 1, 1, 1, 0 },
-    { "resnet18 layer3 3x3", 1, 14, 14, 256, 256, 3, 1, 1, 1, 0 },
-    { "resnet18 layer4 3x3", 1, 7, 7, 512, 512, 3, 1, 1, 1, 0 },
-    { "resnet18 down 1x1/2", 1, 56, 56, 64, 128, 1, 2, 0, 1, 0 },
-    { "mobilenet dw 3x3", 1, 56, 56, 128, 128, 3, 1, 1, 128, 1 },
-    { "fmnist conv1 3x3", 1, 28, 28, 1, 16, 3, 1, 1, 1, 0 },
-    { "fmnist conv2 3x3", 1, 14, 14, 16, 32, 3, 1, 1, 1, 0 },
-    { "fmnist fc1 1568->64 b1", 1, 1, 1, 1568, 64, 1, 1, 0, 1, 0 },
-    { "fc 4096->4096 b16", 16, 1, 1, 4096, 4096, 1, 1, 0, 1, 1 },
+    { "resnet18 conv1 7x7/2", CONV, 1, 224, 224, 3, 64, 7, 2, 3, 1, 1 },
+    { "resnet18 layer1 3x3", CONV, 1, 56, 56, 64, 64, 3, 1, 1, 1, 0 },
+    { "resnet18 layer2 3x3", CONV, 1, 28, 28, 128, 128, 3, 1, 1, 1, 0 },
+    { "resnet18 layer3 3x3", CONV, 1, 14, 14, 256, 256, 3, 1, 1, 1, 0 },
+    { "resnet18 layer4 3x3", CONV, 1, 7, 7, 512, 512, 3, 1, 1, 1, 0 },
+    { "resnet18 down 1x1/2", CONV, 1, 56, 56, 64, 128, 1, 2, 0, 1, 0 },
+    { "mobilenet dw 3x3", CONV, 1, 56, 56, 128, 128, 3, 1, 1, 128, 1 },
+    { "fmnist conv1 3x3", CONV, 1, 28, 28, 1, 16, 3, 1, 1, 1, 0 },
+    { "fmnist conv2 3x3", CONV, 1, 14, 14, 16, 32, 3, 1, 1, 1, 0 },
+    { "fmnist fc1 1568->64 b1", CONV, 1, 1, 1, 1568, 64, 1, 1, 0, 1, 0 },
+    { "fc 4096->4096 b16", CONV, 16, 1, 1, 4096, 4096, 1, 1, 0, 1, 1 },
+    { "resnet18 maxpool 3x3/2", MAXPOOL, 1, 112, 112, 64, 64, 3, 2, 1, 1, 0 },
+    { "resnet18 avgpool 7x7 global", AVGPOOL, 1, 7, 7, 512, 512, 7, 1, 0, 1, 0 },
+    { "fmnist pool1 2x2/2", MAXPOOL, 1, 28, 28, 16, 16, 2, 2, 0, 1, 0 },
+    { "fmnist pool2 2x2/2", MAXPOOL, 1, 14, 14, 32, 32, 2, 2, 0, 1, 0 },
+    { "avgpool 3x3/1 pad 1, 100 ch", AVGPOOL, 1, 28, 28, 100, 100, 3, 1, 1, 1, 0 },
+    { "resnet18 add 56x56x64", ADD, 1, 56, 56, 64, 64, 1, 1, 0, 1, 0 },
+    { "resnet18 add 7x7x512", ADD, 1, 7, 7, 512, 512, 1, 1, 0, 1, 0 },
 };
 
 static uint64_t rng = 88172645463325252ull;
@@ -53,10 +64,51 @@ static double now_s(void)
 }
 
 /* Runs L on dev; returns the card time in us and writes the output. */
+/* Runs a pooling or add layer on dev; returns the card time in us and writes the output. */
+static double run_eltwise(chm_device *dev, const layer *L, const int8_t *in, const int8_t *in2,
+                          int8_t *out, int oh, int ow)
+{
+    chm_tensor *ti, *t2 = NULL, *to;
+    const int64_t count = (int64_t)L->n * L->h * L->w * L->c;
+    const int64_t odims[4] = { L->n, L->kind == ADD ? L->h : oh, L->kind == ADD ? L->w : ow, L->c };
+    if (chm_tensor_alloc(dev, CHM_INT8, 4, (int64_t[]){ L->n, L->h, L->w, L->c }, 0, &ti) ||
+        (L->kind == ADD && chm_tensor_alloc(dev, CHM_INT8, 4, (int64_t[]){ L->n, L->h, L->w, L->c }, 0, &t2)) ||
+        chm_tensor_alloc(dev, CHM_INT8, 4, odims, 0, &to)) {
+        fprintf(stderr, "rtl_calib: %s\n", chm_last_error(dev));
+        exit(1);
+    }
+    chm_tensor_write(ti, 0, in, (size_t)count);
+    if (t2)
+        chm_tensor_write(t2, 0, in2, (size_t)count);
+    chm_event *ev;
+    int rc;
+    if (L->kind == ADD) {
+        chm_add_params p = { .a_zero_point = 1, .b_zero_point = -2, .out_zero_point = 3 };
+        rc = chm_add_params_from_scales(0.02, 0.03, 0.04, &p) ? -1 : chm_add(dev, ti, t2, to, &p, &ev);
+    } else {
+        chm_pool_params p = { .kernel_h = L->k, .kernel_w = L->k, .stride_h = L->stride,
+                              .stride_w = L->stride, .pad_top = L->pad, .pad_left = L->pad,
+                              .pad_bottom = L->pad, .pad_right = L->pad };
+        rc = L->kind == MAXPOOL ? chm_maxpool(dev, ti, to, &p, &ev) : chm_avgpool(dev, ti, to, &p, &ev);
+    }
+    if (rc || chm_wait(ev)) {
+        fprintf(stderr, "rtl_calib: %s: %s\n", L->name, chm_last_error(dev));
+        exit(1);
+    }
+    chm_event_times t;
+    chm_event_times_get(ev, &t);
+    chm_event_release(ev);
+    chm_tensor_read(to, 0, out, (size_t)(odims[0] * odims[1] * odims[2] * odims[3]));
+    chm_tensor_free(ti), chm_tensor_free(t2), chm_tensor_free(to);
+    return t.device_end_us - t.device_start_us;
+}
+
 static double run(chm_device *dev, const layer *L, const int8_t *in, const int8_t *w,
                   const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *out,
                   int oh, int ow)
 {
+    if (L->kind != CONV)
+        return run_eltwise(dev, L, in, w, out, oh, ow);
     chm_tensor *ti, *tw, *tb, *to;
     const int icg = L->c / L->groups;
     if (chm_tensor_alloc(dev, CHM_INT8, 4, (int64_t[]){ L->n, L->h, L->w, L->c }, 0, &ti) ||
@@ -123,8 +175,8 @@ int main(int argc, char **argv)
         const int oh = (L->h + 2 * L->pad - L->k) / L->stride + 1;
         const int ow = (L->w + 2 * L->pad - L->k) / L->stride + 1;
         const size_t nin = (size_t)L->n * L->h * L->w * L->c;
-        const size_t nw = (size_t)L->oc * L->k * L->k * (L->c / L->groups);
-        const size_t nout = (size_t)L->n * oh * ow * L->oc;
+        const size_t nw = L->kind == ADD ? nin : L->kind == CONV ? (size_t)L->oc * L->k * L->k * (L->c / L->groups) : 1;
+        const size_t nout = L->kind == ADD ? nin : (size_t)L->n * oh * ow * L->oc;
         int8_t *in = malloc(nin), *w = malloc(nw), *o1 = malloc(nout), *o2 = malloc(nout);
         int32_t *bias = malloc(4 * (size_t)L->oc), *mult = malloc(4 * (size_t)L->oc);
         int32_t *shift = malloc(4 * (size_t)L->oc);
@@ -138,7 +190,10 @@ int main(int argc, char **argv)
         const double t0 = now_s();
         const double rtl_us = run(rtl, L, in, w, bias, mult, shift, o2, oh, ow);
         const double sim_s = now_s() - t0;
-        const double macs = (double)nout * L->k * L->k * (L->c / L->groups);
+        /* conv: MACs; pooling: window taps; add: elements */
+        const double macs = L->kind == ADD ? (double)nin
+                            : L->kind == CONV ? (double)nout * L->k * L->k * (L->c / L->groups)
+                                              : (double)nout * L->k * L->k;
         const double mc = model_us * mhz, rc = rtl_us * mhz;
         printf("| %s | %.1f | %.0f | %.0f | %+.1f%% | %.1f | %.1f | %s | %.1f |\n", L->name,
                macs / 1e6, mc, rc, 100.0 * (mc - rc) / rc, 2 * macs / (rtl_us * 1e3),

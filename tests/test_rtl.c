@@ -4,15 +4,20 @@
  * a start while busy, a reset mid-run, the interrupt registers, addresses
  * past the map), and the device on rtl:u250 (unsupported operations refused
  * at submit, the measured timeline in dependency order). Bit-exactness of
- * conv2d and fully connected on rtl is the conv and fc suites, run on
- * rtl:u250 (ctest entries rtl_conv, rtl_fc).
+ * conv2d, fully connected, pooling and add on rtl is the conv, fc, pool and
+ * add suites, run on rtl:u250 (ctest entries rtl_conv, rtl_fc, rtl_pool,
+ * rtl_add); here the pooling and add engines also run bare, at odd
+ * alignments and sizes, against the HLS kernels on the same bytes.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chm_ref.h"
+#include "cnn_add_regs.h"
 #include "cnn_conv2d_regs.h"
+#include "cnn_kernels.h"
+#include "cnn_pool_regs.h"
 #include "rtl_sim.h"
 #include "test_util.h"
 
@@ -167,22 +172,172 @@ static void test_reset_mid_run(void)
     rtl_engine_free(e);
 }
 
-/* Operations the rtl backend has no engine for are refused when submitted. */
+/* Writes a pointer argument (two words) of a bare engine. */
+static void put_ptr(rtl_engine *e, uint32_t off, uint64_t v)
+{
+    CU_ASSERT_EQUAL(rtl_reg_write(e, off, (uint32_t)v), 0);
+    CU_ASSERT_EQUAL(rtl_reg_write(e, off + 4, (uint32_t)(v >> 32)), 0);
+}
+
+/* Starts a programmed bare engine and runs it to done (at most max cycles). */
+static int start_and_run(rtl_engine *e, uint64_t max, rtl_stats *st)
+{
+    CU_ASSERT_EQUAL(rtl_reg_write(e, GIE, 1), 0);
+    CU_ASSERT_EQUAL(rtl_reg_write(e, IER, 1), 0);
+    CU_ASSERT_EQUAL(rtl_reg_write(e, CTRL, START), 0);
+    int rc = rtl_run(e, &host_mem, &ddr, 1, max, st);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_EQUAL(rd(e, CTRL) & (DONE | IDLE), DONE | IDLE);
+    CU_ASSERT_EQUAL(rtl_reg_write(e, ISR, 1), 0);
+    return rc;
+}
+
+/*
+ * The pooling engine bare: max and average, channel counts below, at and
+ * past a 64-lane chunk, windows with padding on every side, strides, and
+ * input and output at addresses no beat is aligned to; the bytes around
+ * the output stay untouched.
+ */
+static void test_pool_engine(void)
+{
+    rtl_engine *e = rtl_engine_new(RTL_CNN_POOL, 0);
+    CU_ASSERT_FATAL(e != NULL);
+    static const struct { int n, h, w, c, k, s, pt, pl, pb, pr, avg; } P[] = {
+        { 1, 4, 4, 8, 2, 2, 0, 0, 0, 0, 0 },   { 1, 5, 7, 3, 3, 2, 1, 1, 1, 1, 1 },
+        { 2, 6, 5, 64, 3, 1, 1, 0, 2, 1, 0 },  { 1, 5, 5, 70, 2, 1, 1, 1, 0, 0, 1 },
+        { 1, 3, 3, 130, 3, 3, 0, 0, 0, 0, 1 }, { 1, 7, 7, 1, 7, 1, 0, 0, 0, 0, 1 },
+        { 3, 2, 9, 17, 2, 2, 1, 1, 1, 0, 0 },
+    };
+    tu_rng r;
+    tu_seed(&r, 21);
+    for (size_t i = 0; i < sizeof P / sizeof P[0]; i++) {
+        const cnn_pool_desc d = {
+            .n = P[i].n, .ih = P[i].h, .iw = P[i].w, .c = P[i].c,
+            .oh = (P[i].h + P[i].pt + P[i].pb - P[i].k) / P[i].s + 1,
+            .ow = (P[i].w + P[i].pl + P[i].pr - P[i].k) / P[i].s + 1,
+            .kh = P[i].k, .kw = P[i].k, .stride_h = P[i].s, .stride_w = P[i].s,
+            .pad_t = P[i].pt, .pad_l = P[i].pl, .is_avg = P[i].avg,
+        };
+        const size_t nin = (size_t)d.n * d.ih * d.iw * d.c, nout = (size_t)d.n * d.oh * d.ow * d.c;
+        const uint32_t in_off = 3 + 64 * (uint32_t)i, out_off = 0x8000 + 37;
+        CU_ASSERT_FATAL(in_off + nin < out_off && out_off + nout + 64 < sizeof mem);
+        tu_fill_i8(&r, (int8_t *)mem + in_off, nin, -128, 127);
+        memset(mem + out_off - 64, 0x5A, nout + 128);
+        int8_t *want_out = malloc(nout);
+        cnn_pool((const int8_t *)mem + in_off, want_out, d);
+        put_ptr(e, CHM_CNN_POOL_IN, BASE + in_off);
+        put_ptr(e, CHM_CNN_POOL_OUT, BASE + out_off);
+        const struct { uint32_t off; int32_t v; } a[] = {
+            { CHM_CNN_POOL_N, d.n }, { CHM_CNN_POOL_IH, d.ih }, { CHM_CNN_POOL_IW, d.iw },
+            { CHM_CNN_POOL_C, d.c }, { CHM_CNN_POOL_OH, d.oh }, { CHM_CNN_POOL_OW, d.ow },
+            { CHM_CNN_POOL_KH, d.kh }, { CHM_CNN_POOL_KW, d.kw },
+            { CHM_CNN_POOL_STRIDE_H, d.stride_h }, { CHM_CNN_POOL_STRIDE_W, d.stride_w },
+            { CHM_CNN_POOL_PAD_T, d.pad_t }, { CHM_CNN_POOL_PAD_L, d.pad_l },
+            { CHM_CNN_POOL_IS_AVG, d.is_avg },
+        };
+        for (size_t j = 0; j < sizeof a / sizeof a[0]; j++)
+            CU_ASSERT_EQUAL(rtl_reg_write(e, a[j].off, (uint32_t)a[j].v), 0);
+        rtl_stats st;
+        if (start_and_run(e, 2000000, &st) != 0) {
+            fprintf(stderr, "pool case %zu: no done\n", i);
+            rtl_engine_reset(e);
+        }
+        const int same = memcmp(mem + out_off, want_out, nout) == 0;
+        if (!same)
+            fprintf(stderr, "pool case %zu differs from cnn_pool\n", i);
+        CU_ASSERT(same);
+        for (int j = 1; j <= 64; j++) { /* untouched around the output */
+            CU_ASSERT_EQUAL(mem[out_off - j], 0x5A);
+            CU_ASSERT_EQUAL(mem[out_off + nout - 1 + j], 0x5A);
+        }
+        free(want_out);
+    }
+    rtl_engine_free(e);
+}
+
+/*
+ * The add engine bare: lengths below, at and past a 64-element chunk and
+ * ragged ones, three misaligned tensors, random zero points, multipliers
+ * and clamps, against cnn_add on the same bytes.
+ */
+static void test_add_engine(void)
+{
+    rtl_engine *e = rtl_engine_new(RTL_CNN_ADD, 0);
+    CU_ASSERT_FATAL(e != NULL);
+    static const int counts[] = { 1, 15, 64, 65, 200, 1000, 4099 };
+    tu_rng r;
+    tu_seed(&r, 22);
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        int32_t m[3], sh[3];
+        tu_random_requant(&r, m, sh, 3, -4, 0);
+        const cnn_add_desc d = {
+            .count = counts[i], .a_zp = tu_range(&r, -20, 20), .b_zp = tu_range(&r, -20, 20),
+            .out_zp = tu_range(&r, -10, 10), .a_mult = m[0], .a_shift = sh[0] - 19,
+            .b_mult = m[1], .b_shift = sh[1] - 19, .out_mult = m[2], .out_shift = sh[2],
+            .left_shift = 20, .act_min = i % 2 ? 0 : -128, .act_max = i % 3 ? 127 : 100,
+        };
+        const uint32_t ao = 1 + 7 * (uint32_t)i, bo = 0x3000 + 40, oo = 0x7000 + 11 * (uint32_t)i;
+        const size_t n = (size_t)d.count;
+        tu_fill_i8(&r, (int8_t *)mem + ao, n, -128, 127);
+        tu_fill_i8(&r, (int8_t *)mem + bo, n, -128, 127);
+        memset(mem + oo - 64, 0xA5, n + 128);
+        int8_t *want_out = malloc(n);
+        cnn_add((const int8_t *)mem + ao, (const int8_t *)mem + bo, want_out, d);
+        put_ptr(e, CHM_CNN_ADD_A, BASE + ao);
+        put_ptr(e, CHM_CNN_ADD_B, BASE + bo);
+        put_ptr(e, CHM_CNN_ADD_OUT, BASE + oo);
+        const struct { uint32_t off; int32_t v; } a[] = {
+            { CHM_CNN_ADD_COUNT, d.count }, { CHM_CNN_ADD_A_ZP, d.a_zp },
+            { CHM_CNN_ADD_B_ZP, d.b_zp }, { CHM_CNN_ADD_OUT_ZP, d.out_zp },
+            { CHM_CNN_ADD_A_MULT, d.a_mult }, { CHM_CNN_ADD_A_SHIFT, d.a_shift },
+            { CHM_CNN_ADD_B_MULT, d.b_mult }, { CHM_CNN_ADD_B_SHIFT, d.b_shift },
+            { CHM_CNN_ADD_OUT_MULT, d.out_mult }, { CHM_CNN_ADD_OUT_SHIFT, d.out_shift },
+            { CHM_CNN_ADD_LEFT_SHIFT, d.left_shift }, { CHM_CNN_ADD_ACT_MIN, d.act_min },
+            { CHM_CNN_ADD_ACT_MAX, d.act_max },
+        };
+        for (size_t j = 0; j < sizeof a / sizeof a[0]; j++)
+            CU_ASSERT_EQUAL(rtl_reg_write(e, a[j].off, (uint32_t)a[j].v), 0);
+        rtl_stats st;
+        if (start_and_run(e, 2000000, &st) != 0) {
+            fprintf(stderr, "add case %zu: no done\n", i);
+            rtl_engine_reset(e);
+        }
+        const int same = memcmp(mem + oo, want_out, n) == 0;
+        if (!same)
+            fprintf(stderr, "add case %zu (%zu elements) differs from cnn_add\n", i, n);
+        CU_ASSERT(same);
+        for (int j = 1; j <= 64; j++) {
+            CU_ASSERT_EQUAL(mem[oo - j], 0xA5);
+            CU_ASSERT_EQUAL(mem[oo + n - 1 + j], 0xA5);
+        }
+        free(want_out);
+    }
+    rtl_engine_free(e);
+}
+
+/* Operations the rtl backend has no engine for (SPARSE, GRAPH) are refused when submitted. */
 static void test_unsupported_refused(void)
 {
-    int8_t x[4 * 4 * 8] = { 1 }, before[2 * 2 * 8], after[2 * 2 * 8];
+    int8_t w[4 * 10] = { 1, 0, 0, 2 }, before[2 * 4], after[2 * 4];
     memset(before, 0x33, sizeof before);
-    chm_tensor *in = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 4, 4, 8), x);
-    chm_tensor *out = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 2, 2, 8), before);
-    chm_pool_params p = { .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2 };
-    CU_ASSERT_EQUAL(chm_maxpool(tu_dev, in, out, &p, NULL), CHM_EMODE);
-    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "no pooling engine yet"));
+    chm_sparse_params sp = { .format = CHM_SPARSE_X };
+    chm_sparse *s;
+    CU_ASSERT_EQUAL_FATAL(chm_sparse_from_dense(w, 4, 10, &sp, &s), CHM_OK);
+    chm_tensor *tw = NULL;
+    CU_ASSERT_EQUAL_FATAL(chm_sparse_upload(tu_dev, s, CHM_BANK_DEFAULT, &tw), CHM_OK);
+    chm_tensor *in = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(2, 10), NULL);
+    chm_tensor *out = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(2, 4), before);
+    int32_t mult = 1 << 30, shift = -8;
+    chm_requant rq = { .multiplier = &mult, .shift = &shift, .per_tensor = 1 };
+    CU_ASSERT_EQUAL(chm_sparse_fully_connected(tu_dev, in, tw, NULL, out, &rq, NULL), CHM_EMODE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "no SPARSE engine yet"));
     CU_ASSERT_EQUAL(chm_tensor_read(out, 0, after, sizeof after), CHM_OK);
     CU_ASSERT_EQUAL(memcmp(before, after, sizeof after), 0);
-    chm_device_stats s;
-    chm_device_stats_get(tu_dev, &s);
-    CU_ASSERT_EQUAL(s.ops, 0);
-    chm_tensor_free(in), chm_tensor_free(out);
+    chm_device_stats st;
+    chm_device_stats_get(tu_dev, &st);
+    CU_ASSERT_EQUAL(st.ops, 0);
+    chm_tensor_free(in), chm_tensor_free(out), chm_tensor_free(tw);
+    chm_sparse_free(s);
 }
 
 /* On rtl the timeline is laid from measured times, in dependency order. */
@@ -293,6 +448,9 @@ int main(void)
         { "ap_start / ap_ready / ap_done / ap_idle; a start while busy is refused",
           test_start_done_sequence },
         { "a reset mid-run leaves the engine idle and the next run right", test_reset_mid_run },
+        { "pooling engine: max/avg, odd channels, padding, misaligned, vs cnn_pool",
+          test_pool_engine },
+        { "add engine: ragged lengths, misaligned tensors, vs cnn_add", test_add_engine },
         { "operations without an rtl engine are refused at submit", test_unsupported_refused },
         { "measured card times keep dependency order", test_measured_timeline },
         { "calibration guard: emu's model within 10% of the 32x32 RTL", test_calibration_guard },

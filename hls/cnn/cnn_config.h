@@ -24,6 +24,13 @@
 
 /* Channels the pooling engine handles per cycle (one 64-byte AXI beat). */
 #define CNN_POOL_LANES 64
+/* Elements the add engine requantizes per cycle: three MultiplyByQuantized-
+ * Multiplier units a lane (12 DSP48E2 each lane); 16 lanes read 32 and write
+ * 16 bytes a cycle, about a DDR4 bank's sustained rate at 300 MHz. */
+#define CNN_ADD_LANES 16
+/* Cycles from ap_start to the first address of the pooling and add engines
+ * (descriptor latch and sizes) and from their last response to ap_done. */
+#define CNN_ENGINE_START 8
 
 /*
  * Largest reduction depth (KH * KW * C / groups): keeps every int32
@@ -39,8 +46,6 @@
 #define CNN_AXI_BYTES 64
 /* Cycles from issuing an AXI read burst to its first beat (DDR4, UG1352). */
 #define CNN_AXI_LATENCY 64
-/* Cycles of ap_ctrl_hs start/done handshake and descriptor load per call. */
-#define CNN_CALL_OVERHEAD 200
 /* AXI read bursts a port keeps in flight (Vitis HLS m_axi num_read_outstanding
  * default, UG1399; the RTL fetchers' queue depth). With CNN_AXI_LATENCY cycles
  * to the first beat, a port moves at most this many bursts per latency. */

@@ -132,26 +132,86 @@ cnn_cost cnn_conv_cost(const cnn_conv_desc *d, double bpc)
     return c;
 }
 
-/* Pool (cnn_pool.c): pool_kx has II=1 and covers CNN_POOL_LANES channels. */
+/* Taps of a window axis that fall inside the input, summed over the outputs. */
+static uint64_t inside_taps(int32_t in, int32_t out, int32_t k, int32_t stride, int32_t pad)
+{
+    uint64_t t = 0;
+    for (int32_t o = 0; o < out; o++) {
+        const int32_t s = o * stride - pad;
+        const int32_t lo = s < 0 ? -s : 0, hi = in - s < k ? in - s : k;
+        t += hi > lo ? (uint64_t)(hi - lo) : 0;
+    }
+    return t;
+}
+
+/* Beats an unaligned run of len bytes takes on average (a run at offset a
+ * of its first beat takes ceil((a + len) / 64) beats): exactly one when
+ * every run starts on a beat (row pitch a multiple of 64). */
+static double run_beats(uint64_t len, uint64_t pitch)
+{
+    if (pitch % CNN_AXI_BYTES == 0)
+        return (double)ceil_div(len, CNN_AXI_BYTES);
+    return (double)(len + CNN_AXI_BYTES - 1) / CNN_AXI_BYTES;
+}
+
+/* Bursts a port moves when it keeps CNN_AXI_OUTSTANDING in flight, each
+ * holding its slot for the latency and its beats. */
+static uint64_t latency_cycles(uint64_t bursts, double beats_per_burst)
+{
+    return (uint64_t)((double)bursts * (CNN_AXI_LATENCY + beats_per_burst) / CNN_AXI_OUTSTANDING);
+}
+
+/*
+ * Pool (cnn_pool.c; rtl/cnn/chm_cnn_pool.sv): a tap a cycle through every
+ * window position of every 64-channel chunk of every output pixel; each tap
+ * inside the input is one burst of the chunk's bytes (one or two beats), so
+ * short bursts make the port latency-bound; an average chunk waits for the
+ * dividers (CNN_DIV_CYCLES + 1 a chunk, overlapping the next chunk's taps).
+ * Start: the descriptor and the first read's latency; end: the last write's
+ * response.
+ */
 cnn_cost cnn_pool_cost(const cnn_pool_desc *d, double bpc)
 {
     cnn_cost c = {0};
     const uint64_t pixels = (uint64_t)d->n * d->oh * d->ow;
     const uint64_t chunks = ceil_div((uint64_t)d->c, CNN_POOL_LANES);
-    const uint64_t steps = pixels * chunks * (uint64_t)d->kh * (uint64_t)d->kw;
-    c.bytes_read = pixels * (uint64_t)d->c * (uint64_t)d->kh * (uint64_t)d->kw;
+    const uint64_t issue = pixels * chunks * (uint64_t)d->kh * (uint64_t)d->kw;
+    const uint64_t inside = (uint64_t)d->n * inside_taps(d->ih, d->oh, d->kh, d->stride_h, d->pad_t) *
+                            inside_taps(d->iw, d->ow, d->kw, d->stride_w, d->pad_l);
+    const uint64_t last = (uint64_t)d->c - (chunks - 1) * CNN_POOL_LANES;
+    /* beats of one position's runs: full chunks and the last one */
+    const double pos_beats = (double)(chunks - 1) * run_beats(CNN_POOL_LANES, (uint64_t)d->c) +
+                             run_beats(last, (uint64_t)d->c);
+    const double read_beats = (double)inside * pos_beats;
+    const double write_beats = (double)pixels * pos_beats;
+    uint64_t t = issue;
+    t = max_u64(t, latency_cycles(inside * chunks, pos_beats / (double)chunks));
+    t = max_u64(t, bw_cycles((uint64_t)((read_beats + write_beats) * CNN_AXI_BYTES), bpc));
+    if (d->is_avg)
+        t = max_u64(t, pixels * chunks * (CNN_DIV_CYCLES + 1));
+    c.bytes_read = inside * (uint64_t)d->c;
     c.bytes_written = pixels * (uint64_t)d->c;
-    c.cycles = CNN_CALL_OVERHEAD + CNN_AXI_LATENCY +
-               max_u64(steps, bw_cycles(c.bytes_read + c.bytes_written, bpc));
+    c.cycles = CNN_ENGINE_START + CNN_AXI_LATENCY + t + CNN_AXI_LATENCY;
     return c;
 }
 
+/*
+ * Add (cnn_add.c; rtl/cnn/chm_cnn_add.sv): 64-element chunks of a and b,
+ * each one burst on its own port, through CNN_ADD_LANES lanes
+ * (64 / CNN_ADD_LANES cycles a chunk); the three streams share the bank.
+ */
 cnn_cost cnn_add_cost(const cnn_add_desc *d, double bpc)
 {
     cnn_cost c = {0};
-    const uint64_t n = (uint64_t)d->count; /* add_elems: II=1 */
+    const uint64_t n = (uint64_t)d->count;
+    const uint64_t chunks = ceil_div(n, CNN_AXI_BYTES);
+    /* tensors start on a beat (device allocations are 4 KiB aligned): a chunk is a beat */
+    const double beats = run_beats(CNN_AXI_BYTES, CNN_AXI_BYTES);
+    uint64_t t = chunks * (CNN_AXI_BYTES / CNN_ADD_LANES);
+    t = max_u64(t, latency_cycles(chunks, beats));
+    t = max_u64(t, bw_cycles((uint64_t)(3.0 * (double)chunks * beats * CNN_AXI_BYTES), bpc));
     c.bytes_read = 2 * n;
     c.bytes_written = n;
-    c.cycles = CNN_CALL_OVERHEAD + CNN_AXI_LATENCY + max_u64(n, bw_cycles(3 * n, bpc));
+    c.cycles = CNN_ENGINE_START + CNN_AXI_LATENCY + t + CNN_AXI_LATENCY;
     return c;
 }

@@ -21,6 +21,8 @@
 #ifdef CHM_RTL_HAVE_32
 #include "Vcnn_conv32.h"
 #endif
+#include "Vcnn_add.h"
+#include "Vcnn_pool.h"
 
 namespace {
 
@@ -123,8 +125,8 @@ struct Engine {
     virtual void clock(uint64_t n) = 0;
 };
 
-// The CNN convolution engine: read masters m0 and m1, write master m2.
-template <class V> struct ConvEngine : Engine {
+// An engine with the CNN engines' ports: read masters m0 and m1, write master m2.
+template <class V> struct AxiEngine : Engine {
     std::unique_ptr<VerilatedContext> ctx{new VerilatedContext};
     std::unique_ptr<V> top;
     MemModel mm;
@@ -132,8 +134,8 @@ template <class V> struct ConvEngine : Engine {
     WritePort wp;
     uint64_t now = 0;
 
-    ConvEngine() : top(new V{ctx.get()}) { reset(); }
-    ~ConvEngine() override { top->final(); }
+    AxiEngine() : top(new V{ctx.get()}) { reset(); }
+    ~AxiEngine() override { top->final(); }
 
     void idle_inputs()
     {
@@ -169,15 +171,17 @@ template <class V> struct ConvEngine : Engine {
         wp = WritePort();
     }
 
-    // Presents the read port's next beat if its data are due and its bank has bandwidth.
+    // Presents the read port's next beat if its data are due, the master
+    // takes data (a beat it would not take holds no bank bandwidth) and its
+    // bank has bandwidth.
     template <class Data>
-    void drive_read(ReadPort &p, unsigned char &arready, unsigned char &rvalid, Data &rdata,
-                    unsigned char &rlast)
+    void drive_read(ReadPort &p, bool master_ready, unsigned char &arready, unsigned char &rvalid,
+                    Data &rdata, unsigned char &rlast)
     {
         arready = p.q.size() < kMaxOutstanding;
         p.rvalid = false;
         p.claim_bank = -1;
-        if (!p.q.empty() && p.q.front().ready_at <= now) {
+        if (master_ready && !p.q.empty() && p.q.front().ready_at <= now) {
             Burst &b = p.q.front();
             if (mm.claim(b.bank)) {
                 p.rvalid = true;
@@ -192,6 +196,18 @@ template <class V> struct ConvEngine : Engine {
             }
         }
         rvalid = p.rvalid;
+    }
+
+    // Offers the write port a beat of bandwidth if the master has data for an accepted burst.
+    void drive_write(bool master_valid)
+    {
+        wp.wready = false;
+        wp.claim_bank = -1;
+        if (master_valid && !wp.aw.empty() && mm.claim(wp.aw.front().bank)) {
+            wp.wready = true;
+            wp.claim_bank = wp.aw.front().bank;
+        }
+        top->m2_wready_i = wp.wready;
     }
 
     // Applies a read port's handshakes of this cycle.
@@ -214,16 +230,25 @@ template <class V> struct ConvEngine : Engine {
     void step()
     {
         mm.new_cycle();
-        drive_read(rp[0], top->m0_arready_i, top->m0_rvalid_i, top->m0_rdata_i, top->m0_rlast_i);
-        drive_read(rp[1], top->m1_arready_i, top->m1_rvalid_i, top->m1_rdata_i, top->m1_rlast_i);
-        top->m2_awready_i = wp.aw.size() < kMaxOutstanding;
-        wp.wready = false;
-        wp.claim_bank = -1;
-        if (!wp.aw.empty() && mm.claim(wp.aw.front().bank)) {
-            wp.wready = true;
-            wp.claim_bank = wp.aw.front().bank;
+        // The masters' ready and write-valid outputs as this cycle starts,
+        // settled by the last evaluation (the engines raise them from their
+        // own registers, never from the slave's valids or readies).
+        const bool ready0 = top->m0_rready_o, ready1 = top->m1_rready_o;
+        const bool wvalid = top->m2_wvalid_o;
+        // The ports take turns at the bank's bandwidth, a different one first each cycle.
+        const int first = (int)(now % 3);
+        for (int k = 0; k < 3; k++) {
+            const int port = (first + k) % 3;
+            if (port == 0)
+                drive_read(rp[0], ready0, top->m0_arready_i, top->m0_rvalid_i, top->m0_rdata_i,
+                           top->m0_rlast_i);
+            else if (port == 1)
+                drive_read(rp[1], ready1, top->m1_arready_i, top->m1_rvalid_i, top->m1_rdata_i,
+                           top->m1_rlast_i);
+            else
+                drive_write(wvalid);
         }
-        top->m2_wready_i = wp.wready;
+        top->m2_awready_i = wp.aw.size() < kMaxOutstanding;
         top->m2_bvalid_i = !wp.b.empty() && wp.b.front() <= now;
         top->clk_i = 0;
         top->eval();
@@ -369,20 +394,35 @@ int rtl_engine_sizes(int *sizes, int max)
     return n;
 }
 
-rtl_engine *rtl_engine_new_cnn_conv(int pe)
+rtl_engine *rtl_engine_new(rtl_kind kind, int pe)
 {
     std::unique_ptr<Engine> e;
+    switch (kind) {
+    case RTL_CNN_CONV:
 #ifdef CHM_RTL_HAVE_8
-    if (pe == 8)
-        e.reset(new ConvEngine<Vcnn_conv8>);
+        if (pe == 8)
+            e.reset(new AxiEngine<Vcnn_conv8>);
 #endif
 #ifdef CHM_RTL_HAVE_32
-    if (pe == 32)
-        e.reset(new ConvEngine<Vcnn_conv32>);
+        if (pe == 32)
+            e.reset(new AxiEngine<Vcnn_conv32>);
 #endif
+        break;
+    case RTL_CNN_POOL:
+        e.reset(new AxiEngine<Vcnn_pool>);
+        break;
+    case RTL_CNN_ADD:
+        e.reset(new AxiEngine<Vcnn_add>);
+        break;
+    }
     if (!e)
         return nullptr;
     return new rtl_engine{std::move(e)};
+}
+
+rtl_engine *rtl_engine_new_cnn_conv(int pe)
+{
+    return rtl_engine_new(RTL_CNN_CONV, pe);
 }
 
 void rtl_engine_free(rtl_engine *e)

@@ -50,7 +50,17 @@ typedef struct rtl_engine rtl_engine;
 /* Array sizes built (e.g. 8 and 32); an engine of another size cannot be made. */
 int rtl_engine_sizes(int *sizes, int max);
 
-/* A CNN convolution engine with a pe x pe array, reset; NULL if that size is not built. */
+/* The engines: one kernel of a mode each, with its own register map (rtl/regmap). */
+typedef enum rtl_kind {
+    RTL_CNN_CONV, /* cnn_conv2d: a pe x pe systolic array */
+    RTL_CNN_POOL, /* cnn_pool: max / average pooling, 64 lanes */
+    RTL_CNN_ADD,  /* cnn_add: quantized element-wise add, 16 lanes */
+} rtl_kind;
+
+/* An engine, reset; NULL if out of memory or (conv) that array size is not built.
+ * pe matters for the conv engine only. */
+rtl_engine *rtl_engine_new(rtl_kind kind, int pe);
+/* The CNN convolution engine with a pe x pe array: rtl_engine_new(RTL_CNN_CONV, pe). */
 rtl_engine *rtl_engine_new_cnn_conv(int pe);
 void rtl_engine_free(rtl_engine *e);
 

@@ -9,8 +9,8 @@
  * writes the kernel's arguments at the offsets of the generated register
  * map, sets ap_start, and clocks the engine until its done interrupt; the
  * card time of the operation is the cycles counted, over the kernel clock.
- * Engines built so far: the CNN mode's conv2d / fully connected engine.
- * Everything else is refused when submitted, saying so.
+ * Engines built so far: the CNN mode's conv2d / fully connected, pooling
+ * and add engines. SPARSE and GRAPH are refused when submitted, saying so.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,14 +20,18 @@
 #include "emu_card.h"
 
 #ifdef CHM_HAVE_RTL
+#include "cnn_add_regs.h"
 #include "cnn_conv2d_regs.h"
+#include "cnn_pool_regs.h"
 #include "rtl_sim.h"
+
+#define RTL_KINDS 3 /* rtl_kind: conv, pool, add */
 
 /* The engine model of a region is made at its first run: regions run in their own threads. */
 typedef struct rtl_card {
     emu_card emu;           /* first: emu's memory and copy functions take the card as theirs */
     int pe;
-    rtl_engine *eng[CHM_MAX_REGIONS];
+    rtl_engine *eng[CHM_MAX_REGIONS][RTL_KINDS];
     double last_us[CHM_MAX_REGIONS];
     rtl_stats last[CHM_MAX_REGIONS];
     rtl_bank_timing timing[RTL_MAX_BANKS];
@@ -79,7 +83,8 @@ static void rtl_close(chm_device *dev)
 {
     rtl_card *c = card_of(dev);
     for (int r = 0; r < CHM_MAX_REGIONS; r++)
-        rtl_engine_free(c->eng[r]);
+        for (int k = 0; k < RTL_KINDS; k++)
+            rtl_engine_free(c->eng[r][k]);
     emu_card_destroy(&c->emu);
     free(c);
     dev->backend_data = NULL;
@@ -151,44 +156,94 @@ static int program_conv(rtl_engine *e, const chm_kop *op, uint64_t params)
     };
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
         bad |= rtl_reg_write(e, s[i].off, (uint32_t)s[i].v);
-    /* Done interrupt on, then start (0x04 GIE, 0x08 IER bit 0, 0x00 ap_start). */
-    bad |= rtl_reg_write(e, 0x04, 1) | rtl_reg_write(e, 0x08, 1) | rtl_reg_write(e, 0x00, 1);
+    return bad;
+}
+
+static int program_pool(rtl_engine *e, const chm_kop *op)
+{
+    const cnn_pool_desc *d = &op->u.pool;
+    int bad = put64(e, CHM_CNN_POOL_IN, op->in[0]->addr) | put64(e, CHM_CNN_POOL_OUT, op->out->addr);
+    const struct { uint32_t off; int32_t v; } s[] = {
+        { CHM_CNN_POOL_N, d->n }, { CHM_CNN_POOL_IH, d->ih }, { CHM_CNN_POOL_IW, d->iw },
+        { CHM_CNN_POOL_C, d->c }, { CHM_CNN_POOL_OH, d->oh }, { CHM_CNN_POOL_OW, d->ow },
+        { CHM_CNN_POOL_KH, d->kh }, { CHM_CNN_POOL_KW, d->kw },
+        { CHM_CNN_POOL_STRIDE_H, d->stride_h }, { CHM_CNN_POOL_STRIDE_W, d->stride_w },
+        { CHM_CNN_POOL_PAD_T, d->pad_t }, { CHM_CNN_POOL_PAD_L, d->pad_l },
+        { CHM_CNN_POOL_IS_AVG, d->is_avg },
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        bad |= rtl_reg_write(e, s[i].off, (uint32_t)s[i].v);
+    return bad;
+}
+
+static int program_add(rtl_engine *e, const chm_kop *op)
+{
+    const cnn_add_desc *d = &op->u.add;
+    int bad = put64(e, CHM_CNN_ADD_A, op->in[0]->addr) | put64(e, CHM_CNN_ADD_B, op->in[1]->addr) |
+              put64(e, CHM_CNN_ADD_OUT, op->out->addr);
+    const struct { uint32_t off; int32_t v; } s[] = {
+        { CHM_CNN_ADD_COUNT, d->count }, { CHM_CNN_ADD_A_ZP, d->a_zp },
+        { CHM_CNN_ADD_B_ZP, d->b_zp }, { CHM_CNN_ADD_OUT_ZP, d->out_zp },
+        { CHM_CNN_ADD_A_MULT, d->a_mult }, { CHM_CNN_ADD_A_SHIFT, d->a_shift },
+        { CHM_CNN_ADD_B_MULT, d->b_mult }, { CHM_CNN_ADD_B_SHIFT, d->b_shift },
+        { CHM_CNN_ADD_OUT_MULT, d->out_mult }, { CHM_CNN_ADD_OUT_SHIFT, d->out_shift },
+        { CHM_CNN_ADD_LEFT_SHIFT, d->left_shift }, { CHM_CNN_ADD_ACT_MIN, d->act_min },
+        { CHM_CNN_ADD_ACT_MAX, d->act_max },
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        bad |= rtl_reg_write(e, s[i].off, (uint32_t)s[i].v);
     return bad;
 }
 
 /* Cycles past which a run counts as hung (a few seconds of card time at 300 MHz). */
 #define RTL_MAX_CYCLES 2000000000ull
 
-static int run_conv(chm_device *dev, int region, const chm_kop *op)
+static const rtl_kind kind_of[] = { [KOP_CONV] = RTL_CNN_CONV, [KOP_POOL] = RTL_CNN_POOL,
+                                    [KOP_ADD] = RTL_CNN_ADD };
+
+/*
+ * One operation on region's engine: its arguments written, the done
+ * interrupt enabled, ap_start, clocked until done. A conv's multipliers and
+ * shifts live in card memory, as a driver would put them: a scratch
+ * allocation in out's bank for the run.
+ */
+static int run_engine(chm_device *dev, int region, const chm_kop *op)
 {
     rtl_card *c = card_of(dev);
-    if (!c->eng[region] && !(c->eng[region] = rtl_engine_new_cnn_conv(c->pe)))
+    const rtl_kind kind = kind_of[op->kind];
+    if (!c->eng[region][kind] && !(c->eng[region][kind] = rtl_engine_new(kind, c->pe)))
         return CHM_ENOMEM;
-    rtl_engine *e = c->eng[region];
-    /* The multipliers and shifts live in card memory, as a driver would put
-     * them: a scratch allocation in out's bank for the run. */
-    const cnn_conv_desc *d = &op->u.conv;
-    const uint64_t nparams = d->per_tensor ? 1 : (uint64_t)d->oc;
-    int32_t *params = malloc(8 * nparams);
-    uint64_t addr = 0;
+    rtl_engine *e = c->eng[region][kind];
+    uint64_t nparams = 0, addr = 0;
+    int32_t *params = NULL;
     emu_bank *bank = &c->emu.banks[op->out->bank];
-    pthread_mutex_lock(&dev->lock);
-    int full = params ? emu_bank_alloc(bank, 8 * nparams, &addr) : 0;
-    pthread_mutex_unlock(&dev->lock);
-    if (!params || full) {
-        free(params);
-        return params ? CHM_EDEVMEM : CHM_ENOMEM;
+    if (op->kind == KOP_CONV) {
+        nparams = op->u.conv.per_tensor ? 1 : (uint64_t)op->u.conv.oc;
+        params = malloc(8 * nparams);
+        pthread_mutex_lock(&dev->lock);
+        int full = params ? emu_bank_alloc(bank, 8 * nparams, &addr) : 0;
+        pthread_mutex_unlock(&dev->lock);
+        if (!params || full) {
+            free(params);
+            return params ? CHM_EDEVMEM : CHM_ENOMEM;
+        }
+        memcpy(params, op->mult, 4 * nparams);
+        memcpy(params + nparams, op->shift, 4 * nparams);
     }
-    memcpy(params, op->mult, 4 * nparams);
-    memcpy(params + nparams, op->shift, 4 * nparams);
     run_map m = { .n = 0, .plat = dev->plat };
     for (int i = 0; i < op->n_in; i++)
         if (op->in[i])
             add_span(&m, op->in[i]->addr, op->in[i]->bytes, op->in[i]->mem);
     add_span(&m, op->out->addr, op->out->bytes, op->out->mem);
-    add_span(&m, addr, 8 * nparams, params);
+    if (params)
+        add_span(&m, addr, 8 * nparams, params);
     const rtl_mem mem = { &m, map_addr, bank_of };
-    int rc = program_conv(e, op, addr) ? CHM_EDEVICE : CHM_OK;
+    int bad = op->kind == KOP_CONV ? program_conv(e, op, addr)
+              : op->kind == KOP_POOL ? program_pool(e, op)
+                                     : program_add(e, op);
+    /* Done interrupt on, then start (0x04 GIE, 0x08 IER bit 0, 0x00 ap_start). */
+    bad |= rtl_reg_write(e, 0x04, 1) | rtl_reg_write(e, 0x08, 1) | rtl_reg_write(e, 0x00, 1);
+    int rc = bad ? CHM_EDEVICE : CHM_OK;
     if (!rc && rtl_run(e, &mem, c->timing, (int)dev->plat->n_banks, RTL_MAX_CYCLES,
                        &c->last[region]) != 0) {
         rtl_engine_reset(e);
@@ -199,17 +254,19 @@ static int run_conv(chm_device *dev, int region, const chm_kop *op)
         rc = CHM_EDEVICE; /* done and idle, and the read clears done */
     rtl_reg_write(e, 0x0C, 1); /* acknowledge the interrupt (ISR toggles on write) */
     c->last_us[region] = rc ? -1.0 : emu_cycles_to_us(&c->emu, c->last[region].cycles);
-    pthread_mutex_lock(&dev->lock);
-    emu_bank_free(bank, addr);
-    pthread_mutex_unlock(&dev->lock);
-    free(params);
+    if (params) {
+        pthread_mutex_lock(&dev->lock);
+        emu_bank_free(bank, addr);
+        pthread_mutex_unlock(&dev->lock);
+        free(params);
+    }
     return rc;
 }
 
 static int rtl_run_op(chm_device *dev, int region, const chm_kop *op)
 {
     card_of(dev)->last_us[region] = -1.0;
-    return op->kind == KOP_CONV ? run_conv(dev, region, op) : CHM_EMODE;
+    return op->kind <= KOP_ADD ? run_engine(dev, region, op) : CHM_EMODE;
 }
 
 static double rtl_last_run_us(chm_device *dev, int region)
@@ -220,11 +277,11 @@ static double rtl_last_run_us(chm_device *dev, int region)
 static int rtl_supports(chm_device *dev, const chm_kop *op, char *why, size_t n)
 {
     (void)dev;
-    static const char *const names[] = { "conv2d", "pooling", "add", "SPARSE", "GRAPH" };
-    if (op->kind == KOP_CONV)
+    if (op->kind <= KOP_ADD)
         return 1;
-    snprintf(why, n, "the rtl backend has no %s engine yet (built: the CNN mode's conv2d and "
-             "fully connected engine); run it on emu", names[op->kind]);
+    snprintf(why, n, "the rtl backend has no %s engine yet (built: the CNN mode's conv2d / "
+             "fully connected, pooling and add engines); run it on emu",
+             op->kind == KOP_SPARSE ? "SPARSE" : "GRAPH");
     return 0;
 }
 

@@ -1,0 +1,372 @@
+// chm_cnn_pool - the CNN mode's pooling engine (hls/cnn/cnn_pool.c in RTL).
+//
+// The kernel's loop order: output pixel, then its channels in chunks of 64
+// (CNN_POOL_LANES, one 512-bit beat), then the window's taps, one tap a
+// cycle. Three machines:
+//   issue  - walks (image, oy, ox, chunk, ky, kx) a tap a cycle; a tap
+//            inside the input asks the run fetcher for the chunk's bytes
+//            (contiguous in NHWC, at any alignment: one or two beats), a
+//            padding tap costs its cycle and reads nothing (padding never
+//            wins a max nor counts in an average: TFLite's rule). The last
+//            tap inside the window is tagged.
+//   land   - 64 lanes of max and sum take each beat's enabled lanes; a
+//            chunk ends with its tagged tap's last byte, and its result
+//            moves to the output stage (the fetch waits while that is full).
+//   output - a max chunk goes straight to the writer; an average chunk goes
+//            through 64 sequential dividers (|sum| + count / 2) / count
+//            (rounding half away from zero, as pool_avg_round), 33 cycles,
+//            overlapping the next chunk's taps.
+// Read master 1 is unused (tied off): the port list is the CNN engines'.
+`include "cnn_pool_regs.svh"
+
+module chm_cnn_pool (
+  input  logic         clk_i,
+  input  logic         rst_ni,
+  input  logic [11:0]  s_awaddr_i,
+  input  logic         s_awvalid_i,
+  output logic         s_awready_o,
+  input  logic [31:0]  s_wdata_i,
+  input  logic [3:0]   s_wstrb_i,
+  input  logic         s_wvalid_i,
+  output logic         s_wready_o,
+  output logic [1:0]   s_bresp_o,
+  output logic         s_bvalid_o,
+  input  logic         s_bready_i,
+  input  logic [11:0]  s_araddr_i,
+  input  logic         s_arvalid_i,
+  output logic         s_arready_o,
+  output logic [31:0]  s_rdata_o,
+  output logic [1:0]   s_rresp_o,
+  output logic         s_rvalid_o,
+  input  logic         s_rready_i,
+  output logic         interrupt_o,
+  output logic [63:0]  m0_araddr_o,
+  output logic [7:0]   m0_arlen_o,
+  output logic         m0_arvalid_o,
+  input  logic         m0_arready_i,
+  input  logic [511:0] m0_rdata_i,
+  input  logic         m0_rlast_i,
+  input  logic         m0_rvalid_i,
+  output logic         m0_rready_o,
+  output logic [63:0]  m1_araddr_o,
+  output logic [7:0]   m1_arlen_o,
+  output logic         m1_arvalid_o,
+  input  logic         m1_arready_i,
+  input  logic [511:0] m1_rdata_i,
+  input  logic         m1_rlast_i,
+  input  logic         m1_rvalid_i,
+  output logic         m1_rready_o,
+  output logic [63:0]  m2_awaddr_o,
+  output logic [7:0]   m2_awlen_o,
+  output logic         m2_awvalid_o,
+  input  logic         m2_awready_i,
+  output logic [511:0] m2_wdata_o,
+  output logic [63:0]  m2_wstrb_o,
+  output logic         m2_wlast_o,
+  output logic         m2_wvalid_o,
+  input  logic         m2_wready_i,
+  input  logic         m2_bvalid_i,
+  output logic         m2_bready_o
+);
+  localparam int unsigned W = CNN_POOL_WORDS;
+
+  // ---------------------------------------------------------------- control
+  logic [W*32-1:0] args;
+  logic ap_start, ap_ready, ap_done, ap_idle;
+  chm_axil_ctrl #(.NumWords(W)) u_ctrl (
+    .clk_i, .rst_ni, .s_awaddr_i, .s_awvalid_i, .s_awready_o, .s_wdata_i, .s_wstrb_i,
+    .s_wvalid_i, .s_wready_o, .s_bresp_o, .s_bvalid_o, .s_bready_i, .s_araddr_i, .s_arvalid_i,
+    .s_arready_o, .s_rdata_o, .s_rresp_o, .s_rvalid_o, .s_rready_i,
+    .ap_start_o(ap_start), .ap_ready_i(ap_ready), .ap_done_i(ap_done), .ap_idle_i(ap_idle),
+    .args_o(args), .interrupt_o
+  );
+  function automatic logic [31:0] arg32(input int unsigned word);
+    arg32 = args[word*32 +: 32];
+  endfunction
+  function automatic logic [63:0] arg64(input int unsigned word);
+    arg64 = {args[(word+1)*32 +: 32], args[word*32 +: 32]};
+  endfunction
+
+  logic [63:0] p_in, p_out;
+  logic [31:0] n, ih, iw, c, oh, ow, kh, kw, sh, sw, pt, pl;
+  logic        is_avg;
+  logic [63:0] row_bytes, img_bytes, chunks_total, chunks_out;
+  logic [31:0] c_sum, c_chunks;  // channel chunks of a pixel
+  assign c_sum = c + 32'd63;
+  assign c_chunks = {6'd0, c_sum[31:6]};
+
+  typedef enum logic [1:0] { C_IDLE, C_SIZE, C_RUN, C_DONE } ctrl_e;
+  ctrl_e ctrl_q;
+  logic go_q;
+  logic is_done, wr_busy;  // issue finished; writer has work or responses due
+
+  assign ap_idle = ctrl_q == C_IDLE;
+  assign ap_ready = ctrl_q == C_IDLE && ap_start;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      ctrl_q <= C_IDLE; ap_done <= 1'b0; go_q <= 1'b0; p_in <= '0; p_out <= '0;
+      n <= '0; ih <= '0; iw <= '0; c <= '0; oh <= '0; ow <= '0; kh <= '0; kw <= '0;
+      sh <= '0; sw <= '0; pt <= '0; pl <= '0; is_avg <= 1'b0;
+      row_bytes <= '0; img_bytes <= '0; chunks_total <= '0;
+    end else begin
+      ap_done <= 1'b0;
+      go_q <= 1'b0;
+      case (ctrl_q)
+        C_IDLE: if (ap_start) begin
+          p_in <= arg64(CNN_POOL_IN_WORD); p_out <= arg64(CNN_POOL_OUT_WORD);
+          n <= arg32(CNN_POOL_N_WORD); ih <= arg32(CNN_POOL_IH_WORD);
+          iw <= arg32(CNN_POOL_IW_WORD); c <= arg32(CNN_POOL_C_WORD);
+          oh <= arg32(CNN_POOL_OH_WORD); ow <= arg32(CNN_POOL_OW_WORD);
+          kh <= arg32(CNN_POOL_KH_WORD); kw <= arg32(CNN_POOL_KW_WORD);
+          sh <= arg32(CNN_POOL_STRIDE_H_WORD); sw <= arg32(CNN_POOL_STRIDE_W_WORD);
+          pt <= arg32(CNN_POOL_PAD_T_WORD); pl <= arg32(CNN_POOL_PAD_L_WORD);
+          is_avg <= arg32(CNN_POOL_IS_AVG_WORD) != 0;
+          ctrl_q <= C_SIZE;
+        end
+        C_SIZE: begin
+          row_bytes <= 64'(iw) * 64'(c);
+          img_bytes <= 64'(ih) * 64'(iw) * 64'(c);
+          chunks_total <= 64'(n) * 64'(oh) * 64'(ow) * 64'(c_chunks);
+          go_q <= 1'b1;
+          ctrl_q <= C_RUN;
+        end
+        C_RUN: if (!go_q && is_done && chunks_out == chunks_total && !wr_busy) ctrl_q <= C_DONE;
+        C_DONE: begin
+          ap_done <= 1'b1;
+          ctrl_q <= C_IDLE;
+        end
+        default: ctrl_q <= C_IDLE;
+      endcase
+    end
+  end
+
+  // ------------------------------------------------------------------ issue
+  logic        is_run;
+  logic [31:0] i_b, i_oy, i_ox, i_c0, i_ky, i_kx;
+  logic signed [31:0] i_y0, i_x0, i_iy, i_ix, i_kylast, i_kxlast;
+  logic [63:0] i_img;
+  logic        i_inside, i_last_tap, i_tag, req_ready, fetch_busy;
+  logic [31:0] i_lanes;
+
+  always_comb begin
+    i_iy = i_y0 + $signed(i_ky);
+    i_ix = i_x0 + $signed(i_kx);
+    i_inside = i_iy >= 0 && i_iy < $signed(ih) && i_ix >= 0 && i_ix < $signed(iw);
+    // the last tap inside the window: min(k, extent - start) - 1 on each axis
+    i_kylast = ($signed(ih) - i_y0 < $signed(kh) ? $signed(ih) - i_y0 : $signed(kh)) - 1;
+    i_kxlast = ($signed(iw) - i_x0 < $signed(kw) ? $signed(iw) - i_x0 : $signed(kw)) - 1;
+    i_tag = $signed(i_ky) == i_kylast && $signed(i_kx) == i_kxlast;
+    i_last_tap = i_ky + 1 == kh && i_kx + 1 == kw;
+    i_lanes = c - i_c0 < 32'd64 ? c - i_c0 : 32'd64;
+  end
+
+  logic fetch_rvalid, fetch_rready, land_stall;
+  logic        wr_valid, wr_dest, wr_set;
+  logic [63:0] wr_en;
+  logic [511:0] wr_data;
+  logic [63:0] wr_word;
+
+  chm_run_fetch #(.DestBits(1), .KBits(7)) u_fetch (
+    .clk_i, .rst_ni,
+    .req_valid_i(is_run && i_inside), .req_ready_o(req_ready), .dest_i(i_tag), .set_i(1'b0),
+    .k_i(7'd0), .len_i(8'(i_lanes)),
+    .addr_i(i_img + 64'(i_iy) * row_bytes + 64'(i_ix) * 64'(c) + 64'(i_c0)),
+    .pad_i(1'b0), .pad_val_i(8'd0), .busy_o(fetch_busy),
+    .m_araddr_o(m0_araddr_o), .m_arlen_o(m0_arlen_o), .m_arvalid_o(m0_arvalid_o),
+    .m_arready_i(m0_arready_i), .m_rdata_i(m0_rdata_i), .m_rlast_i(m0_rlast_i),
+    .m_rvalid_i(fetch_rvalid), .m_rready_o(fetch_rready),
+    .wr_valid_o(wr_valid), .wr_set_o(wr_set), .wr_dest_o(wr_dest), .wr_en_o(wr_en),
+    .wr_word_o(wr_word), .wr_data_o(wr_data)
+  );
+  // The landing stage holds the fetch while a finished chunk waits for the output stage.
+  assign fetch_rvalid = m0_rvalid_i && !land_stall;
+  assign m0_rready_o = fetch_rready && !land_stall;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      is_run <= 1'b0; is_done <= 1'b0; i_b <= '0; i_oy <= '0; i_ox <= '0; i_c0 <= '0;
+      i_ky <= '0; i_kx <= '0; i_y0 <= '0; i_x0 <= '0; i_img <= '0;
+    end else if (go_q) begin
+      is_run <= chunks_total != 0; is_done <= chunks_total == 0;
+      i_b <= '0; i_oy <= '0; i_ox <= '0; i_c0 <= '0; i_ky <= '0; i_kx <= '0;
+      i_y0 <= -$signed(pt); i_x0 <= -$signed(pl); i_img <= p_in;
+    end else if (is_run && (!i_inside || req_ready)) begin
+      if (!i_last_tap) begin
+        if (i_kx + 1 < kw) i_kx <= i_kx + 1;
+        else begin i_kx <= '0; i_ky <= i_ky + 1; end
+      end else begin
+        i_kx <= '0; i_ky <= '0;
+        if (i_c0 + 64 < c) i_c0 <= i_c0 + 64;
+        else begin
+          i_c0 <= '0;
+          if (i_ox + 1 < ow) begin i_ox <= i_ox + 1; i_x0 <= i_x0 + $signed(sw); end
+          else begin
+            i_ox <= '0; i_x0 <= -$signed(pl);
+            if (i_oy + 1 < oh) begin i_oy <= i_oy + 1; i_y0 <= i_y0 + $signed(sh); end
+            else begin
+              i_oy <= '0; i_y0 <= -$signed(pt);
+              if (i_b + 1 < n) begin i_b <= i_b + 1; i_img <= i_img + img_bytes; end
+              else begin is_run <= 1'b0; is_done <= 1'b1; end
+            end
+          end
+        end
+      end
+    end
+  end
+
+  // ---------------------------------------------------------------- landing
+  logic signed [7:0]  best_q [64];
+  logic signed [31:0] sum_q [64];
+  logic [31:0] cnt_q, l_c0, l_lanes;
+  logic [63:0] l_off;
+  logic        run_end, chunk_end;
+  logic signed [7:0]  best_d [64];
+  logic signed [31:0] sum_d [64];
+
+  // the finished chunk, waiting for the output stage
+  logic        res_full_q;
+  logic signed [7:0]  res_best [64];
+  logic signed [31:0] res_sum [64];
+  logic [31:0] res_cnt;
+  logic [6:0]  res_lanes;
+  logic [63:0] res_off;
+  logic        res_take;
+
+  always_comb begin
+    l_lanes = c - l_c0 < 32'd64 ? c - l_c0 : 32'd64;
+    run_end = wr_valid && wr_en[l_lanes[5:0] - 6'd1];
+    chunk_end = run_end && wr_dest;
+    for (int l = 0; l < 64; l++) begin
+      best_d[l] = best_q[l];
+      sum_d[l] = sum_q[l];
+      if (wr_valid && wr_en[l]) begin
+        best_d[l] = $signed(wr_data[l*8 +: 8]) > best_q[l] ? $signed(wr_data[l*8 +: 8]) : best_q[l];
+        sum_d[l] = sum_q[l] + 32'($signed(wr_data[l*8 +: 8]));
+      end
+    end
+  end
+  assign land_stall = res_full_q || chunk_end;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cnt_q <= '0; l_c0 <= '0; l_off <= '0; res_full_q <= 1'b0; res_cnt <= '0;
+      res_lanes <= '0; res_off <= '0;
+      for (int l = 0; l < 64; l++) begin
+        best_q[l] <= 8'sh80; sum_q[l] <= '0; res_best[l] <= '0; res_sum[l] <= '0;
+      end
+    end else if (go_q) begin
+      cnt_q <= '0; l_c0 <= '0; l_off <= '0; res_full_q <= 1'b0;
+      for (int l = 0; l < 64; l++) begin
+        best_q[l] <= 8'sh80; sum_q[l] <= '0;
+      end
+    end else begin
+      if (res_take) res_full_q <= 1'b0;
+      if (chunk_end) begin
+        res_full_q <= 1'b1;
+        res_cnt <= cnt_q + 1;
+        res_lanes <= 7'(l_lanes);
+        res_off <= l_off;
+        for (int l = 0; l < 64; l++) begin
+          res_best[l] <= best_d[l]; res_sum[l] <= sum_d[l];
+          best_q[l] <= 8'sh80; sum_q[l] <= '0;
+        end
+        cnt_q <= '0;
+        l_off <= l_off + 64'(l_lanes);
+        l_c0 <= l_c0 + 64 < c ? l_c0 + 64 : 32'd0;
+      end else begin
+        if (run_end) cnt_q <= cnt_q + 1;
+        for (int l = 0; l < 64; l++) begin
+          best_q[l] <= best_d[l]; sum_q[l] <= sum_d[l];
+        end
+      end
+    end
+  end
+
+  // ----------------------------------------------------------------- output
+  logic        dv_start, dv_busy, dv_done, div_pending_q, out_full_q;
+  logic [31:0] dv_quot [64];
+  logic        neg_q [64];
+  logic [6:0]  div_lanes, out_lanes;
+  logic [63:0] div_off, out_off;
+  logic [511:0] out_data;
+  logic        wr_req, wr_ready;
+  logic [63:0] dv_busy_l, dv_done_l;
+
+  for (genvar l = 0; l < 64; l++) begin : g_div
+    logic [31:0] mag, rem;
+    logic unused_rem;
+    assign unused_rem = ^rem;
+    assign mag = res_sum[l] < 0 ? 32'(-res_sum[l]) : 32'(res_sum[l]);
+    chm_divider u_div (.clk_i, .rst_ni, .start_i(dv_start), .num_i(mag + (res_cnt >> 1)),
+                       .den_i(res_cnt), .busy_o(dv_busy_l[l]), .done_o(dv_done_l[l]),
+                       .quot_o(dv_quot[l]), .rem_o(rem));
+  end
+  assign dv_busy = dv_busy_l[0];
+  assign dv_done = dv_done_l[0];
+
+  // A max chunk goes to the writer from res; an average one starts the dividers.
+  assign dv_start = res_full_q && is_avg && !div_pending_q;
+  assign res_take = res_full_q && (is_avg ? !div_pending_q : !out_full_q);
+
+  always_comb begin
+    wr_req = out_full_q;
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      div_pending_q <= 1'b0; out_full_q <= 1'b0; div_lanes <= '0; div_off <= '0;
+      out_lanes <= '0; out_off <= '0; out_data <= '0; chunks_out <= '0;
+      for (int l = 0; l < 64; l++) neg_q[l] <= 1'b0;
+    end else if (go_q) begin
+      div_pending_q <= 1'b0; out_full_q <= 1'b0; chunks_out <= '0;
+    end else begin
+      if (wr_req && wr_ready) begin
+        out_full_q <= 1'b0;
+        chunks_out <= chunks_out + 1;
+      end
+      if (dv_start) begin
+        div_pending_q <= 1'b1;
+        div_lanes <= res_lanes;
+        div_off <= res_off;
+        for (int l = 0; l < 64; l++) neg_q[l] <= res_sum[l] < 0;
+      end
+      // results wait in out until the writer takes them
+      if (!is_avg && res_take) begin
+        out_full_q <= 1'b1;
+        out_lanes <= res_lanes;
+        out_off <= res_off;
+        for (int l = 0; l < 64; l++) out_data[l*8 +: 8] <= res_best[l];
+      end
+      if (is_avg && div_pending_q && !dv_busy && !(out_full_q && !(wr_req && wr_ready)) &&
+          !dv_start) begin
+        div_pending_q <= 1'b0;
+        out_full_q <= 1'b1;
+        out_lanes <= div_lanes;
+        out_off <= div_off;
+        for (int l = 0; l < 64; l++)
+          out_data[l*8 +: 8] <= neg_q[l] ? 8'(-dv_quot[l]) : dv_quot[l][7:0];
+      end
+    end
+  end
+
+  chm_run_write u_write (
+    .clk_i, .rst_ni, .req_valid_i(wr_req), .req_ready_o(wr_ready), .addr_i(p_out + out_off),
+    .len_i(out_lanes), .data_i(out_data), .busy_o(wr_busy),
+    .m_awaddr_o(m2_awaddr_o), .m_awlen_o(m2_awlen_o), .m_awvalid_o(m2_awvalid_o),
+    .m_awready_i(m2_awready_i), .m_wdata_o(m2_wdata_o), .m_wstrb_o(m2_wstrb_o),
+    .m_wlast_o(m2_wlast_o), .m_wvalid_o(m2_wvalid_o), .m_wready_i(m2_wready_i),
+    .m_bvalid_i(m2_bvalid_i), .m_bready_o(m2_bready_o)
+  );
+
+  // read master 1: not used by pooling
+  assign m1_araddr_o = '0;
+  assign m1_arlen_o = '0;
+  assign m1_arvalid_o = 1'b0;
+  assign m1_rready_o = 1'b1;
+
+  logic unused_ok;
+  assign unused_ok = ^{m1_arready_i, m1_rdata_i, m1_rlast_i, m1_rvalid_i, wr_word, dv_done,
+                       dv_busy_l[63:1], dv_done_l[63:1], fetch_busy, wr_set,
+                       i_lanes[31:8], c_sum[5:0]};
+endmodule
