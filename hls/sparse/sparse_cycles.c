@@ -16,13 +16,16 @@
  *     before its inputs exist.)
  * and the store loop (SPARSE_PES outputs a cycle). DATAFLOW overlaps the
  * three across vectors, so a vector costs the slowest of them; the
- * pipeline fills once. Weights and indexes stream in once per call when
- * they fit the on-chip weight buffer, else once per input vector.
+ * pipeline fills once. The kernel has no on-chip weight buffer: mv_x /
+ * mv_s read the weights and indexes through the wblob port for every
+ * input vector, so the PE walk of a vector cannot beat that stream (the
+ * packed bytes over one port's rate). An earlier model credited a 4 MiB
+ * weight buffer the kernel never had (and SPARSE's 32-URAM budget in
+ * overlays/modes.json, 1.1 MiB, could not hold): gone.
  */
 #include "sparse_kernels.h"
 
 #define SPARSE_PIPE_DEPTH 8                /* index decode + fetch + MAC + add */
-#define SPARSE_WBUF_BYTES (4u << 20)       /* URAM weight buffer: 4 MiB */
 #define SPARSE_CALL_OVERHEAD 200
 #define SPARSE_AXI_BYTES 64
 
@@ -93,13 +96,12 @@ sparse_cost sparse_layer_cost(const sparse_desc *d, const uint8_t *wblob, const 
     const double port = bpc < SPARSE_AXI_BYTES ? bpc : SPARSE_AXI_BYTES;
     const uint64_t wbytes = packed_bytes(h);
     const uint64_t wload = port > 0 ? (uint64_t)((double)wbytes / port) + 1 : 0;
-    const int resident = wbytes <= SPARSE_WBUF_BYTES;
     uint64_t stage = gather > pe ? gather : pe;
+    stage = stage > wload ? stage : wload;
     stage = stage > store ? stage : store;
-    c.cycles = SPARSE_CALL_OVERHEAD + SPARSE_PIPE_DEPTH + (resident ? wload : 0) +
-               vectors * (stage + (resident ? 0 : wload));
+    c.cycles = SPARSE_CALL_OVERHEAD + SPARSE_PIPE_DEPTH + vectors * stage;
     c.macs = vectors * macs_per_vec;
     c.dense_macs = vectors * (uint64_t)h->rows * h->cols;
-    c.weight_bytes = resident ? wbytes : vectors * wbytes;
+    c.weight_bytes = vectors * wbytes;
     return c;
 }

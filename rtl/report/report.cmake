@@ -1,8 +1,9 @@
-# report.cmake - what the CNN engine costs in UltraScale+ resources, by Yosys.
+# report.cmake - what a CNN engine costs in UltraScale+ resources, by Yosys.
 #
 #   cmake -DYOSYS=yosys -DSRC=<rtl dir> -DGEN=<generated headers> -DWORK=<dir>
-#         -DPE=32 -DOUT=<report.md> -P report.cmake
+#         -DPE=32 -DOUT=<report.md> [-DENGINE=conv|pool|add] -P report.cmake
 #
+# The pooling and add engines (ENGINE=pool, add) are synthesized whole.
 # Each unique module is synthesized once at the engine's parameters
 # (synth_xilinx -family xcup, hierarchy kept) and counted as many times as
 # the engine instantiates it; the engine's own logic is synthesized with its
@@ -22,7 +23,8 @@ foreach(i RANGE 1 10)
     set(CB ${i})
   endif()
 endforeach()
-set(files ${SRC}/common/chm_axil_ctrl.sv ${SRC}/common/chm_requant.sv ${SRC}/common/chm_divider.sv
+set(files ${SRC}/common/chm_axil_ctrl.sv ${SRC}/common/chm_mbqm.sv ${SRC}/common/chm_clamp8.sv
+          ${SRC}/common/chm_requant.sv ${SRC}/common/chm_divider.sv
           ${SRC}/common/chm_run_fetch.sv ${SRC}/common/chm_tile_buf.sv ${SRC}/cnn/chm_pe.sv
           ${SRC}/cnn/chm_systolic_array.sv ${SRC}/cnn/chm_cnn_conv.sv)
 string(JOIN " " file_list ${files})
@@ -31,6 +33,9 @@ math(EXPR pes "${PE} * ${PE}")
 file(READ ${GEN}/cnn_conv2d_regs.svh regs)
 string(REGEX MATCH "CNN_CONV2D_WORDS = ([0-9]+)" _ "${regs}")
 set(words ${CMAKE_MATCH_1})
+if(NOT DEFINED ENGINE)
+  set(ENGINE conv)
+endif()
 # module | parameters | instances
 set(units
   "chm_pe||${pes}"
@@ -40,6 +45,15 @@ set(units
   "chm_divider||2"
   "chm_axil_ctrl|-set NumWords ${words}|1"
   "chm_cnn_conv|-set Rows ${PE} -set Cols ${PE}|1")
+set(title "CNN conv engine, ${PE} x ${PE} array")
+if(NOT ENGINE STREQUAL "conv")
+  set(files ${SRC}/common/chm_axil_ctrl.sv ${SRC}/common/chm_mbqm.sv ${SRC}/common/chm_clamp8.sv
+            ${SRC}/common/chm_requant.sv ${SRC}/common/chm_divider.sv ${SRC}/common/chm_run_fetch.sv
+            ${SRC}/common/chm_run_write.sv ${SRC}/cnn/chm_cnn_${ENGINE}.sv)
+  string(JOIN " " file_list ${files})
+  set(units "chm_cnn_${ENGINE}||1")
+  set(title "CNN ${ENGINE} engine (whole)")
+endif()
 set(kinds LUT FF DSP BRAM URAM)
 foreach(k ${kinds})
   set(total_${k} 0)
@@ -104,7 +118,7 @@ foreach(u ${units})
 endforeach()
 # BRAM in 18 Kb halves above; report 36 Kb blocks as the budgets do.
 math(EXPR bram36 "(${total_BRAM} + 1) / 2")
-set(md "CNN conv engine, ${PE} x ${PE} array, Yosys synth_xilinx -family xcup (per module, counted by instance)\n\n")
+set(md "${title}, Yosys synth_xilinx -family xcup (per module, counted by instance)\n\n")
 string(APPEND md "| module | instances | LUT | FF | DSP48E2 | BRAM18 | URAM |\n|---|--:|--:|--:|--:|--:|--:|\n${rows}")
 string(APPEND md "| **total** | | **${total_LUT}** | **${total_FF}** | **${total_DSP}** | **${total_BRAM}** (${bram36} x 36 Kb) | **${total_URAM}** |\n")
 file(WRITE ${OUT} "${md}")
