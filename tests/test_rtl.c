@@ -441,6 +441,73 @@ static void test_calibration_guard(void)
     chm_device_close(rtl);
 }
 
+/* Card time (us) of a 2x2/2 max or 3x3/1 padded average pool, or an add, on dev; output to out. */
+static double eltwise_time(chm_device *d, int kind, const int8_t *x, const int8_t *x2, int h, int c,
+                           int8_t *out, size_t nout)
+{
+    chm_tensor *ta = tu_tensor(d, CHM_INT8, 4, TU_DIMS(1, h, h, c), x);
+    chm_tensor *tb = kind == 2 ? tu_tensor(d, CHM_INT8, 4, TU_DIMS(1, h, h, c), x2) : NULL;
+    const int oh = kind == 0 ? h / 2 : h;
+    chm_tensor *to = tu_tensor(d, CHM_INT8, 4, TU_DIMS(1, oh, oh, c), NULL);
+    chm_event *ev = NULL;
+    int rc;
+    if (kind == 2) {
+        chm_add_params p = { .a_zero_point = 2, .b_zero_point = -1, .out_zero_point = 1 };
+        CU_ASSERT_EQUAL(chm_add_params_from_scales(0.05, 0.02, 0.06, &p), CHM_OK);
+        rc = chm_add(d, ta, tb, to, &p, &ev);
+    } else if (kind == 1) {
+        chm_pool_params p = { .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1,
+                              .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1 };
+        rc = chm_avgpool(d, ta, to, &p, &ev);
+    } else {
+        chm_pool_params p = { .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2 };
+        rc = chm_maxpool(d, ta, to, &p, &ev);
+    }
+    CU_ASSERT_EQUAL(rc, CHM_OK);
+    chm_event_times t = { 0 };
+    CU_ASSERT_EQUAL(chm_wait(ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_event_times_get(ev, &t), CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_read(to, 0, out, nout), CHM_OK);
+    chm_event_release(ev);
+    chm_tensor_free(ta), chm_tensor_free(tb), chm_tensor_free(to);
+    return t.device_end_us - t.device_start_us;
+}
+
+/*
+ * The calibration guard for pooling and add (their engines have no array
+ * size: they run in every build): emu's models within 10% of the RTL on the
+ * demo's pool, a padded average pool over two channel chunks, and a
+ * residual add, outputs identical.
+ */
+static void test_calibration_guard_eltwise(void)
+{
+    chm_device *emu;
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("emu:u250", &emu), CHM_OK);
+    static const struct { int kind, h, c; const char *name; } L[] = {
+        { 0, 28, 16, "maxpool 2x2/2 28x28x16" }, { 1, 12, 100, "avgpool 3x3/1 pad 1 12x12x100" },
+        { 2, 14, 256, "add 14x14x256" },
+    };
+    tu_rng r;
+    tu_seed(&r, 78);
+    for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
+        const size_t n = (size_t)L[i].h * L[i].h * L[i].c;
+        int8_t *x = malloc(n), *x2 = malloc(n), *y1 = malloc(n), *y2 = malloc(n);
+        tu_fill_i8(&r, x, n, -128, 127);
+        tu_fill_i8(&r, x2, n, -128, 127);
+        const size_t nout = L[i].kind == 0 ? n / 4 : n;
+        const double model = eltwise_time(emu, L[i].kind, x, x2, L[i].h, L[i].c, y1, nout);
+        const double meas = eltwise_time(tu_dev, L[i].kind, x, x2, L[i].h, L[i].c, y2, nout);
+        const double err = (model - meas) / meas;
+        if (err > 0.10 || err < -0.10)
+            fprintf(stderr, "%s: model %.2f us, rtl %.2f us (%+.1f%%)\n", L[i].name, model, meas,
+                    100 * err);
+        CU_ASSERT(err <= 0.10 && err >= -0.10);
+        CU_ASSERT_EQUAL(memcmp(y1, y2, nout), 0);
+        free(x), free(x2), free(y1), free(y2);
+    }
+    chm_device_close(emu);
+}
+
 int main(void)
 {
     static const tu_test tests[] = {
@@ -454,6 +521,8 @@ int main(void)
         { "operations without an rtl engine are refused at submit", test_unsupported_refused },
         { "measured card times keep dependency order", test_measured_timeline },
         { "calibration guard: emu's model within 10% of the 32x32 RTL", test_calibration_guard },
+        { "calibration guard: pooling and add models within 10% of their RTL engines",
+          test_calibration_guard_eltwise },
         { NULL, NULL },
     };
     return tu_run_suite("rtl", "rtl:u250", tests, NULL, NULL);

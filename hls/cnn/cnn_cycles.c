@@ -55,11 +55,19 @@ static void load_a_runs(int32_t icg, int32_t k0, int32_t kt, uint64_t *bursts, u
     }
 }
 
-/* Cycles a port needs for bursts carrying beats: its bandwidth or its latency bound. */
+/*
+ * Cycles a port needs for bursts carrying beats: its bandwidth, or its
+ * latency bound: CNN_AXI_OUTSTANDING bursts go out a cycle apart, the next
+ * group only as the first returns, so the last of n bursts lands after
+ * ceil(n / outstanding) latencies plus its place in its group.
+ */
 static uint64_t port_cycles(uint64_t bursts, uint64_t beats)
 {
-    return max_u64(beats, ceil_div(bursts * CNN_AXI_LATENCY, CNN_AXI_OUTSTANDING)) +
-           CNN_AXI_LATENCY;
+    if (bursts == 0)
+        return 0;
+    const uint64_t groups = ceil_div(bursts, CNN_AXI_OUTSTANDING);
+    const uint64_t lat = groups * CNN_AXI_LATENCY + (bursts - 1) % CNN_AXI_OUTSTANDING + 1;
+    return max_u64(beats + CNN_AXI_LATENCY, lat);
 }
 
 cnn_cost cnn_conv_cost(const cnn_conv_desc *d, double bpc)

@@ -14,74 +14,14 @@
 module chm_cnn_add #(
   parameter int unsigned Lanes = 16
 ) (
-  input  logic         clk_i,
-  input  logic         rst_ni,
-  input  logic [11:0]  s_awaddr_i,
-  input  logic         s_awvalid_i,
-  output logic         s_awready_o,
-  input  logic [31:0]  s_wdata_i,
-  input  logic [3:0]   s_wstrb_i,
-  input  logic         s_wvalid_i,
-  output logic         s_wready_o,
-  output logic [1:0]   s_bresp_o,
-  output logic         s_bvalid_o,
-  input  logic         s_bready_i,
-  input  logic [11:0]  s_araddr_i,
-  input  logic         s_arvalid_i,
-  output logic         s_arready_o,
-  output logic [31:0]  s_rdata_o,
-  output logic [1:0]   s_rresp_o,
-  output logic         s_rvalid_o,
-  input  logic         s_rready_i,
-  output logic         interrupt_o,
-  output logic [63:0]  m0_araddr_o,
-  output logic [7:0]   m0_arlen_o,
-  output logic         m0_arvalid_o,
-  input  logic         m0_arready_i,
-  input  logic [511:0] m0_rdata_i,
-  input  logic         m0_rlast_i,
-  input  logic         m0_rvalid_i,
-  output logic         m0_rready_o,
-  output logic [63:0]  m1_araddr_o,
-  output logic [7:0]   m1_arlen_o,
-  output logic         m1_arvalid_o,
-  input  logic         m1_arready_i,
-  input  logic [511:0] m1_rdata_i,
-  input  logic         m1_rlast_i,
-  input  logic         m1_rvalid_i,
-  output logic         m1_rready_o,
-  output logic [63:0]  m2_awaddr_o,
-  output logic [7:0]   m2_awlen_o,
-  output logic         m2_awvalid_o,
-  input  logic         m2_awready_i,
-  output logic [511:0] m2_wdata_o,
-  output logic [63:0]  m2_wstrb_o,
-  output logic         m2_wlast_o,
-  output logic         m2_wvalid_o,
-  input  logic         m2_wready_i,
-  input  logic         m2_bvalid_i,
-  output logic         m2_bready_o
+  `include "chm_cnn_ports.svh"
 );
   localparam int unsigned W = CNN_ADD_WORDS;
   localparam int unsigned Passes = 64 / Lanes;
   localparam int unsigned PB = $clog2(Passes);
 
   // ---------------------------------------------------------------- control
-  logic [W*32-1:0] args;
-  logic ap_start, ap_ready, ap_done, ap_idle;
-  chm_axil_ctrl #(.NumWords(W)) u_ctrl (
-    .clk_i, .rst_ni, .s_awaddr_i, .s_awvalid_i, .s_awready_o, .s_wdata_i, .s_wstrb_i,
-    .s_wvalid_i, .s_wready_o, .s_bresp_o, .s_bvalid_o, .s_bready_i, .s_araddr_i, .s_arvalid_i,
-    .s_arready_o, .s_rdata_o, .s_rresp_o, .s_rvalid_o, .s_rready_i,
-    .ap_start_o(ap_start), .ap_ready_i(ap_ready), .ap_done_i(ap_done), .ap_idle_i(ap_idle),
-    .args_o(args), .interrupt_o
-  );
-  function automatic logic [31:0] arg32(input int unsigned word);
-    arg32 = args[word*32 +: 32];
-  endfunction
-  function automatic logic [63:0] arg64(input int unsigned word);
-    arg64 = {args[(word+1)*32 +: 32], args[word*32 +: 32]};
-  endfunction
+  `include "chm_cnn_ctrl.svh"
 
   logic [63:0] p_a, p_b, p_out;
   logic [31:0] count, chunks;
