@@ -231,10 +231,32 @@ static int alloc_act(model_dev *md, int s, int i, int h, int w, int c, int flat)
                             &md->act[s][i]);
 }
 
+int model_quantize_codes(cnn_model *m, int code_bits)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        model_layer *L = &m->layers[i];
+        if (L->kind == LAYER_MAXPOOL)
+            continue;
+        const int rows = L->cout, cols = L->k * L->k * L->cin;
+        chm_sparse_params p = { .format = CHM_SPARSE_S, .code_bits = code_bits };
+        chm_sparse *s;
+        int rc = chm_sparse_from_dense(L->w, rows, cols, &p, &s);
+        if (rc)
+            return rc;
+        rc = chm_sparse_to_dense(s, L->w);
+        chm_sparse_free(s);
+        if (rc)
+            return rc;
+    }
+    m->code_bits = code_bits;
+    return CHM_OK;
+}
+
 /* The layer's weights compressed and on the card (SPARSE mode). */
 static int upload_sparse(model_dev *md, const model_layer *L, int i)
 {
-    chm_sparse_params p = { .format = (chm_sparse_format)md->sparse }; /* keep every nonzero */
+    /* keep every nonzero; S codes at the model's width (its weights already decoded from it) */
+    chm_sparse_params p = { .format = (chm_sparse_format)md->sparse, .code_bits = md->m->code_bits };
     chm_sparse *s;
     int rc = chm_sparse_from_dense(L->w, L->cout, L->k * L->k * L->cin, &p, &s);
     if (rc)

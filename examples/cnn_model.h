@@ -31,11 +31,20 @@ typedef struct cnn_model {
     int n_layers;
     model_layer layers[MODEL_MAX_LAYERS];
     int n_classes;
+    int code_bits;               /* Cambricon-S code width for SPARSE runs (0: 8, lossless) */
 } cnn_model;
 
 /* Reads path; on error prints why to stderr and returns nonzero. */
 int model_load(const char *path, cnn_model *m);
 void model_free(cnn_model *m);
+
+/*
+ * Cambricon-S local quantization: replaces every conv and fc layer's weights
+ * by what code_bits-wide codes into a per-layer codebook give back
+ * (chm_sparse_from_dense then chm_sparse_to_dense), and remembers the width
+ * for SPARSE runs, so the reference computes what the card computes.
+ */
+int model_quantize_codes(cnn_model *m, int code_bits);
 
 /* Runs n images (int8, [n][h][w][c]) through the reference; logits [n][n_classes]. */
 void model_run_ref(const cnn_model *m, const int8_t *images, int n, int8_t *logits);

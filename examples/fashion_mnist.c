@@ -7,6 +7,7 @@
  *                 [--model examples/models/fmnist_cnn.chmq]
  *                 [--data /usr/share/datasets/fashion-mnist] [--trace trace.json]
  *                 [--sparse x|s [--sparse-model examples/models/fmnist_cnn_sparse.chmq]]
+ *                 [--code-bits N]  (Cambricon-S code width, 1..8)
  *
  * With --sparse it runs the dense model in CNN mode, then the pruned model
  * with every conv and fc layer in SPARSE mode (Cambricon-X or -S), and
@@ -32,10 +33,13 @@
 #ifndef CHM_DEFAULT_SPARSE_MODEL
 #define CHM_DEFAULT_SPARSE_MODEL "examples/models/fmnist_cnn_sparse.chmq"
 #endif
+/* Cambricon-S code width: the narrowest that keeps the pruned demo's int8
+ * accuracy within 0.5 point of the 8-bit lossless codes (README table). */
+#define CHM_DEFAULT_CODE_BITS 4
 
 typedef struct options {
     const char *device, *model, *data, *trace, *sparse_model;
-    int batch, limit, sparse;
+    int batch, limit, sparse, code_bits;
 } options;
 
 /* What one model's run gave. */
@@ -82,7 +86,7 @@ static int argmax(const int8_t *v, int n)
 static int parse_args(int argc, char **argv, options *o)
 {
     *o = (options){ "emu:u250", CHM_DEFAULT_MODEL, "/usr/share/datasets/fashion-mnist", NULL,
-                    CHM_DEFAULT_SPARSE_MODEL, 100, 10000, 0 };
+                    CHM_DEFAULT_SPARSE_MODEL, 100, 10000, 0, CHM_DEFAULT_CODE_BITS };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
@@ -96,12 +100,14 @@ static int parse_args(int argc, char **argv, options *o)
         else if (!strcmp(a, "--batch")) o->batch = atoi(v);
         else if (!strcmp(a, "--limit")) o->limit = atoi(v);
         else if (!strcmp(a, "--sparse-model")) o->sparse_model = v;
+        else if (!strcmp(a, "--code-bits")) o->code_bits = atoi(v);
         else if (!strcmp(a, "--sparse") && (!strcmp(v, "x") || !strcmp(v, "s")))
             o->sparse = v[0] == 'x' ? CHM_SPARSE_X : CHM_SPARSE_S;
         else return -1;
         i++;
     }
-    return (o->batch < 1 || o->batch > 4096 || o->limit < 1) ? -1 : 0;
+    return (o->batch < 1 || o->batch > 4096 || o->limit < 1 || o->code_bits < 1 ||
+            o->code_bits > 8) ? -1 : 0;
 }
 
 /* Images as the model's int8 input: q = round(p / 255 / scale) + zp. */
@@ -224,6 +230,16 @@ static int evaluate(const options *o, const char *path, int sparse, const uint8_
     int8_t *ref_logits = calloc((size_t)n * m.n_classes, 1);
     printf("model             %s: %d layers, float test accuracy %.2f%%\n", path, m.n_layers,
            m.float_accuracy);
+    if (sparse == CHM_SPARSE_S && o->code_bits < 8) {
+        /* local quantization: the reference computes with the decoded weights too */
+        if (model_quantize_codes(&m, o->code_bits)) {
+            fprintf(stderr, "fashion_mnist: %s\n", chm_last_error(NULL));
+            model_free(&m);
+            return 1;
+        }
+        printf("codes             Cambricon-S, %d-bit codes into a per-layer codebook (8: lossless)\n",
+               o->code_bits);
+    }
     memset(r, 0, sizeof *r);
     if (!img || !dev_logits || !ref_logits || run_device(o, &m, sparse, img, padded, dev_logits, r)) {
         free(img), free(dev_logits), free(ref_logits);
@@ -274,7 +290,7 @@ int main(int argc, char **argv)
         fprintf(pa > 0 ? stdout : stderr,
                 "usage: fashion_mnist [--device emu:u250] [--batch 100] [--limit N]\n"
                 "                     [--model FILE.chmq] [--data DIR] [--trace FILE.json]\n"
-                "                     [--sparse x|s [--sparse-model FILE.chmq]]\n");
+                "                     [--sparse x|s [--sparse-model FILE.chmq]] [--code-bits 1..8]\n");
         return pa > 0 ? 0 : 2;
     }
     char ip[512], lp[512];
