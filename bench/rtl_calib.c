@@ -8,7 +8,9 @@
  *
  * Layers: the ResNet-18 convolutions of conv_bench, its pooling and residual
  * adds, and the Fashion-MNIST demo's layers (pooling and add rows: GOP/s
- * counts window taps or elements, not MACs). SPARSE and GRAPH rows say that no RTL engine exists yet.
+ * counts window taps or elements, not MACs); then sparse_bench's layers at
+ * each of its densities in Cambricon-X form (GOP/s counts the dense layer's
+ * MACs, as sparse_bench does). GRAPH has no RTL engine yet.
  * Cycles are the operation's card time on u250 (300 MHz kernel clock)
  * times the clock; both include the start handshake and the last write.
  */
@@ -139,6 +141,93 @@ static double run(chm_device *dev, const layer *L, const int8_t *in, const int8_
     return t.device_end_us - t.device_start_us;
 }
 
+/* sparse_bench's layers (fc: h = w = k = 1) and densities, Cambricon-X weights. */
+typedef struct sparse_layer_shape {
+    const char *name;
+    int batch, h, w, c, oc, k, pad;
+} sparse_layer_shape;
+
+static const sparse_layer_shape sparse_layers[] = {
+    { "sparse fc 1568->64 b100", 100, 1, 1, 1568, 64, 1, 0 },
+    { "sparse fc 4096->4096 b16", 16, 1, 1, 4096, 4096, 1, 0 },
+    { "sparse conv 3x3 256 14x14", 1, 14, 14, 256, 256, 3, 1 },
+};
+static const double sparse_densities[] = { 1.0, 0.5, 0.25, 0.1, 0.05, 0.01 };
+
+static double run_sparse(chm_device *dev, const sparse_layer_shape *L, const chm_sparse *s,
+                         const int8_t *in, int8_t *out)
+{
+    const int fc = L->k == 1 && L->h == 1;
+    const size_t nin = (size_t)L->batch * L->h * L->w * L->c, nout = (size_t)L->batch * L->h * L->w * L->oc;
+    chm_tensor *ti, *to, *tw;
+    if (chm_tensor_alloc(dev, CHM_INT8, fc ? 2 : 4,
+                         fc ? (int64_t[]){ L->batch, L->c } : (int64_t[]){ L->batch, L->h, L->w, L->c },
+                         0, &ti) ||
+        chm_tensor_alloc(dev, CHM_INT8, fc ? 2 : 4,
+                         fc ? (int64_t[]){ L->batch, L->oc } : (int64_t[]){ L->batch, L->h, L->w, L->oc },
+                         0, &to) ||
+        chm_sparse_upload(dev, s, CHM_BANK_DEFAULT, &tw)) {
+        fprintf(stderr, "rtl_calib: %s\n", chm_last_error(dev));
+        exit(1);
+    }
+    chm_tensor_write(ti, 0, in, nin);
+    int32_t mult = 1 << 30, shift = -12;
+    chm_requant rq = { .multiplier = &mult, .shift = &shift, .per_tensor = 1, .in_zero_point = -2 };
+    chm_conv2d_params p = { .pad_top = L->pad, .pad_left = L->pad, .pad_bottom = L->pad,
+                            .pad_right = L->pad, .rq = rq };
+    chm_event *ev;
+    int rc = fc ? chm_sparse_fully_connected(dev, ti, tw, NULL, to, &rq, &ev)
+                : chm_sparse_conv2d(dev, ti, tw, L->k, L->k, NULL, to, &p, &ev);
+    if (rc || chm_wait(ev)) {
+        fprintf(stderr, "rtl_calib: %s: %s\n", L->name, chm_last_error(dev));
+        exit(1);
+    }
+    chm_event_times t;
+    chm_event_times_get(ev, &t);
+    chm_event_release(ev);
+    chm_tensor_read(to, 0, out, nout);
+    chm_tensor_free(ti), chm_tensor_free(to), chm_tensor_free(tw);
+    return t.device_end_us - t.device_start_us;
+}
+
+static void sparse_rows(chm_device *emu, chm_device *rtl, double mhz, const char *only)
+{
+    for (size_t i = 0; i < sizeof sparse_layers / sizeof sparse_layers[0]; i++) {
+        const sparse_layer_shape *L = &sparse_layers[i];
+        if (only && !strstr(L->name, only))
+            continue;
+        const int rows = L->oc, cols = L->k * L->k * L->c;
+        const size_t nin = (size_t)L->batch * L->h * L->w * L->c, nout = (size_t)L->batch * L->h * L->w * L->oc;
+        int8_t *wd = malloc((size_t)rows * cols), *in = malloc(nin), *o1 = malloc(nout), *o2 = malloc(nout);
+        for (size_t j = 0; j < (size_t)rows * cols; j++)
+            wd[j] = rnd8();
+        for (size_t j = 0; j < nin; j++)
+            in[j] = rnd8();
+        for (size_t di = 0; di < sizeof sparse_densities / sizeof sparse_densities[0]; di++) {
+            chm_sparse *s;
+            if (chm_sparse_from_dense(wd, rows, cols,
+                                      &(chm_sparse_params){ .format = CHM_SPARSE_X,
+                                                            .density = sparse_densities[di] }, &s)) {
+                fprintf(stderr, "rtl_calib: %s\n", chm_last_error(NULL));
+                exit(1);
+            }
+            const double model_us = run_sparse(emu, L, s, in, o1);
+            const double t0 = now_s();
+            const double rtl_us = run_sparse(rtl, L, s, in, o2);
+            const double sim_s = now_s() - t0;
+            const double macs = (double)nout * cols, mc = model_us * mhz, rc = rtl_us * mhz;
+            char name[96];
+            snprintf(name, sizeof name, "%s X %.0f%%", L->name, 100 * sparse_densities[di]);
+            printf("| %s | %.1f | %.0f | %.0f | %+.1f%% | %.1f | %.1f | %s | %.1f |\n", name,
+                   macs / 1e6, mc, rc, 100.0 * (mc - rc) / rc, 2 * macs / (rtl_us * 1e3),
+                   2 * macs / (model_us * 1e3), memcmp(o1, o2, nout) ? "DIFFER" : "identical", sim_s);
+            fflush(stdout);
+            chm_sparse_free(s);
+        }
+        free(wd), free(in), free(o1), free(o2);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *only = NULL;
@@ -201,7 +290,8 @@ int main(int argc, char **argv)
         fflush(stdout);
         free(in), free(w), free(o1), free(o2), free(bias), free(mult), free(shift);
     }
-    printf("| SPARSE (sparse_bench densities) | | | | no RTL engine yet | | | | |\n");
+    sparse_rows(emu, rtl, mhz, only);
+    printf("| SPARSE Cambricon-S (sparse_bench densities) | | | | no RTL engine yet | | | | |\n");
     printf("| GRAPH (Cora / Pubmed GCN layers) | | | | no RTL engine yet | | | | |\n");
     chm_device_close(emu);
     chm_device_close(rtl);

@@ -315,12 +315,13 @@ static void test_add_engine(void)
     rtl_engine_free(e);
 }
 
-/* Operations the rtl backend has no engine for (SPARSE, GRAPH) are refused when submitted. */
+/* Operations the rtl backend has no engine for (Cambricon-S weights, GRAPH) are refused when
+ * submitted. */
 static void test_unsupported_refused(void)
 {
     int8_t w[4 * 10] = { 1, 0, 0, 2 }, before[2 * 4], after[2 * 4];
     memset(before, 0x33, sizeof before);
-    chm_sparse_params sp = { .format = CHM_SPARSE_X };
+    chm_sparse_params sp = { .format = CHM_SPARSE_S };
     chm_sparse *s;
     CU_ASSERT_EQUAL_FATAL(chm_sparse_from_dense(w, 4, 10, &sp, &s), CHM_OK);
     chm_tensor *tw = NULL;
@@ -330,7 +331,7 @@ static void test_unsupported_refused(void)
     int32_t mult = 1 << 30, shift = -8;
     chm_requant rq = { .multiplier = &mult, .shift = &shift, .per_tensor = 1 };
     CU_ASSERT_EQUAL(chm_sparse_fully_connected(tu_dev, in, tw, NULL, out, &rq, NULL), CHM_EMODE);
-    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "no SPARSE engine yet"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "Cambricon-X weights only"));
     CU_ASSERT_EQUAL(chm_tensor_read(out, 0, after, sizeof after), CHM_OK);
     CU_ASSERT_EQUAL(memcmp(before, after, sizeof after), 0);
     chm_device_stats st;

@@ -2,31 +2,37 @@
  * sparse_cycles.c - cycles of sparse_layer, counted from its loops and the
  * blob's real nonzero structure.
  *
- * Per input vector: the gather loop (one 64-byte beat per window tap's
- * channel run), then the PE array:
- *   - X: x_chunks has II=1 per SPARSE_LANES entries (padding entries
- *     included) in every PE at once, so a group of SPARSE_PES rows takes as
- *     long as its longest row: load imbalance between PEs counts;
- *   - S: a kept block takes ceil(block_cols / SPARSE_LANES) cycles, the
- *     block_rows PEs of a row group working together; SPARSE_PES /
- *     block_rows row groups run side by side, so a set of groups takes as
- *     long as its busiest group. Narrow blocks leave lanes idle.
- *     (The kernel also skips zero input neurons; the model does not credit
- *     that yet, because card time is fixed when an operation is queued,
- *     before its inputs exist.)
- * and the store loop (SPARSE_PES outputs a cycle). DATAFLOW overlaps the
- * three across vectors, so a vector costs the slowest of them; the
- * pipeline fills once. The kernel has no on-chip weight buffer: mv_x /
- * mv_s read the weights and indexes through the wblob port for every
- * input vector, so the PE walk of a vector cannot beat that stream (the
- * packed bytes over one port's rate). An earlier model credited a 4 MiB
- * weight buffer the kernel never had (and SPARSE's 32-URAM budget in
- * overlays/modes.json, 1.1 MiB, could not hold): gone.
+ * Cambricon-X (calibrated against rtl/sparse/chm_sparse.sv): per input
+ * vector three stages overlap (ping-pong neuron buffer, entry rings):
+ *   - gather: the window's taps, a run of ic bytes each, through read port
+ *     0 (a beat a cycle at most; padding taps land without a read);
+ *   - stream: the value and step arrays (a byte per entry each, as the
+ *     blob holds them) through read port 1, each padded to a 64-entry word;
+ *   - walker: one segment a cycle, a segment being the part of one row
+ *     inside one 64-entry word (an empty row costs its cycle);
+ * and every beat of the gather, the stream and the output writes shares
+ * the bank's bandwidth. A vector costs the slowest of those; the call adds
+ * the header read, the preload of row pointers and per-channel parameters,
+ * and the pipeline's fill and drain (a read latency each).
+ *
+ * Cambricon-S (no RTL engine yet; not calibrated): a kept block takes
+ * ceil(block_cols / SPARSE_LANES) cycles, the block_rows PEs of a row group
+ * working together; SPARSE_PES / block_rows row groups run side by side, so
+ * a set of groups takes as long as its busiest group, bounded below by the
+ * codes streamed through one port. (The kernel also skips zero input
+ * neurons; the model does not credit that, because card time is fixed when
+ * an operation is queued, before its inputs exist.)
+ *
+ * Neither keeps weights on chip: the kernel reads the blob again for every
+ * input vector (an earlier model credited a 4 MiB weight buffer the kernel
+ * never had and SPARSE's 32-URAM budget could not hold).
  */
 #include "sparse_kernels.h"
 
-#define SPARSE_PIPE_DEPTH 8                /* index decode + fetch + MAC + add */
-#define SPARSE_CALL_OVERHEAD 200
+#define SPARSE_PIPE_DEPTH 8 /* S: index decode + fetch + MAC + add */
+/* Start, header read, preload and pipeline fill / drain: four bank read latencies
+ * (CNN_AXI_LATENCY, 64 cycles) and a few cycles of control. */
+#define SPARSE_CALL_OVERHEAD 270
 #define SPARSE_AXI_BYTES 64
 
 static uint64_t cdiv(uint64_t a, uint64_t b)
@@ -34,17 +40,15 @@ static uint64_t cdiv(uint64_t a, uint64_t b)
     return (a + b - 1) / b;
 }
 
-static uint64_t pe_cycles_x(const uint8_t *blob, const sparse_hdr *h, uint64_t *macs)
+/* Walker cycles of one vector: a cycle per (row, 64-entry word) segment, at least one a row. */
+static uint64_t segments_x(const uint8_t *blob, const sparse_hdr *h)
 {
     const uint32_t *ptr = (const uint32_t *)(blob + h->off_ptr);
     uint64_t cycles = 0;
-    for (uint32_t r0 = 0; r0 < h->rows; r0 += SPARSE_PES) {
-        uint32_t longest = 0;
-        for (uint32_t r = r0; r < r0 + SPARSE_PES && r < h->rows; r++)
-            longest = ptr[r + 1] - ptr[r] > longest ? ptr[r + 1] - ptr[r] : longest;
-        cycles += cdiv(longest, SPARSE_LANES);
-    }
-    *macs = h->nnz;
+    for (uint32_t r = 0; r < h->rows; r++)
+        cycles += ptr[r + 1] > ptr[r]
+                      ? (ptr[r + 1] - 1) / SPARSE_X_LANES - ptr[r] / SPARSE_X_LANES + 1
+                      : 1;
     return cycles;
 }
 
@@ -67,18 +71,57 @@ static uint64_t pe_cycles_s(const uint8_t *blob, const sparse_hdr *h, uint64_t *
 }
 
 /*
- * Bytes the weights take on the card: steps and codes packed at their field
- * width, as the hardware stores them (the emulation's blob spends a byte on
- * each, which the kernel reads for simplicity).
+ * Bytes of a Cambricon-S blob the kernel reads per vector: a byte per code
+ * as the blob stores them (the codes are not packed at code_bits on the
+ * card yet: chm_sparse_info's sizes are the format's, packed).
  */
-static uint64_t packed_bytes(const sparse_hdr *h)
+static uint64_t blob_bytes_s(const sparse_hdr *h)
 {
-    if (h->format == SPARSE_FMT_X)
-        return ((uint64_t)h->entries * (8 + h->step_bits) + 7) / 8 + 4ull * (h->rows + 1);
     const uint64_t groups = (h->rows + h->block_rows - 1) / h->block_rows;
     const uint64_t codes = (uint64_t)h->entries * h->block_rows * h->block_cols;
-    return (codes * h->code_bits + 7) / 8 + 2ull * h->entries + 4 * (groups + 1) +
-           (1u << h->code_bits);
+    return codes + 2ull * h->entries + 4 * (groups + 1) + 256;
+}
+
+/* Beats of a run of len bytes whose start is at offset a within a beat. */
+static uint64_t run_beats(uint64_t a, uint64_t len)
+{
+    return len ? (a % SPARSE_AXI_BYTES + len + SPARSE_AXI_BYTES - 1) / SPARSE_AXI_BYTES : 0;
+}
+
+/* Mean beats of a run of len bytes over the 64 start offsets (or at 0 if every start is aligned). */
+static double mean_run_beats(uint64_t len, int aligned)
+{
+    if (aligned)
+        return (double)run_beats(0, len);
+    uint64_t sum = 0;
+    for (uint64_t a = 0; a < SPARSE_AXI_BYTES; a++)
+        sum += run_beats(a, len);
+    return (double)sum / SPARSE_AXI_BYTES;
+}
+
+static sparse_cost cost_x(const sparse_desc *d, const uint8_t *blob, const sparse_hdr *h, double bpc)
+{
+    sparse_cost c = { 0 };
+    const uint64_t vectors = (uint64_t)d->n * d->oh * d->ow;
+    const uint64_t taps = (uint64_t)d->kh * d->kw;
+    /* Tensors start 4 KiB-aligned: a tap's run is aligned when ic is a multiple of 64. */
+    const double gather = (double)taps * mean_run_beats((uint64_t)d->ic, d->ic % SPARSE_AXI_BYTES == 0);
+    const uint64_t val = run_beats(h->off_a, h->entries), step = run_beats(h->off_b, h->entries);
+    const uint64_t pads = (h->entries % SPARSE_X_LANES != 0) * 2;
+    const double writes = mean_run_beats((uint64_t)d->oc, d->oc % SPARSE_AXI_BYTES == 0);
+    const double bank = bpc > 0 ? (gather + (double)(val + step) + writes) * SPARSE_AXI_BYTES / bpc : 0;
+    const double walker = (double)segments_x(blob, h);
+    double per = walker > bank ? walker : bank;
+    per = per > (double)(val + step + pads) ? per : (double)(val + step + pads);
+    per = per > gather ? per : gather;
+    const uint32_t np = d->per_tensor ? 1u : (uint32_t)d->oc;
+    const uint64_t preload = run_beats(h->off_ptr, 4ull * (h->rows + 1)) +
+                             (d->has_bias ? run_beats(0, 4ull * d->oc) : 0) + 2 * run_beats(0, 4ull * np);
+    c.cycles = SPARSE_CALL_OVERHEAD + preload + (uint64_t)((double)vectors * per);
+    c.macs = vectors * h->nnz;
+    c.dense_macs = vectors * (uint64_t)h->rows * h->cols;
+    c.weight_bytes = vectors * 2ull * h->entries;
+    return c;
 }
 
 sparse_cost sparse_layer_cost(const sparse_desc *d, const uint8_t *wblob, const int8_t *in,
@@ -86,15 +129,16 @@ sparse_cost sparse_layer_cost(const sparse_desc *d, const uint8_t *wblob, const 
 {
     (void)in;
     const sparse_hdr *h = (const sparse_hdr *)wblob;
+    if (h->format == SPARSE_FMT_X)
+        return cost_x(d, wblob, h, bpc);
     sparse_cost c = { 0 };
     const uint64_t vectors = (uint64_t)d->n * d->oh * d->ow;
     uint64_t macs_per_vec = 0;
-    const uint64_t pe = h->format == SPARSE_FMT_X ? pe_cycles_x(wblob, h, &macs_per_vec)
-                                                  : pe_cycles_s(wblob, h, &macs_per_vec);
+    const uint64_t pe = pe_cycles_s(wblob, h, &macs_per_vec);
     const uint64_t gather = (uint64_t)d->kh * d->kw * cdiv((uint64_t)d->ic, SPARSE_AXI_BYTES);
     const uint64_t store = cdiv((uint64_t)d->oc, SPARSE_PES);
     const double port = bpc < SPARSE_AXI_BYTES ? bpc : SPARSE_AXI_BYTES;
-    const uint64_t wbytes = packed_bytes(h);
+    const uint64_t wbytes = blob_bytes_s(h);
     const uint64_t wload = port > 0 ? (uint64_t)((double)wbytes / port) + 1 : 0;
     uint64_t stage = gather > pe ? gather : pe;
     stage = stage > wload ? stage : wload;

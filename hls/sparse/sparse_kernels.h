@@ -12,10 +12,9 @@
 #include "sparse_format.h"
 
 /*
- * 32 PEs, each owning one output neuron at a time, each with 16 multipliers
- * fed by its indexing module: 16 (input, weight) pairs a cycle, as in
- * Cambricon-X's PE (Zhang et al. §4: 16 PEs x 16 multipliers). 512 MACs a
- * cycle, half the CNN array's 1,024, on the SPARSE budget of modes.json.
+ * Cambricon-S: 32 PEs, each owning one output neuron at a time, each with
+ * 16 multipliers fed by the shared indexing module (Zhang et al. §4: 16 PEs
+ * x 16 multipliers; 512 MACs a cycle).
  */
 #ifndef SPARSE_PES
 #define SPARSE_PES 32
@@ -23,6 +22,11 @@
 #ifndef SPARSE_LANES
 #define SPARSE_LANES 16
 #endif
+/*
+ * Cambricon-X's indexing module: 64 lanes, one 64-entry word of the entry
+ * stream (a 512-bit beat of values and one of steps) a cycle.
+ */
+#define SPARSE_X_LANES 64
 /* Longest input vector (fc inputs, or kh*kw*ic taps of a conv) the on-chip
  * neuron buffer holds. */
 #define SPARSE_MAX_K 16384

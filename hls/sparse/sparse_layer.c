@@ -44,36 +44,49 @@ gather_ky:
     }
 }
 
+/*
+ * Cambricon-X: the indexing module walks the entry stream in order, one
+ * segment a cycle. The stream is the rows' entries back to back, read per
+ * input vector through the wblob port a 64-entry word at a time (a word of
+ * values and a word of steps); a segment is the part of one row inside one
+ * word, so a row costs a cycle per word it touches and an empty row one
+ * cycle. The 64 lanes of a segment add their steps (a prefix sum: each
+ * lane's column), read their input and multiply; the row's sum closes at
+ * its last segment.
+ */
 static void mv_x(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const sparse_hdr *h,
                  int32_t zp, int32_t acc[SPARSE_MAX_M])
 {
     const uint32_t *ptr = (const uint32_t *)(blob + h->off_ptr);
     const int8_t *val = (const int8_t *)(blob + h->off_a);
     const uint8_t *step = blob + h->off_b;
-x_groups:
-    for (uint32_t r0 = 0; r0 < h->rows; r0 += SPARSE_PES) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=128
-    x_pes:
-        for (uint32_t p = 0; p < SPARSE_PES; p++) {
-#pragma HLS UNROLL
-            const uint32_t r = r0 + p;
-            if (r >= h->rows)
-                continue;
-            int32_t col = -1, sum = 0;
-        x_chunks: /* SPARSE_LANES entries a cycle: the IM's prefix sum of steps feeds the lanes */
-            for (uint32_t e0 = ptr[r]; e0 < ptr[r + 1]; e0 += SPARSE_LANES) {
-#pragma HLS LOOP_TRIPCOUNT min=0 max=1024
+x_rows:
+    for (uint32_t r = 0; r < h->rows; r++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=SPARSE_MAX_M
+        int32_t col = -1, sum = 0;
+        uint32_t e = ptr[r];
+    x_segments:
+        for (uint32_t s = 0; s <= SPARSE_MAX_K / SPARSE_X_LANES + 1; s++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=256
 #pragma HLS PIPELINE II=1
-            x_lanes:
-                for (uint32_t e = e0; e < e0 + SPARSE_LANES && e < ptr[r + 1]; e++) {
+            const uint32_t word = e / SPARSE_X_LANES * SPARSE_X_LANES;
+            const uint32_t end = ptr[r + 1] < word + SPARSE_X_LANES ? ptr[r + 1]
+                                                                    : word + SPARSE_X_LANES;
+        x_lanes:
+            for (uint32_t l = 0; l < SPARSE_X_LANES; l++) {
 #pragma HLS UNROLL
-                    col += step[e];
-                    if (val[e])
-                        sum += (vec[col] - zp) * val[e];
+                const uint32_t i = word + l;
+                if (i >= e && i < end) {
+                    col += step[i];
+                    if (val[i])
+                        sum += (vec[col] - zp) * val[i];
                 }
             }
-            acc[r] = sum;
+            e = end;
+            if (e >= ptr[r + 1])
+                break;
         }
+        acc[r] = sum;
     }
 }
 

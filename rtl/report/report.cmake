@@ -1,7 +1,7 @@
 # report.cmake - what a CNN engine costs in UltraScale+ resources, by Yosys.
 #
 #   cmake -DYOSYS=yosys -DSRC=<rtl dir> -DGEN=<generated headers> -DWORK=<dir>
-#         -DPE=32 -DOUT=<report.md> [-DENGINE=conv|pool|add] -P report.cmake
+#         -DPE=32 -DOUT=<report.md> [-DENGINE=conv|pool|add|sparse] -P report.cmake
 #
 # The pooling and add engines (ENGINE=pool, add) are synthesized whole.
 # Each unique module is synthesized once at the engine's parameters
@@ -46,7 +46,15 @@ set(units
   "chm_axil_ctrl|-set NumWords ${words}|1"
   "chm_cnn_conv|-set Rows ${PE} -set Cols ${PE}|1")
 set(title "CNN conv engine, ${PE} x ${PE} array")
-if(NOT ENGINE STREQUAL "conv")
+if(ENGINE STREQUAL "sparse")
+  set(files ${SRC}/common/chm_axil_ctrl.sv ${SRC}/common/chm_mbqm.sv ${SRC}/common/chm_clamp8.sv
+            ${SRC}/common/chm_requant.sv ${SRC}/common/chm_run_fetch.sv
+            ${SRC}/common/chm_run_write.sv ${SRC}/sparse/chm_sparse.sv)
+  string(JOIN " " file_list ${files})
+  set(inc "${inc} -I${SRC}/sparse")
+  set(units "chm_sparse||1")
+  set(title "SPARSE Cambricon-X engine (whole, MaxK 16384, MaxM 4096)")
+elseif(NOT ENGINE STREQUAL "conv")
   set(files ${SRC}/common/chm_axil_ctrl.sv ${SRC}/common/chm_mbqm.sv ${SRC}/common/chm_clamp8.sv
             ${SRC}/common/chm_requant.sv ${SRC}/common/chm_divider.sv ${SRC}/common/chm_run_fetch.sv
             ${SRC}/common/chm_run_write.sv ${SRC}/cnn/chm_cnn_${ENGINE}.sv)

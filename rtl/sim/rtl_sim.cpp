@@ -23,6 +23,7 @@
 #endif
 #include "Vcnn_add.h"
 #include "Vcnn_pool.h"
+#include "Vsparse.h"
 
 namespace {
 
@@ -413,6 +414,9 @@ rtl_engine *rtl_engine_new(rtl_kind kind, int pe)
         break;
     case RTL_CNN_ADD:
         e.reset(new AxiEngine<Vcnn_add>);
+        break;
+    case RTL_SPARSE:
+        e.reset(new AxiEngine<Vsparse>);
         break;
     }
     if (!e)

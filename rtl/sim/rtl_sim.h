@@ -55,6 +55,7 @@ typedef enum rtl_kind {
     RTL_CNN_CONV, /* cnn_conv2d: a pe x pe systolic array */
     RTL_CNN_POOL, /* cnn_pool: max / average pooling, 64 lanes */
     RTL_CNN_ADD,  /* cnn_add: quantized element-wise add, 16 lanes */
+    RTL_SPARSE,   /* sparse_layer, Cambricon-X weights: a 64-lane indexing module */
 } rtl_kind;
 
 /* An engine, reset; NULL if out of memory or (conv) that array size is not built.

@@ -10,7 +10,8 @@
  * map, sets ap_start, and clocks the engine until its done interrupt; the
  * card time of the operation is the cycles counted, over the kernel clock.
  * Engines built so far: the CNN mode's conv2d / fully connected, pooling
- * and add engines. SPARSE and GRAPH are refused when submitted, saying so.
+ * and add engines, and the SPARSE mode's Cambricon-X engine. Cambricon-S
+ * weights and GRAPH are refused when submitted, saying so.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +24,10 @@
 #include "cnn_add_regs.h"
 #include "cnn_conv2d_regs.h"
 #include "cnn_pool_regs.h"
+#include "sparse_layer_regs.h"
 #include "rtl_sim.h"
 
-#define RTL_KINDS 3 /* rtl_kind: conv, pool, add */
+#define RTL_KINDS 4 /* rtl_kind: conv, pool, add, sparse */
 
 /* The engine model of a region is made at its first run: regions run in their own threads. */
 typedef struct rtl_card {
@@ -195,11 +197,37 @@ static int program_add(rtl_engine *e, const chm_kop *op)
     return bad;
 }
 
+static int program_sparse(rtl_engine *e, const chm_kop *op, uint64_t params)
+{
+    const sparse_desc *d = &op->u.sparse;
+    const uint32_t nparams = d->per_tensor ? 1u : (uint32_t)d->oc;
+    int bad = put64(e, CHM_SPARSE_LAYER_IN, op->in[0]->addr) |
+              put64(e, CHM_SPARSE_LAYER_WBLOB, op->in[1]->addr) |
+              put64(e, CHM_SPARSE_LAYER_BIAS, op->in[2] ? op->in[2]->addr : 0) |
+              put64(e, CHM_SPARSE_LAYER_MULT, params) |
+              put64(e, CHM_SPARSE_LAYER_SHIFT, params + 4ull * nparams) |
+              put64(e, CHM_SPARSE_LAYER_OUT, op->out->addr);
+    const struct { uint32_t off; int32_t v; } s[] = {
+        { CHM_SPARSE_LAYER_N, d->n }, { CHM_SPARSE_LAYER_IH, d->ih }, { CHM_SPARSE_LAYER_IW, d->iw },
+        { CHM_SPARSE_LAYER_IC, d->ic }, { CHM_SPARSE_LAYER_OH, d->oh }, { CHM_SPARSE_LAYER_OW, d->ow },
+        { CHM_SPARSE_LAYER_OC, d->oc }, { CHM_SPARSE_LAYER_KH, d->kh }, { CHM_SPARSE_LAYER_KW, d->kw },
+        { CHM_SPARSE_LAYER_STRIDE_H, d->stride_h }, { CHM_SPARSE_LAYER_STRIDE_W, d->stride_w },
+        { CHM_SPARSE_LAYER_PAD_T, d->pad_t }, { CHM_SPARSE_LAYER_PAD_L, d->pad_l },
+        { CHM_SPARSE_LAYER_DIL_H, d->dil_h }, { CHM_SPARSE_LAYER_DIL_W, d->dil_w },
+        { CHM_SPARSE_LAYER_IN_ZP, d->in_zp }, { CHM_SPARSE_LAYER_OUT_ZP, d->out_zp },
+        { CHM_SPARSE_LAYER_ACT_MIN, d->act_min }, { CHM_SPARSE_LAYER_ACT_MAX, d->act_max },
+        { CHM_SPARSE_LAYER_HAS_BIAS, d->has_bias }, { CHM_SPARSE_LAYER_PER_TENSOR, d->per_tensor },
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        bad |= rtl_reg_write(e, s[i].off, (uint32_t)s[i].v);
+    return bad;
+}
+
 /* Cycles past which a run counts as hung (a few seconds of card time at 300 MHz). */
 #define RTL_MAX_CYCLES 2000000000ull
 
 static const rtl_kind kind_of[] = { [KOP_CONV] = RTL_CNN_CONV, [KOP_POOL] = RTL_CNN_POOL,
-                                    [KOP_ADD] = RTL_CNN_ADD };
+                                    [KOP_ADD] = RTL_CNN_ADD, [KOP_SPARSE] = RTL_SPARSE };
 
 /*
  * One operation on region's engine: its arguments written, the done
@@ -217,8 +245,10 @@ static int run_engine(chm_device *dev, int region, const chm_kop *op)
     uint64_t nparams = 0, addr = 0;
     int32_t *params = NULL;
     emu_bank *bank = &c->emu.banks[op->out->bank];
-    if (op->kind == KOP_CONV) {
-        nparams = op->u.conv.per_tensor ? 1 : (uint64_t)op->u.conv.oc;
+    if (op->kind == KOP_CONV || op->kind == KOP_SPARSE) {
+        nparams = (op->kind == KOP_CONV ? op->u.conv.per_tensor : op->u.sparse.per_tensor)
+                      ? 1
+                      : (uint64_t)(op->kind == KOP_CONV ? op->u.conv.oc : op->u.sparse.oc);
         params = malloc(8 * nparams);
         pthread_mutex_lock(&dev->lock);
         int full = params ? emu_bank_alloc(bank, 8 * nparams, &addr) : 0;
@@ -238,9 +268,10 @@ static int run_engine(chm_device *dev, int region, const chm_kop *op)
     if (params)
         add_span(&m, addr, 8 * nparams, params);
     const rtl_mem mem = { &m, map_addr, bank_of };
-    int bad = op->kind == KOP_CONV ? program_conv(e, op, addr)
-              : op->kind == KOP_POOL ? program_pool(e, op)
-                                     : program_add(e, op);
+    int bad = op->kind == KOP_CONV     ? program_conv(e, op, addr)
+              : op->kind == KOP_POOL   ? program_pool(e, op)
+              : op->kind == KOP_SPARSE ? program_sparse(e, op, addr)
+                                       : program_add(e, op);
     /* Done interrupt on, then start (0x04 GIE, 0x08 IER bit 0, 0x00 ap_start). */
     bad |= rtl_reg_write(e, 0x04, 1) | rtl_reg_write(e, 0x08, 1) | rtl_reg_write(e, 0x00, 1);
     int rc = bad ? CHM_EDEVICE : CHM_OK;
@@ -266,7 +297,7 @@ static int run_engine(chm_device *dev, int region, const chm_kop *op)
 static int rtl_run_op(chm_device *dev, int region, const chm_kop *op)
 {
     card_of(dev)->last_us[region] = -1.0;
-    return op->kind <= KOP_ADD ? run_engine(dev, region, op) : CHM_EMODE;
+    return op->kind <= KOP_SPARSE ? run_engine(dev, region, op) : CHM_EMODE;
 }
 
 static double rtl_last_run_us(chm_device *dev, int region)
@@ -279,9 +310,17 @@ static int rtl_supports(chm_device *dev, const chm_kop *op, char *why, size_t n)
     (void)dev;
     if (op->kind <= KOP_ADD)
         return 1;
-    snprintf(why, n, "the rtl backend has no %s engine yet (built: the CNN mode's conv2d / "
-             "fully connected, pooling and add engines); run it on emu",
-             op->kind == KOP_SPARSE ? "SPARSE" : "GRAPH");
+    if (op->kind == KOP_SPARSE) {
+        const sparse_hdr *h = (const sparse_hdr *)op->in[1]->blob;
+        if (h->format == SPARSE_FMT_X)
+            return 1;
+        snprintf(why, n, "the rtl backend's SPARSE engine reads Cambricon-X weights only (no "
+                 "Cambricon-S indexing module in RTL yet); run Cambricon-S weights on emu");
+        return 0;
+    }
+    snprintf(why, n, "the rtl backend has no GRAPH engine yet (built: the CNN mode's conv2d / "
+             "fully connected, pooling and add engines, the SPARSE mode's Cambricon-X "
+             "engine); run it on emu");
     return 0;
 }
 

@@ -1,0 +1,515 @@
+// chm_sparse - the SPARSE mode's engine for Cambricon-X weights
+// (hls/sparse/sparse_layer.c, format 1, in RTL).
+//
+// Per input vector (a fc input row, or a conv output pixel's window):
+//   gather  - read master 0 fetches the window's taps (runs of ic bytes,
+//             padding taps written as in_zp without a read) into one half of
+//             a ping-pong neuron buffer, while the walker uses the other.
+//   stream  - read master 1 streams the rows' entries (the value array and
+//             the step array, alternating runs of up to 1 KiB) into two ring
+//             buffers of Ring bytes, a vector's stream padded to a whole
+//             64-entry word. The engine keeps no weights on chip: the stream
+//             is read again for every vector, as the kernel's mv_x does.
+//   walker  - Cambricon-X's indexing module, 64 lanes: one segment a cycle
+//             (the part of one row inside one 64-entry word); the lanes add
+//             their steps (each lane's column), read the neuron buffer at
+//             that column and multiply value x (input - in_zp); the row's sum
+//             closes at its last segment, is requantized (bias, the CNN
+//             mode's MultiplyByQuantizedMultiplier, clamp) and joins the
+//             output word, written through write master 2 in runs that end
+//             at 64-byte boundaries.
+// Before the first vector, the header, the row pointers and the per-channel
+// bias / multiplier / shift are read once into on-chip memories (MaxM rows).
+// A blob of another format (Cambricon-S) makes the engine finish at once
+// without writing: the rtl backend does not send one.
+`include "sparse_layer_regs.svh"
+
+module chm_sparse #(
+  parameter int unsigned MaxK = 16384,  // longest input vector (SPARSE_MAX_K)
+  parameter int unsigned MaxM = 4096,   // most rows (SPARSE_MAX_M)
+  parameter int unsigned Ring = 4096    // bytes of each entry ring
+) (
+  `include "chm_cnn_ports.svh"
+);
+  localparam int unsigned W = SPARSE_LAYER_WORDS;
+  localparam int unsigned GK = $clog2(MaxK);
+  localparam int unsigned PtrBytes = 4 * (MaxM + 1);
+  localparam int unsigned WSpan = PtrBytes > Ring + 1024 ? PtrBytes : Ring + 1024;
+  localparam int unsigned WK = $clog2(WSpan);
+  localparam int unsigned RB = $clog2(Ring);
+  localparam logic [2:0] D_HDR = 3'd0, D_PTR = 3'd1, D_BIAS = 3'd2, D_MULT = 3'd3,
+                         D_SHIFT = 3'd4, D_VAL = 3'd5, D_STEP = 3'd6;
+
+  // ---------------------------------------------------------------- control
+  `include "chm_cnn_ctrl.svh"
+
+  logic [63:0] p_in, p_blob, p_bias, p_mult, p_shift, p_out;
+  logic [31:0] n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, dh, dw;
+  logic signed [31:0] in_zp, out_zp, act_min, act_max;
+  logic        has_bias, per_tensor;
+
+  // header fields
+  logic [7:0]  hdr [64];
+  logic [31:0] h_format, h_rows, h_entries, h_off_ptr, h_off_a, h_off_b;
+  function automatic logic [31:0] hdr32(input int unsigned b);
+    hdr32 = {hdr[b + 3], hdr[b + 2], hdr[b + 1], hdr[b]};
+  endfunction
+  assign h_format = hdr32(4);
+  assign h_rows = hdr32(8);
+  assign h_entries = hdr32(32);
+  assign h_off_ptr = hdr32(40);
+  assign h_off_a = hdr32(44);
+  assign h_off_b = hdr32(48);
+
+  typedef enum logic [2:0] { C_IDLE, C_HDR, C_HDRW, C_PRE, C_PREW, C_RUN, C_DONE } ctrl_e;
+  ctrl_e ctrl_q;
+  logic [63:0] vectors, tap_bytes, e64;  // vectors; bytes of a window; a vector's stream
+  logic [31:0] n_params;
+  logic [63:0] land_hdr, land_pre, pre_total;
+  logic [1:0]  pre_arr;                  // array being preloaded: ptr, bias, mult, shift
+  logic [31:0] pre_off;
+  logic        w_all, wr_busy, out_pending;
+
+  assign ap_idle = ctrl_q == C_IDLE;
+  assign ap_ready = ctrl_q == C_IDLE && ap_start;
+  assign n_params = per_tensor ? 32'd1 : oc;
+
+  // the preload arrays: address and bytes
+  logic [63:0] pre_addr_base;
+  logic [31:0] pre_bytes;
+  logic [2:0]  pre_dest;
+  always_comb begin
+    case (pre_arr)
+      2'd0: begin pre_addr_base = p_blob + 64'(h_off_ptr); pre_bytes = 4 * (h_rows + 1); pre_dest = D_PTR; end
+      2'd1: begin pre_addr_base = p_bias; pre_bytes = has_bias ? 4 * oc : 32'd0; pre_dest = D_BIAS; end
+      2'd2: begin pre_addr_base = p_mult; pre_bytes = 4 * n_params; pre_dest = D_MULT; end
+      default: begin pre_addr_base = p_shift; pre_bytes = 4 * n_params; pre_dest = D_SHIFT; end
+    endcase
+  end
+
+  // read master 1 requests: header and preload in their phases, the entry stream in C_RUN
+  logic        w_req_valid, w_req_ready, w_req_pad;
+  logic [2:0]  w_req_dest;
+  logic [WK-1:0] w_req_k;
+  logic [WK:0] w_req_len;
+  logic [63:0] w_req_addr;
+  logic        s_req_valid, s_req_pad;
+  logic [2:0]  s_req_dest;
+  logic [WK-1:0] s_req_k;
+  logic [WK:0] s_req_len;
+  logic [63:0] s_req_addr;
+  logic [31:0] pre_len;
+  assign pre_len = pre_bytes - pre_off < 32'd1024 ? pre_bytes - pre_off : 32'd1024;
+
+  always_comb begin
+    w_req_valid = 1'b0; w_req_pad = 1'b0; w_req_dest = D_HDR; w_req_k = '0; w_req_len = '0;
+    w_req_addr = p_blob;
+    case (ctrl_q)
+      C_HDR: begin w_req_valid = 1'b1; w_req_len = (WK+1)'(64); end
+      C_PRE: begin
+        w_req_valid = pre_off < pre_bytes;
+        w_req_dest = pre_dest; w_req_k = WK'(pre_off); w_req_len = (WK+1)'(pre_len);
+        w_req_addr = pre_addr_base + 64'(pre_off);
+      end
+      C_RUN: begin
+        w_req_valid = s_req_valid; w_req_pad = s_req_pad; w_req_dest = s_req_dest;
+        w_req_k = s_req_k; w_req_len = s_req_len; w_req_addr = s_req_addr;
+      end
+      default: ;
+    endcase
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      ctrl_q <= C_IDLE; ap_done <= 1'b0; p_in <= '0; p_blob <= '0; p_bias <= '0; p_mult <= '0;
+      p_shift <= '0; p_out <= '0; n <= '0; ih <= '0; iw <= '0; ic <= '0; oh <= '0; ow <= '0;
+      oc <= '0; kh <= '0; kw <= '0; sh <= '0; sw <= '0; pt <= '0; pl <= '0; dh <= '0; dw <= '0;
+      in_zp <= '0; out_zp <= '0; act_min <= '0; act_max <= '0; has_bias <= 1'b0;
+      per_tensor <= 1'b0; vectors <= '0; tap_bytes <= '0; e64 <= '0; pre_arr <= '0;
+      pre_off <= '0; pre_total <= '0;
+    end else begin
+      ap_done <= 1'b0;
+      case (ctrl_q)
+        C_IDLE: if (ap_start) begin
+          p_in <= arg64(SPARSE_LAYER_IN_WORD); p_blob <= arg64(SPARSE_LAYER_WBLOB_WORD);
+          p_bias <= arg64(SPARSE_LAYER_BIAS_WORD); p_mult <= arg64(SPARSE_LAYER_MULT_WORD);
+          p_shift <= arg64(SPARSE_LAYER_SHIFT_WORD); p_out <= arg64(SPARSE_LAYER_OUT_WORD);
+          n <= arg32(SPARSE_LAYER_N_WORD); ih <= arg32(SPARSE_LAYER_IH_WORD);
+          iw <= arg32(SPARSE_LAYER_IW_WORD); ic <= arg32(SPARSE_LAYER_IC_WORD);
+          oh <= arg32(SPARSE_LAYER_OH_WORD); ow <= arg32(SPARSE_LAYER_OW_WORD);
+          oc <= arg32(SPARSE_LAYER_OC_WORD); kh <= arg32(SPARSE_LAYER_KH_WORD);
+          kw <= arg32(SPARSE_LAYER_KW_WORD); sh <= arg32(SPARSE_LAYER_STRIDE_H_WORD);
+          sw <= arg32(SPARSE_LAYER_STRIDE_W_WORD); pt <= arg32(SPARSE_LAYER_PAD_T_WORD);
+          pl <= arg32(SPARSE_LAYER_PAD_L_WORD); dh <= arg32(SPARSE_LAYER_DIL_H_WORD);
+          dw <= arg32(SPARSE_LAYER_DIL_W_WORD); in_zp <= arg32(SPARSE_LAYER_IN_ZP_WORD);
+          out_zp <= arg32(SPARSE_LAYER_OUT_ZP_WORD); act_min <= arg32(SPARSE_LAYER_ACT_MIN_WORD);
+          act_max <= arg32(SPARSE_LAYER_ACT_MAX_WORD);
+          has_bias <= arg32(SPARSE_LAYER_HAS_BIAS_WORD) != 0;
+          per_tensor <= arg32(SPARSE_LAYER_PER_TENSOR_WORD) != 0;
+          ctrl_q <= C_HDR;
+        end
+        C_HDR: if (w_req_ready) ctrl_q <= C_HDRW;
+        C_HDRW: if (land_hdr == 64) begin
+          vectors <= 64'(n) * 64'(oh) * 64'(ow);
+          tap_bytes <= 64'(kh) * 64'(kw) * 64'(ic);
+          e64 <= (64'(h_entries) + 64'd63) & ~64'd63;
+          pre_arr <= '0; pre_off <= '0; pre_total <= '0;
+          // another format, or a layer past the on-chip sizes: nothing to do (the host refuses both)
+          ctrl_q <= h_format == 32'd1 && h_rows <= MaxM &&
+                    64'(kh) * 64'(kw) * 64'(ic) <= 64'(MaxK) ? C_PRE : C_DONE;
+        end
+        C_PRE: begin
+          if (pre_off >= pre_bytes) begin
+            pre_off <= '0;
+            pre_total <= pre_total + 64'(pre_bytes);
+            if (pre_arr == 2'd3) ctrl_q <= C_PREW;
+            else pre_arr <= pre_arr + 2'd1;
+          end else if (w_req_ready) begin
+            pre_off <= pre_off + pre_len;
+          end
+        end
+        C_PREW: if (land_pre == pre_total) ctrl_q <= vectors == 0 ? C_DONE : C_RUN;
+        C_RUN: if (w_all && !out_pending && !wr_busy) ctrl_q <= C_DONE;
+        C_DONE: begin
+          ap_done <= 1'b1;
+          ctrl_q <= C_IDLE;
+        end
+        default: ctrl_q <= C_IDLE;
+      endcase
+    end
+  end
+  logic go;  // the pipelines start with the run
+  assign go = ctrl_q == C_PREW && land_pre == pre_total;
+
+  // ------------------------------------------------- read master 1: weights
+  logic          wf_valid, wf_set;
+  logic [2:0]    wf_dest;
+  logic [63:0]   wf_en;
+  logic [64*(WK-6)-1:0] wf_word;
+  logic [511:0]  wf_data;
+  logic          wf_busy;
+  chm_run_fetch #(.DestBits(3), .KBits(WK), .Depth(16)) u_wfetch (
+    .clk_i, .rst_ni,
+    .req_valid_i(w_req_valid), .req_ready_o(w_req_ready), .dest_i(w_req_dest), .set_i(1'b0),
+    .k_i(w_req_k), .len_i(w_req_len), .addr_i(w_req_addr), .pad_i(w_req_pad), .pad_val_i(8'd0),
+    .busy_o(wf_busy),
+    .m_araddr_o(m1_araddr_o), .m_arlen_o(m1_arlen_o), .m_arvalid_o(m1_arvalid_o),
+    .m_arready_i(m1_arready_i), .m_rdata_i(m1_rdata_i), .m_rlast_i(m1_rlast_i),
+    .m_rvalid_i(m1_rvalid_i), .m_rready_o(m1_rready_o),
+    .wr_valid_o(wf_valid), .wr_set_o(wf_set), .wr_dest_o(wf_dest), .wr_en_o(wf_en),
+    .wr_word_o(wf_word), .wr_data_o(wf_data)
+  );
+
+  logic [7:0] ptr_m [PtrBytes];
+  logic [7:0] bias_m [4*MaxM];
+  logic [7:0] mult_m [4*MaxM];
+  logic [7:0] shift_m [4*MaxM];
+  logic [7:0] val_r [Ring];
+  logic [7:0] step_r [Ring];
+  logic [6:0] wf_cnt;
+  logic [63:0] land_v, land_s;
+
+  always_comb begin
+    wf_cnt = '0;
+    for (int l = 0; l < 64; l++) wf_cnt = wf_cnt + 7'(wf_en[l]);
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (wf_valid) begin
+      for (int l = 0; l < 64; l++) begin
+        if (wf_en[l]) begin
+          logic [WK-1:0] k;
+          k = {wf_word[l*(WK-6) +: (WK-6)], 6'(l)};
+          case (wf_dest)
+            D_HDR: hdr[k[5:0]] <= wf_data[l*8 +: 8];
+            D_PTR: if (32'(k) < PtrBytes) ptr_m[k] <= wf_data[l*8 +: 8];
+            D_BIAS: if (32'(k) < 4 * MaxM) bias_m[k[$clog2(4*MaxM)-1:0]] <= wf_data[l*8 +: 8];
+            D_MULT: if (32'(k) < 4 * MaxM) mult_m[k[$clog2(4*MaxM)-1:0]] <= wf_data[l*8 +: 8];
+            D_SHIFT: if (32'(k) < 4 * MaxM) shift_m[k[$clog2(4*MaxM)-1:0]] <= wf_data[l*8 +: 8];
+            D_VAL: val_r[k[RB-1:0]] <= wf_data[l*8 +: 8];
+            default: step_r[k[RB-1:0]] <= wf_data[l*8 +: 8];
+          endcase
+        end
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      land_hdr <= '0; land_pre <= '0; land_v <= '0; land_s <= '0;
+    end else if (ctrl_q == C_IDLE) begin
+      land_hdr <= '0; land_pre <= '0; land_v <= '0; land_s <= '0;
+    end else if (wf_valid) begin
+      case (wf_dest)
+        D_HDR: land_hdr <= land_hdr + 64'(wf_cnt);
+        D_VAL: land_v <= land_v + 64'(wf_cnt);
+        D_STEP: land_s <= land_s + 64'(wf_cnt);
+        default: land_pre <= land_pre + 64'(wf_cnt);
+      endcase
+    end
+  end
+
+  // word i of a byte memory (little-endian u32 / i32 arrays)
+  `define CHM_RD32(m, i) {m[4*(i) + 3], m[4*(i) + 2], m[4*(i) + 1], m[4*(i)]}
+
+  // ---------------------------------------------- the entry stream's issuer
+  // Two cursors (values, steps), each a vector at a time: runs that end at
+  // 1 KiB boundaries of memory, then a pad run to the next 64-entry word.
+  // A run waits until the ring has room: it may not pass the walker's word
+  // by more than Ring bytes.
+  logic [63:0] g_cons;          // ring position of the walker's current word
+  logic [63:0] cv_m, cs_m, cv_g, cs_g;
+  logic [31:0] cv_e, cs_e;
+  logic        turn_q;           // 0: values first
+  logic        cv_ok, cs_ok, cv_pad, cs_pad, pick_s;
+  logic [31:0] cv_len, cs_len;
+  logic [63:0] cv_addr, cs_addr;
+
+  function automatic logic [31:0] run_len(input logic [63:0] a, input logic [31:0] left);
+    logic [31:0] to_kib;
+    logic unused_hi;
+    unused_hi = ^a[63:10];
+    to_kib = 32'd1024 - 32'(a[9:0]);
+    run_len = left < to_kib ? left : to_kib;
+  endfunction
+
+  always_comb begin
+    cv_addr = p_blob + 64'(h_off_a) + 64'(cv_e);
+    cs_addr = p_blob + 64'(h_off_b) + 64'(cs_e);
+    cv_pad = cv_e >= h_entries;
+    cs_pad = cs_e >= h_entries;
+    cv_len = cv_pad ? 32'd64 - 32'(cv_g[5:0]) : run_len(cv_addr, h_entries - cv_e);
+    cs_len = cs_pad ? 32'd64 - 32'(cs_g[5:0]) : run_len(cs_addr, h_entries - cs_e);
+    // a cursor has a run when its vector is not past the last, and the ring has room
+    cv_ok = cv_m < vectors && !(cv_pad && cv_g[5:0] == 6'd0) && cv_g + 64'(cv_len) <= g_cons + 64'(Ring);
+    cs_ok = cs_m < vectors && !(cs_pad && cs_g[5:0] == 6'd0) && cs_g + 64'(cs_len) <= g_cons + 64'(Ring);
+    pick_s = cs_ok && (!cv_ok || turn_q);
+    s_req_valid = cv_ok || cs_ok;
+    s_req_pad = pick_s ? cs_pad : cv_pad;
+    s_req_dest = pick_s ? D_STEP : D_VAL;
+    s_req_k = pick_s ? WK'(cs_g[RB-1:0]) : WK'(cv_g[RB-1:0]);
+    s_req_len = (WK+1)'(pick_s ? cs_len : cv_len);
+    s_req_addr = pick_s ? cs_addr : cv_addr;
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cv_m <= '0; cs_m <= '0; cv_g <= '0; cs_g <= '0; cv_e <= '0; cs_e <= '0; turn_q <= 1'b0;
+    end else if (go) begin
+      cv_m <= '0; cs_m <= '0; cv_g <= '0; cs_g <= '0; cv_e <= '0; cs_e <= '0; turn_q <= 1'b0;
+    end else if (ctrl_q == C_RUN) begin
+      // a vector's cursor moves on when its stream (and pad) is done
+      if (cv_m < vectors && cv_pad && cv_g[5:0] == 6'd0) begin cv_m <= cv_m + 1; cv_e <= '0; end
+      if (cs_m < vectors && cs_pad && cs_g[5:0] == 6'd0) begin cs_m <= cs_m + 1; cs_e <= '0; end
+      if (s_req_valid && w_req_ready) begin
+        turn_q <= !pick_s;
+        if (pick_s) begin
+          cs_g <= cs_g + 64'(cs_len);
+          if (!cs_pad) cs_e <= cs_e + cs_len;
+          else cs_e <= h_entries;
+        end else begin
+          cv_g <= cv_g + 64'(cv_len);
+          if (!cv_pad) cv_e <= cv_e + cv_len;
+          else cv_e <= h_entries;
+        end
+      end
+    end
+  end
+
+  // ------------------------------------------------- read master 0: gather
+  logic [63:0] gm;               // vector being gathered
+  logic [31:0] g_b, g_oy, g_ox, g_ty, g_tx, g_c0, g_k;
+  logic [63:0] g_img, wm, land_g;
+  logic signed [31:0] g_iy, g_ix;
+  logic        g_inside, g_ok, g_ready, g_last_run;
+  logic [31:0] g_len;
+  logic        gf_valid, gf_set, gf_busy;
+  logic [0:0]  gf_dest;
+  logic [63:0] gf_en;
+  logic [64*(GK-6)-1:0] gf_word;
+  logic [511:0] gf_data;
+  logic [6:0]  gf_cnt;
+
+  always_comb begin
+    g_iy = $signed(g_oy * sh) - $signed(pt) + $signed(g_ty * dh);
+    g_ix = $signed(g_ox * sw) - $signed(pl) + $signed(g_tx * dw);
+    g_inside = g_iy >= 0 && g_iy < $signed(ih) && g_ix >= 0 && g_ix < $signed(iw);
+    g_len = ic - g_c0 < 32'd1024 ? ic - g_c0 : 32'd1024;
+    // the half of the neuron buffer is free once the walker is past its last user
+    g_ok = ctrl_q == C_RUN && gm < vectors && gm <= wm + 1;
+    g_last_run = g_c0 + g_len >= ic && g_tx + 1 >= kw && g_ty + 1 >= kh;
+    gf_cnt = '0;
+    for (int l = 0; l < 64; l++) gf_cnt = gf_cnt + 7'(gf_en[l]);
+  end
+
+  chm_run_fetch #(.DestBits(1), .KBits(GK), .Depth(16)) u_gfetch (
+    .clk_i, .rst_ni,
+    .req_valid_i(g_ok), .req_ready_o(g_ready), .dest_i(1'b0), .set_i(gm[0]),
+    .k_i(GK'(g_k)), .len_i((GK+1)'(g_len)),
+    .addr_i(g_img + (64'(g_iy) * 64'(iw) + 64'(g_ix)) * 64'(ic) + 64'(g_c0)),
+    .pad_i(!g_inside), .pad_val_i(in_zp[7:0]), .busy_o(gf_busy),
+    .m_araddr_o(m0_araddr_o), .m_arlen_o(m0_arlen_o), .m_arvalid_o(m0_arvalid_o),
+    .m_arready_i(m0_arready_i), .m_rdata_i(m0_rdata_i), .m_rlast_i(m0_rlast_i),
+    .m_rvalid_i(m0_rvalid_i), .m_rready_o(m0_rready_o),
+    .wr_valid_o(gf_valid), .wr_set_o(gf_set), .wr_dest_o(gf_dest), .wr_en_o(gf_en),
+    .wr_word_o(gf_word), .wr_data_o(gf_data)
+  );
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      gm <= '0; g_b <= '0; g_oy <= '0; g_ox <= '0; g_ty <= '0; g_tx <= '0; g_c0 <= '0;
+      g_k <= '0; g_img <= '0;
+    end else if (go) begin
+      gm <= '0; g_b <= '0; g_oy <= '0; g_ox <= '0; g_ty <= '0; g_tx <= '0; g_c0 <= '0;
+      g_k <= '0; g_img <= p_in;
+    end else if (g_ok && g_ready) begin
+      if (!g_last_run) begin
+        g_k <= g_k + g_len;
+        if (g_c0 + g_len < ic) g_c0 <= g_c0 + g_len;
+        else begin
+          g_c0 <= '0;
+          if (g_tx + 1 < kw) g_tx <= g_tx + 1;
+          else begin g_tx <= '0; g_ty <= g_ty + 1; end
+        end
+      end else begin
+        g_k <= '0; g_c0 <= '0; g_tx <= '0; g_ty <= '0;
+        gm <= gm + 1;
+        if (g_ox + 1 < ow) g_ox <= g_ox + 1;
+        else begin
+          g_ox <= '0;
+          if (g_oy + 1 < oh) g_oy <= g_oy + 1;
+          else begin
+            g_oy <= '0; g_b <= g_b + 1;
+            g_img <= g_img + 64'(ih) * 64'(iw) * 64'(ic);
+          end
+        end
+      end
+    end
+  end
+
+  logic [7:0] vec [2][MaxK];
+  always_ff @(posedge clk_i) begin
+    if (gf_valid)
+      for (int l = 0; l < 64; l++)
+        if (gf_en[l]) vec[gf_set][{gf_word[l*(GK-6) +: (GK-6)], 6'(l)}] <= gf_data[l*8 +: 8];
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) land_g <= '0;
+    else if (go) land_g <= '0;
+    else if (gf_valid) land_g <= land_g + 64'(gf_cnt);
+  end
+
+  // ----------------------------------------------------------------- walker
+  logic [31:0] w_r, w_e;
+  logic signed [31:0] w_col, w_sum;
+  logic [63:0] w_gbase, w_p;     // stream position of the vector; output index m * oc + r
+  logic [31:0] ptr_next, ws, w_end;
+  logic        w_have, w_closes, w_last_row, w_step, w_flush;
+  logic signed [31:0] w_tot, w_new, col_out;
+  logic [7:0]  q_byte;
+  logic [63:0] o_addr;
+
+  assign w_all = wm >= vectors;
+  assign g_cons = w_gbase + 64'(ws);
+
+  always_comb begin
+    logic signed [31:0] c;
+    ptr_next = `CHM_RD32(ptr_m, w_r + 1);
+    ws = w_e & ~32'd63;
+    w_end = ptr_next < ws + 64 ? ptr_next : ws + 64;
+    w_closes = w_end >= ptr_next;
+    w_last_row = w_r + 1 >= h_rows;
+    w_have = ctrl_q == C_RUN && !w_all && land_g >= (wm + 1) * tap_bytes &&
+             (w_end <= w_e || (land_v >= w_gbase + 64'(w_end) && land_s >= w_gbase + 64'(w_end)));
+    c = w_col;
+    w_tot = '0;
+    for (int l = 0; l < 64; l++) begin
+      logic [31:0] i;
+      logic [RB-1:0] pos;
+      logic signed [7:0] v;
+      logic signed [8:0] x;
+      i = ws + 32'(l);
+      pos = RB'(w_gbase + 64'(i));
+      v = $signed(val_r[pos]);
+      x = '0;
+      if (i >= w_e && i < w_end) begin
+        c = c + $signed({24'd0, step_r[pos]});
+        x = $signed({vec[wm[0]][c[GK-1:0]][7], vec[wm[0]][c[GK-1:0]]}) - $signed(in_zp[8:0]);
+        if (v != 0) w_tot = w_tot + 32'(x) * 32'(v);
+      end
+    end
+    col_out = c;
+    w_new = w_sum + w_tot;
+    o_addr = p_out + w_p;
+    w_flush = w_closes && (o_addr[5:0] == 6'd63 || (w_last_row && wm + 1 >= vectors));
+  end
+
+  // requantization of a closing row (TFLite's int8 output stage)
+  logic [31:0] q_idx;
+  assign q_idx = per_tensor ? 32'd0 : w_r;
+  chm_requant u_rq (
+    .acc_i(w_new), .colsum_i(32'sd0), .in_zp_i(32'sd0), .bias_i($signed(`CHM_RD32(bias_m, w_r))),
+    .has_bias_i(has_bias), .mult_i($signed(`CHM_RD32(mult_m, q_idx))),
+    .shift_i($signed(`CHM_RD32(shift_m, q_idx))), .out_zp_i(out_zp), .act_min_i(act_min),
+    .act_max_i(act_max), .out_o(q_byte)
+  );
+
+  // output word being filled, and the run waiting for the writer
+  logic [511:0] ob_data, wq_data;
+  logic [6:0]   ob_len, wq_len;
+  logic [63:0]  ob_addr, wq_addr;
+  logic         wq_valid, wq_ready;
+  assign out_pending = wq_valid || ob_len != 0;
+  assign w_step = w_have && !(w_flush && wq_valid && !wq_ready);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wm <= '0; w_r <= '0; w_e <= '0; w_col <= -32'sd1; w_sum <= '0; w_gbase <= '0; w_p <= '0;
+      ob_data <= '0; ob_len <= '0; ob_addr <= '0; wq_valid <= 1'b0; wq_data <= '0;
+      wq_len <= '0; wq_addr <= '0;
+    end else if (go) begin
+      wm <= '0; w_r <= '0; w_e <= `CHM_RD32(ptr_m, 0); w_col <= -32'sd1; w_sum <= '0; w_gbase <= '0;
+      w_p <= '0; ob_len <= '0; wq_valid <= 1'b0;
+    end else begin
+      if (wq_valid && wq_ready) wq_valid <= 1'b0;
+      if (w_step) begin
+        if (!w_closes) begin
+          w_e <= w_end; w_col <= col_out; w_sum <= w_new;
+        end else begin
+          w_col <= -32'sd1; w_sum <= '0; w_p <= w_p + 1;
+          if (w_last_row) begin
+            wm <= wm + 1; w_r <= '0; w_e <= `CHM_RD32(ptr_m, 0); w_gbase <= w_gbase + e64;
+          end else begin
+            w_r <= w_r + 1; w_e <= w_end;
+          end
+          // the byte joins the output word; a full word (or the last byte) goes to the writer
+          if (w_flush) begin
+            wq_valid <= 1'b1;
+            wq_addr <= ob_len == 0 ? o_addr : ob_addr;
+            wq_len <= ob_len + 7'd1;
+            wq_data <= ob_data;
+            wq_data[ob_len[5:0]*8 +: 8] <= q_byte;
+            ob_len <= '0;
+          end else begin
+            if (ob_len == 0) ob_addr <= o_addr;
+            ob_data[ob_len[5:0]*8 +: 8] <= q_byte;
+            ob_len <= ob_len + 7'd1;
+          end
+        end
+      end
+    end
+  end
+
+  chm_run_write u_write (
+    .clk_i, .rst_ni, .req_valid_i(wq_valid), .req_ready_o(wq_ready), .addr_i(wq_addr),
+    .len_i(wq_len), .data_i(wq_data), .busy_o(wr_busy),
+    .m_awaddr_o(m2_awaddr_o), .m_awlen_o(m2_awlen_o), .m_awvalid_o(m2_awvalid_o),
+    .m_awready_i(m2_awready_i), .m_wdata_o(m2_wdata_o), .m_wstrb_o(m2_wstrb_o),
+    .m_wlast_o(m2_wlast_o), .m_wvalid_o(m2_wvalid_o), .m_wready_i(m2_wready_i),
+    .m_bvalid_i(m2_bvalid_i), .m_bready_o(m2_bready_o)
+  );
+
+  logic unused_ok;
+  assign unused_ok = ^{in_zp[31:9], wf_set, wf_busy, gf_dest, gf_busy, g_b, hdr32(0), land_hdr[63:7]};
+endmodule
+`undef CHM_RD32
