@@ -151,6 +151,9 @@ static const sparse_layer_shape sparse_layers[] = {
     { "sparse fc 1568->64 b100", 100, 1, 1, 1568, 64, 1, 0 },
     { "sparse fc 4096->4096 b16", 16, 1, 1, 4096, 4096, 1, 0 },
     { "sparse conv 3x3 256 14x14", 1, 14, 14, 256, 256, 3, 1 },
+    { "sparse fmnist conv1 3x3 1->16", 1, 28, 28, 1, 16, 3, 1 },
+    { "sparse fmnist conv2 3x3 16->32", 1, 14, 14, 16, 32, 3, 1 },
+    { "sparse fmnist fc1 1568->64 b20", 20, 1, 1, 1568, 64, 1, 0 },
 };
 static const double sparse_densities[] = { 1.0, 0.5, 0.25, 0.1, 0.05, 0.01 };
 

@@ -318,7 +318,7 @@ int main(int argc, char **argv)
                    pruned.us_per_image, dense.us_per_image, r >= 1 ? r : 1 / r,
                    r >= 1 ? "faster" : "slower");
             printf("                  (the CNN times are calibrated against the RTL engine; the "
-                   "SPARSE ones are not: no SPARSE RTL yet)\n");
+                   "Cambricon-X ones too; Cambricon-S ones are not)\n");
         }
     }
     printf("result            %s\n", ok ? "PASS" : "FAIL");

@@ -10,6 +10,11 @@
  *     blob holds them) through read port 1, each padded to a 64-entry word;
  *   - walker: one segment a cycle, a segment being the part of one row
  *     inside one 64-entry word (an empty row costs its cycle);
+ *   - each read port's latency bound: 16 runs in flight, a read latency
+ *     each (narrow gathers, e.g. a one-channel conv, and short streams);
+ *   - the ping-pong bound: with two neuron buffers, a vector's gather
+ *     starts only when the walker leaves the vector two back, so small
+ *     layers pay about half a read latency a vector;
  * and every beat of the gather, the stream and the output writes shares
  * the bank's bandwidth. A vector costs the slowest of those; the call adds
  * the header read, the preload of row pointers and per-channel parameters,
@@ -34,6 +39,9 @@
  * (CNN_AXI_LATENCY, 64 cycles) and a few cycles of control. */
 #define SPARSE_CALL_OVERHEAD 270
 #define SPARSE_AXI_BYTES 64
+#define SPARSE_AXI_LATENCY 64 /* a bank read's latency, as CNN_AXI_LATENCY (DDR4, UG1352) */
+#define SPARSE_QUEUE 16       /* runs a read port keeps in flight (the RTL fetchers' depth) */
+#define SPARSE_PINGPONG_SLACK 10
 
 static uint64_t cdiv(uint64_t a, uint64_t b)
 {
@@ -99,11 +107,34 @@ static double mean_run_beats(uint64_t len, int aligned)
     return (double)sum / SPARSE_AXI_BYTES;
 }
 
+/* Window taps inside the input along one axis, summed over the output positions. */
+static uint64_t inside_taps(int32_t out, int32_t in, int32_t k, int32_t stride, int32_t pad, int32_t dil)
+{
+    uint64_t n = 0;
+    for (int32_t o = 0; o < out; o++)
+        for (int32_t t = 0; t < k; t++) {
+            const int64_t i = (int64_t)o * stride - pad + (int64_t)t * dil;
+            n += i >= 0 && i < in;
+        }
+    return n;
+}
+
 static sparse_cost cost_x(const sparse_desc *d, const uint8_t *blob, const sparse_hdr *h, double bpc)
 {
     sparse_cost c = { 0 };
     const uint64_t vectors = (uint64_t)d->n * d->oh * d->ow;
     const uint64_t taps = (uint64_t)d->kh * d->kw;
+    /* Latency bound of a read port: SPARSE_QUEUE runs in flight, each answered a read latency
+     * after its address, so a port issues at most SPARSE_QUEUE runs a latency. Gather: a
+     * burst per inside tap per 1 KiB of channels; stream: a burst per 1 KiB piece of each
+     * array, and a pad run each when the entries do not fill the last word. */
+    const double inside = (double)inside_taps(d->oh, d->ih, d->kh, d->stride_h, d->pad_t, d->dil_h) *
+                          (double)inside_taps(d->ow, d->iw, d->kw, d->stride_w, d->pad_l, d->dil_w) /
+                          ((double)d->oh * d->ow);
+    const double gather_lat = inside * (double)cdiv((uint64_t)d->ic, 1024) * SPARSE_AXI_LATENCY / SPARSE_QUEUE;
+    const uint64_t pieces = cdiv(h->off_a % 1024 + h->entries, 1024) + cdiv(h->off_b % 1024 + h->entries, 1024) +
+                            (h->entries % SPARSE_X_LANES != 0) * 2;
+    const double stream_lat = (double)pieces * SPARSE_AXI_LATENCY / SPARSE_QUEUE;
     /* Tensors start 4 KiB-aligned: a tap's run is aligned when ic is a multiple of 64. */
     const double gather = (double)taps * mean_run_beats((uint64_t)d->ic, d->ic % SPARSE_AXI_BYTES == 0);
     const uint64_t val = run_beats(h->off_a, h->entries), step = run_beats(h->off_b, h->entries);
@@ -114,6 +145,14 @@ static sparse_cost cost_x(const sparse_desc *d, const uint8_t *blob, const spars
     double per = walker > bank ? walker : bank;
     per = per > (double)(val + step + pads) ? per : (double)(val + step + pads);
     per = per > gather ? per : gather;
+    per = per > gather_lat ? per : gather_lat;
+    /* Two neuron buffers: vector m + 1's gather is issued when the walker leaves vector m - 1,
+     * so two vectors take at least a walk, the gather's issue, a read latency and the
+     * handshakes between them (SPARSE_PINGPONG_SLACK, measured on the RTL). */
+    const double issue = (double)taps * (double)cdiv((uint64_t)d->ic, 1024);
+    const double pingpong = (walker + issue + SPARSE_AXI_LATENCY + SPARSE_PINGPONG_SLACK) / 2;
+    per = per > pingpong ? per : pingpong;
+    per = per > stream_lat ? per : stream_lat;
     const uint32_t np = d->per_tensor ? 1u : (uint32_t)d->oc;
     const uint64_t preload = run_beats(h->off_ptr, 4ull * (h->rows + 1)) +
                              (d->has_bias ? run_beats(0, 4ull * d->oc) : 0) + 2 * run_beats(0, 4ull * np);
