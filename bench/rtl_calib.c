@@ -9,7 +9,8 @@
  * Layers: the ResNet-18 convolutions of conv_bench, its pooling and residual
  * adds, and the Fashion-MNIST demo's layers (pooling and add rows: GOP/s
  * counts window taps or elements, not MACs); then sparse_bench's layers at
- * each of its densities in Cambricon-X form (GOP/s counts the dense layer's
+ * each of its densities in Cambricon-X and Cambricon-S form (4 x 16
+ * blocks, 8-bit codes; GOP/s counts the dense layer's
  * MACs, as sparse_bench does). GRAPH has no RTL engine yet.
  * Cycles are the operation's card time on u250 (300 MHz kernel clock)
  * times the clock; both include the start handshake and the last write.
@@ -206,10 +207,12 @@ static void sparse_rows(chm_device *emu, chm_device *rtl, double mhz, const char
             wd[j] = rnd8();
         for (size_t j = 0; j < nin; j++)
             in[j] = rnd8();
+        for (size_t fi = 0; fi < 2; fi++)
         for (size_t di = 0; di < sizeof sparse_densities / sizeof sparse_densities[0]; di++) {
+            const chm_sparse_format f = fi ? CHM_SPARSE_S : CHM_SPARSE_X;
             chm_sparse *s;
             if (chm_sparse_from_dense(wd, rows, cols,
-                                      &(chm_sparse_params){ .format = CHM_SPARSE_X,
+                                      &(chm_sparse_params){ .format = f,
                                                             .density = sparse_densities[di] }, &s)) {
                 fprintf(stderr, "rtl_calib: %s\n", chm_last_error(NULL));
                 exit(1);
@@ -220,7 +223,8 @@ static void sparse_rows(chm_device *emu, chm_device *rtl, double mhz, const char
             const double sim_s = now_s() - t0;
             const double macs = (double)nout * cols, mc = model_us * mhz, rc = rtl_us * mhz;
             char name[96];
-            snprintf(name, sizeof name, "%s X %.0f%%", L->name, 100 * sparse_densities[di]);
+            snprintf(name, sizeof name, "%s %s %.0f%%", L->name, fi ? "S" : "X",
+                     100 * sparse_densities[di]);
             printf("| %s | %.1f | %.0f | %.0f | %+.1f%% | %.1f | %.1f | %s | %.1f |\n", name,
                    macs / 1e6, mc, rc, 100.0 * (mc - rc) / rc, 2 * macs / (rtl_us * 1e3),
                    2 * macs / (model_us * 1e3), memcmp(o1, o2, nout) ? "DIFFER" : "identical", sim_s);
@@ -294,7 +298,6 @@ int main(int argc, char **argv)
         free(in), free(w), free(o1), free(o2), free(bias), free(mult), free(shift);
     }
     sparse_rows(emu, rtl, mhz, only);
-    printf("| SPARSE Cambricon-S (sparse_bench densities) | | | | no RTL engine yet | | | | |\n");
     printf("| GRAPH (Cora / Pubmed GCN layers) | | | | no RTL engine yet | | | | |\n");
     chm_device_close(emu);
     chm_device_close(rtl);

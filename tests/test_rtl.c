@@ -315,30 +315,30 @@ static void test_add_engine(void)
     rtl_engine_free(e);
 }
 
-/* Operations the rtl backend has no engine for (Cambricon-S weights, GRAPH) are refused when
- * submitted. */
+/* Operations the rtl backend has no engine for (GRAPH) are refused when submitted. */
 static void test_unsupported_refused(void)
 {
-    int8_t w[4 * 10] = { 1, 0, 0, 2 }, before[2 * 4], after[2 * 4];
-    memset(before, 0x33, sizeof before);
-    chm_sparse_params sp = { .format = CHM_SPARSE_S };
-    chm_sparse *s;
-    CU_ASSERT_EQUAL_FATAL(chm_sparse_from_dense(w, 4, 10, &sp, &s), CHM_OK);
-    chm_tensor *tw = NULL;
-    CU_ASSERT_EQUAL_FATAL(chm_sparse_upload(tu_dev, s, CHM_BANK_DEFAULT, &tw), CHM_OK);
-    chm_tensor *in = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(2, 10), NULL);
-    chm_tensor *out = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(2, 4), before);
-    int32_t mult = 1 << 30, shift = -8;
-    chm_requant rq = { .multiplier = &mult, .shift = &shift, .per_tensor = 1 };
-    CU_ASSERT_EQUAL(chm_sparse_fully_connected(tu_dev, in, tw, NULL, out, &rq, NULL), CHM_EMODE);
-    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "Cambricon-X weights only"));
-    CU_ASSERT_EQUAL(chm_tensor_read(out, 0, after, sizeof after), CHM_OK);
+    const int32_t src[] = { 0, 1, 2 }, dst[] = { 1, 2, 0 };
+    chm_graph *g;
+    CU_ASSERT_EQUAL_FATAL(chm_graph_from_edges(3, 3, src, dst, NULL, 0, &g), CHM_OK);
+    chm_tensor *tg;
+    CU_ASSERT_EQUAL_FATAL(chm_graph_upload(tu_dev, g, CHM_BANK_DEFAULT, &tg), CHM_OK);
+    float x[3 * 4] = { 1, 2, 3, 4 }, w[2 * 4] = { 1, -1 }, before[3 * 2], after[3 * 2];
+    for (int i = 0; i < 6; i++)
+        before[i] = 7.5f;
+    chm_tensor *tx = tu_tensor(tu_dev, CHM_FP32, 2, TU_DIMS(3, 4), x);
+    chm_tensor *tw = tu_tensor(tu_dev, CHM_FP32, 2, TU_DIMS(2, 4), w);
+    chm_tensor *to = tu_tensor(tu_dev, CHM_FP32, 2, TU_DIMS(3, 2), before);
+    chm_gnn_params p = { .kind = CHM_GNN_GCN };
+    CU_ASSERT_EQUAL(chm_gnn_layer(tu_dev, tg, tx, tw, NULL, NULL, NULL, to, &p, NULL), CHM_EMODE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "no GRAPH engine yet"));
+    CU_ASSERT_EQUAL(chm_tensor_read(to, 0, after, sizeof after), CHM_OK);
     CU_ASSERT_EQUAL(memcmp(before, after, sizeof after), 0);
     chm_device_stats st;
     chm_device_stats_get(tu_dev, &st);
     CU_ASSERT_EQUAL(st.ops, 0);
-    chm_tensor_free(in), chm_tensor_free(out), chm_tensor_free(tw);
-    chm_sparse_free(s);
+    chm_tensor_free(tx), chm_tensor_free(tw), chm_tensor_free(to), chm_tensor_free(tg);
+    chm_graph_free(g);
 }
 
 /* On rtl the timeline is laid from measured times, in dependency order. */

@@ -2,14 +2,17 @@
  * sparse_cycles.c - cycles of sparse_layer, counted from its loops and the
  * blob's real nonzero structure.
  *
- * Cambricon-X (calibrated against rtl/sparse/chm_sparse.sv): per input
- * vector three stages overlap (ping-pong neuron buffer, entry rings):
+ * Both formats, calibrated against rtl/sparse/chm_sparse.sv: per input
+ * vector these stages overlap (ping-pong neuron buffer, two stream rings):
  *   - gather: the window's taps, a run of ic bytes each, through read port
  *     0 (a beat a cycle at most; padding taps land without a read);
- *   - stream: the value and step arrays (a byte per entry each, as the
- *     blob holds them) through read port 1, each padded to a 64-entry word;
- *   - walker: one segment a cycle, a segment being the part of one row
- *     inside one 64-entry word (an empty row costs its cycle);
+ *   - stream: two arrays of the blob through read port 1, each padded to a
+ *     64-byte word: X the values and the steps (a byte per entry each, as
+ *     the blob holds them), S the codes (a byte each) and the kept blocks'
+ *     column indexes;
+ *   - walker: X one segment a cycle, a segment being the part of one row
+ *     inside one 64-entry word; S one kept block a cycle; an empty row
+ *     (group) costs its cycle; behind it the output stage, a row a cycle;
  *   - each read port's latency bound: 16 runs in flight, a read latency
  *     each (narrow gathers, e.g. a one-channel conv, and short streams);
  *   - the ping-pong bound: with two neuron buffers, a vector's gather
@@ -17,24 +20,18 @@
  *     layers pay about half a read latency a vector;
  * and every beat of the gather, the stream and the output writes shares
  * the bank's bandwidth. A vector costs the slowest of those; the call adds
- * the header read, the preload of row pointers and per-channel parameters,
- * and the pipeline's fill and drain (a read latency each).
+ * the header read, the preload of row pointers, per-channel parameters and
+ * the S codebook, and the pipeline's fill and drain (a read latency each).
+ * Cambricon-S's zero-input skip saves no cycle in a block-a-cycle walker,
+ * and card time is fixed when an operation is queued, before its inputs
+ * exist: the model never credits it.
  *
- * Cambricon-S (no RTL engine yet; not calibrated): a kept block takes
- * ceil(block_cols / SPARSE_LANES) cycles, the block_rows PEs of a row group
- * working together; SPARSE_PES / block_rows row groups run side by side, so
- * a set of groups takes as long as its busiest group, bounded below by the
- * codes streamed through one port. (The kernel also skips zero input
- * neurons; the model does not credit that, because card time is fixed when
- * an operation is queued, before its inputs exist.)
- *
- * Neither keeps weights on chip: the kernel reads the blob again for every
+ * No weights are kept on chip: the kernel reads the blob again for every
  * input vector (an earlier model credited a 4 MiB weight buffer the kernel
  * never had and SPARSE's 32-URAM budget could not hold).
  */
 #include "sparse_kernels.h"
 
-#define SPARSE_PIPE_DEPTH 8 /* S: index decode + fetch + MAC + add */
 /* Start, header read, preload and pipeline fill / drain: four bank read latencies
  * (CNN_AXI_LATENCY, 64 cycles) and a few cycles of control. */
 #define SPARSE_CALL_OVERHEAD 270
@@ -60,34 +57,15 @@ static uint64_t segments_x(const uint8_t *blob, const sparse_hdr *h)
     return cycles;
 }
 
-static uint64_t pe_cycles_s(const uint8_t *blob, const sparse_hdr *h, uint64_t *macs)
+/* Walker cycles of one vector (S): a kept block a cycle, an empty row group one cycle. */
+static uint64_t blocks_s(const uint8_t *blob, const sparse_hdr *h)
 {
     const uint32_t *ptr = (const uint32_t *)(blob + h->off_ptr);
-    const uint32_t br = h->block_rows, groups = (h->rows + br - 1) / br;
-    const uint32_t side = SPARSE_PES / br ? SPARSE_PES / br : 1;
+    const uint32_t groups = (h->rows + h->block_rows - 1) / h->block_rows;
     uint64_t cycles = 0;
-    for (uint32_t g0 = 0; g0 < groups; g0 += side) {
-        uint64_t busiest = 0;
-        for (uint32_t g = g0; g < g0 + side && g < groups; g++) {
-            uint64_t c = (uint64_t)(ptr[g + 1] - ptr[g]) * cdiv(h->block_cols, SPARSE_LANES);
-            busiest = c > busiest ? c : busiest;
-        }
-        cycles += busiest;
-    }
-    *macs = (uint64_t)h->entries * h->block_rows * h->block_cols;
+    for (uint32_t g = 0; g < groups; g++)
+        cycles += ptr[g + 1] > ptr[g] ? ptr[g + 1] - ptr[g] : 1;
     return cycles;
-}
-
-/*
- * Bytes of a Cambricon-S blob the kernel reads per vector: a byte per code
- * as the blob stores them (the codes are not packed at code_bits on the
- * card yet: chm_sparse_info's sizes are the format's, packed).
- */
-static uint64_t blob_bytes_s(const sparse_hdr *h)
-{
-    const uint64_t groups = (h->rows + h->block_rows - 1) / h->block_rows;
-    const uint64_t codes = (uint64_t)h->entries * h->block_rows * h->block_cols;
-    return codes + 2ull * h->entries + 4 * (groups + 1) + 256;
 }
 
 /* Beats of a run of len bytes whose start is at offset a within a beat. */
@@ -119,8 +97,18 @@ static uint64_t inside_taps(int32_t out, int32_t in, int32_t k, int32_t stride, 
     return n;
 }
 
-static sparse_cost cost_x(const sparse_desc *d, const uint8_t *blob, const sparse_hdr *h, double bpc)
+sparse_cost sparse_layer_cost(const sparse_desc *d, const uint8_t *blob, const int8_t *in,
+                              double bpc)
 {
+    (void)in;
+    const sparse_hdr *h = (const sparse_hdr *)blob;
+    const int is_s = h->format == SPARSE_FMT_S;
+    /* The two streamed arrays (ring A, ring B): X values and steps, a byte an entry each;
+     * S codes (a byte each) and the kept blocks' u16 column indexes. */
+    const uint64_t bb = is_s ? (uint64_t)h->block_rows * h->block_cols : 1;
+    const uint64_t len_a = h->entries * bb, len_b = is_s ? 2ull * h->entries : h->entries;
+    const uint64_t off_a = is_s ? h->off_b : h->off_a, off_b = is_s ? h->off_a : h->off_b;
+    const uint64_t groups = is_s ? (h->rows + h->block_rows - 1) / h->block_rows : h->rows;
     sparse_cost c = { 0 };
     const uint64_t vectors = (uint64_t)d->n * d->oh * d->ow;
     const uint64_t taps = (uint64_t)d->kh * d->kw;
@@ -132,17 +120,19 @@ static sparse_cost cost_x(const sparse_desc *d, const uint8_t *blob, const spars
                           (double)inside_taps(d->ow, d->iw, d->kw, d->stride_w, d->pad_l, d->dil_w) /
                           ((double)d->oh * d->ow);
     const double gather_lat = inside * (double)cdiv((uint64_t)d->ic, 1024) * SPARSE_AXI_LATENCY / SPARSE_QUEUE;
-    const uint64_t pieces = cdiv(h->off_a % 1024 + h->entries, 1024) + cdiv(h->off_b % 1024 + h->entries, 1024) +
-                            (h->entries % SPARSE_X_LANES != 0) * 2;
+    const uint64_t pieces = cdiv(off_a % 1024 + len_a, 1024) + cdiv(off_b % 1024 + len_b, 1024) +
+                            (len_a % SPARSE_X_LANES != 0) + (len_b % SPARSE_X_LANES != 0);
     const double stream_lat = (double)pieces * SPARSE_AXI_LATENCY / SPARSE_QUEUE;
     /* Tensors start 4 KiB-aligned: a tap's run is aligned when ic is a multiple of 64. */
     const double gather = (double)taps * mean_run_beats((uint64_t)d->ic, d->ic % SPARSE_AXI_BYTES == 0);
-    const uint64_t val = run_beats(h->off_a, h->entries), step = run_beats(h->off_b, h->entries);
-    const uint64_t pads = (h->entries % SPARSE_X_LANES != 0) * 2;
+    const uint64_t val = run_beats(off_a, len_a), step = run_beats(off_b, len_b);
+    const uint64_t pads = (len_a % SPARSE_X_LANES != 0) + (len_b % SPARSE_X_LANES != 0);
     const double writes = mean_run_beats((uint64_t)d->oc, d->oc % SPARSE_AXI_BYTES == 0);
     const double bank = bpc > 0 ? (gather + (double)(val + step) + writes) * SPARSE_AXI_BYTES / bpc : 0;
-    const double walker = (double)segments_x(blob, h);
+    /* the walker, and the output stage behind its queue (a row a cycle) */
+    const double walker = (double)(is_s ? blocks_s(blob, h) : segments_x(blob, h));
     double per = walker > bank ? walker : bank;
+    per = per > (double)h->rows ? per : (double)h->rows;
     per = per > (double)(val + step + pads) ? per : (double)(val + step + pads);
     per = per > gather ? per : gather;
     per = per > gather_lat ? per : gather_lat;
@@ -154,37 +144,12 @@ static sparse_cost cost_x(const sparse_desc *d, const uint8_t *blob, const spars
     per = per > pingpong ? per : pingpong;
     per = per > stream_lat ? per : stream_lat;
     const uint32_t np = d->per_tensor ? 1u : (uint32_t)d->oc;
-    const uint64_t preload = run_beats(h->off_ptr, 4ull * (h->rows + 1)) +
-                             (d->has_bias ? run_beats(0, 4ull * d->oc) : 0) + 2 * run_beats(0, 4ull * np);
+    const uint64_t preload = run_beats(h->off_ptr, 4ull * (groups + 1)) +
+                             (d->has_bias ? run_beats(0, 4ull * d->oc) : 0) + 2 * run_beats(0, 4ull * np) +
+                             (is_s ? run_beats(h->off_c, 256) : 0);
     c.cycles = SPARSE_CALL_OVERHEAD + preload + (uint64_t)((double)vectors * per);
-    c.macs = vectors * h->nnz;
+    c.macs = vectors * (is_s ? h->entries * bb : h->nnz);
     c.dense_macs = vectors * (uint64_t)h->rows * h->cols;
-    c.weight_bytes = vectors * 2ull * h->entries;
-    return c;
-}
-
-sparse_cost sparse_layer_cost(const sparse_desc *d, const uint8_t *wblob, const int8_t *in,
-                              double bpc)
-{
-    (void)in;
-    const sparse_hdr *h = (const sparse_hdr *)wblob;
-    if (h->format == SPARSE_FMT_X)
-        return cost_x(d, wblob, h, bpc);
-    sparse_cost c = { 0 };
-    const uint64_t vectors = (uint64_t)d->n * d->oh * d->ow;
-    uint64_t macs_per_vec = 0;
-    const uint64_t pe = pe_cycles_s(wblob, h, &macs_per_vec);
-    const uint64_t gather = (uint64_t)d->kh * d->kw * cdiv((uint64_t)d->ic, SPARSE_AXI_BYTES);
-    const uint64_t store = cdiv((uint64_t)d->oc, SPARSE_PES);
-    const double port = bpc < SPARSE_AXI_BYTES ? bpc : SPARSE_AXI_BYTES;
-    const uint64_t wbytes = blob_bytes_s(h);
-    const uint64_t wload = port > 0 ? (uint64_t)((double)wbytes / port) + 1 : 0;
-    uint64_t stage = gather > pe ? gather : pe;
-    stage = stage > wload ? stage : wload;
-    stage = stage > store ? stage : store;
-    c.cycles = SPARSE_CALL_OVERHEAD + SPARSE_PIPE_DEPTH + vectors * stage;
-    c.macs = vectors * macs_per_vec;
-    c.dense_macs = vectors * (uint64_t)h->rows * h->cols;
-    c.weight_bytes = vectors * wbytes;
+    c.weight_bytes = vectors * (len_a + len_b);
     return c;
 }

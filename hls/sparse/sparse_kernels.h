@@ -12,21 +12,13 @@
 #include "sparse_format.h"
 
 /*
- * Cambricon-S: 32 PEs, each owning one output neuron at a time, each with
- * 16 multipliers fed by the shared indexing module (Zhang et al. §4: 16 PEs
- * x 16 multipliers; 512 MACs a cycle).
- */
-#ifndef SPARSE_PES
-#define SPARSE_PES 32
-#endif
-#ifndef SPARSE_LANES
-#define SPARSE_LANES 16
-#endif
-/*
  * Cambricon-X's indexing module: 64 lanes, one 64-entry word of the entry
- * stream (a 512-bit beat of values and one of steps) a cycle.
+ * stream (a 512-bit beat of values and one of steps) a cycle. Cambricon-S:
+ * a kept block (up to SPARSE_MAX_BLOCK x SPARSE_MAX_BLOCK codes) a cycle.
  */
 #define SPARSE_X_LANES 64
+/* Most multiplies in a cycle: a 16 x 16 Cambricon-S block (X: 64). */
+#define SPARSE_PEAK_MACS (SPARSE_MAX_BLOCK * SPARSE_MAX_BLOCK)
 /* Longest input vector (fc inputs, or kh*kw*ic taps of a conv) the on-chip
  * neuron buffer holds. */
 #define SPARSE_MAX_K 16384

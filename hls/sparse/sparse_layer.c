@@ -90,6 +90,14 @@ x_rows:
     }
 }
 
+/*
+ * Cambricon-S: one kept block a cycle. The block's column index is shared
+ * by the row group's block_rows PEs: its block_cols inputs are read once,
+ * and each PE decodes its codes through the codebook and multiplies (a
+ * zero input neuron adds nothing; in this one-block-a-cycle form skipping
+ * it saves no cycle). A group's sums close at its last block; an empty
+ * group costs its cycle.
+ */
 static void mv_s(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const sparse_hdr *h,
                  int32_t zp, int32_t acc[SPARSE_MAX_M])
 {
@@ -107,18 +115,23 @@ s_groups:
     s_blocks:
         for (uint32_t k = ptr[g]; k < ptr[g + 1]; k++) {
 #pragma HLS LOOP_TRIPCOUNT min=0 max=1024
-        s_cols:
-            for (uint32_t j = 0; j < bc; j++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=SPARSE_MAX_BLOCK
 #pragma HLS PIPELINE II=1
-                const uint32_t c = (uint32_t)col[k] * bc + j;
-                const int32_t x = c < h->cols ? vec[c] - zp : 0;
-                if (x == 0)
-                    continue; /* a zero input neuron: skipped for the whole group */
-            s_rows:
-                for (uint32_t i = 0; i < br; i++) {
+            int32_t x[SPARSE_MAX_BLOCK];
+#pragma HLS ARRAY_PARTITION variable=x complete
+        s_inputs:
+            for (uint32_t j = 0; j < SPARSE_MAX_BLOCK; j++) {
 #pragma HLS UNROLL
-                    sum[i] += x * book[code[((uint64_t)k * br + i) * bc + j]];
+                const uint32_t c = (uint32_t)col[k] * bc + j;
+                x[j] = j < bc && c < h->cols ? vec[c] - zp : 0;
+            }
+        s_rows:
+            for (uint32_t i = 0; i < SPARSE_MAX_BLOCK; i++) {
+#pragma HLS UNROLL
+            s_cols:
+                for (uint32_t j = 0; j < SPARSE_MAX_BLOCK; j++) {
+#pragma HLS UNROLL
+                    if (i < br && j < bc && x[j] != 0)
+                        sum[i] += x[j] * book[code[((uint64_t)k * br + i) * bc + j]];
                 }
             }
         }

@@ -24,7 +24,7 @@ uint32_t chm__mode_macs(chm_mode mode)
 {
     switch (mode) {
     case CHM_MODE_CNN: return CNN_PE_ROWS * CNN_PE_COLS;
-    case CHM_MODE_SPARSE: return SPARSE_PES * SPARSE_LANES;
+    case CHM_MODE_SPARSE: return SPARSE_PEAK_MACS;
     case CHM_MODE_GRAPH: return CNN_PE_ROWS * CNN_PE_COLS; /* the combination engine's int8 array */
     default: return 0;
     }

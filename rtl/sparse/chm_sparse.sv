@@ -1,33 +1,41 @@
-// chm_sparse - the SPARSE mode's engine for Cambricon-X weights
-// (hls/sparse/sparse_layer.c, format 1, in RTL).
+// chm_sparse - the SPARSE mode's engine (hls/sparse/sparse_layer.c in RTL),
+// for Cambricon-X (format 1) and Cambricon-S (format 2) weights.
 //
 // Per input vector (a fc input row, or a conv output pixel's window):
 //   gather  - read master 0 fetches the window's taps (runs of ic bytes,
 //             padding taps written as in_zp without a read) into one half of
 //             a ping-pong neuron buffer, while the walker uses the other.
-//   stream  - read master 1 streams the rows' entries (the value array and
-//             the step array, alternating runs of up to 1 KiB) into two ring
-//             buffers of Ring bytes, a vector's stream padded to a whole
-//             64-entry word. The engine keeps no weights on chip: the stream
-//             is read again for every vector, as the kernel's mv_x does.
-//   walker  - Cambricon-X's indexing module, 64 lanes: one segment a cycle
-//             (the part of one row inside one 64-entry word); the lanes add
-//             their steps (each lane's column), read the neuron buffer at
-//             that column and multiply value x (input - in_zp); the row's sum
-//             closes at its last segment, is requantized (bias, the CNN
-//             mode's MultiplyByQuantizedMultiplier, clamp) and joins the
-//             output word, written through write master 2 in runs that end
-//             at 64-byte boundaries.
-// Before the first vector, the header, the row pointers and the per-channel
-// bias / multiplier / shift are read once into on-chip memories (MaxM rows).
-// A blob of another format (Cambricon-S) makes the engine finish at once
-// without writing: the rtl backend does not send one.
+//   stream  - read master 1 streams two arrays of the blob into two ring
+//             buffers of Ring bytes (runs of up to 1 KiB), each vector's
+//             stream padded to a 64-byte word: X the values (ring A) and the
+//             step indexes (ring B); S the codes (A) and the kept blocks'
+//             column indexes (B). The engine keeps no weights on chip: the
+//             stream is read again for every vector, as the kernel does.
+//   walker  - the indexing module.
+//             X: 64 lanes, one segment a cycle (the part of one row inside
+//             one 64-entry word); the lanes add their steps (each lane's
+//             column), read the neuron buffer there and multiply value x
+//             (input - in_zp); the row's sum closes at its last segment.
+//             S: one kept block a cycle; the block's column index is shared
+//             by the row group's block_rows PEs: the bc inputs it names are
+//             read once, each PE decodes its codes through the codebook and
+//             multiplies (a zero input adds nothing); a group's sums close
+//             at its last block (an empty group costs its cycle).
+//   output  - closed rows queue (up to 32), are requantized a row a cycle
+//             (bias, the CNN mode's MultiplyByQuantizedMultiplier, clamp)
+//             and written through write master 2 in runs that end at
+//             64-byte boundaries.
+// Before the first vector, the header, the row (group) pointers, the
+// per-channel bias / multiplier / shift and the S codebook are read once
+// into on-chip memories (MaxM rows).
 `include "sparse_layer_regs.svh"
 
 module chm_sparse #(
   parameter int unsigned MaxK = 16384,  // longest input vector (SPARSE_MAX_K)
   parameter int unsigned MaxM = 4096,   // most rows (SPARSE_MAX_M)
-  parameter int unsigned Ring = 4096    // bytes of each entry ring
+  parameter int unsigned Ring = 8192    // bytes of each stream ring: S's code ring carries almost
+                                        // all of a bank's beat a cycle, and must hold the read
+                                        // latency's worth of it (64 x 64 bytes) and more
 ) (
   `include "chm_cnn_ports.svh"
 );
@@ -38,7 +46,7 @@ module chm_sparse #(
   localparam int unsigned WK = $clog2(WSpan);
   localparam int unsigned RB = $clog2(Ring);
   localparam logic [2:0] D_HDR = 3'd0, D_PTR = 3'd1, D_BIAS = 3'd2, D_MULT = 3'd3,
-                         D_SHIFT = 3'd4, D_VAL = 3'd5, D_STEP = 3'd6;
+                         D_SHIFT = 3'd4, D_RA = 3'd5, D_RB = 3'd6, D_BOOK = 3'd7;
 
   // ---------------------------------------------------------------- control
   `include "chm_cnn_ctrl.svh"
@@ -50,12 +58,16 @@ module chm_sparse #(
 
   // header fields
   logic [7:0]  hdr [64];
-  logic [31:0] h_format, h_rows, h_entries, h_off_ptr, h_off_a, h_off_b;
+  logic [31:0] h_format, h_rows, h_cols, h_br, h_bc, h_entries, h_off_ptr, h_off_a, h_off_b, h_off_c;
   function automatic logic [31:0] hdr32(input int unsigned b);
     hdr32 = {hdr[b + 3], hdr[b + 2], hdr[b + 1], hdr[b]};
   endfunction
   assign h_format = hdr32(4);
   assign h_rows = hdr32(8);
+  assign h_cols = hdr32(12);
+  assign h_br = hdr32(20);
+  assign h_bc = hdr32(24);
+  assign h_off_c = hdr32(52);
   assign h_entries = hdr32(32);
   assign h_off_ptr = hdr32(40);
   assign h_off_a = hdr32(44);
@@ -63,12 +75,16 @@ module chm_sparse #(
 
   typedef enum logic [2:0] { C_IDLE, C_HDR, C_HDRW, C_PRE, C_PREW, C_RUN, C_DONE } ctrl_e;
   ctrl_e ctrl_q;
-  logic [63:0] vectors, tap_bytes, e64;  // vectors; bytes of a window; a vector's stream
+  logic [63:0] vectors, tap_bytes;       // vectors; bytes of a window
+  logic        is_s;                     // Cambricon-S weights
+  logic [31:0] a_off, a_len, b_off, b_len;  // the streamed arrays (offset in the blob, bytes)
+  logic [63:0] e64a, e64b;               // a vector's stream in each ring (padded)
+  logic [31:0] n_groups, bb;             // S: row groups; codes in a block
   logic [31:0] n_params;
   logic [63:0] land_hdr, land_pre, pre_total;
-  logic [1:0]  pre_arr;                  // array being preloaded: ptr, bias, mult, shift
+  logic [2:0]  pre_arr;                  // array being preloaded: ptr, bias, mult, shift, book
   logic [31:0] pre_off;
-  logic        w_all, wr_busy, out_pending;
+  logic        w_all, f_empty, wr_busy, out_pending;
 
   assign ap_idle = ctrl_q == C_IDLE;
   assign ap_ready = ctrl_q == C_IDLE && ap_start;
@@ -80,10 +96,14 @@ module chm_sparse #(
   logic [2:0]  pre_dest;
   always_comb begin
     case (pre_arr)
-      2'd0: begin pre_addr_base = p_blob + 64'(h_off_ptr); pre_bytes = 4 * (h_rows + 1); pre_dest = D_PTR; end
-      2'd1: begin pre_addr_base = p_bias; pre_bytes = has_bias ? 4 * oc : 32'd0; pre_dest = D_BIAS; end
-      2'd2: begin pre_addr_base = p_mult; pre_bytes = 4 * n_params; pre_dest = D_MULT; end
-      default: begin pre_addr_base = p_shift; pre_bytes = 4 * n_params; pre_dest = D_SHIFT; end
+      3'd0: begin
+        pre_addr_base = p_blob + 64'(h_off_ptr);
+        pre_bytes = 4 * ((is_s ? n_groups : h_rows) + 1); pre_dest = D_PTR;
+      end
+      3'd1: begin pre_addr_base = p_bias; pre_bytes = has_bias ? 4 * oc : 32'd0; pre_dest = D_BIAS; end
+      3'd2: begin pre_addr_base = p_mult; pre_bytes = 4 * n_params; pre_dest = D_MULT; end
+      3'd3: begin pre_addr_base = p_shift; pre_bytes = 4 * n_params; pre_dest = D_SHIFT; end
+      default: begin pre_addr_base = p_blob + 64'(h_off_c); pre_bytes = is_s ? 32'd256 : 32'd0; pre_dest = D_BOOK; end
     endcase
   end
 
@@ -125,7 +145,9 @@ module chm_sparse #(
       p_shift <= '0; p_out <= '0; n <= '0; ih <= '0; iw <= '0; ic <= '0; oh <= '0; ow <= '0;
       oc <= '0; kh <= '0; kw <= '0; sh <= '0; sw <= '0; pt <= '0; pl <= '0; dh <= '0; dw <= '0;
       in_zp <= '0; out_zp <= '0; act_min <= '0; act_max <= '0; has_bias <= 1'b0;
-      per_tensor <= 1'b0; vectors <= '0; tap_bytes <= '0; e64 <= '0; pre_arr <= '0;
+      per_tensor <= 1'b0; vectors <= '0; tap_bytes <= '0; pre_arr <= '0; is_s <= 1'b0;
+      a_off <= '0; a_len <= '0; b_off <= '0; b_len <= '0; e64a <= '0; e64b <= '0;
+      n_groups <= '0; bb <= '0;
       pre_off <= '0; pre_total <= '0;
     end else begin
       ap_done <= 1'b0;
@@ -152,24 +174,38 @@ module chm_sparse #(
         C_HDRW: if (land_hdr == 64) begin
           vectors <= 64'(n) * 64'(oh) * 64'(ow);
           tap_bytes <= 64'(kh) * 64'(kw) * 64'(ic);
-          e64 <= (64'(h_entries) + 64'd63) & ~64'd63;
+          is_s <= h_format == 32'd2;
+          n_groups <= h_br != 0 ? (h_rows + h_br - 1) / h_br : 32'd0;
+          bb <= h_br * h_bc;
+          if (h_format == 32'd2) begin  // ring A: codes; ring B: column-block indexes (u16)
+            a_off <= h_off_b; a_len <= h_entries * h_br * h_bc;
+            b_off <= h_off_a; b_len <= 2 * h_entries;
+            e64a <= (64'(h_entries * h_br * h_bc) + 64'd63) & ~64'd63;
+            e64b <= (64'(2 * h_entries) + 64'd63) & ~64'd63;
+          end else begin                // ring A: values; ring B: steps
+            a_off <= h_off_a; a_len <= h_entries;
+            b_off <= h_off_b; b_len <= h_entries;
+            e64a <= (64'(h_entries) + 64'd63) & ~64'd63;
+            e64b <= (64'(h_entries) + 64'd63) & ~64'd63;
+          end
           pre_arr <= '0; pre_off <= '0; pre_total <= '0;
           // another format, or a layer past the on-chip sizes: nothing to do (the host refuses both)
-          ctrl_q <= h_format == 32'd1 && h_rows <= MaxM &&
-                    64'(kh) * 64'(kw) * 64'(ic) <= 64'(MaxK) ? C_PRE : C_DONE;
+          ctrl_q <= (h_format == 32'd1 ||
+                     (h_format == 32'd2 && h_br >= 1 && h_br <= 16 && h_bc >= 1 && h_bc <= 16)) &&
+                    h_rows <= MaxM && 64'(kh) * 64'(kw) * 64'(ic) <= 64'(MaxK) ? C_PRE : C_DONE;
         end
         C_PRE: begin
           if (pre_off >= pre_bytes) begin
             pre_off <= '0;
             pre_total <= pre_total + 64'(pre_bytes);
-            if (pre_arr == 2'd3) ctrl_q <= C_PREW;
-            else pre_arr <= pre_arr + 2'd1;
+            if (pre_arr == 3'd4) ctrl_q <= C_PREW;
+            else pre_arr <= pre_arr + 3'd1;
           end else if (w_req_ready) begin
             pre_off <= pre_off + pre_len;
           end
         end
         C_PREW: if (land_pre == pre_total) ctrl_q <= vectors == 0 ? C_DONE : C_RUN;
-        C_RUN: if (w_all && !out_pending && !wr_busy) ctrl_q <= C_DONE;
+        C_RUN: if (w_all && f_empty && !out_pending && !wr_busy) ctrl_q <= C_DONE;
         C_DONE: begin
           ap_done <= 1'b1;
           ctrl_q <= C_IDLE;
@@ -204,10 +240,11 @@ module chm_sparse #(
   logic [7:0] bias_m [4*MaxM];
   logic [7:0] mult_m [4*MaxM];
   logic [7:0] shift_m [4*MaxM];
-  logic [7:0] val_r [Ring];
-  logic [7:0] step_r [Ring];
+  logic [7:0] ring_a [Ring];
+  logic [7:0] ring_b [Ring];
+  logic [7:0] book [256];
   logic [6:0] wf_cnt;
-  logic [63:0] land_v, land_s;
+  logic [63:0] land_a, land_b;
 
   always_comb begin
     wf_cnt = '0;
@@ -226,8 +263,9 @@ module chm_sparse #(
             D_BIAS: if (32'(k) < 4 * MaxM) bias_m[k[$clog2(4*MaxM)-1:0]] <= wf_data[l*8 +: 8];
             D_MULT: if (32'(k) < 4 * MaxM) mult_m[k[$clog2(4*MaxM)-1:0]] <= wf_data[l*8 +: 8];
             D_SHIFT: if (32'(k) < 4 * MaxM) shift_m[k[$clog2(4*MaxM)-1:0]] <= wf_data[l*8 +: 8];
-            D_VAL: val_r[k[RB-1:0]] <= wf_data[l*8 +: 8];
-            default: step_r[k[RB-1:0]] <= wf_data[l*8 +: 8];
+            D_RA: ring_a[k[RB-1:0]] <= wf_data[l*8 +: 8];
+            D_RB: ring_b[k[RB-1:0]] <= wf_data[l*8 +: 8];
+            default: book[k[7:0]] <= wf_data[l*8 +: 8];
           endcase
         end
       end
@@ -236,14 +274,14 @@ module chm_sparse #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      land_hdr <= '0; land_pre <= '0; land_v <= '0; land_s <= '0;
+      land_hdr <= '0; land_pre <= '0; land_a <= '0; land_b <= '0;
     end else if (ctrl_q == C_IDLE) begin
-      land_hdr <= '0; land_pre <= '0; land_v <= '0; land_s <= '0;
+      land_hdr <= '0; land_pre <= '0; land_a <= '0; land_b <= '0;
     end else if (wf_valid) begin
       case (wf_dest)
         D_HDR: land_hdr <= land_hdr + 64'(wf_cnt);
-        D_VAL: land_v <= land_v + 64'(wf_cnt);
-        D_STEP: land_s <= land_s + 64'(wf_cnt);
+        D_RA: land_a <= land_a + 64'(wf_cnt);
+        D_RB: land_b <= land_b + 64'(wf_cnt);
         default: land_pre <= land_pre + 64'(wf_cnt);
       endcase
     end
@@ -257,7 +295,7 @@ module chm_sparse #(
   // 1 KiB boundaries of memory, then a pad run to the next 64-entry word.
   // A run waits until the ring has room: it may not pass the walker's word
   // by more than Ring bytes.
-  logic [63:0] g_cons;          // ring position of the walker's current word
+  logic [63:0] cons_a, cons_b;  // ring positions of the walker's current words
   logic [63:0] cv_m, cs_m, cv_g, cs_g;
   logic [31:0] cv_e, cs_e;
   logic        turn_q;           // 0: values first
@@ -274,19 +312,19 @@ module chm_sparse #(
   endfunction
 
   always_comb begin
-    cv_addr = p_blob + 64'(h_off_a) + 64'(cv_e);
-    cs_addr = p_blob + 64'(h_off_b) + 64'(cs_e);
-    cv_pad = cv_e >= h_entries;
-    cs_pad = cs_e >= h_entries;
-    cv_len = cv_pad ? 32'd64 - 32'(cv_g[5:0]) : run_len(cv_addr, h_entries - cv_e);
-    cs_len = cs_pad ? 32'd64 - 32'(cs_g[5:0]) : run_len(cs_addr, h_entries - cs_e);
+    cv_addr = p_blob + 64'(a_off) + 64'(cv_e);
+    cs_addr = p_blob + 64'(b_off) + 64'(cs_e);
+    cv_pad = cv_e >= a_len;
+    cs_pad = cs_e >= b_len;
+    cv_len = cv_pad ? 32'd64 - 32'(cv_g[5:0]) : run_len(cv_addr, a_len - cv_e);
+    cs_len = cs_pad ? 32'd64 - 32'(cs_g[5:0]) : run_len(cs_addr, b_len - cs_e);
     // a cursor has a run when its vector is not past the last, and the ring has room
-    cv_ok = cv_m < vectors && !(cv_pad && cv_g[5:0] == 6'd0) && cv_g + 64'(cv_len) <= g_cons + 64'(Ring);
-    cs_ok = cs_m < vectors && !(cs_pad && cs_g[5:0] == 6'd0) && cs_g + 64'(cs_len) <= g_cons + 64'(Ring);
+    cv_ok = cv_m < vectors && !(cv_pad && cv_g[5:0] == 6'd0) && cv_g + 64'(cv_len) <= cons_a + 64'(Ring);
+    cs_ok = cs_m < vectors && !(cs_pad && cs_g[5:0] == 6'd0) && cs_g + 64'(cs_len) <= cons_b + 64'(Ring);
     pick_s = cs_ok && (!cv_ok || turn_q);
     s_req_valid = cv_ok || cs_ok;
     s_req_pad = pick_s ? cs_pad : cv_pad;
-    s_req_dest = pick_s ? D_STEP : D_VAL;
+    s_req_dest = pick_s ? D_RB : D_RA;
     s_req_k = pick_s ? WK'(cs_g[RB-1:0]) : WK'(cv_g[RB-1:0]);
     s_req_len = (WK+1)'(pick_s ? cs_len : cv_len);
     s_req_addr = pick_s ? cs_addr : cv_addr;
@@ -306,11 +344,11 @@ module chm_sparse #(
         if (pick_s) begin
           cs_g <= cs_g + 64'(cs_len);
           if (!cs_pad) cs_e <= cs_e + cs_len;
-          else cs_e <= h_entries;
+          else cs_e <= b_len;
         end else begin
           cv_g <= cv_g + 64'(cv_len);
           if (!cv_pad) cv_e <= cv_e + cv_len;
-          else cv_e <= h_entries;
+          else cv_e <= a_len;
         end
       end
     end
@@ -400,27 +438,57 @@ module chm_sparse #(
   end
 
   // ----------------------------------------------------------------- walker
-  logic [31:0] w_r, w_e;
+  // Rows leave the walker through a queue of FD (row, sum) entries: X closes
+  // at most one row a cycle, S a row group (up to 16 rows) at once.
+  localparam int unsigned FD = 32;
+  logic [5:0]  f_head, f_tail, f_used;
+  logic signed [31:0] f_acc [FD];
+  logic [31:0] f_row [FD];
+  logic [4:0]  push_n;           // rows pushed this cycle
+  logic [31:0] push_r;           // the first of them
+  logic signed [31:0] push_acc [16];
+  assign f_used = f_tail - f_head;
+  assign f_empty = f_used == 0;
+
+  logic [31:0] w_r, w_e;         // X: row, entry; S: row group (w_r), kept block (w_e)
   logic signed [31:0] w_col, w_sum;
-  logic [63:0] w_gbase, w_p;     // stream position of the vector; output index m * oc + r
+  logic signed [31:0] s_sum [16]; // S: the group's partial sums
+  logic [63:0] ga, gb;           // ring positions of the vector's streams
   logic [31:0] ptr_next, ws, w_end;
-  logic        w_have, w_closes, w_last_row, w_step, w_flush;
+  logic        w_have, w_closes, w_last, w_step;
   logic signed [31:0] w_tot, w_new, col_out;
-  logic [7:0]  q_byte;
-  logic [63:0] o_addr;
+  logic signed [31:0] s_new [16];
+  logic [63:0] need_a, need_b;
+  logic        s_empty;
 
   assign w_all = wm >= vectors;
-  assign g_cons = w_gbase + 64'(ws);
 
   always_comb begin
     logic signed [31:0] c;
     ptr_next = `CHM_RD32(ptr_m, w_r + 1);
+    // X: the segment [w_e, w_end) of row w_r; S: block w_e of group w_r
     ws = w_e & ~32'd63;
     w_end = ptr_next < ws + 64 ? ptr_next : ws + 64;
-    w_closes = w_end >= ptr_next;
-    w_last_row = w_r + 1 >= h_rows;
+    s_empty = w_e >= ptr_next;
+    if (is_s) begin
+      w_closes = s_empty || w_e + 1 >= ptr_next;
+      w_last = w_r + 1 >= n_groups;
+      need_a = s_empty ? 64'd0 : ga + (64'(w_e) + 64'd1) * 64'(bb);
+      need_b = s_empty ? 64'd0 : gb + (64'(w_e) + 64'd1) * 64'd2;
+      cons_a = ga + ((64'(w_e) * 64'(bb)) & ~64'd63);
+      cons_b = gb + (64'(2 * w_e) & ~64'd63);
+    end else begin
+      w_closes = w_end >= ptr_next;
+      w_last = w_r + 1 >= h_rows;
+      need_a = w_end <= w_e ? 64'd0 : ga + 64'(w_end);
+      need_b = need_a;
+      cons_a = ga + 64'(ws);
+      cons_b = gb + 64'(ws);
+    end
     w_have = ctrl_q == C_RUN && !w_all && land_g >= (wm + 1) * tap_bytes &&
-             (w_end <= w_e || (land_v >= w_gbase + 64'(w_end) && land_s >= w_gbase + 64'(w_end)));
+             land_a >= need_a && land_b >= need_b &&
+             (!w_closes || 32'(f_used) + (is_s ? h_br : 32'd1) <= FD);
+    // X: 64 lanes over the segment
     c = w_col;
     w_tot = '0;
     for (int l = 0; l < 64; l++) begin
@@ -429,29 +497,105 @@ module chm_sparse #(
       logic signed [7:0] v;
       logic signed [8:0] x;
       i = ws + 32'(l);
-      pos = RB'(w_gbase + 64'(i));
-      v = $signed(val_r[pos]);
+      pos = RB'(ga + 64'(i));
+      v = $signed(ring_a[pos]);
       x = '0;
-      if (i >= w_e && i < w_end) begin
-        c = c + $signed({24'd0, step_r[pos]});
+      if (!is_s && i >= w_e && i < w_end) begin
+        c = c + $signed({24'd0, ring_b[pos]});
         x = $signed({vec[wm[0]][c[GK-1:0]][7], vec[wm[0]][c[GK-1:0]]}) - $signed(in_zp[8:0]);
         if (v != 0) w_tot = w_tot + 32'(x) * 32'(v);
       end
     end
     col_out = c;
     w_new = w_sum + w_tot;
-    o_addr = p_out + w_p;
-    w_flush = w_closes && (o_addr[5:0] == 6'd63 || (w_last_row && wm + 1 >= vectors));
   end
 
-  // requantization of a closing row (TFLite's int8 output stage)
-  logic [31:0] q_idx;
-  assign q_idx = per_tensor ? 32'd0 : w_r;
+  always_comb begin
+    logic [15:0] bcol;
+    logic signed [8:0] xs [16];
+    logic [7:0] code;
+    // S: block w_e's bc inputs, read once for the group's PEs, times each PE's decoded codes
+    bcol = {ring_b[RB'(gb + 64'(2 * w_e + 1))], ring_b[RB'(gb + 64'(2 * w_e))]};
+    for (int j = 0; j < 16; j++) begin
+      logic [31:0] cj;
+      cj = 32'(bcol) * h_bc + 32'(j);
+      xs[j] = '0;
+      if (j < h_bc && cj < h_cols)
+        xs[j] = $signed({vec[wm[0]][cj[GK-1:0]][7], vec[wm[0]][cj[GK-1:0]]}) - $signed(in_zp[8:0]);
+    end
+    code = '0;
+    for (int i = 0; i < 16; i++) begin
+      s_new[i] = s_sum[i];
+      if (!s_empty && i < h_br)
+        for (int j = 0; j < 16; j++)
+          if (j < h_bc) begin
+            code = ring_a[RB'(ga + 64'(w_e) * 64'(bb) + 64'(i) * 64'(h_bc) + 64'(j))];
+            s_new[i] = s_new[i] + 32'(xs[j]) * 32'($signed(book[code]));
+          end
+    end
+  end
+
+  // the rows closing this cycle
+  always_comb begin
+    push_r = is_s ? w_r * h_br : w_r;
+    for (int i = 0; i < 16; i++) push_acc[i] = is_s ? s_new[i] : w_new;
+    push_n = !w_closes ? 5'd0 : is_s ? 5'(h_rows - push_r < h_br ? h_rows - push_r : h_br) : 5'd1;
+  end
+  assign w_step = w_have;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wm <= '0; w_r <= '0; w_e <= '0; w_col <= -32'sd1; w_sum <= '0; ga <= '0; gb <= '0;
+      f_tail <= '0;
+      for (int i = 0; i < 16; i++) s_sum[i] <= '0;
+    end else if (go) begin
+      wm <= '0; w_r <= '0; w_e <= `CHM_RD32(ptr_m, 0); w_col <= -32'sd1; w_sum <= '0;
+      ga <= '0; gb <= '0; f_tail <= '0;
+      for (int i = 0; i < 16; i++) s_sum[i] <= '0;
+    end else if (w_step) begin
+      for (int i = 0; i < 16; i++)
+        if (i < 32'(push_n)) begin
+          f_acc[5'(f_tail + 6'(i))] <= push_acc[i];
+          f_row[5'(f_tail + 6'(i))] <= push_r + 32'(i);
+        end
+      f_tail <= f_tail + 6'(push_n);
+      if (!w_closes) begin
+        if (is_s) begin
+          w_e <= w_e + 1;
+          for (int i = 0; i < 16; i++) s_sum[i] <= s_new[i];
+        end else begin
+          w_e <= w_end; w_col <= col_out; w_sum <= w_new;
+        end
+      end else begin
+        w_col <= -32'sd1; w_sum <= '0;
+        for (int i = 0; i < 16; i++) s_sum[i] <= '0;
+        if (w_last) begin
+          wm <= wm + 1; w_r <= '0; w_e <= `CHM_RD32(ptr_m, 0); ga <= ga + e64a; gb <= gb + e64b;
+        end else begin
+          w_r <= w_r + 1;
+          w_e <= is_s ? ptr_next : w_end;
+        end
+      end
+    end
+  end
+
+  // ----------------------------------------------------------------- output
+  logic [63:0] o_p, o_total, o_addr;   // output index m * oc + r; outputs of the call
+  logic [31:0] o_row, q_idx;
+  logic [7:0]  q_byte;
+  logic        o_flush, o_step;
+  assign o_total = vectors * 64'(oc);
+  assign o_row = f_row[f_head[4:0]];
+  assign q_idx = per_tensor ? 32'd0 : o_row;
+  assign o_addr = p_out + o_p;
+  assign o_flush = o_addr[5:0] == 6'd63 || o_p + 1 >= o_total;
+
+  // requantization of a row (TFLite's int8 output stage)
   chm_requant u_rq (
-    .acc_i(w_new), .colsum_i(32'sd0), .in_zp_i(32'sd0), .bias_i($signed(`CHM_RD32(bias_m, w_r))),
-    .has_bias_i(has_bias), .mult_i($signed(`CHM_RD32(mult_m, q_idx))),
-    .shift_i($signed(`CHM_RD32(shift_m, q_idx))), .out_zp_i(out_zp), .act_min_i(act_min),
-    .act_max_i(act_max), .out_o(q_byte)
+    .acc_i(f_acc[f_head[4:0]]), .colsum_i(32'sd0), .in_zp_i(32'sd0),
+    .bias_i($signed(`CHM_RD32(bias_m, o_row))), .has_bias_i(has_bias),
+    .mult_i($signed(`CHM_RD32(mult_m, q_idx))), .shift_i($signed(`CHM_RD32(shift_m, q_idx))),
+    .out_zp_i(out_zp), .act_min_i(act_min), .act_max_i(act_max), .out_o(q_byte)
   );
 
   // output word being filled, and the run waiting for the writer
@@ -460,41 +604,31 @@ module chm_sparse #(
   logic [63:0]  ob_addr, wq_addr;
   logic         wq_valid, wq_ready;
   assign out_pending = wq_valid || ob_len != 0;
-  assign w_step = w_have && !(w_flush && wq_valid && !wq_ready);
+  assign o_step = !f_empty && !(o_flush && wq_valid && !wq_ready);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      wm <= '0; w_r <= '0; w_e <= '0; w_col <= -32'sd1; w_sum <= '0; w_gbase <= '0; w_p <= '0;
-      ob_data <= '0; ob_len <= '0; ob_addr <= '0; wq_valid <= 1'b0; wq_data <= '0;
-      wq_len <= '0; wq_addr <= '0;
+      f_head <= '0; o_p <= '0; ob_data <= '0; ob_len <= '0; ob_addr <= '0; wq_valid <= 1'b0;
+      wq_data <= '0; wq_len <= '0; wq_addr <= '0;
     end else if (go) begin
-      wm <= '0; w_r <= '0; w_e <= `CHM_RD32(ptr_m, 0); w_col <= -32'sd1; w_sum <= '0; w_gbase <= '0;
-      w_p <= '0; ob_len <= '0; wq_valid <= 1'b0;
+      f_head <= '0; o_p <= '0; ob_len <= '0; wq_valid <= 1'b0;
     end else begin
       if (wq_valid && wq_ready) wq_valid <= 1'b0;
-      if (w_step) begin
-        if (!w_closes) begin
-          w_e <= w_end; w_col <= col_out; w_sum <= w_new;
+      if (o_step) begin
+        f_head <= f_head + 6'd1;
+        o_p <= o_p + 1;
+        // the byte joins the output word; a full word (or the last byte) goes to the writer
+        if (o_flush) begin
+          wq_valid <= 1'b1;
+          wq_addr <= ob_len == 0 ? o_addr : ob_addr;
+          wq_len <= ob_len + 7'd1;
+          wq_data <= ob_data;
+          wq_data[ob_len[5:0]*8 +: 8] <= q_byte;
+          ob_len <= '0;
         end else begin
-          w_col <= -32'sd1; w_sum <= '0; w_p <= w_p + 1;
-          if (w_last_row) begin
-            wm <= wm + 1; w_r <= '0; w_e <= `CHM_RD32(ptr_m, 0); w_gbase <= w_gbase + e64;
-          end else begin
-            w_r <= w_r + 1; w_e <= w_end;
-          end
-          // the byte joins the output word; a full word (or the last byte) goes to the writer
-          if (w_flush) begin
-            wq_valid <= 1'b1;
-            wq_addr <= ob_len == 0 ? o_addr : ob_addr;
-            wq_len <= ob_len + 7'd1;
-            wq_data <= ob_data;
-            wq_data[ob_len[5:0]*8 +: 8] <= q_byte;
-            ob_len <= '0;
-          end else begin
-            if (ob_len == 0) ob_addr <= o_addr;
-            ob_data[ob_len[5:0]*8 +: 8] <= q_byte;
-            ob_len <= ob_len + 7'd1;
-          end
+          if (ob_len == 0) ob_addr <= o_addr;
+          ob_data[ob_len[5:0]*8 +: 8] <= q_byte;
+          ob_len <= ob_len + 7'd1;
         end
       end
     end

@@ -10,8 +10,8 @@
  * map, sets ap_start, and clocks the engine until its done interrupt; the
  * card time of the operation is the cycles counted, over the kernel clock.
  * Engines built so far: the CNN mode's conv2d / fully connected, pooling
- * and add engines, and the SPARSE mode's Cambricon-X engine. Cambricon-S
- * weights and GRAPH are refused when submitted, saying so.
+ * and add engines, and the SPARSE mode's engine (Cambricon-X and -S
+ * weights). GRAPH is refused when submitted, saying so.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,19 +308,11 @@ static double rtl_last_run_us(chm_device *dev, int region)
 static int rtl_supports(chm_device *dev, const chm_kop *op, char *why, size_t n)
 {
     (void)dev;
-    if (op->kind <= KOP_ADD)
+    if (op->kind <= KOP_SPARSE)
         return 1;
-    if (op->kind == KOP_SPARSE) {
-        const sparse_hdr *h = (const sparse_hdr *)op->in[1]->blob;
-        if (h->format == SPARSE_FMT_X)
-            return 1;
-        snprintf(why, n, "the rtl backend's SPARSE engine reads Cambricon-X weights only (no "
-                 "Cambricon-S indexing module in RTL yet); run Cambricon-S weights on emu");
-        return 0;
-    }
     snprintf(why, n, "the rtl backend has no GRAPH engine yet (built: the CNN mode's conv2d / "
-             "fully connected, pooling and add engines, the SPARSE mode's Cambricon-X "
-             "engine); run it on emu");
+             "fully connected, pooling and add engines, the SPARSE mode's engine); run it on "
+             "emu");
     return 0;
 }
 
