@@ -13,11 +13,12 @@
  *   - walker: X one segment a cycle, a segment being the part of one row
  *     inside one 64-entry word; S one kept block a cycle; an empty row
  *     (group) costs its cycle; behind it the output stage, a row a cycle;
- *   - each read port's latency bound: 16 runs in flight, a read latency
- *     each (narrow gathers, e.g. a one-channel conv, and short streams);
- *   - the ping-pong bound: with two neuron buffers, a vector's gather
- *     starts only when the walker leaves the vector two back, so small
- *     layers pay about half a read latency a vector;
+ *   - each read port's latency bound: 32 gather runs / 16 stream runs in
+ *     flight, a read latency each (narrow gathers, e.g. a one-channel
+ *     conv, and short streams);
+ *   - the buffer bound: with four neuron buffers, a vector's gather
+ *     starts only when the walker leaves the vector four back, so small
+ *     layers pay a quarter of a walk and a read latency a vector;
  * and every beat of the gather, the stream and the output writes shares
  * the bank's bandwidth. A vector costs the slowest of those; the call adds
  * the header read, the preload of row pointers, per-channel parameters and
@@ -37,8 +38,10 @@
 #define SPARSE_CALL_OVERHEAD 270
 #define SPARSE_AXI_BYTES 64
 #define SPARSE_AXI_LATENCY 64 /* a bank read's latency, as CNN_AXI_LATENCY (DDR4, UG1352) */
-#define SPARSE_QUEUE 16       /* runs a read port keeps in flight (the RTL fetchers' depth) */
-#define SPARSE_PINGPONG_SLACK 10
+#define SPARSE_QUEUE 16        /* runs the stream port keeps in flight (the RTL fetcher's depth) */
+#define SPARSE_GATHER_QUEUE 32 /* runs the gather port keeps in flight */
+#define SPARSE_SETS 4          /* neuron buffers */
+#define SPARSE_PINGPONG_SLACK 5
 
 static uint64_t cdiv(uint64_t a, uint64_t b)
 {
@@ -119,7 +122,8 @@ sparse_cost sparse_layer_cost(const sparse_desc *d, const uint8_t *blob, const i
     const double inside = (double)inside_taps(d->oh, d->ih, d->kh, d->stride_h, d->pad_t, d->dil_h) *
                           (double)inside_taps(d->ow, d->iw, d->kw, d->stride_w, d->pad_l, d->dil_w) /
                           ((double)d->oh * d->ow);
-    const double gather_lat = inside * (double)cdiv((uint64_t)d->ic, 1024) * SPARSE_AXI_LATENCY / SPARSE_QUEUE;
+    const double gather_lat = inside * (double)cdiv((uint64_t)d->ic, 1024) * SPARSE_AXI_LATENCY /
+                              SPARSE_GATHER_QUEUE;
     const uint64_t pieces = cdiv(off_a % 1024 + len_a, 1024) + cdiv(off_b % 1024 + len_b, 1024) +
                             (len_a % SPARSE_X_LANES != 0) + (len_b % SPARSE_X_LANES != 0);
     const double stream_lat = (double)pieces * SPARSE_AXI_LATENCY / SPARSE_QUEUE;
@@ -136,11 +140,11 @@ sparse_cost sparse_layer_cost(const sparse_desc *d, const uint8_t *blob, const i
     per = per > (double)(val + step + pads) ? per : (double)(val + step + pads);
     per = per > gather ? per : gather;
     per = per > gather_lat ? per : gather_lat;
-    /* Two neuron buffers: vector m + 1's gather is issued when the walker leaves vector m - 1,
-     * so two vectors take at least a walk, the gather's issue, a read latency and the
-     * handshakes between them (SPARSE_PINGPONG_SLACK, measured on the RTL). */
+    /* SPARSE_SETS neuron buffers: vector m + SETS's gather is issued when the walker
+     * leaves vector m, so SETS vectors take at least a walk, the gather's issue, a read
+     * latency and the handshakes between them (SPARSE_PINGPONG_SLACK, measured on the RTL). */
     const double issue = (double)taps * (double)cdiv((uint64_t)d->ic, 1024);
-    const double pingpong = (walker + issue + SPARSE_AXI_LATENCY + SPARSE_PINGPONG_SLACK) / 2;
+    const double pingpong = (walker + issue + SPARSE_AXI_LATENCY + SPARSE_PINGPONG_SLACK) / SPARSE_SETS;
     per = per > pingpong ? per : pingpong;
     per = per > stream_lat ? per : stream_lat;
     const uint32_t np = d->per_tensor ? 1u : (uint32_t)d->oc;

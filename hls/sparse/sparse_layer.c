@@ -143,7 +143,7 @@ s_groups:
 void sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bias,
                   const int32_t *mult, const int32_t *shift, int8_t *out, sparse_desc d)
 {
-#pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0
+#pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 num_read_outstanding=32
 #pragma HLS INTERFACE m_axi port=wblob offset=slave bundle=gmem1
 #pragma HLS INTERFACE m_axi port=bias offset=slave bundle=gmem2
 #pragma HLS INTERFACE m_axi port=mult offset=slave bundle=gmem2
@@ -153,6 +153,8 @@ void sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bias,
 #pragma HLS INTERFACE s_axilite port=return
     const sparse_hdr *h = (const sparse_hdr *)wblob;
     int8_t vec[SPARSE_MAX_K];
+    /* four neuron buffers: the walker on one vector, the gather up to three ahead */
+#pragma HLS STREAM variable=vec type=pipo depth=4
     int32_t acc[SPARSE_MAX_M];
     const int32_t vectors = d.n * d.oh * d.ow;
 layer_vectors:

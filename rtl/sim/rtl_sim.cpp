@@ -114,7 +114,10 @@ struct WritePort {
     int claim_bank = -1;
 };
 
-constexpr unsigned kMaxOutstanding = 16;
+// Bursts a port's memory side accepts before its data return (Vitis HLS's m_axi
+// num_read_outstanding / num_write_outstanding, UG1399: default 16; the SPARSE
+// gather port asks for 32). An engine keeping fewer in flight is held by its own queue.
+constexpr unsigned kMaxOutstanding = 32;
 
 struct Engine {
     virtual ~Engine() = default;

@@ -3,8 +3,10 @@
 //
 // Per input vector (a fc input row, or a conv output pixel's window):
 //   gather  - read master 0 fetches the window's taps (runs of ic bytes,
-//             padding taps written as in_zp without a read) into one half of
-//             a ping-pong neuron buffer, while the walker uses the other.
+//             padding taps written as in_zp without a read, 32 in flight)
+//             into one of four neuron buffers, up to three vectors ahead of
+//             the walker (two buffers left small layers waiting on the read
+//             latency for every other vector).
 //   stream  - read master 1 streams two arrays of the blob into two ring
 //             buffers of Ring bytes (runs of up to 1 KiB), each vector's
 //             stream padded to a 64-byte word: X the values (ring A) and the
@@ -33,6 +35,7 @@
 module chm_sparse #(
   parameter int unsigned MaxK = 16384,  // longest input vector (SPARSE_MAX_K)
   parameter int unsigned MaxM = 4096,   // most rows (SPARSE_MAX_M)
+  parameter int unsigned GatherDepth = 32, // gather runs in flight (a tap a run)
   parameter int unsigned Ring = 8192    // bytes of each stream ring: S's code ring carries almost
                                         // all of a bank's beat a cycle, and must hold the read
                                         // latency's worth of it (64 x 64 bytes) and more
@@ -40,6 +43,7 @@ module chm_sparse #(
   `include "chm_cnn_ports.svh"
 );
   localparam int unsigned W = SPARSE_LAYER_WORDS;
+  localparam int unsigned Sets = 4;  // neuron buffers: a vector walked, the next three gathered
   localparam int unsigned GK = $clog2(MaxK);
   localparam int unsigned PtrBytes = 4 * (MaxM + 1);
   localparam int unsigned WSpan = PtrBytes > Ring + 1024 ? PtrBytes : Ring + 1024;
@@ -362,7 +366,7 @@ module chm_sparse #(
   logic        g_inside, g_ok, g_ready, g_last_run;
   logic [31:0] g_len;
   logic        gf_valid, gf_set, gf_busy;
-  logic [0:0]  gf_dest;
+  logic [1:0]  gf_dest;
   logic [63:0] gf_en;
   logic [64*(GK-6)-1:0] gf_word;
   logic [511:0] gf_data;
@@ -374,15 +378,15 @@ module chm_sparse #(
     g_inside = g_iy >= 0 && g_iy < $signed(ih) && g_ix >= 0 && g_ix < $signed(iw);
     g_len = ic - g_c0 < 32'd1024 ? ic - g_c0 : 32'd1024;
     // the half of the neuron buffer is free once the walker is past its last user
-    g_ok = ctrl_q == C_RUN && gm < vectors && gm <= wm + 1;
+    g_ok = ctrl_q == C_RUN && gm < vectors && gm <= wm + 64'(Sets) - 64'd1;
     g_last_run = g_c0 + g_len >= ic && g_tx + 1 >= kw && g_ty + 1 >= kh;
     gf_cnt = '0;
     for (int l = 0; l < 64; l++) gf_cnt = gf_cnt + 7'(gf_en[l]);
   end
 
-  chm_run_fetch #(.DestBits(1), .KBits(GK), .Depth(16)) u_gfetch (
+  chm_run_fetch #(.DestBits(2), .KBits(GK), .Depth(GatherDepth)) u_gfetch (
     .clk_i, .rst_ni,
-    .req_valid_i(g_ok), .req_ready_o(g_ready), .dest_i(1'b0), .set_i(gm[0]),
+    .req_valid_i(g_ok), .req_ready_o(g_ready), .dest_i(gm[1:0]), .set_i(1'b0),
     .k_i(GK'(g_k)), .len_i((GK+1)'(g_len)),
     .addr_i(g_img + (64'(g_iy) * 64'(iw) + 64'(g_ix)) * 64'(ic) + 64'(g_c0)),
     .pad_i(!g_inside), .pad_val_i(in_zp[7:0]), .busy_o(gf_busy),
@@ -425,11 +429,11 @@ module chm_sparse #(
     end
   end
 
-  logic [7:0] vec [2][MaxK];
+  logic [7:0] vec [Sets][MaxK];
   always_ff @(posedge clk_i) begin
     if (gf_valid)
       for (int l = 0; l < 64; l++)
-        if (gf_en[l]) vec[gf_set][{gf_word[l*(GK-6) +: (GK-6)], 6'(l)}] <= gf_data[l*8 +: 8];
+        if (gf_en[l]) vec[gf_dest][{gf_word[l*(GK-6) +: (GK-6)], 6'(l)}] <= gf_data[l*8 +: 8];
   end
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) land_g <= '0;
@@ -502,7 +506,7 @@ module chm_sparse #(
       x = '0;
       if (!is_s && i >= w_e && i < w_end) begin
         c = c + $signed({24'd0, ring_b[pos]});
-        x = $signed({vec[wm[0]][c[GK-1:0]][7], vec[wm[0]][c[GK-1:0]]}) - $signed(in_zp[8:0]);
+        x = $signed({vec[wm[1:0]][c[GK-1:0]][7], vec[wm[1:0]][c[GK-1:0]]}) - $signed(in_zp[8:0]);
         if (v != 0) w_tot = w_tot + 32'(x) * 32'(v);
       end
     end
@@ -521,7 +525,7 @@ module chm_sparse #(
       cj = 32'(bcol) * h_bc + 32'(j);
       xs[j] = '0;
       if (j < h_bc && cj < h_cols)
-        xs[j] = $signed({vec[wm[0]][cj[GK-1:0]][7], vec[wm[0]][cj[GK-1:0]]}) - $signed(in_zp[8:0]);
+        xs[j] = $signed({vec[wm[1:0]][cj[GK-1:0]][7], vec[wm[1:0]][cj[GK-1:0]]}) - $signed(in_zp[8:0]);
     end
     code = '0;
     for (int i = 0; i < 16; i++) begin
@@ -644,6 +648,6 @@ module chm_sparse #(
   );
 
   logic unused_ok;
-  assign unused_ok = ^{in_zp[31:9], wf_set, wf_busy, gf_dest, gf_busy, g_b, hdr32(0), land_hdr[63:7]};
+  assign unused_ok = ^{in_zp[31:9], wf_set, gf_set, wf_busy, gf_dest, gf_busy, g_b, hdr32(0), land_hdr[63:7]};
 endmodule
 `undef CHM_RD32
