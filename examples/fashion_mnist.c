@@ -317,8 +317,7 @@ int main(int argc, char **argv)
                    "us/image: SPARSE mode %.2fx %s\n", pruned.accuracy, dense.accuracy,
                    pruned.us_per_image, dense.us_per_image, r >= 1 ? r : 1 / r,
                    r >= 1 ? "faster" : "slower");
-            printf("                  (the CNN times are calibrated against the RTL engine; the "
-                   "Cambricon-X ones too; Cambricon-S ones are not)\n");
+            printf("                  (both from cycle models calibrated against the RTL engines)\n");
         }
     }
     printf("result            %s\n", ok ? "PASS" : "FAIL");

@@ -60,6 +60,19 @@ static void mv_x(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const spar
     const uint32_t *ptr = (const uint32_t *)(blob + h->off_ptr);
     const int8_t *val = (const int8_t *)(blob + h->off_a);
     const uint8_t *step = blob + h->off_b;
+#ifndef __SYNTHESIS__
+    /* native shortcut: the same sums, an entry at a time */
+    for (uint32_t r = 0; r < h->rows; r++) {
+        int32_t col = -1, sum = 0;
+        for (uint32_t e = ptr[r]; e < ptr[r + 1]; e++) {
+            col += step[e];
+            if (val[e])
+                sum += (vec[col] - zp) * val[e];
+        }
+        acc[r] = sum;
+    }
+    return;
+#endif
 x_rows:
     for (uint32_t r = 0; r < h->rows; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=SPARSE_MAX_M
@@ -107,6 +120,25 @@ static void mv_s(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const spar
     const uint16_t *col = (const uint16_t *)(blob + h->off_a);
     const uint8_t *code = blob + h->off_b;
     const int8_t *book = (const int8_t *)(blob + h->off_c);
+#ifndef __SYNTHESIS__
+    /* native shortcut: the same sums, only the block's real columns and nonzero inputs */
+    for (uint32_t g = 0; g < groups; g++) {
+        int32_t sum[SPARSE_MAX_BLOCK] = { 0 };
+        for (uint32_t k = ptr[g]; k < ptr[g + 1]; k++)
+            for (uint32_t j = 0; j < bc; j++) {
+                const uint32_t c = (uint32_t)col[k] * bc + j;
+                const int32_t x = c < h->cols ? vec[c] - zp : 0;
+                if (x == 0)
+                    continue;
+                const uint8_t *cd = code + (uint64_t)k * br * bc + j;
+                for (uint32_t i = 0; i < br; i++)
+                    sum[i] += x * book[cd[(uint64_t)i * bc]];
+            }
+        for (uint32_t i = 0; i < br && g * br + i < h->rows; i++)
+            acc[g * br + i] = sum[i];
+    }
+    return;
+#endif
 s_groups:
     for (uint32_t g = 0; g < groups; g++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=1024
