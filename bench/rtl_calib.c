@@ -66,7 +66,19 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Runs L on dev; returns the card time in us and writes the output. */
+/* Waits for a submitted operation (rc its submit's result); returns its card time in us. */
+static double card_us(chm_device *dev, const char *name, int rc, chm_event *ev)
+{
+    if (rc || chm_wait(ev)) {
+        fprintf(stderr, "rtl_calib: %s: %s\n", name, chm_last_error(dev));
+        exit(1);
+    }
+    chm_event_times t;
+    chm_event_times_get(ev, &t);
+    chm_event_release(ev);
+    return t.device_end_us - t.device_start_us;
+}
+
 /* Runs a pooling or add layer on dev; returns the card time in us and writes the output. */
 static double run_eltwise(chm_device *dev, const layer *L, const int8_t *in, const int8_t *in2,
                           int8_t *out, int oh, int ow)
@@ -94,16 +106,10 @@ static double run_eltwise(chm_device *dev, const layer *L, const int8_t *in, con
                               .pad_bottom = L->pad, .pad_right = L->pad };
         rc = L->kind == MAXPOOL ? chm_maxpool(dev, ti, to, &p, &ev) : chm_avgpool(dev, ti, to, &p, &ev);
     }
-    if (rc || chm_wait(ev)) {
-        fprintf(stderr, "rtl_calib: %s: %s\n", L->name, chm_last_error(dev));
-        exit(1);
-    }
-    chm_event_times t;
-    chm_event_times_get(ev, &t);
-    chm_event_release(ev);
+    const double us = card_us(dev, L->name, rc, ev);
     chm_tensor_read(to, 0, out, (size_t)(odims[0] * odims[1] * odims[2] * odims[3]));
     chm_tensor_free(ti), chm_tensor_free(t2), chm_tensor_free(to);
-    return t.device_end_us - t.device_start_us;
+    return us;
 }
 
 static double run(chm_device *dev, const layer *L, const int8_t *in, const int8_t *w,
@@ -130,16 +136,11 @@ static double run(chm_device *dev, const layer *L, const int8_t *in, const int8_
                             .pad_right = L->pad };
     p.rq = (chm_requant){ .multiplier = mult, .shift = shift, .in_zero_point = -3, .out_zero_point = 2 };
     chm_event *ev;
-    if (chm_conv2d(dev, ti, tw, tb, to, &p, &ev) || chm_wait(ev)) {
-        fprintf(stderr, "rtl_calib: %s: %s\n", L->name, chm_last_error(dev));
-        exit(1);
-    }
-    chm_event_times t;
-    chm_event_times_get(ev, &t);
-    chm_event_release(ev);
+    const int rc = chm_conv2d(dev, ti, tw, tb, to, &p, &ev);
+    const double us = card_us(dev, L->name, rc, ev);
     chm_tensor_read(to, 0, out, (size_t)L->n * oh * ow * L->oc);
     chm_tensor_free(ti), chm_tensor_free(tw), chm_tensor_free(tb), chm_tensor_free(to);
-    return t.device_end_us - t.device_start_us;
+    return us;
 }
 
 /* sparse_bench's layers (fc: h = w = k = 1) and densities, Cambricon-X weights. */
@@ -182,16 +183,10 @@ static double run_sparse(chm_device *dev, const sparse_layer_shape *L, const chm
     chm_event *ev;
     int rc = fc ? chm_sparse_fully_connected(dev, ti, tw, NULL, to, &rq, &ev)
                 : chm_sparse_conv2d(dev, ti, tw, L->k, L->k, NULL, to, &p, &ev);
-    if (rc || chm_wait(ev)) {
-        fprintf(stderr, "rtl_calib: %s: %s\n", L->name, chm_last_error(dev));
-        exit(1);
-    }
-    chm_event_times t;
-    chm_event_times_get(ev, &t);
-    chm_event_release(ev);
+    const double us = card_us(dev, L->name, rc, ev);
     chm_tensor_read(to, 0, out, nout);
     chm_tensor_free(ti), chm_tensor_free(to), chm_tensor_free(tw);
-    return t.device_end_us - t.device_start_us;
+    return us;
 }
 
 static void sparse_rows(chm_device *emu, chm_device *rtl, double mhz, const char *only)

@@ -10,6 +10,7 @@
 // leaves through the run writer (write master 2). Each lane is three
 // MultiplyByQuantizedMultiplier units (a, b, the sum) and a clamp.
 `include "cnn_add_regs.svh"
+`include "chm_axi_bind.svh"
 
 module chm_cnn_add #(
   parameter int unsigned Lanes = 16
@@ -236,10 +237,7 @@ module chm_cnn_add #(
   chm_run_write u_write (
     .clk_i, .rst_ni, .req_valid_i(out_full_q), .req_ready_o(wr_ready), .addr_i(out_addr_q),
     .len_i(out_len_q), .data_i(out_data_q), .busy_o(wr_busy),
-    .m_awaddr_o(m2_awaddr_o), .m_awlen_o(m2_awlen_o), .m_awvalid_o(m2_awvalid_o),
-    .m_awready_i(m2_awready_i), .m_wdata_o(m2_wdata_o), .m_wstrb_o(m2_wstrb_o),
-    .m_wlast_o(m2_wlast_o), .m_wvalid_o(m2_wvalid_o), .m_wready_i(m2_wready_i),
-    .m_bvalid_i(m2_bvalid_i), .m_bready_o(m2_bready_o)
+    `CHM_BIND_M2
   );
 
 endmodule

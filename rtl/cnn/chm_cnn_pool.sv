@@ -18,6 +18,7 @@
 //            overlapping the next chunk's taps.
 // Read master 1 is unused (tied off): the port list is the CNN engines'.
 `include "cnn_pool_regs.svh"
+`include "chm_axi_bind.svh"
 
 module chm_cnn_pool (
   `include "chm_cnn_ports.svh"
@@ -293,10 +294,7 @@ module chm_cnn_pool (
   chm_run_write u_write (
     .clk_i, .rst_ni, .req_valid_i(wr_req), .req_ready_o(wr_ready), .addr_i(p_out + out_off),
     .len_i(out_lanes), .data_i(out_data), .busy_o(wr_busy),
-    .m_awaddr_o(m2_awaddr_o), .m_awlen_o(m2_awlen_o), .m_awvalid_o(m2_awvalid_o),
-    .m_awready_i(m2_awready_i), .m_wdata_o(m2_wdata_o), .m_wstrb_o(m2_wstrb_o),
-    .m_wlast_o(m2_wlast_o), .m_wvalid_o(m2_wvalid_o), .m_wready_i(m2_wready_i),
-    .m_bvalid_i(m2_bvalid_i), .m_bready_o(m2_bready_o)
+    `CHM_BIND_M2
   );
 
   // read master 1: not used by pooling

@@ -31,6 +31,7 @@
 // per-channel bias / multiplier / shift and the S codebook are read once
 // into on-chip memories (MaxM rows).
 `include "sparse_layer_regs.svh"
+`include "chm_axi_bind.svh"
 
 module chm_sparse #(
   parameter int unsigned MaxK = 16384,  // longest input vector (SPARSE_MAX_K)
@@ -233,9 +234,7 @@ module chm_sparse #(
     .req_valid_i(w_req_valid), .req_ready_o(w_req_ready), .dest_i(w_req_dest), .set_i(1'b0),
     .k_i(w_req_k), .len_i(w_req_len), .addr_i(w_req_addr), .pad_i(w_req_pad), .pad_val_i(8'd0),
     .busy_o(wf_busy),
-    .m_araddr_o(m1_araddr_o), .m_arlen_o(m1_arlen_o), .m_arvalid_o(m1_arvalid_o),
-    .m_arready_i(m1_arready_i), .m_rdata_i(m1_rdata_i), .m_rlast_i(m1_rlast_i),
-    .m_rvalid_i(m1_rvalid_i), .m_rready_o(m1_rready_o),
+    `CHM_BIND_M1,
     .wr_valid_o(wf_valid), .wr_set_o(wf_set), .wr_dest_o(wf_dest), .wr_en_o(wf_en),
     .wr_word_o(wf_word), .wr_data_o(wf_data)
   );
@@ -390,9 +389,7 @@ module chm_sparse #(
     .k_i(GK'(g_k)), .len_i((GK+1)'(g_len)),
     .addr_i(g_img + (64'(g_iy) * 64'(iw) + 64'(g_ix)) * 64'(ic) + 64'(g_c0)),
     .pad_i(!g_inside), .pad_val_i(in_zp[7:0]), .busy_o(gf_busy),
-    .m_araddr_o(m0_araddr_o), .m_arlen_o(m0_arlen_o), .m_arvalid_o(m0_arvalid_o),
-    .m_arready_i(m0_arready_i), .m_rdata_i(m0_rdata_i), .m_rlast_i(m0_rlast_i),
-    .m_rvalid_i(m0_rvalid_i), .m_rready_o(m0_rready_o),
+    `CHM_BIND_M0,
     .wr_valid_o(gf_valid), .wr_set_o(gf_set), .wr_dest_o(gf_dest), .wr_en_o(gf_en),
     .wr_word_o(gf_word), .wr_data_o(gf_data)
   );
@@ -641,10 +638,7 @@ module chm_sparse #(
   chm_run_write u_write (
     .clk_i, .rst_ni, .req_valid_i(wq_valid), .req_ready_o(wq_ready), .addr_i(wq_addr),
     .len_i(wq_len), .data_i(wq_data), .busy_o(wr_busy),
-    .m_awaddr_o(m2_awaddr_o), .m_awlen_o(m2_awlen_o), .m_awvalid_o(m2_awvalid_o),
-    .m_awready_i(m2_awready_i), .m_wdata_o(m2_wdata_o), .m_wstrb_o(m2_wstrb_o),
-    .m_wlast_o(m2_wlast_o), .m_wvalid_o(m2_wvalid_o), .m_wready_i(m2_wready_i),
-    .m_bvalid_i(m2_bvalid_i), .m_bready_o(m2_bready_o)
+    `CHM_BIND_M2
   );
 
   logic unused_ok;
