@@ -6,8 +6,9 @@
  * at submit, the measured timeline in dependency order). Bit-exactness of
  * conv2d, fully connected, pooling and add on rtl is the conv, fc, pool and
  * add suites, run on rtl:u250 (ctest entries rtl_conv, rtl_fc, rtl_pool,
- * rtl_add); here the pooling and add engines also run bare, at odd
- * alignments and sizes, against the HLS kernels on the same bytes.
+ * rtl_add, rtl_sparse); here the pooling, add and SPARSE engines also run
+ * bare, at odd alignments and sizes, against the HLS kernels on the same
+ * bytes, and the SPARSE engine is shown a blob of an unknown format.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 #include "cnn_kernels.h"
 #include "cnn_pool_regs.h"
 #include "rtl_sim.h"
+#include "sparse_kernels.h"
+#include "sparse_layer_regs.h"
 #include "test_util.h"
 
 enum { CTRL = 0x00, GIE = 0x04, IER = 0x08, ISR = 0x0C };
@@ -315,6 +318,105 @@ static void test_add_engine(void)
     rtl_engine_free(e);
 }
 
+/*
+ * The SPARSE engine bare: Cambricon-X and -S blobs (from chm_sparse_from_dense)
+ * at a 4 KiB-aligned address, input and output at addresses no beat is aligned
+ * to, fc and conv (stride, padding), per-channel and per-tensor requantization,
+ * with and without bias, against sparse_layer on the same bytes; the bytes
+ * around the output stay untouched. A blob whose header names no known format
+ * makes the engine finish without writing.
+ */
+static void test_sparse_engine(void)
+{
+    rtl_engine *e = rtl_engine_new(RTL_SPARSE, 0);
+    CU_ASSERT_FATAL(e != NULL);
+    static const struct { int n, h, w, c, oc, k, s, pad, fmt, br, bc, bits, per_tensor, bias; double keep; } P[] = {
+        { 3, 1, 1, 157, 70, 1, 1, 0, 1, 0, 0, 0, 0, 1, 0.3 },   /* X fc, 4-bit steps */
+        { 2, 1, 1, 200, 33, 1, 1, 0, 1, 0, 0, 0, 1, 0, 0.05 },  /* X fc, long gaps: padding entries */
+        { 2, 6, 5, 6, 11, 3, 2, 1, 1, 0, 0, 0, 0, 1, 0.5 },     /* X conv, stride 2, pad 1 */
+        { 3, 1, 1, 157, 70, 1, 1, 0, 2, 4, 16, 8, 0, 1, 0.3 },  /* S fc, 4 x 16 blocks */
+        { 2, 6, 5, 6, 11, 3, 1, 1, 2, 3, 5, 4, 1, 1, 0.5 },     /* S conv, 3 x 5 blocks, 4-bit codes */
+        { 1, 1, 1, 64, 16, 1, 1, 0, 2, 16, 16, 8, 0, 0, 1.0 },  /* S fc, one 16 x 16 block row */
+    };
+    enum { BLOB = 0x1000, IN = 0x9003, BIAS = 0xA000, MUL = 0xA400, SHF = 0xA800, OUT = 0xB025 };
+    tu_rng r;
+    tu_seed(&r, 31);
+    for (size_t i = 0; i < sizeof P / sizeof P[0]; i++) {
+        const int oh = (P[i].h + 2 * P[i].pad - P[i].k) / P[i].s + 1;
+        const int ow = (P[i].w + 2 * P[i].pad - P[i].k) / P[i].s + 1;
+        const int cols = P[i].k * P[i].k * P[i].c;
+        const size_t nin = (size_t)P[i].n * P[i].h * P[i].w * P[i].c;
+        const size_t nout = (size_t)P[i].n * oh * ow * P[i].oc;
+        int8_t *w = malloc((size_t)P[i].oc * cols);
+        for (int j = 0; j < P[i].oc * cols; j++)
+            w[j] = tu_u32(&r) < P[i].keep * 4294967295.0 ? (int8_t)tu_range(&r, -127, 127) : 0;
+        chm_sparse_params sp = { .format = P[i].fmt == 1 ? CHM_SPARSE_X : CHM_SPARSE_S,
+                                 .block_rows = P[i].br, .block_cols = P[i].bc,
+                                 .code_bits = P[i].bits };
+        chm_sparse *sw;
+        CU_ASSERT_EQUAL_FATAL(chm_sparse_from_dense(w, P[i].oc, cols, &sp, &sw), CHM_OK);
+        size_t blob_bytes = 0;
+        const void *blob = chm_sparse_blob(sw, &blob_bytes);
+        CU_ASSERT_FATAL(BLOB + blob_bytes <= IN && IN + nin <= BIAS && OUT + nout + 64 <= sizeof mem);
+        memcpy(mem + BLOB, blob, blob_bytes);
+        tu_fill_i8(&r, (int8_t *)mem + IN, nin, -128, 127);
+        int32_t bias[70], mult[70], shift[70];
+        for (int j = 0; j < P[i].oc; j++)
+            bias[j] = tu_range(&r, -20000, 20000);
+        tu_random_requant(&r, mult, shift, P[i].oc, -12, -7);
+        memcpy(mem + BIAS, bias, sizeof bias);
+        memcpy(mem + MUL, mult, sizeof mult);
+        memcpy(mem + SHF, shift, sizeof shift);
+        memset(mem + OUT - 64, 0x5A, nout + 128);
+        const sparse_desc d = { P[i].n, P[i].h, P[i].w, P[i].c, oh, ow, P[i].oc, P[i].k, P[i].k,
+                                P[i].s, P[i].s, P[i].pad, P[i].pad, 1, 1, -3, 4, -128, 127,
+                                P[i].bias, P[i].per_tensor };
+        int8_t *want_out = malloc(nout);
+        sparse_layer((const int8_t *)mem + IN, mem + BLOB, bias, mult, shift, want_out, d);
+        put_ptr(e, CHM_SPARSE_LAYER_IN, BASE + IN);
+        put_ptr(e, CHM_SPARSE_LAYER_WBLOB, BASE + BLOB);
+        put_ptr(e, CHM_SPARSE_LAYER_BIAS, BASE + BIAS);
+        put_ptr(e, CHM_SPARSE_LAYER_MULT, BASE + MUL);
+        put_ptr(e, CHM_SPARSE_LAYER_SHIFT, BASE + SHF);
+        put_ptr(e, CHM_SPARSE_LAYER_OUT, BASE + OUT);
+        const int32_t a[] = { d.n, d.ih, d.iw, d.ic, d.oh, d.ow, d.oc, d.kh, d.kw, d.stride_h,
+                              d.stride_w, d.pad_t, d.pad_l, d.dil_h, d.dil_w, d.in_zp, d.out_zp,
+                              d.act_min, d.act_max, d.has_bias, d.per_tensor };
+        for (size_t j = 0; j < sizeof a / sizeof a[0]; j++) /* the scalars follow N, 8 bytes apart */
+            CU_ASSERT_EQUAL(rtl_reg_write(e, CHM_SPARSE_LAYER_N + 8 * (uint32_t)j, (uint32_t)a[j]), 0);
+        CU_ASSERT_EQUAL(CHM_SPARSE_LAYER_PER_TENSOR, CHM_SPARSE_LAYER_N + 8 * 20);
+        rtl_stats st;
+        if (start_and_run(e, 5000000, &st) != 0) {
+            fprintf(stderr, "sparse case %zu: no done\n", i);
+            rtl_engine_reset(e);
+        }
+        const int same = memcmp(mem + OUT, want_out, nout) == 0;
+        if (!same)
+            fprintf(stderr, "sparse case %zu differs from sparse_layer\n", i);
+        CU_ASSERT(same);
+        for (int j = 1; j <= 64; j++) {
+            CU_ASSERT_EQUAL(mem[OUT - j], 0x5A);
+            CU_ASSERT_EQUAL(mem[OUT + nout - 1 + j], 0x5A);
+        }
+        if (i + 1 == sizeof P / sizeof P[0]) {
+            /* the same call with the header's format word corrupted: done, nothing written */
+            mem[BLOB + 4] = 3;
+            memset(mem + OUT - 64, 0x5A, nout + 128);
+            start_and_run(e, 100000, &st);
+            CU_ASSERT_EQUAL(st.beats_written, 0);
+            CU_ASSERT(st.cycles < 1000);
+            for (size_t j = 0; j < nout + 128; j++)
+                if (mem[OUT - 64 + j] != 0x5A) {
+                    CU_FAIL("a blob of unknown format wrote output");
+                    break;
+                }
+        }
+        free(want_out), free(w);
+        chm_sparse_free(sw);
+    }
+    rtl_engine_free(e);
+}
+
 /* Operations the rtl backend has no engine for (GRAPH) are refused when submitted. */
 static void test_unsupported_refused(void)
 {
@@ -519,6 +621,7 @@ int main(void)
         { "pooling engine: max/avg, odd channels, padding, misaligned, vs cnn_pool",
           test_pool_engine },
         { "add engine: ragged lengths, misaligned tensors, vs cnn_add", test_add_engine },
+        { "the SPARSE engine bare: X and S, fc and conv, odd alignments, a bad header", test_sparse_engine },
         { "operations without an rtl engine are refused at submit", test_unsupported_refused },
         { "measured card times keep dependency order", test_measured_timeline },
         { "calibration guard: emu's model within 10% of the 32x32 RTL", test_calibration_guard },
