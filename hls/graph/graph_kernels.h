@@ -63,11 +63,14 @@ typedef struct graph_desc {
 } graph_desc;
 
 /*
- * feat: [n][f] int8 or float; w, w2: int8 or float; bias, bias2: float;
- * out: [n][o]; scratch: [n][o] elements (CA only).
+ * One top a feature type (d.int8 says which the layer is): feat [n][f];
+ * w, w2 of the same type; bias, bias2: float; out: [n][o]; scratch: [n][o]
+ * elements (CA only).
  */
-void graph_layer(const uint8_t *gblob, const void *feat, const void *w, const float *bias,
-                 const void *w2, const float *bias2, void *out, void *scratch, graph_desc d);
+void graph_layer_f32(const uint8_t *gblob, const float *feat, const float *w, const float *bias,
+                     const float *w2, const float *bias2, float *out, float *scratch, graph_desc d);
+void graph_layer_i8(const uint8_t *gblob, const int8_t *feat, const int8_t *w, const float *bias,
+                    const int8_t *w2, const float *bias2, int8_t *out, int8_t *scratch, graph_desc d);
 
 /*
  * The windows of block b (its edges and blk_ptr must be in place): returns

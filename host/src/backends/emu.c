@@ -100,8 +100,16 @@ static int run_graph(chm_device *dev, const chm_kop *op)
             return CHM_ENOMEM;
         }
     }
-    graph_layer(op->in[0]->mem, op->in[1]->mem, op->in[2]->mem, mem_or_null(op->in[3]),
-                mem_or_null(op->in[4]), mem_or_null(op->in[5]), op->out->mem, scratch, *d);
+    if (d->int8)
+        graph_layer_i8(op->in[0]->mem, (const int8_t *)op->in[1]->mem,
+                       (const int8_t *)op->in[2]->mem, mem_or_null(op->in[3]),
+                       mem_or_null(op->in[4]), mem_or_null(op->in[5]), (int8_t *)op->out->mem,
+                       scratch, *d);
+    else
+        graph_layer_f32(op->in[0]->mem, (const float *)op->in[1]->mem,
+                        (const float *)op->in[2]->mem, mem_or_null(op->in[3]),
+                        mem_or_null(op->in[4]), mem_or_null(op->in[5]), (float *)op->out->mem,
+                        scratch, *d);
     if (scratch) {
         free(scratch);
         pthread_mutex_lock(&dev->lock);
