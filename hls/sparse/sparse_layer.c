@@ -17,6 +17,32 @@
 #include "hls_quant.h"
 #include "sparse_kernels.h"
 
+/*
+ * The blob is read through its byte port as the engine reads it: words put
+ * together from bytes, little-endian (no cast of the port pointer to a
+ * struct or a wider integer).
+ */
+static uint32_t rd_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint32_t rd_u16(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static sparse_hdr read_hdr(const uint8_t *blob)
+{
+    const sparse_hdr h = {
+        rd_u32(blob + 0),  rd_u32(blob + 4),  rd_u32(blob + 8),  rd_u32(blob + 12),
+        rd_u32(blob + 16), rd_u32(blob + 20), rd_u32(blob + 24), rd_u32(blob + 28),
+        rd_u32(blob + 32), rd_u32(blob + 36), rd_u32(blob + 40), rd_u32(blob + 44),
+        rd_u32(blob + 48), rd_u32(blob + 52), rd_u32(blob + 56), rd_u32(blob + 60),
+    };
+    return h;
+}
+
 /* vec[k] = input tap k of output pixel m (padding reads as in_zp). */
 static void gather(const int8_t *in, int8_t vec[SPARSE_MAX_K], const sparse_desc *d, int32_t m)
 {
@@ -57,14 +83,14 @@ gather_ky:
 static void mv_x(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const sparse_hdr *h,
                  int32_t zp, int32_t acc[SPARSE_MAX_M])
 {
-    const uint32_t *ptr = (const uint32_t *)(blob + h->off_ptr);
+    const uint8_t *ptr = blob + h->off_ptr;
     const int8_t *val = (const int8_t *)(blob + h->off_a);
     const uint8_t *step = blob + h->off_b;
 #ifndef __SYNTHESIS__
     /* native shortcut: the same sums, an entry at a time */
     for (uint32_t r = 0; r < h->rows; r++) {
         int32_t col = -1, sum = 0;
-        for (uint32_t e = ptr[r]; e < ptr[r + 1]; e++) {
+        for (uint32_t e = rd_u32(ptr + 4 * r); e < rd_u32(ptr + 4 * (r + 1)); e++) {
             col += step[e];
             if (val[e])
                 sum += (vec[col] - zp) * val[e];
@@ -77,14 +103,14 @@ x_rows:
     for (uint32_t r = 0; r < h->rows; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=SPARSE_MAX_M
         int32_t col = -1, sum = 0;
-        uint32_t e = ptr[r];
+        uint32_t e = rd_u32(ptr + 4 * r);
+        const uint32_t row_end = rd_u32(ptr + 4 * (r + 1));
     x_segments:
         for (uint32_t s = 0; s <= SPARSE_MAX_K / SPARSE_X_LANES + 1; s++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=256
 #pragma HLS PIPELINE II=1
             const uint32_t word = e / SPARSE_X_LANES * SPARSE_X_LANES;
-            const uint32_t end = ptr[r + 1] < word + SPARSE_X_LANES ? ptr[r + 1]
-                                                                    : word + SPARSE_X_LANES;
+            const uint32_t end = row_end < word + SPARSE_X_LANES ? row_end : word + SPARSE_X_LANES;
         x_lanes:
             for (uint32_t l = 0; l < SPARSE_X_LANES; l++) {
 #pragma HLS UNROLL
@@ -96,7 +122,7 @@ x_rows:
                 }
             }
             e = end;
-            if (e >= ptr[r + 1])
+            if (e >= row_end)
                 break;
         }
         acc[r] = sum;
@@ -116,17 +142,17 @@ static void mv_s(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const spar
 {
     const uint32_t br = h->block_rows, bc = h->block_cols;
     const uint32_t groups = (h->rows + br - 1) / br;
-    const uint32_t *ptr = (const uint32_t *)(blob + h->off_ptr);
-    const uint16_t *col = (const uint16_t *)(blob + h->off_a);
+    const uint8_t *ptr = blob + h->off_ptr;
+    const uint8_t *col = blob + h->off_a;
     const uint8_t *code = blob + h->off_b;
     const int8_t *book = (const int8_t *)(blob + h->off_c);
 #ifndef __SYNTHESIS__
     /* native shortcut: the same sums, only the block's real columns and nonzero inputs */
     for (uint32_t g = 0; g < groups; g++) {
         int32_t sum[SPARSE_MAX_BLOCK] = { 0 };
-        for (uint32_t k = ptr[g]; k < ptr[g + 1]; k++)
+        for (uint32_t k = rd_u32(ptr + 4 * g); k < rd_u32(ptr + 4 * (g + 1)); k++)
             for (uint32_t j = 0; j < bc; j++) {
-                const uint32_t c = (uint32_t)col[k] * bc + j;
+                const uint32_t c = rd_u16(col + 2 * k) * bc + j;
                 const int32_t x = c < h->cols ? vec[c] - zp : 0;
                 if (x == 0)
                     continue;
@@ -145,7 +171,7 @@ s_groups:
         int32_t sum[SPARSE_MAX_BLOCK] = { 0 };
 #pragma HLS ARRAY_PARTITION variable=sum complete
     s_blocks:
-        for (uint32_t k = ptr[g]; k < ptr[g + 1]; k++) {
+        for (uint32_t k = rd_u32(ptr + 4 * g); k < rd_u32(ptr + 4 * (g + 1)); k++) {
 #pragma HLS LOOP_TRIPCOUNT min=0 max=1024
 #pragma HLS PIPELINE II=1
             int32_t x[SPARSE_MAX_BLOCK];
@@ -153,7 +179,7 @@ s_groups:
         s_inputs:
             for (uint32_t j = 0; j < SPARSE_MAX_BLOCK; j++) {
 #pragma HLS UNROLL
-                const uint32_t c = (uint32_t)col[k] * bc + j;
+                const uint32_t c = rd_u16(col + 2 * k) * bc + j;
                 x[j] = j < bc && c < h->cols ? vec[c] - zp : 0;
             }
         s_rows:
@@ -183,7 +209,8 @@ void sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bias,
 #pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem3
 #pragma HLS INTERFACE s_axilite port=d
 #pragma HLS INTERFACE s_axilite port=return
-    const sparse_hdr *h = (const sparse_hdr *)wblob;
+    const sparse_hdr hdr = read_hdr(wblob);
+    const sparse_hdr *h = &hdr;
     int8_t vec[SPARSE_MAX_K];
     /* four neuron buffers: the walker on one vector, the gather up to three ahead */
 #pragma HLS STREAM variable=vec type=pipo depth=4
