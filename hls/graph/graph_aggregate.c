@@ -16,17 +16,23 @@
  * divides the sum by the in-degree at the end. int8 sums are exact.
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "graph_engines.h"
+#include "hls_bytes.h"
 
-/* The edges [e, *e_end) of the window starting at source src[e]. */
-static uint64_t window_end(const uint32_t *src, uint64_t e, uint64_t e1)
+/* Header fields and array elements of the blob, read through its byte port (hls_bytes.h). */
+#define HDR_U32(blob, field) hls_rd_u32((blob) + offsetof(graph_hdr, field))
+#define HDR_U64(blob, field) hls_rd_u64((blob) + offsetof(graph_hdr, field))
+
+/* The edges [e, *e_end) of the window starting at source src[e] (src: the u32 array's bytes). */
+static uint64_t window_end(const uint8_t *src, uint64_t e, uint64_t e1)
 {
-    const uint32_t limit = src[e] + GRAPH_WINDOW;
+    const uint32_t limit = hls_rd_u32(src + 4 * e) + GRAPH_WINDOW;
     uint64_t end = e;
 window_scan:
-    while (end < e1 && src[end] < limit) {
+    while (end < e1 && hls_rd_u32(src + 4 * end) < limit) {
 #pragma HLS PIPELINE II=1
         end++;
     }
@@ -35,14 +41,14 @@ window_scan:
 
 uint64_t graph_windows(const uint8_t *blob, uint32_t b, uint32_t *rows)
 {
-    const graph_hdr *h = (const graph_hdr *)blob;
-    const uint64_t *ptr = (const uint64_t *)(blob + GRAPH_OFF_PTR);
-    const uint32_t *src = (const uint32_t *)(blob + h->off_src);
+    const uint8_t *ptr = blob + GRAPH_OFF_PTR;
+    const uint8_t *src = blob + HDR_U64(blob, off_src);
+    const uint64_t e1 = hls_rd_u64(ptr + 8 * ((uint64_t)b + 1));
     uint64_t count = 0;
-    for (uint64_t e = ptr[b]; e < ptr[b + 1];) {
-        const uint64_t end = window_end(src, e, ptr[b + 1]);
+    for (uint64_t e = hls_rd_u64(ptr + 8 * (uint64_t)b); e < e1;) {
+        const uint64_t end = window_end(src, e, e1);
         if (rows)
-            rows[count] = src[end - 1] - src[e] + 1;
+            rows[count] = hls_rd_u32(src + 4 * (end - 1)) - hls_rd_u32(src + 4 * e) + 1;
         count++;
         e = end;
     }
@@ -51,9 +57,8 @@ uint64_t graph_windows(const uint8_t *blob, uint32_t b, uint32_t *rows)
 
 /* Block b's edges and the arrays both aggregators read (graph_format.h). */
 typedef struct block_edges {
-    const uint32_t *src, *deg;
+    const uint8_t *src, *deg, *w; /* u32, u32 and float arrays, read a byte at a time */
     const uint8_t *dst;
-    const float *w;
     const int8_t *wq;
     uint64_t e0, e1;
     int32_t v0, nv; /* first vertex, vertices in the block */
@@ -61,12 +66,12 @@ typedef struct block_edges {
 
 static block_edges edges_of(const uint8_t *blob, int32_t b)
 {
-    const graph_hdr *h = (const graph_hdr *)blob;
-    const uint64_t *ptr = (const uint64_t *)(blob + GRAPH_OFF_PTR);
-    const int32_t v0 = b * GRAPH_BLOCK, left = (int32_t)h->n - v0;
-    return (block_edges){ (const uint32_t *)(blob + h->off_src), (const uint32_t *)(blob + h->off_deg),
-                          blob + h->off_dst, (const float *)(blob + h->off_w),
-                          (const int8_t *)(blob + h->off_wq), ptr[b], ptr[b + 1], v0,
+    const uint8_t *ptr = blob + GRAPH_OFF_PTR;
+    const int32_t v0 = b * GRAPH_BLOCK, left = (int32_t)HDR_U32(blob, n) - v0;
+    return (block_edges){ blob + HDR_U64(blob, off_src), blob + HDR_U64(blob, off_deg),
+                          blob + HDR_U64(blob, off_w), blob + HDR_U64(blob, off_dst),
+                          (const int8_t *)(blob + HDR_U64(blob, off_wq)),
+                          hls_rd_u64(ptr + 8 * (uint64_t)b), hls_rd_u64(ptr + 8 * ((uint64_t)b + 1)), v0,
                           left < GRAPH_BLOCK ? left : GRAPH_BLOCK };
 }
 
@@ -74,9 +79,9 @@ void graph_aggregate_f32(const uint8_t *blob, int32_t b, const float *x, int32_t
                          int32_t aggr, float acc[GRAPH_BLOCK][GRAPH_MAX_K])
 {
     const block_edges be = edges_of(blob, b);
-    const uint32_t *src = be.src, *deg = be.deg;
+    const uint8_t *src = be.src, *deg = be.deg;
     const uint8_t *dst = be.dst;
-    const float *w = be.w;
+    const uint8_t *w = be.w;
     static const float lowest = -INFINITY;
     int32_t seen[GRAPH_BLOCK] = { 0 };
     for (int32_t r = 0; r < GRAPH_BLOCK; r++)
@@ -88,17 +93,17 @@ agg_windows:
     while (e < be.e1) {
 #pragma HLS LOOP_TRIPCOUNT min=0 max=1024
         const uint64_t end = window_end(src, e, be.e1);
-        const uint32_t first = src[e], rows = src[end - 1] - first + 1;
+        const uint32_t first = hls_rd_u32(src + 4 * e), rows = hls_rd_u32(src + 4 * (end - 1)) - first + 1;
     load_window: /* one burst of rows x width, 16 floats a beat */
         for (uint32_t r = 0; r < rows; r++)
             memcpy(win[r], x + (uint64_t)(first + r) * (uint32_t)width, (size_t)width * sizeof(float));
     agg_edges:
         for (; e < end; e++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=GRAPH_WINDOW
-            const float *row = win[src[e] - first];
+            const float *row = win[hls_rd_u32(src + 4 * e) - first];
             float *a = acc[dst[e]];
             seen[dst[e]] = 1;
-            const float we = aggr == GRAPH_SUM ? w[e] : 1.0f;
+            const float we = aggr == GRAPH_SUM ? hls_rd_f32(w + 4 * e) : 1.0f;
         agg_lanes: /* the reduction is chosen per call: one loop each, no branch a lane */
             if (aggr == GRAPH_MAX) {
                 for (int32_t f = 0; f < width; f++) {
@@ -126,8 +131,8 @@ agg_finish:
     for (int32_t r = 0; r < be.nv; r++) {
         for (int32_t f = 0; f < width; f++) {
 #pragma HLS PIPELINE II=1
-            if (aggr == GRAPH_MEAN && deg[v0 + r])
-                acc[r][f] /= (float)deg[v0 + r];
+            if (aggr == GRAPH_MEAN && hls_rd_u32(deg + 4 * (v0 + r)))
+                acc[r][f] /= (float)hls_rd_u32(deg + 4 * (v0 + r));
             else if (aggr == GRAPH_MAX && !seen[r])
                 acc[r][f] = 0.0f; /* no in-edges: 0, as PyG's max */
         }
@@ -145,7 +150,7 @@ void graph_aggregate_i8(const uint8_t *blob, int32_t b, const int8_t *x, int32_t
                         int32_t zp, int32_t aggr, int32_t acc[GRAPH_BLOCK][GRAPH_MAX_K])
 {
     const block_edges be = edges_of(blob, b);
-    const uint32_t *src = be.src, *deg = be.deg;
+    const uint8_t *src = be.src, *deg = be.deg;
     const uint8_t *dst = be.dst;
     const int8_t *wq = be.wq;
     int32_t seen[GRAPH_BLOCK] = { 0 };
@@ -158,14 +163,14 @@ agg_windows:
     while (e < be.e1) {
 #pragma HLS LOOP_TRIPCOUNT min=0 max=1024
         const uint64_t end = window_end(src, e, be.e1);
-        const uint32_t first = src[e], rows = src[end - 1] - first + 1;
+        const uint32_t first = hls_rd_u32(src + 4 * e), rows = hls_rd_u32(src + 4 * (end - 1)) - first + 1;
     load_window: /* one burst of rows x width, 64 int8 features a beat */
         for (uint32_t r = 0; r < rows; r++)
             memcpy(win[r], x + (uint64_t)(first + r) * (uint32_t)width, (size_t)width);
     agg_edges:
         for (; e < end; e++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=GRAPH_WINDOW
-            const int8_t *row = win[src[e] - first];
+            const int8_t *row = win[hls_rd_u32(src + 4 * e) - first];
             int32_t *a = acc[dst[e]];
             const int32_t we = aggr == GRAPH_SUM ? wq[e] : 1;
             seen[dst[e]] = 1;
@@ -191,8 +196,8 @@ agg_finish:
     for (int32_t r = 0; r < be.nv; r++) {
         for (int32_t f = 0; f < width; f++) {
 #pragma HLS PIPELINE II=1
-            if (aggr == GRAPH_MEAN && deg[v0 + r])
-                acc[r][f] = div_round(acc[r][f], deg[v0 + r]);
+            if (aggr == GRAPH_MEAN && hls_rd_u32(deg + 4 * (v0 + r)))
+                acc[r][f] = div_round(acc[r][f], hls_rd_u32(deg + 4 * (v0 + r)));
             else if (aggr == GRAPH_MAX && !seen[r])
                 acc[r][f] = 0;
         }

@@ -9,10 +9,12 @@
  * does (hls_quant.h); each stage's multiplier comes in the descriptor.
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "gemm_core.h"
 #include "graph_engines.h"
+#include "hls_bytes.h"
 #include "hls_quant.h"
 
 /*
@@ -150,7 +152,7 @@ static void layer_f32(const uint8_t *g, const float *x, const float *w, const fl
                       const float *w2, const float *bias2, float *out, float *scratch,
                       const graph_desc *d)
 {
-    const int32_t blocks = (int32_t)((const graph_hdr *)g)->blocks;
+    const int32_t blocks = (int32_t)hls_rd_u32(g + offsetof(graph_hdr, blocks));
     const int32_t k_len = d->kind == GRAPH_SAGE ? 2 * d->f : d->f;
     float acc[GRAPH_BLOCK][GRAPH_MAX_K];
     float hid[GRAPH_BLOCK][GRAPH_MAX_K];
@@ -196,7 +198,7 @@ static void layer_i8(const uint8_t *g, const int8_t *x, const int8_t *w, const f
                      const int8_t *w2, const float *bias2, int8_t *out, int8_t *scratch,
                      const graph_desc *d)
 {
-    const int32_t blocks = (int32_t)((const graph_hdr *)g)->blocks;
+    const int32_t blocks = (int32_t)hls_rd_u32(g + offsetof(graph_hdr, blocks));
     const int32_t k_len = d->kind == GRAPH_SAGE ? 2 * d->f : d->f;
     const int32_t w_rows = d->kind == GRAPH_GIN ? d->h : d->o;
     int32_t wsum[GRAPH_MAX_F], wsum2[GRAPH_MAX_F], bq[GRAPH_MAX_F], bq2[GRAPH_MAX_F];

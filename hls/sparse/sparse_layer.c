@@ -14,31 +14,18 @@
  * Zero weights and zero-weight rows cost nothing; the output stage is the
  * CNN mode's requantization.
  */
+#include "hls_bytes.h"
 #include "hls_quant.h"
 #include "sparse_kernels.h"
 
-/*
- * The blob is read through its byte port as the engine reads it: words put
- * together from bytes, little-endian (no cast of the port pointer to a
- * struct or a wider integer).
- */
-static uint32_t rd_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint32_t rd_u16(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
-
+/* The blob is read through its byte port as the engine reads it (hls_bytes.h). */
 static sparse_hdr read_hdr(const uint8_t *blob)
 {
     const sparse_hdr h = {
-        rd_u32(blob + 0),  rd_u32(blob + 4),  rd_u32(blob + 8),  rd_u32(blob + 12),
-        rd_u32(blob + 16), rd_u32(blob + 20), rd_u32(blob + 24), rd_u32(blob + 28),
-        rd_u32(blob + 32), rd_u32(blob + 36), rd_u32(blob + 40), rd_u32(blob + 44),
-        rd_u32(blob + 48), rd_u32(blob + 52), rd_u32(blob + 56), rd_u32(blob + 60),
+        hls_rd_u32(blob + 0),  hls_rd_u32(blob + 4),  hls_rd_u32(blob + 8),  hls_rd_u32(blob + 12),
+        hls_rd_u32(blob + 16), hls_rd_u32(blob + 20), hls_rd_u32(blob + 24), hls_rd_u32(blob + 28),
+        hls_rd_u32(blob + 32), hls_rd_u32(blob + 36), hls_rd_u32(blob + 40), hls_rd_u32(blob + 44),
+        hls_rd_u32(blob + 48), hls_rd_u32(blob + 52), hls_rd_u32(blob + 56), hls_rd_u32(blob + 60),
     };
     return h;
 }
@@ -90,7 +77,7 @@ static void mv_x(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const spar
     /* native shortcut: the same sums, an entry at a time */
     for (uint32_t r = 0; r < h->rows; r++) {
         int32_t col = -1, sum = 0;
-        for (uint32_t e = rd_u32(ptr + 4 * r); e < rd_u32(ptr + 4 * (r + 1)); e++) {
+        for (uint32_t e = hls_rd_u32(ptr + 4 * r); e < hls_rd_u32(ptr + 4 * (r + 1)); e++) {
             col += step[e];
             if (val[e])
                 sum += (vec[col] - zp) * val[e];
@@ -103,8 +90,8 @@ x_rows:
     for (uint32_t r = 0; r < h->rows; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=SPARSE_MAX_M
         int32_t col = -1, sum = 0;
-        uint32_t e = rd_u32(ptr + 4 * r);
-        const uint32_t row_end = rd_u32(ptr + 4 * (r + 1));
+        uint32_t e = hls_rd_u32(ptr + 4 * r);
+        const uint32_t row_end = hls_rd_u32(ptr + 4 * (r + 1));
     x_segments:
         for (uint32_t s = 0; s <= SPARSE_MAX_K / SPARSE_X_LANES + 1; s++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=256
@@ -150,9 +137,9 @@ static void mv_s(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const spar
     /* native shortcut: the same sums, only the block's real columns and nonzero inputs */
     for (uint32_t g = 0; g < groups; g++) {
         int32_t sum[SPARSE_MAX_BLOCK] = { 0 };
-        for (uint32_t k = rd_u32(ptr + 4 * g); k < rd_u32(ptr + 4 * (g + 1)); k++)
+        for (uint32_t k = hls_rd_u32(ptr + 4 * g); k < hls_rd_u32(ptr + 4 * (g + 1)); k++)
             for (uint32_t j = 0; j < bc; j++) {
-                const uint32_t c = rd_u16(col + 2 * k) * bc + j;
+                const uint32_t c = hls_rd_u16(col + 2 * k) * bc + j;
                 const int32_t x = c < h->cols ? vec[c] - zp : 0;
                 if (x == 0)
                     continue;
@@ -171,7 +158,7 @@ s_groups:
         int32_t sum[SPARSE_MAX_BLOCK] = { 0 };
 #pragma HLS ARRAY_PARTITION variable=sum complete
     s_blocks:
-        for (uint32_t k = rd_u32(ptr + 4 * g); k < rd_u32(ptr + 4 * (g + 1)); k++) {
+        for (uint32_t k = hls_rd_u32(ptr + 4 * g); k < hls_rd_u32(ptr + 4 * (g + 1)); k++) {
 #pragma HLS LOOP_TRIPCOUNT min=0 max=1024
 #pragma HLS PIPELINE II=1
             int32_t x[SPARSE_MAX_BLOCK];
@@ -179,7 +166,7 @@ s_groups:
         s_inputs:
             for (uint32_t j = 0; j < SPARSE_MAX_BLOCK; j++) {
 #pragma HLS UNROLL
-                const uint32_t c = rd_u16(col + 2 * k) * bc + j;
+                const uint32_t c = hls_rd_u16(col + 2 * k) * bc + j;
                 x[j] = j < bc && c < h->cols ? vec[c] - zp : 0;
             }
         s_rows:
