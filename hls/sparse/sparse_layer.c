@@ -77,7 +77,8 @@ static void mv_x(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const spar
     /* native shortcut: the same sums, an entry at a time */
     for (uint32_t r = 0; r < h->rows; r++) {
         int32_t col = -1, sum = 0;
-        for (uint32_t e = hls_rd_u32(ptr + 4 * r); e < hls_rd_u32(ptr + 4 * (r + 1)); e++) {
+        const uint32_t e1 = hls_rd_u32(ptr + 4 * (r + 1));
+        for (uint32_t e = hls_rd_u32(ptr + 4 * r); e < e1; e++) {
             col += step[e];
             if (val[e])
                 sum += (vec[col] - zp) * val[e];
@@ -137,9 +138,11 @@ static void mv_s(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const spar
     /* native shortcut: the same sums, only the block's real columns and nonzero inputs */
     for (uint32_t g = 0; g < groups; g++) {
         int32_t sum[SPARSE_MAX_BLOCK] = { 0 };
-        for (uint32_t k = hls_rd_u32(ptr + 4 * g); k < hls_rd_u32(ptr + 4 * (g + 1)); k++)
+        const uint32_t k1 = hls_rd_u32(ptr + 4 * (g + 1));
+        for (uint32_t k = hls_rd_u32(ptr + 4 * g); k < k1; k++) {
+            const uint32_t c0 = hls_rd_u16(col + 2 * k) * bc;
             for (uint32_t j = 0; j < bc; j++) {
-                const uint32_t c = hls_rd_u16(col + 2 * k) * bc + j;
+                const uint32_t c = c0 + j;
                 const int32_t x = c < h->cols ? vec[c] - zp : 0;
                 if (x == 0)
                     continue;
@@ -147,6 +150,7 @@ static void mv_s(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const spar
                 for (uint32_t i = 0; i < br; i++)
                     sum[i] += x * book[cd[(uint64_t)i * bc]];
             }
+        }
         for (uint32_t i = 0; i < br && g * br + i < h->rows; i++)
             acc[g * br + i] = sum[i];
     }

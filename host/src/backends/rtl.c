@@ -246,9 +246,9 @@ static int run_engine(chm_device *dev, int region, const chm_kop *op)
     int32_t *params = NULL;
     emu_bank *bank = &c->emu.banks[op->out->bank];
     if (op->kind == KOP_CONV || op->kind == KOP_SPARSE) {
-        nparams = (op->kind == KOP_CONV ? op->u.conv.per_tensor : op->u.sparse.per_tensor)
-                      ? 1
-                      : (uint64_t)(op->kind == KOP_CONV ? op->u.conv.oc : op->u.sparse.oc);
+        const int conv = op->kind == KOP_CONV;
+        const int per_tensor = conv ? op->u.conv.per_tensor : op->u.sparse.per_tensor;
+        nparams = per_tensor ? 1 : (uint64_t)(conv ? op->u.conv.oc : op->u.sparse.oc);
         params = malloc(8 * nparams);
         pthread_mutex_lock(&dev->lock);
         int full = params ? emu_bank_alloc(bank, 8 * nparams, &addr) : 0;
