@@ -11,7 +11,11 @@
  * counts window taps or elements, not MACs); then sparse_bench's layers at
  * each of its densities in Cambricon-X and Cambricon-S form (4 x 16
  * blocks, 8-bit codes; GOP/s counts the dense layer's
- * MACs, as sparse_bench does). GRAPH has no RTL engine yet.
+ * MACs, as sparse_bench does); then int8 GCN layers in GRAPH mode on
+ * R-MAT graphs of Cora's and Pubmed's sizes (graph_bench's generator,
+ * renumbered by RCM as the demo does), F -> 16 and 16 -> classes, in both
+ * orders (GOP/s counts the combination's MACs plus an op per edge and
+ * feature).
  * Cycles are the operation's card time on u250 (300 MHz kernel clock)
  * times the clock; both include the start handshake and the last write.
  */
@@ -230,6 +234,119 @@ static void sparse_rows(chm_device *emu, chm_device *rtl, double mhz, const char
     }
 }
 
+/* One R-MAT edge in [0, 2^scale)^2 (a, b, c, d = 0.57, 0.19, 0.19, 0.05), both ends < n. */
+static void rmat_edge(int scale, int n, int32_t *s, int32_t *d)
+{
+    for (;;) {
+        int u = 0, v = 0;
+        for (int b = 0; b < scale; b++) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            const uint32_t r = (uint32_t)(rng >> 40) % 100;
+            u = u << 1 | (r >= 76);
+            v = v << 1 | (r >= 57 && (r < 76 || r >= 95));
+        }
+        if (u < n && v < n && u != v) {
+            *s = u, *d = v;
+            return;
+        }
+    }
+}
+
+typedef struct graph_shape {
+    const char *name;
+    int n, edges, f, classes;
+} graph_shape;
+
+static const graph_shape graph_shapes[] = {
+    { "cora-size", 2708, 5429, 1433, 7 },
+    { "pubmed-size", 19717, 44338, 500, 3 },
+};
+
+static double run_gcn(chm_device *dev, const chm_graph *g, int n, int f, int o, int relu,
+                      chm_gnn_order order, const int8_t *x, const int8_t *w, const float *b,
+                      int8_t *out, const char *name)
+{
+    chm_tensor *tg, *tx, *tw, *tb, *to;
+    if (chm_graph_upload(dev, g, CHM_BANK_DEFAULT, &tg) ||
+        chm_tensor_alloc(dev, CHM_INT8, 2, (const int64_t[]){ n, f }, 0, &tx) ||
+        chm_tensor_alloc(dev, CHM_INT8, 2, (const int64_t[]){ o, f }, 0, &tw) ||
+        chm_tensor_alloc(dev, CHM_FP32, 1, (const int64_t[]){ o }, 0, &tb) ||
+        chm_tensor_alloc(dev, CHM_INT8, 2, (const int64_t[]){ n, o }, 0, &to)) {
+        fprintf(stderr, "rtl_calib: %s\n", chm_last_error(dev));
+        exit(1);
+    }
+    chm_tensor_write(tx, 0, x, (size_t)n * f);
+    chm_tensor_write(tw, 0, w, (size_t)o * f);
+    chm_tensor_write(tb, 0, b, sizeof(float) * (size_t)o);
+    chm_gnn_params p = { .kind = CHM_GNN_GCN, .order = order, .relu = relu,
+                         .q = { .in_scale = 1.0f / 64, .in_zero_point = -3, .w_scale = 1.0f / 128,
+                                .mid_scale = 1.0f / 40, .mid_zero_point = 2,
+                                .out_scale = 1.0f / 8, .out_zero_point = -5 } };
+    chm_event *ev;
+    const int rc = chm_gnn_layer(dev, tg, tx, tw, tb, NULL, NULL, to, &p, &ev);
+    const double us = card_us(dev, name, rc, ev);
+    chm_tensor_read(to, 0, out, (size_t)n * o);
+    chm_tensor_free(tg), chm_tensor_free(tx), chm_tensor_free(tw), chm_tensor_free(tb);
+    chm_tensor_free(to);
+    return us;
+}
+
+static void graph_rows(chm_device *emu, chm_device *rtl, double mhz, const char *only)
+{
+    for (size_t i = 0; i < sizeof graph_shapes / sizeof graph_shapes[0]; i++) {
+        const graph_shape *G = &graph_shapes[i];
+        int scale = 0;
+        while ((1 << scale) < G->n)
+            scale++;
+        int32_t *s = malloc(sizeof(int32_t) * (size_t)G->edges), *d = malloc(sizeof(int32_t) * (size_t)G->edges);
+        for (int e = 0; e < G->edges; e++)
+            rmat_edge(scale, G->n, &s[e], &d[e]);
+        chm_graph *g;
+        if (chm_graph_from_edges(G->n, G->edges, s, d, NULL,
+                                 CHM_GRAPH_SYMMETRIC | CHM_GRAPH_MERGE_DUPLICATES, &g) ||
+            chm_graph_add_self_loops(g, 1.0f) || chm_graph_normalize(g, CHM_NORM_GCN) ||
+            chm_graph_reorder(g, CHM_REORDER_RCM, NULL)) {
+            fprintf(stderr, "rtl_calib: %s\n", chm_last_error(NULL));
+            exit(1);
+        }
+        chm_graph_info gi;
+        chm_graph_query(g, &gi);
+        const struct { int f, o, relu; } L[] = { { G->f, 16, 1 }, { 16, G->classes, 0 } };
+        for (size_t l = 0; l < 2; l++)
+        for (int ord = 0; ord < 2; ord++) {
+            const int f = L[l].f, o = L[l].o;
+            char name[96];
+            snprintf(name, sizeof name, "gcn %s %d->%d %s", G->name, f, o, ord ? "CA" : "AC");
+            if (only && !strstr(name, only))
+                continue;
+            int8_t *x = malloc((size_t)G->n * f), *w = malloc((size_t)o * f);
+            int8_t *o1 = malloc((size_t)G->n * o), *o2 = malloc((size_t)G->n * o);
+            float *b = malloc(sizeof(float) * (size_t)o);
+            for (size_t j = 0; j < (size_t)G->n * f; j++)
+                x[j] = rnd8();
+            for (size_t j = 0; j < (size_t)o * f; j++)
+                w[j] = rnd8();
+            for (int j = 0; j < o; j++)
+                b[j] = (float)rnd8() / 256.0f;
+            const chm_gnn_order order = ord ? CHM_ORDER_COMBINE_FIRST : CHM_ORDER_AGGREGATE_FIRST;
+            const double model_us = run_gcn(emu, g, G->n, f, o, L[l].relu, order, x, w, b, o1, name);
+            const double t0 = now_s();
+            const double rtl_us = run_gcn(rtl, g, G->n, f, o, L[l].relu, order, x, w, b, o2, name);
+            const double sim_s = now_s() - t0;
+            const double ops = (double)G->n * f * o + (double)gi.edges * (ord ? o : f);
+            const double mc = model_us * mhz, rc = rtl_us * mhz;
+            printf("| %s | %.1f | %.0f | %.0f | %+.1f%% | %.1f | %.1f | %s | %.1f |\n", name,
+                   ops / 1e6, mc, rc, 100.0 * (mc - rc) / rc, 2 * ops / (rtl_us * 1e3),
+                   2 * ops / (model_us * 1e3),
+                   memcmp(o1, o2, (size_t)G->n * o) ? "DIFFER" : "identical", sim_s);
+            fflush(stdout);
+            free(x), free(w), free(o1), free(o2), free(b);
+        }
+        chm_graph_free(g);
+        free(s), free(d);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *only = NULL;
@@ -293,7 +410,7 @@ int main(int argc, char **argv)
         free(in), free(w), free(o1), free(o2), free(bias), free(mult), free(shift);
     }
     sparse_rows(emu, rtl, mhz, only);
-    printf("| GRAPH (Cora / Pubmed GCN layers) | | | | no RTL engine yet | | | | |\n");
+    graph_rows(emu, rtl, mhz, only);
     chm_device_close(emu);
     chm_device_close(rtl);
     return 0;

@@ -178,7 +178,9 @@ static void usage(FILE *f)
                "[--trace FILE] [--rcm]\n"
                "  a 2-layer GCN in GRAPH mode, fp32 and int8, on DIR/NAME.{adj.mtx,features.mtx,"
                "labels.txt,test.txt}\n"
-               "  --device  emu, emu:u250, emu:u280, ... (default emu)\n"
+               "  --device  emu, emu:u250, emu:u280, rtl:u250, ... (default emu); on rtl the fp32\n"
+               "            layers run on emu (the rtl GRAPH engine is int8) and the int8 ones on\n"
+               "            both, their outputs compared byte for byte\n"
                "  --data    the data set's directory (default %s; --cora is the same)\n"
                "  --name    the files' prefix (default cora)\n"
                "  --model   weights from train_cora_gcn.py (default %s)\n"
@@ -254,39 +256,54 @@ int main(int argc, char **argv)
     printf("vertex numbering: %s\n", rcm ? "reverse Cuthill-McKee (--rcm)" : "as in the files");
 
     OK(chm_device_open(devname, &dev));
-    chm_tensor *tg;
+    chm_device_info di;
+    OK(chm_device_query(dev, &di));
+    /* rtl: fp32 on the emulated card of the same platform, int8 on both */
+    const int on_rtl = !strcmp(di.backend, "rtl");
+    chm_device *emu = NULL;
+    char emu_name[80];
+    snprintf(emu_name, sizeof emu_name, "emu%s", strchr(devname, ':') ? strchr(devname, ':') : "");
+    if (on_rtl)
+        OK(chm_device_open(emu_name, &emu));
+    chm_tensor *tg, *tg_emu = NULL;
     OK(chm_graph_upload(dev, g, CHM_BANK_DEFAULT, &tg));
+    if (on_rtl)
+        OK(chm_graph_upload(emu, g, CHM_BANK_DEFAULT, &tg_emu));
     const int64_t *rp;
     const int32_t *ci;
     const float *ew;
     chm_graph_csr(g, &rp, &ci, &ew);
     const ref_graph rg = { n, rp, ci, ew };
 
-    run r[2];
+    run r[3];
     float *ref_h = malloc(sizeof(float) * (size_t)(n * m.h)), *ref_out = malloc(sizeof(float) * (size_t)(n * m.c));
     float *out = malloc(sizeof(float) * (size_t)(n * m.c));
     int *ref_pred = malloc(sizeof(int) * (size_t)n);
-    int8_t *out8 = malloc((size_t)(n * m.c));
+    int8_t *out8 = malloc((size_t)(n * m.c)), *out8_emu = malloc((size_t)(n * m.c));
     chm_gnn_quant q1 = {0}, q2 = {0};
-    for (int int8 = 0; int8 < 2; int8++) {
+    /* pass 0: fp32; 1: int8; 2 (rtl only): int8 again on emu */
+    for (int pass = 0; pass < (on_rtl ? 3 : 2); pass++) {
+        const int int8 = pass > 0;
+        chm_device *pdev = pass == 1 || !on_rtl ? dev : emu;
+        chm_tensor *ptg = pass == 1 || !on_rtl ? tg : tg_emu;
         const chm_dtype dt = int8 ? CHM_INT8 : CHM_FP32;
         chm_tensor *tx, *tw1, *tb1, *tw2, *tb2, *th, *to;
         const int64_t d_x[] = { n, f }, d_w1[] = { m.h, f }, d_w2[] = { m.c, m.h };
         const int64_t d_h[] = { n, m.h }, d_o[] = { n, m.c }, d_b1[] = { m.h }, d_b2[] = { m.c };
-        OK(chm_tensor_alloc(dev, dt, 2, d_x, CHM_BANK_DEFAULT, &tx));
-        OK(chm_tensor_alloc(dev, dt, 2, d_w1, CHM_BANK_DEFAULT, &tw1));
-        OK(chm_tensor_alloc(dev, dt, 2, d_w2, CHM_BANK_DEFAULT, &tw2));
-        OK(chm_tensor_alloc(dev, CHM_FP32, 1, d_b1, CHM_BANK_DEFAULT, &tb1));
-        OK(chm_tensor_alloc(dev, CHM_FP32, 1, d_b2, CHM_BANK_DEFAULT, &tb2));
-        OK(chm_tensor_alloc(dev, dt, 2, d_h, CHM_BANK_DEFAULT, &th));
-        OK(chm_tensor_alloc(dev, dt, 2, d_o, CHM_BANK_DEFAULT, &to));
+        OK(chm_tensor_alloc(pdev, dt, 2, d_x, CHM_BANK_DEFAULT, &tx));
+        OK(chm_tensor_alloc(pdev, dt, 2, d_w1, CHM_BANK_DEFAULT, &tw1));
+        OK(chm_tensor_alloc(pdev, dt, 2, d_w2, CHM_BANK_DEFAULT, &tw2));
+        OK(chm_tensor_alloc(pdev, CHM_FP32, 1, d_b1, CHM_BANK_DEFAULT, &tb1));
+        OK(chm_tensor_alloc(pdev, CHM_FP32, 1, d_b2, CHM_BANK_DEFAULT, &tb2));
+        OK(chm_tensor_alloc(pdev, dt, 2, d_h, CHM_BANK_DEFAULT, &th));
+        OK(chm_tensor_alloc(pdev, dt, 2, d_o, CHM_BANK_DEFAULT, &to));
         OK(chm_tensor_write(tb1, 0, m.b1, sizeof(float) * (size_t)m.h));
         OK(chm_tensor_write(tb2, 0, m.b2, sizeof(float) * (size_t)m.c));
         chm_gnn_params p1 = { .kind = CHM_GNN_GCN, .relu = 1 }, p2 = { .kind = CHM_GNN_GCN };
-        OK(chm_gnn_layer_plan(dev, tg, tx, tw1, tb1, NULL, NULL, th, &p1, &r[int8].plan[0]));
-        OK(chm_gnn_layer_plan(dev, tg, th, tw2, tb2, NULL, NULL, to, &p2, &r[int8].plan[1]));
-        const int ca1 = r[int8].plan[0].order == CHM_ORDER_COMBINE_FIRST;
-        const int ca2 = r[int8].plan[1].order == CHM_ORDER_COMBINE_FIRST;
+        OK(chm_gnn_layer_plan(pdev, ptg, tx, tw1, tb1, NULL, NULL, th, &p1, &r[pass].plan[0]));
+        OK(chm_gnn_layer_plan(pdev, ptg, th, tw2, tb2, NULL, NULL, to, &p2, &r[pass].plan[1]));
+        const int ca1 = r[pass].plan[0].order == CHM_ORDER_COMBINE_FIRST;
+        const int ca2 = r[pass].plan[1].order == CHM_ORDER_COMBINE_FIRST;
         if (!int8) {
             OK(chm_tensor_write(tx, 0, x, sizeof(float) * (size_t)(n * f)));
             OK(chm_tensor_write(tw1, 0, m.w1, sizeof(float) * (size_t)(m.h * f)));
@@ -296,7 +313,7 @@ int main(int argc, char **argv)
             ref_gnn_f32(&rg, x, &l1, &p1, ca1, ref_h);
             ref_gnn_f32(&rg, ref_h, &l2, &p2, ca2, ref_out);
             argmax_rows(ref_out, (int)n, m.c, ref_pred);
-        } else {
+        } else if (pass == 1) {
             /* calibration on the float run: input asymmetric over [0, max], weights symmetric */
             const float xmax = max_abs(x, (size_t)(n * f)), hmax = max_abs(ref_h, (size_t)(n * m.h));
             q1 = (chm_gnn_quant){ .in_scale = xmax / 255.0f, .in_zero_point = -128,
@@ -315,34 +332,45 @@ int main(int argc, char **argv)
             OK(chm_tensor_write(tw1, 0, qw1, (size_t)(m.h * f)));
             OK(chm_tensor_write(tw2, 0, qw2, (size_t)(m.c * m.h)));
             free(qx), free(qw1), free(qw2);
+        } else {
+            p1.q = q1, p2.q = q2; /* the same int8 layers, on emu */
+            int8_t *qx = quantize(x, (size_t)(n * f), q1.in_scale, -128);
+            int8_t *qw1 = quantize(m.w1, (size_t)(m.h * f), q1.w_scale, 0);
+            int8_t *qw2 = quantize(m.w2, (size_t)(m.c * m.h), q2.w_scale, 0);
+            OK(chm_tensor_write(tx, 0, qx, (size_t)(n * f)));
+            OK(chm_tensor_write(tw1, 0, qw1, (size_t)(m.h * f)));
+            OK(chm_tensor_write(tw2, 0, qw2, (size_t)(m.c * m.h)));
+            free(qx), free(qw1), free(qw2);
         }
         chm_event *e1, *e2;
-        OK(chm_gnn_layer(dev, tg, tx, tw1, tb1, NULL, NULL, th, &p1, &e1));
-        OK(chm_gnn_layer(dev, tg, th, tw2, tb2, NULL, NULL, to, &p2, &e2));
+        OK(chm_gnn_layer(pdev, ptg, tx, tw1, tb1, NULL, NULL, th, &p1, &e1));
+        OK(chm_gnn_layer(pdev, ptg, th, tw2, tb2, NULL, NULL, to, &p2, &e2));
         OK(chm_wait(e2));
         chm_event_times t1, t2;
         OK(chm_event_times_get(e1, &t1));
         OK(chm_event_times_get(e2, &t2));
-        r[int8].dev_us[0] = t1.device_end_us - t1.device_start_us;
-        r[int8].dev_us[1] = t2.device_end_us - t2.device_start_us;
+        r[pass].dev_us[0] = t1.device_end_us - t1.device_start_us;
+        r[pass].dev_us[1] = t2.device_end_us - t2.device_start_us;
         chm_event_release(e1), chm_event_release(e2);
-        r[int8].pred = malloc(sizeof(int) * (size_t)n);
+        r[pass].pred = malloc(sizeof(int) * (size_t)n);
         if (int8) {
-            OK(chm_tensor_read(to, 0, out8, (size_t)(n * m.c)));
+            OK(chm_tensor_read(to, 0, pass == 2 ? out8_emu : out8, (size_t)(n * m.c)));
             for (int64_t i = 0; i < n * m.c; i++)
                 out[i] = (float)(out8[i] - q2.out_zero_point) * q2.out_scale;
         } else {
             OK(chm_tensor_read(to, 0, out, sizeof(float) * (size_t)(n * m.c)));
         }
-        argmax_rows(out, (int)n, m.c, r[int8].pred);
+        argmax_rows(out, (int)n, m.c, r[pass].pred);
         chm_tensor *all[] = { tx, tw1, tb1, tw2, tb2, th, to };
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
             OK(chm_tensor_free(all[i]));
     }
 
-    chm_device_info di;
-    OK(chm_device_query(dev, &di));
-    printf("device %s (%s), GRAPH mode; times are the card's, modelled\n\n", di.name, di.platform);
+    if (on_rtl)
+        printf("device %s (%s), GRAPH mode: int8 on the RTL engine (cycles counted in Verilator), "
+               "fp32 on %s (modelled)\n\n", di.name, di.platform, emu_name);
+    else
+        printf("device %s (%s), GRAPH mode; times are the card's, modelled\n\n", di.name, di.platform);
     char names[2][40];
     snprintf(names[0], sizeof names[0], "layer 1 GCN %lld->%d +ReLU", (long long)f, m.h);
     snprintf(names[1], sizeof names[1], "layer 2 GCN %d->%d", m.h, m.c);
@@ -377,12 +405,28 @@ int main(int argc, char **argv)
     printf("int8 predictions equal to fp32 on %d of %lld nodes\n", same_fp, (long long)n);
     printf("card time per inference (2 layers): fp32 %.1f us, int8 %.1f us\n",
            r[0].dev_us[0] + r[0].dev_us[1], r[1].dev_us[0] + r[1].dev_us[1]);
+    int same_emu = 1;
+    if (on_rtl) {
+        same_emu = !memcmp(out8, out8_emu, (size_t)(n * m.c));
+        printf("int8 on rtl vs %s: logits %s; card time %.1f us (rtl, measured) vs %.1f us (emu's "
+               "model, %+.1f%%)\n", emu_name, same_emu ? "identical" : "DIFFER",
+               r[1].dev_us[0] + r[1].dev_us[1], r[2].dev_us[0] + r[2].dev_us[1],
+               100.0 * ((r[2].dev_us[0] + r[2].dev_us[1]) / (r[1].dev_us[0] + r[1].dev_us[1]) - 1.0));
+    }
     if (trace)
         OK(chm_trace_write(dev, trace));
-    const int pass = same_ref == n;
-    printf("result %s\n", pass ? "PASS" : "FAIL (fp32 predictions differ from the float reference)");
+    const int pass = same_ref == n && same_emu;
+    printf("result %s\n", pass ? "PASS"
+                              : same_emu ? "FAIL (fp32 predictions differ from the float reference)"
+                                         : "FAIL (int8 logits on rtl differ from emu's)");
     OK(chm_tensor_free(tg));
     OK(chm_device_close(dev));
+    if (on_rtl) {
+        OK(chm_tensor_free(tg_emu));
+        OK(chm_device_close(emu));
+        free(r[2].pred);
+    }
+    free(out8_emu);
     chm_graph_free(g);
     free(x), free(labels), free(test), free(ref_h), free(ref_out), free(out), free(out8), free(ref_pred);
     free(r[0].pred), free(r[1].pred);

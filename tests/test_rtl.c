@@ -417,7 +417,7 @@ static void test_sparse_engine(void)
     rtl_engine_free(e);
 }
 
-/* Operations the rtl backend has no engine for (GRAPH) are refused when submitted. */
+/* GRAPH layers the rtl engine does not run (fp32; int8 GraphSAGE) are refused when submitted. */
 static void test_unsupported_refused(void)
 {
     const int32_t src[] = { 0, 1, 2 }, dst[] = { 1, 2, 0 };
@@ -433,9 +433,21 @@ static void test_unsupported_refused(void)
     chm_tensor *to = tu_tensor(tu_dev, CHM_FP32, 2, TU_DIMS(3, 2), before);
     chm_gnn_params p = { .kind = CHM_GNN_GCN };
     CU_ASSERT_EQUAL(chm_gnn_layer(tu_dev, tg, tx, tw, NULL, NULL, NULL, to, &p, NULL), CHM_EMODE);
-    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "no GRAPH engine yet"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "int8 only"));
     CU_ASSERT_EQUAL(chm_tensor_read(to, 0, after, sizeof after), CHM_OK);
     CU_ASSERT_EQUAL(memcmp(before, after, sizeof after), 0);
+    int8_t x8[3 * 4] = { 1, 2, 3, 4 }, w8[2 * 8] = { 1, -1 }, o8[3 * 2], o8after[3 * 2];
+    memset(o8, 0x5A, sizeof o8);
+    chm_tensor *tx8 = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(3, 4), x8);
+    chm_tensor *tw8 = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(2, 8), w8);
+    chm_tensor *to8 = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(3, 2), o8);
+    chm_gnn_params ps = { .kind = CHM_GNN_SAGE, .aggr = CHM_AGGR_MEAN,
+                          .q = { 1, 0, 1, 1, 1, 0, 1, 0, 1, 0 } };
+    CU_ASSERT_EQUAL(chm_gnn_layer(tu_dev, tg, tx8, tw8, NULL, NULL, NULL, to8, &ps, NULL), CHM_EMODE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "GCN layers with sum aggregation only"));
+    CU_ASSERT_EQUAL(chm_tensor_read(to8, 0, o8after, sizeof o8after), CHM_OK);
+    CU_ASSERT_EQUAL(memcmp(o8, o8after, sizeof o8), 0);
+    chm_tensor_free(tx8), chm_tensor_free(tw8), chm_tensor_free(to8);
     chm_device_stats st;
     chm_device_stats_get(tu_dev, &st);
     CU_ASSERT_EQUAL(st.ops, 0);
@@ -544,6 +556,91 @@ static void test_calibration_guard(void)
     chm_device_close(rtl);
 }
 
+/* Card time (us) of an int8 GCN layer f -> o in the given order on dev; output to out. */
+static double gcn_time(chm_device *d, const chm_graph *g, int n, int f, int o, chm_gnn_order order,
+                       const int8_t *x, const int8_t *w, const float *b, int8_t *out)
+{
+    chm_tensor *tg = NULL;
+    CU_ASSERT_EQUAL(chm_graph_upload(d, g, CHM_BANK_DEFAULT, &tg), CHM_OK);
+    chm_tensor *tx = tu_tensor(d, CHM_INT8, 2, TU_DIMS(n, f), x);
+    chm_tensor *tw = tu_tensor(d, CHM_INT8, 2, TU_DIMS(o, f), w);
+    chm_tensor *tb = tu_tensor(d, CHM_FP32, 1, TU_DIMS(o), b);
+    chm_tensor *to = tu_tensor(d, CHM_INT8, 2, TU_DIMS(n, o), NULL);
+    chm_gnn_params p = { .kind = CHM_GNN_GCN, .order = order, .relu = 1,
+                         .q = { .in_scale = 1.0f / 64, .in_zero_point = -3, .w_scale = 1.0f / 128,
+                                .mid_scale = 1.0f / 40, .mid_zero_point = 2, .out_scale = 1.0f / 8,
+                                .out_zero_point = -5 } };
+    chm_event *ev = NULL;
+    chm_event_times t = { 0 };
+    CU_ASSERT_EQUAL(chm_gnn_layer(d, tg, tx, tw, tb, NULL, NULL, to, &p, &ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_wait(ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_event_times_get(ev, &t), CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_read(to, 0, out, (size_t)n * o), CHM_OK);
+    chm_event_release(ev);
+    chm_tensor_free(tg), chm_tensor_free(tx), chm_tensor_free(tw), chm_tensor_free(tb);
+    chm_tensor_free(to);
+    return t.device_end_us - t.device_start_us;
+}
+
+/*
+ * The calibration guard for GRAPH: int8 GCN layers on a 400-vertex random
+ * graph (13 blocks), a wide layer (150 -> 16: the aggregation engine's
+ * segments) and a narrow one (16 -> 7), in both orders, at 32 x 32: emu's
+ * model within 10% of the RTL engine, outputs identical.
+ */
+static void test_calibration_guard_graph(void)
+{
+    int sizes[4], n_sizes = rtl_engine_sizes(sizes, 4);
+    if (n_sizes == 0 || sizes[n_sizes - 1] != 32) {
+        CU_PASS("the 32 x 32 engine is not built here (CHM_RTL_SIZES)");
+        return;
+    }
+    setenv("CHIMERA_RTL_PE", "32", 1);
+    chm_device *emu, *rtl;
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("emu:u250", &emu), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("rtl:u250", &rtl), CHM_OK);
+    setenv("CHIMERA_RTL_PE", "8", 1);
+    tu_rng r;
+    tu_seed(&r, 91);
+    enum { N = 400, M = 1200 };
+    int32_t s[M], dd[M];
+    for (int i = 0; i < M; i++)
+        s[i] = tu_range(&r, 0, N - 1), dd[i] = tu_range(&r, 0, N - 1);
+    chm_graph *g = NULL;
+    CU_ASSERT_EQUAL_FATAL(chm_graph_from_edges(N, M, s, dd, NULL,
+                                               CHM_GRAPH_SYMMETRIC | CHM_GRAPH_MERGE_DUPLICATES, &g),
+                          CHM_OK);
+    chm_graph_add_self_loops(g, 1.0f);
+    chm_graph_normalize(g, CHM_NORM_GCN);
+    chm_graph_reorder(g, CHM_REORDER_RCM, NULL);
+    static const struct { int f, o; } L[] = { { 150, 16 }, { 16, 7 } };
+    for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
+        for (int ca = 0; ca < 2; ca++) {
+            const chm_gnn_order order = ca ? CHM_ORDER_COMBINE_FIRST : CHM_ORDER_AGGREGATE_FIRST;
+            const int f = L[i].f, o = L[i].o;
+            int8_t *x = malloc((size_t)N * f), *w = malloc((size_t)o * f);
+            int8_t *y1 = malloc((size_t)N * o), *y2 = malloc((size_t)N * o);
+            float b[16];
+            tu_fill_i8(&r, x, (size_t)N * f, -128, 127);
+            tu_fill_i8(&r, w, (size_t)o * f, -127, 127);
+            for (int j = 0; j < o; j++)
+                b[j] = (float)tu_range(&r, -100, 100) / 256.0f;
+            const double model = gcn_time(emu, g, N, f, o, order, x, w, b, y1);
+            const double meas = gcn_time(rtl, g, N, f, o, order, x, w, b, y2);
+            const double err = (model - meas) / meas;
+            if (err > 0.10 || err < -0.10 || getenv("CHM_CALIB_VERBOSE"))
+                fprintf(stderr, "gcn %d->%d %s: model %.2f us, rtl %.2f us (%+.1f%%)\n", f, o,
+                        ca ? "CA" : "AC", model, meas, 100 * err);
+            CU_ASSERT(err <= 0.10 && err >= -0.10);
+            CU_ASSERT_EQUAL(memcmp(y1, y2, (size_t)N * o), 0);
+            free(x), free(w), free(y1), free(y2);
+        }
+    }
+    chm_graph_free(g);
+    chm_device_close(emu);
+    chm_device_close(rtl);
+}
+
 /* Card time (us) of a 2x2/2 max or 3x3/1 padded average pool, or an add, on dev; output to out. */
 static double eltwise_time(chm_device *d, int kind, const int8_t *x, const int8_t *x2, int h, int c,
                            int8_t *out, size_t nout)
@@ -625,6 +722,8 @@ int main(void)
         { "operations without an rtl engine are refused at submit", test_unsupported_refused },
         { "measured card times keep dependency order", test_measured_timeline },
         { "calibration guard: emu's model within 10% of the 32x32 RTL", test_calibration_guard },
+        { "calibration guard: GRAPH model within 10% of the 32x32 RTL engine",
+          test_calibration_guard_graph },
         { "calibration guard: pooling and add models within 10% of their RTL engines",
           test_calibration_guard_eltwise },
         { NULL, NULL },

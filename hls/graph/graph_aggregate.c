@@ -8,8 +8,9 @@
  * after it are not loaded). load_window bursts that contiguous run of
  * feature rows into the window buffer once; then every edge of the window
  * reduces its source row into its destination's accumulator, GRAPH_LANES
- * 32-bit lanes per core a cycle across the feature row, GRAPH_SIMD_CORES
- * edges at a time (HyGCN §4.2, edge-centric with vertex-disjoint cores).
+ * 32-bit lanes (64 int8 features) a cycle across the feature row, one edge
+ * at a time (HyGCN §4.2 has several such cores side by side; this engine
+ * has one, and the cycle model counts one).
  *
  * Reduction order (what fp32 results depend on): a destination's edges are
  * reduced in ascending source order, each as acc += w * x (no FMA); MEAN

@@ -1,15 +1,17 @@
 /*
  * graph_kernels.h - the GRAPH mode: one GCN-family layer a call, HyGCN style.
  *
- * Aggregation engine: GRAPH_SIMD_CORES cores of GRAPH_LANES 32-bit lanes
- * (4 int8 features a lane) walk a destination block's edges (graph_format.h)
- * and reduce source feature rows into the block's accumulators. Source rows
+ * Aggregation engine: one SIMD core of GRAPH_LANES 32-bit lanes (64 int8
+ * features: a bus word) walks a destination block's edges (graph_format.h),
+ * an edge a cycle per segment of its feature row, and reduces source rows
+ * into the block's accumulators. Source rows
  * come in through a window of GRAPH_WINDOW rows that slides to the next
  * source with an edge into the block and shrinks back to the last one
  * (HyGCN §4.2: rows with no edge in the window are never loaded).
  * Combination engine: the CNN mode's systolic core (gemm_core.h), int8 or an
  * fp32 instantiation, multiplies a block's aggregated rows by the weights.
- * The two engines are pipelined through a ping-pong buffer of one block.
+ * The two engines are pipelined through a ping-pong buffer of two blocks;
+ * the weights are resident on chip (GRAPH_WBUF_BYTES), read once a call.
  *
  * Orders (the runtime picks one per layer by the cycle model):
  *   AC  aggregate, then combine: out = act(agg(X) W^T + b), block by block,
@@ -26,13 +28,12 @@
 #include "cnn_config.h"
 #include "graph_format.h"
 
-#ifndef GRAPH_SIMD_CORES
-#define GRAPH_SIMD_CORES 8
-#endif
-#define GRAPH_LANES 16        /* 32-bit lanes a core: one 64-byte beat */
+#define GRAPH_LANES 16        /* 32-bit lanes of the core: one 64-byte beat */
 #define GRAPH_WINDOW 64       /* source rows the window buffer holds */
 #define GRAPH_MAX_F 4096      /* widest feature row (in, hidden, out): Citeseer's 3,703 */
 #define GRAPH_MAX_DEG 65535   /* keeps int8 sums exact: 65535 * 127 * 255 < 2^31 */
+/* Resident weights (the combination engine's column banks; rtl/graph WBytes). */
+#define GRAPH_WBUF_BYTES 524288
 /* fp32 combination: the core instantiated 32 rows x 8 columns of fp32 MACs
  * (an fp32 MAC takes ~2 DSP48E2 plus fabric; 256 of them fit the budget the
  * int8 array's 1,024 take). K slices of GRAPH_TILE_K_F32. */

@@ -211,6 +211,14 @@ static void layer_i8(const uint8_t *g, const int8_t *x, const int8_t *w, const f
             bq2[c] = quantize_bias(bias2[c], d->bias2_inv_scale);
     }
     const int32_t out_min = d->relu ? d->out_zp : -128;
+    /* The weights, resident in the combination engine's banks when they fit (read once). */
+    int8_t wres[GRAPH_WBUF_BYTES];
+    const int64_t w_bytes = (int64_t)w_rows * k_len;
+    if (w_bytes <= GRAPH_WBUF_BYTES && d->kind != GRAPH_GIN) {
+    w_preload:
+        memcpy(wres, w, (size_t)w_bytes);
+        w = wres;
+    }
     int32_t acc[GRAPH_BLOCK][GRAPH_MAX_K];
     int8_t a8[GRAPH_BLOCK][GRAPH_MAX_K], hid[GRAPH_BLOCK][GRAPH_MAX_K];
     if (d->order == GRAPH_CA) {

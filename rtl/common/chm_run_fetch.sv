@@ -89,7 +89,7 @@ module chm_run_fetch #(
   // Lane mapping of the current beat: byte i of the beat is the run's byte
   // delta + i (delta = beat start - run start, from -63 up to the run's
   // length), and lands in lane (i + rot) % 64. Kept to 16 bits: a run is at
-  // most 2^KBits bytes.
+  // most 256 beats (arlen), 16 KiB.
   logic [5:0]  src_lo;   // the run's start within its first beat
   logic [5:0]  rot;
   logic signed [15:0] delta;
@@ -126,7 +126,8 @@ module chm_run_fetch #(
           off = delta + $signed({10'd0, i});
           wr_en_o[l] <= off >= 0 && off < $signed(16'(q_len[head]));
           // tap k = q_k + off (< 2^KBits for every enabled lane) is in word k / 64
-          wr_word_o[l*WBits +: WBits] <= WBits'((16'(q_k[head]) + off) >> 6);
+          // (summed in 32 bits: a tap index may pass 2^16 when KBits > 16)
+          wr_word_o[l*WBits +: WBits] <= WBits'((32'(q_k[head]) + 32'(off)) >> 6);
           wr_data_o[l*8 +: 8] <= head_pad ? q_pval[head] : m_rdata_i[i*8 +: 8];
         end
         if (last_beat) begin

@@ -17,9 +17,11 @@
 
 #ifdef CHM_RTL_HAVE_8
 #include "Vcnn_conv8.h"
+#include "Vgraph8.h"
 #endif
 #ifdef CHM_RTL_HAVE_32
 #include "Vcnn_conv32.h"
+#include "Vgraph32.h"
 #endif
 #include "Vcnn_add.h"
 #include "Vcnn_pool.h"
@@ -420,6 +422,16 @@ rtl_engine *rtl_engine_new(rtl_kind kind, int pe)
         break;
     case RTL_SPARSE:
         e.reset(new AxiEngine<Vsparse>);
+        break;
+    case RTL_GRAPH:
+#ifdef CHM_RTL_HAVE_8
+        if (pe == 8)
+            e.reset(new AxiEngine<Vgraph8>);
+#endif
+#ifdef CHM_RTL_HAVE_32
+        if (pe == 32)
+            e.reset(new AxiEngine<Vgraph32>);
+#endif
         break;
     }
     if (!e)

@@ -55,11 +55,12 @@ typedef enum rtl_kind {
     RTL_CNN_CONV, /* cnn_conv2d: a pe x pe systolic array */
     RTL_CNN_POOL, /* cnn_pool: max / average pooling, 64 lanes */
     RTL_CNN_ADD,  /* cnn_add: quantized element-wise add, 16 lanes */
-    RTL_SPARSE,   /* sparse_layer, Cambricon-X weights: a 64-lane indexing module */
+    RTL_SPARSE,   /* sparse_layer: Cambricon-X and -S weights */
+    RTL_GRAPH,    /* graph_layer_i8: aggregation engine + a 32 x pe combination array */
 } rtl_kind;
 
-/* An engine, reset; NULL if out of memory or (conv) that array size is not built.
- * pe matters for the conv engine only. */
+/* An engine, reset; NULL if out of memory or (conv, graph) that array size is not
+ * built. pe matters for the conv and graph engines only. */
 rtl_engine *rtl_engine_new(rtl_kind kind, int pe);
 /* The CNN convolution engine with a pe x pe array: rtl_engine_new(RTL_CNN_CONV, pe). */
 rtl_engine *rtl_engine_new_cnn_conv(int pe);

@@ -10,8 +10,10 @@
  * map, sets ap_start, and clocks the engine until its done interrupt; the
  * card time of the operation is the cycles counted, over the kernel clock.
  * Engines built so far: the CNN mode's conv2d / fully connected, pooling
- * and add engines, and the SPARSE mode's engine (Cambricon-X and -S
- * weights). GRAPH is refused when submitted, saying so.
+ * and add engines, the SPARSE mode's engine (Cambricon-X and -S weights)
+ * and the GRAPH mode's int8 GCN engine (sum aggregation, either order).
+ * Other GRAPH layers (fp32, GraphSAGE, GIN, mean / max) are refused when
+ * submitted, saying so.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +26,11 @@
 #include "cnn_add_regs.h"
 #include "cnn_conv2d_regs.h"
 #include "cnn_pool_regs.h"
+#include "graph_layer_i8_regs.h"
 #include "sparse_layer_regs.h"
 #include "rtl_sim.h"
 
-#define RTL_KINDS 4 /* rtl_kind: conv, pool, add, sparse */
+#define RTL_KINDS 5 /* rtl_kind: conv, pool, add, sparse, graph */
 
 /* The engine model of a region is made at its first run: regions run in their own threads. */
 typedef struct rtl_card {
@@ -223,17 +226,79 @@ static int program_sparse(rtl_engine *e, const chm_kop *op, uint64_t params)
     return bad;
 }
 
+static int program_graph(rtl_engine *e, const chm_kop *op, uint64_t scratch)
+{
+    const graph_desc *d = &op->u.graph;
+    uint32_t inv_scale;
+    memcpy(&inv_scale, &d->bias_inv_scale, sizeof inv_scale);
+    int bad = put64(e, CHM_GRAPH_LAYER_I8_GBLOB, op->in[0]->addr) |
+              put64(e, CHM_GRAPH_LAYER_I8_FEAT, op->in[1]->addr) |
+              put64(e, CHM_GRAPH_LAYER_I8_W, op->in[2]->addr) |
+              put64(e, CHM_GRAPH_LAYER_I8_BIAS, op->in[3] ? op->in[3]->addr : 0) |
+              put64(e, CHM_GRAPH_LAYER_I8_W2, 0) | put64(e, CHM_GRAPH_LAYER_I8_BIAS2, 0) |
+              put64(e, CHM_GRAPH_LAYER_I8_OUT, op->out->addr) |
+              put64(e, CHM_GRAPH_LAYER_I8_SCRATCH, scratch);
+    const struct { uint32_t off; int32_t v; } s[] = {
+        { CHM_GRAPH_LAYER_I8_N, d->n }, { CHM_GRAPH_LAYER_I8_F, d->f }, { CHM_GRAPH_LAYER_I8_O, d->o },
+        { CHM_GRAPH_LAYER_I8_H, d->h }, { CHM_GRAPH_LAYER_I8_KIND, d->kind },
+        { CHM_GRAPH_LAYER_I8_AGGR, d->aggr }, { CHM_GRAPH_LAYER_I8_ORDER, d->order },
+        { CHM_GRAPH_LAYER_I8_RELU, d->relu }, { CHM_GRAPH_LAYER_I8_HAS_BIAS, d->has_bias },
+        { CHM_GRAPH_LAYER_I8_HAS_BIAS2, d->has_bias2 }, { CHM_GRAPH_LAYER_I8_IN_ZP, d->in_zp },
+        { CHM_GRAPH_LAYER_I8_MID_ZP, d->mid_zp }, { CHM_GRAPH_LAYER_I8_HID_ZP, d->hid_zp },
+        { CHM_GRAPH_LAYER_I8_OUT_ZP, d->out_zp }, { CHM_GRAPH_LAYER_I8_AGG_MULT, d->agg_mult },
+        { CHM_GRAPH_LAYER_I8_AGG_SHIFT, d->agg_shift },
+        { CHM_GRAPH_LAYER_I8_COMB_MULT, d->comb_mult },
+        { CHM_GRAPH_LAYER_I8_COMB_SHIFT, d->comb_shift },
+        { CHM_GRAPH_LAYER_I8_FIN_MULT, d->fin_mult }, { CHM_GRAPH_LAYER_I8_FIN_SHIFT, d->fin_shift },
+        { CHM_GRAPH_LAYER_I8_BIAS_INV_SCALE, (int32_t)inv_scale },
+        { CHM_GRAPH_LAYER_I8_BIAS2_INV_SCALE, 0 },
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        bad |= rtl_reg_write(e, s[i].off, (uint32_t)s[i].v);
+    return bad;
+}
+
+/* The GRAPH engine's limits (rtl/graph/chm_graph.sv parameters): widest row,
+ * most columns, resident weight bytes, destination blocks. */
+#define RTL_GRAPH_MAX_F 4096
+#define RTL_GRAPH_MAX_O 4096
+#define RTL_GRAPH_WBYTES 524288
+#define RTL_GRAPH_MAX_BLOCKS 8192
+
+/* Why the GRAPH engine cannot run d (NULL if it can) on a pe-column array. */
+static const char *graph_refusal(const graph_desc *d, int pe, char *buf, size_t n)
+{
+    if (!d->int8)
+        return "the rtl GRAPH engine is int8 only (fp32 layers run on emu)";
+    if (d->kind != GRAPH_GCN || d->aggr != GRAPH_SUM)
+        return "the rtl GRAPH engine runs GCN layers with sum aggregation only (GraphSAGE, GIN, "
+               "mean and max run on emu)";
+    const uint64_t words = (uint64_t)(d->f + 63) / 64 * (uint64_t)((d->o + pe - 1) / pe);
+    if (d->f > RTL_GRAPH_MAX_F || d->o > RTL_GRAPH_MAX_O ||
+        words > RTL_GRAPH_WBYTES / 64 / (uint64_t)pe ||
+        (d->n + GRAPH_BLOCK - 1) / GRAPH_BLOCK > RTL_GRAPH_MAX_BLOCKS) {
+        snprintf(buf, n, "the layer (%d vertices, %d -> %d features) exceeds the rtl GRAPH "
+                 "engine's buffers (rows <= %d features, <= %d outputs, weights resident in "
+                 "%d KiB, <= %d vertices)", d->n, d->f, d->o, RTL_GRAPH_MAX_F, RTL_GRAPH_MAX_O,
+                 RTL_GRAPH_WBYTES / 1024, RTL_GRAPH_MAX_BLOCKS * GRAPH_BLOCK);
+        return buf;
+    }
+    return NULL;
+}
+
 /* Cycles past which a run counts as hung (a few seconds of card time at 300 MHz). */
 #define RTL_MAX_CYCLES 2000000000ull
 
 static const rtl_kind kind_of[] = { [KOP_CONV] = RTL_CNN_CONV, [KOP_POOL] = RTL_CNN_POOL,
-                                    [KOP_ADD] = RTL_CNN_ADD, [KOP_SPARSE] = RTL_SPARSE };
+                                    [KOP_ADD] = RTL_CNN_ADD, [KOP_SPARSE] = RTL_SPARSE,
+                                    [KOP_GRAPH] = RTL_GRAPH };
 
 /*
  * One operation on region's engine: its arguments written, the done
  * interrupt enabled, ap_start, clocked until done. A conv's multipliers and
- * shifts live in card memory, as a driver would put them: a scratch
- * allocation in out's bank for the run.
+ * shifts live in card memory, as a driver would put them, and so does a
+ * combine-first GRAPH layer's X W^T: a scratch allocation in out's bank for
+ * the run.
  */
 static int run_engine(chm_device *dev, int region, const chm_kop *op)
 {
@@ -242,35 +307,43 @@ static int run_engine(chm_device *dev, int region, const chm_kop *op)
     if (!c->eng[region][kind] && !(c->eng[region][kind] = rtl_engine_new(kind, c->pe)))
         return CHM_ENOMEM;
     rtl_engine *e = c->eng[region][kind];
-    uint64_t nparams = 0, addr = 0;
-    int32_t *params = NULL;
+    uint64_t nparams = 0, addr = 0, aux_bytes = 0;
+    uint8_t *aux = NULL;
     emu_bank *bank = &c->emu.banks[op->out->bank];
     if (op->kind == KOP_CONV || op->kind == KOP_SPARSE) {
         const int conv = op->kind == KOP_CONV;
         const int per_tensor = conv ? op->u.conv.per_tensor : op->u.sparse.per_tensor;
         nparams = per_tensor ? 1 : (uint64_t)(conv ? op->u.conv.oc : op->u.sparse.oc);
-        params = malloc(8 * nparams);
+        aux_bytes = 8 * nparams;
+    } else if (op->kind == KOP_GRAPH && op->u.graph.order == GRAPH_CA) {
+        aux_bytes = (uint64_t)op->u.graph.n * (uint64_t)op->u.graph.o;
+    }
+    if (aux_bytes) {
+        aux = calloc(1, (size_t)aux_bytes);
         pthread_mutex_lock(&dev->lock);
-        int full = params ? emu_bank_alloc(bank, 8 * nparams, &addr) : 0;
+        int full = aux ? emu_bank_alloc(bank, aux_bytes, &addr) : 0;
         pthread_mutex_unlock(&dev->lock);
-        if (!params || full) {
-            free(params);
-            return params ? CHM_EDEVMEM : CHM_ENOMEM;
+        if (!aux || full) {
+            free(aux);
+            return aux ? CHM_EDEVMEM : CHM_ENOMEM;
         }
-        memcpy(params, op->mult, 4 * nparams);
-        memcpy(params + nparams, op->shift, 4 * nparams);
+        if (nparams) {
+            memcpy(aux, op->mult, 4 * nparams);
+            memcpy(aux + 4 * nparams, op->shift, 4 * nparams);
+        }
     }
     run_map m = { .n = 0, .plat = dev->plat };
     for (int i = 0; i < op->n_in; i++)
         if (op->in[i])
             add_span(&m, op->in[i]->addr, op->in[i]->bytes, op->in[i]->mem);
     add_span(&m, op->out->addr, op->out->bytes, op->out->mem);
-    if (params)
-        add_span(&m, addr, 8 * nparams, params);
+    if (aux)
+        add_span(&m, addr, aux_bytes, aux);
     const rtl_mem mem = { &m, map_addr, bank_of };
     int bad = op->kind == KOP_CONV     ? program_conv(e, op, addr)
               : op->kind == KOP_POOL   ? program_pool(e, op)
               : op->kind == KOP_SPARSE ? program_sparse(e, op, addr)
+              : op->kind == KOP_GRAPH  ? program_graph(e, op, addr)
                                        : program_add(e, op);
     /* Done interrupt on, then start (0x04 GIE, 0x08 IER bit 0, 0x00 ap_start). */
     bad |= rtl_reg_write(e, 0x04, 1) | rtl_reg_write(e, 0x08, 1) | rtl_reg_write(e, 0x00, 1);
@@ -285,19 +358,22 @@ static int run_engine(chm_device *dev, int region, const chm_kop *op)
         rc = CHM_EDEVICE; /* done and idle, and the read clears done */
     rtl_reg_write(e, 0x0C, 1); /* acknowledge the interrupt (ISR toggles on write) */
     c->last_us[region] = rc ? -1.0 : emu_cycles_to_us(&c->emu, c->last[region].cycles);
-    if (params) {
+    if (aux) {
         pthread_mutex_lock(&dev->lock);
         emu_bank_free(bank, addr);
         pthread_mutex_unlock(&dev->lock);
-        free(params);
+        free(aux);
     }
     return rc;
 }
 
 static int rtl_run_op(chm_device *dev, int region, const chm_kop *op)
 {
+    char why[256];
     card_of(dev)->last_us[region] = -1.0;
-    return op->kind <= KOP_SPARSE ? run_engine(dev, region, op) : CHM_EMODE;
+    if (op->kind == KOP_GRAPH && graph_refusal(&op->u.graph, card_of(dev)->pe, why, sizeof why))
+        return CHM_EMODE;
+    return run_engine(dev, region, op);
 }
 
 static double rtl_last_run_us(chm_device *dev, int region)
@@ -307,13 +383,13 @@ static double rtl_last_run_us(chm_device *dev, int region)
 
 static int rtl_supports(chm_device *dev, const chm_kop *op, char *why, size_t n)
 {
-    (void)dev;
-    if (op->kind <= KOP_SPARSE)
-        return 1;
-    snprintf(why, n, "the rtl backend has no GRAPH engine yet (built: the CNN mode's conv2d / "
-             "fully connected, pooling and add engines, the SPARSE mode's engine); run it on "
-             "emu");
-    return 0;
+    char buf[256];
+    const char *no = op->kind == KOP_GRAPH ? graph_refusal(&op->u.graph, card_of(dev)->pe, buf,
+                                                           sizeof buf)
+                                           : NULL;
+    if (no)
+        snprintf(why, n, "%s", no);
+    return !no;
 }
 
 const chm_backend_ops chm_rtl_backend = {
