@@ -313,27 +313,20 @@ int main(int argc, char **argv)
             ref_gnn_f32(&rg, x, &l1, &p1, ca1, ref_h);
             ref_gnn_f32(&rg, ref_h, &l2, &p2, ca2, ref_out);
             argmax_rows(ref_out, (int)n, m.c, ref_pred);
-        } else if (pass == 1) {
-            /* calibration on the float run: input asymmetric over [0, max], weights symmetric */
-            const float xmax = max_abs(x, (size_t)(n * f)), hmax = max_abs(ref_h, (size_t)(n * m.h));
-            q1 = (chm_gnn_quant){ .in_scale = xmax / 255.0f, .in_zero_point = -128,
-                                  .w_scale = max_abs(m.w1, (size_t)(m.h * f)) / 127.0f,
-                                  .mid_scale = mid_range(&rg, x, (int)f, m.w1, m.h, ca1) / 127.0f,
-                                  .out_scale = hmax / 255.0f, .out_zero_point = -128 };
-            q2 = (chm_gnn_quant){ .in_scale = q1.out_scale, .in_zero_point = -128,
-                                  .w_scale = max_abs(m.w2, (size_t)(m.c * m.h)) / 127.0f,
-                                  .mid_scale = mid_range(&rg, ref_h, m.h, m.w2, m.c, ca2) / 127.0f,
-                                  .out_scale = max_abs(ref_out, (size_t)(n * m.c)) / 127.0f };
-            p1.q = q1, p2.q = q2;
-            int8_t *qx = quantize(x, (size_t)(n * f), q1.in_scale, -128);
-            int8_t *qw1 = quantize(m.w1, (size_t)(m.h * f), q1.w_scale, 0);
-            int8_t *qw2 = quantize(m.w2, (size_t)(m.c * m.h), q2.w_scale, 0);
-            OK(chm_tensor_write(tx, 0, qx, (size_t)(n * f)));
-            OK(chm_tensor_write(tw1, 0, qw1, (size_t)(m.h * f)));
-            OK(chm_tensor_write(tw2, 0, qw2, (size_t)(m.c * m.h)));
-            free(qx), free(qw1), free(qw2);
         } else {
-            p1.q = q1, p2.q = q2; /* the same int8 layers, on emu */
+            if (pass == 1) {
+                /* calibration on the float run: input asymmetric over [0, max], weights symmetric */
+                const float xmax = max_abs(x, (size_t)(n * f)), hmax = max_abs(ref_h, (size_t)(n * m.h));
+                q1 = (chm_gnn_quant){ .in_scale = xmax / 255.0f, .in_zero_point = -128,
+                                      .w_scale = max_abs(m.w1, (size_t)(m.h * f)) / 127.0f,
+                                      .mid_scale = mid_range(&rg, x, (int)f, m.w1, m.h, ca1) / 127.0f,
+                                      .out_scale = hmax / 255.0f, .out_zero_point = -128 };
+                q2 = (chm_gnn_quant){ .in_scale = q1.out_scale, .in_zero_point = -128,
+                                      .w_scale = max_abs(m.w2, (size_t)(m.c * m.h)) / 127.0f,
+                                      .mid_scale = mid_range(&rg, ref_h, m.h, m.w2, m.c, ca2) / 127.0f,
+                                      .out_scale = max_abs(ref_out, (size_t)(n * m.c)) / 127.0f };
+            }
+            p1.q = q1, p2.q = q2; /* pass 2 (rtl): the same int8 layers, on emu */
             int8_t *qx = quantize(x, (size_t)(n * f), q1.in_scale, -128);
             int8_t *qw1 = quantize(m.w1, (size_t)(m.h * f), q1.w_scale, 0);
             int8_t *qw2 = quantize(m.w2, (size_t)(m.c * m.h), q2.w_scale, 0);

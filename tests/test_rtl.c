@@ -515,6 +515,24 @@ static double conv_time(chm_device *d, const int8_t *x, const int8_t *w, int h, 
 }
 
 /*
+ * emu:u250 and rtl:u250 with the 32 x 32 engines (the calibration guards);
+ * 0 (and a pass) if this build has no 32 x 32 engine.
+ */
+static int open_full_size(chm_device **emu, chm_device **rtl)
+{
+    int sizes[4], n = rtl_engine_sizes(sizes, 4);
+    if (n == 0 || sizes[n - 1] != 32) {
+        CU_PASS("the 32 x 32 engine is not built here (CHM_RTL_SIZES)");
+        return 0;
+    }
+    setenv("CHIMERA_RTL_PE", "32", 1);
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("emu:u250", emu), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("rtl:u250", rtl), CHM_OK);
+    setenv("CHIMERA_RTL_PE", "8", 1);
+    return 1;
+}
+
+/*
  * The calibration guard: on two layers small enough to simulate at full
  * size in a few seconds (the Fashion-MNIST demo's conv2 and fc1), emu's
  * cycle model stays within 10% of the 32 x 32 RTL engine (README table),
@@ -523,16 +541,9 @@ static double conv_time(chm_device *d, const int8_t *x, const int8_t *w, int h, 
  */
 static void test_calibration_guard(void)
 {
-    int sizes[4], n = rtl_engine_sizes(sizes, 4);
-    if (n == 0 || sizes[n - 1] != 32) {
-        CU_PASS("the 32 x 32 engine is not built here (CHM_RTL_SIZES)");
-        return;
-    }
-    setenv("CHIMERA_RTL_PE", "32", 1);
     chm_device *emu, *rtl;
-    CU_ASSERT_EQUAL_FATAL(chm_device_open("emu:u250", &emu), CHM_OK);
-    CU_ASSERT_EQUAL_FATAL(chm_device_open("rtl:u250", &rtl), CHM_OK);
-    setenv("CHIMERA_RTL_PE", "8", 1);
+    if (!open_full_size(&emu, &rtl))
+        return;
     static const struct { int h, c, oc, k, pad; } L[] = { { 14, 16, 32, 3, 1 }, { 1, 1568, 64, 1, 0 } };
     tu_rng r;
     tu_seed(&r, 77);
@@ -583,6 +594,51 @@ static double gcn_time(chm_device *d, const chm_graph *g, int n, int f, int o, c
 }
 
 /*
+ * Small int8 GCN layers on the GRAPH engine (tu_dev, 8 columns) give emu's
+ * bytes in both orders (widths 3 to 130, 1 to 40 outputs: one and several
+ * column tiles and segments): what the sanitizer build checks of the GRAPH
+ * path (the GRAPH suite runs on rtl in the release build).
+ */
+static void test_graph_small(void)
+{
+    chm_device *emu;
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("emu:u250", &emu), CHM_OK);
+    tu_rng r;
+    tu_seed(&r, 17);
+    enum { N = 45, M = 90 };
+    int32_t s[M], dd[M];
+    for (int i = 0; i < M; i++)
+        s[i] = tu_range(&r, 0, N - 1), dd[i] = tu_range(&r, 0, N - 1);
+    chm_graph *g = NULL;
+    CU_ASSERT_EQUAL_FATAL(chm_graph_from_edges(N, M, s, dd, NULL,
+                                               CHM_GRAPH_SYMMETRIC | CHM_GRAPH_MERGE_DUPLICATES, &g),
+                          CHM_OK);
+    chm_graph_add_self_loops(g, 1.0f);
+    chm_graph_normalize(g, CHM_NORM_GCN);
+    static const struct { int f, o; } L[] = { { 70, 9 }, { 3, 40 }, { 130, 1 } };
+    for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
+        for (int ca = 0; ca < 2; ca++) {
+            const int f = L[i].f, o = L[i].o;
+            int8_t *x = malloc((size_t)N * f), *w = malloc((size_t)o * f);
+            int8_t *y1 = malloc((size_t)N * o), *y2 = malloc((size_t)N * o);
+            float b[40];
+            tu_fill_i8(&r, x, (size_t)N * f, -128, 127);
+            tu_fill_i8(&r, w, (size_t)o * f, -127, 127);
+            for (int j = 0; j < o; j++)
+                b[j] = (float)tu_range(&r, -300, 300) / 64.0f;
+            const chm_gnn_order order = ca ? CHM_ORDER_COMBINE_FIRST : CHM_ORDER_AGGREGATE_FIRST;
+            gcn_time(emu, g, N, f, o, order, x, w, b, y1);
+            const double us = gcn_time(tu_dev, g, N, f, o, order, x, w, b, y2);
+            CU_ASSERT(us > 0.0);
+            CU_ASSERT_EQUAL(memcmp(y1, y2, (size_t)N * o), 0);
+            free(x), free(w), free(y1), free(y2);
+        }
+    }
+    chm_graph_free(g);
+    chm_device_close(emu);
+}
+
+/*
  * The calibration guard for GRAPH: int8 GCN layers on a 400-vertex random
  * graph (13 blocks), a wide layer (150 -> 16: the aggregation engine's
  * segments) and a narrow one (16 -> 7), in both orders, at 32 x 32: emu's
@@ -590,16 +646,9 @@ static double gcn_time(chm_device *d, const chm_graph *g, int n, int f, int o, c
  */
 static void test_calibration_guard_graph(void)
 {
-    int sizes[4], n_sizes = rtl_engine_sizes(sizes, 4);
-    if (n_sizes == 0 || sizes[n_sizes - 1] != 32) {
-        CU_PASS("the 32 x 32 engine is not built here (CHM_RTL_SIZES)");
-        return;
-    }
-    setenv("CHIMERA_RTL_PE", "32", 1);
     chm_device *emu, *rtl;
-    CU_ASSERT_EQUAL_FATAL(chm_device_open("emu:u250", &emu), CHM_OK);
-    CU_ASSERT_EQUAL_FATAL(chm_device_open("rtl:u250", &rtl), CHM_OK);
-    setenv("CHIMERA_RTL_PE", "8", 1);
+    if (!open_full_size(&emu, &rtl))
+        return;
     tu_rng r;
     tu_seed(&r, 91);
     enum { N = 400, M = 1200 };
@@ -722,6 +771,7 @@ int main(void)
         { "operations without an rtl engine are refused at submit", test_unsupported_refused },
         { "measured card times keep dependency order", test_measured_timeline },
         { "calibration guard: emu's model within 10% of the 32x32 RTL", test_calibration_guard },
+        { "GRAPH engine: small int8 GCN layers give emu's bytes, both orders", test_graph_small },
         { "calibration guard: GRAPH model within 10% of the 32x32 RTL engine",
           test_calibration_guard_graph },
         { "calibration guard: pooling and add models within 10% of their RTL engines",

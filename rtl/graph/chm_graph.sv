@@ -424,7 +424,6 @@ module chm_graph #(
       q_tail <= '0; sc_b <= '0; sc_e <= '0; sc_first <= '0; sc_lastsrc <= '0; sc_active <= 1'b0;
       for (int i = 0; i < $signed(QD); i++) begin
         q_first[i] <= '0; q_rows[i] <= '0; q_e1[i] <= '0; q_blk[i] <= '0; q_last[i] <= 1'b0;
-        q_end[i] <= '0;
       end
     end else if (start) begin
       q_tail <= '0; sc_b <= '0; sc_e <= '0; sc_active <= 1'b0;
@@ -589,6 +588,7 @@ module chm_graph #(
       q_head <= '0; q_load <= '0; rd_e <= '0; rd_seg <= '0; acc_v <= '0; fin_active <= 1'b0;
       fin_r <= '0; fin_seg <= '0; fin_blk <= '0; agg_blocks <= '0; ld_off <= '0; ld_cum <= '0;
       rd_free <= '0; win_got <= '0;
+      for (int i = 0; i < $signed(QD); i++) q_end[i] <= '0;
     end else if (start) begin
       q_head <= '0; q_load <= '0; rd_e <= '0; rd_seg <= '0; acc_v <= '0; fin_active <= 1'b0;
       agg_blocks <= '0; ld_off <= '0; ld_cum <= '0; rd_free <= '0; win_got <= '0;
