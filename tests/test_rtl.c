@@ -593,6 +593,23 @@ static double gcn_time(chm_device *d, const chm_graph *g, int n, int f, int o, c
     return t.device_end_us - t.device_start_us;
 }
 
+/* n vertices, m random undirected edges (duplicates merged), self loops, GCN-normalized. */
+static chm_graph *gcn_graph(tu_rng *r, int n, int m)
+{
+    int32_t *s = malloc(sizeof(int32_t) * (size_t)m), *d = malloc(sizeof(int32_t) * (size_t)m);
+    for (int i = 0; i < m; i++)
+        s[i] = tu_range(r, 0, n - 1), d[i] = tu_range(r, 0, n - 1);
+    chm_graph *g = NULL;
+    CU_ASSERT_EQUAL(chm_graph_from_edges(n, m, s, d, NULL,
+                                         CHM_GRAPH_SYMMETRIC | CHM_GRAPH_MERGE_DUPLICATES, &g),
+                    CHM_OK);
+    free(s), free(d);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    chm_graph_add_self_loops(g, 1.0f);
+    chm_graph_normalize(g, CHM_NORM_GCN);
+    return g;
+}
+
 /*
  * Small int8 GCN layers on the GRAPH engine (tu_dev, 8 columns) give emu's
  * bytes in both orders (widths 3 to 130, 1 to 40 outputs: one and several
@@ -605,16 +622,8 @@ static void test_graph_small(void)
     CU_ASSERT_EQUAL_FATAL(chm_device_open("emu:u250", &emu), CHM_OK);
     tu_rng r;
     tu_seed(&r, 17);
-    enum { N = 45, M = 90 };
-    int32_t s[M], dd[M];
-    for (int i = 0; i < M; i++)
-        s[i] = tu_range(&r, 0, N - 1), dd[i] = tu_range(&r, 0, N - 1);
-    chm_graph *g = NULL;
-    CU_ASSERT_EQUAL_FATAL(chm_graph_from_edges(N, M, s, dd, NULL,
-                                               CHM_GRAPH_SYMMETRIC | CHM_GRAPH_MERGE_DUPLICATES, &g),
-                          CHM_OK);
-    chm_graph_add_self_loops(g, 1.0f);
-    chm_graph_normalize(g, CHM_NORM_GCN);
+    enum { N = 45 };
+    chm_graph *g = gcn_graph(&r, N, 90);
     static const struct { int f, o; } L[] = { { 70, 9 }, { 3, 40 }, { 130, 1 } };
     for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
         for (int ca = 0; ca < 2; ca++) {
@@ -651,16 +660,8 @@ static void test_calibration_guard_graph(void)
         return;
     tu_rng r;
     tu_seed(&r, 91);
-    enum { N = 400, M = 1200 };
-    int32_t s[M], dd[M];
-    for (int i = 0; i < M; i++)
-        s[i] = tu_range(&r, 0, N - 1), dd[i] = tu_range(&r, 0, N - 1);
-    chm_graph *g = NULL;
-    CU_ASSERT_EQUAL_FATAL(chm_graph_from_edges(N, M, s, dd, NULL,
-                                               CHM_GRAPH_SYMMETRIC | CHM_GRAPH_MERGE_DUPLICATES, &g),
-                          CHM_OK);
-    chm_graph_add_self_loops(g, 1.0f);
-    chm_graph_normalize(g, CHM_NORM_GCN);
+    enum { N = 400 };
+    chm_graph *g = gcn_graph(&r, N, 1200);
     chm_graph_reorder(g, CHM_REORDER_RCM, NULL);
     static const struct { int f, o; } L[] = { { 150, 16 }, { 16, 7 } };
     for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
