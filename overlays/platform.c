@@ -285,6 +285,23 @@ static int parse_regions(json_object *arr, platform_desc *p, const char *where)
     return 0;
 }
 
+/* "reconfiguration": { "emulated": "region", "xrt": "card" } */
+static int parse_granularity(json_object *o, platform_desc *p, const char *where)
+{
+    static const char *const shell[PLATFORM_SHELLS] = { "emulated", "xrt" };
+    for (int s = 0; s < PLATFORM_SHELLS; s++) {
+        json_object *v = o ? field(o, shell[s]) : NULL;
+        const char *g = v ? json_object_get_string(v) : NULL;
+        if (!g || (strcmp(g, "region") != 0 && strcmp(g, "card") != 0)) {
+            set_error("%s: \"reconfiguration\" must say \"%s\": \"region\" or \"card\"", where,
+                      shell[s]);
+            return -1;
+        }
+        p->granularity[s] = strcmp(g, "card") == 0 ? PLATFORM_CARD : PLATFORM_REGION;
+    }
+    return 0;
+}
+
 static int parse_platform(json_object *root, platform_desc *p, const char *where)
 {
     char uuid[64];
@@ -300,6 +317,8 @@ static int parse_platform(json_object *root, platform_desc *p, const char *where
         get_str(root, "interface_uuid", uuid, sizeof uuid, where))
         return -1;
     p->idcode = (uint32_t)idcode;
+    if (parse_granularity(field(root, "reconfiguration"), p, where))
+        return -1;
     if (parse_uuid(uuid, p->interface_uuid)) {
         set_error("%s: interface_uuid \"%s\" is not 32 hex digits", where, uuid);
         return -1;
@@ -400,6 +419,25 @@ const char *const *platform_names(void)
     return names;
 }
 
+static int parse_kernels(json_object *arr, mode_desc *m, const char *where)
+{
+    size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+    if (n == 0 || n > MODE_MAX_KERNELS) {
+        set_error("%s: a mode's \"kernels\" must list 1..%d names", where, MODE_MAX_KERNELS);
+        return -1;
+    }
+    m->n_kernels = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *k = json_object_get_string(json_object_array_get_idx(arr, i));
+        if (!k || !k[0] || strlen(k) >= sizeof m->kernels[0]) {
+            set_error("%s: kernel name %zu is empty or too long", where, i);
+            return -1;
+        }
+        strcpy(m->kernels[m->n_kernels++], k);
+    }
+    return 0;
+}
+
 static int load_modes_locked(void)
 {
     const char *dir = overlay_dir();
@@ -416,7 +454,8 @@ static int load_modes_locked(void)
             json_object *o = json_object_array_get_idx(arr, i);
             json_object *nm = field(o, "name");
             if (nm && strcmp(json_object_get_string(nm), order[m]) == 0)
-                bad = get_resources(o, "needs", &modes[m].needs, path) != 0;
+                bad = get_resources(o, "needs", &modes[m].needs, path) != 0 ||
+                      parse_kernels(field(o, "kernels"), &modes[m], path) != 0;
         }
         strcpy(modes[m].name, order[m]);
     }

@@ -31,6 +31,9 @@ typedef struct platform_region {
     uint64_t bank_mask;    /* bit b set: its kernels reach bank b */
 } platform_region;
 
+enum { PLATFORM_SHELL_EMULATED = 0, PLATFORM_SHELL_XRT = 1, PLATFORM_SHELLS = 2 };
+enum { PLATFORM_REGION = 0, PLATFORM_CARD = 1 };
+
 typedef struct platform_desc {
     char name[16];         /* short name used in device strings: "u250" */
     char vbnv[64];         /* shell platform name */
@@ -41,6 +44,9 @@ typedef struct platform_desc {
     uint32_t idcode;       /* what a bitstream's IDCODE write must match */
     uint8_t interface_uuid[16]; /* the shell's; xclbins name it */
     double icap_mhz;       /* ICAPE3 clock: 32 bits a cycle (UG909) */
+    /* What one load replaces, per shell kind: PLATFORM_REGION (the emulated
+     * Coyote-style shell) or PLATFORM_CARD (XRT shells: the whole user partition). */
+    int granularity[PLATFORM_SHELLS];
     uint32_t n_banks;
     platform_bank banks[PLATFORM_MAX_BANKS];
     uint32_t n_regions;
@@ -48,9 +54,13 @@ typedef struct platform_desc {
 } platform_desc;
 
 /* What a mode's logic needs in a region, and its name ("CNN"). */
+#define MODE_MAX_KERNELS 4
+
 typedef struct mode_desc {
     char name[16];
     platform_resources needs;
+    int n_kernels;                       /* the kernels a region of the mode holds: */
+    char kernels[MODE_MAX_KERNELS][24];  /* register-map names ("cnn_conv2d") */
 } mode_desc;
 
 /* The mode table entry of mode (1 CNN, 2 SPARSE, 3 GRAPH), or NULL. */

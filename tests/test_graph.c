@@ -21,6 +21,7 @@ static uint64_t cases_run, fp32_cases, exact_fp32;
 
 /* On rtl:* (CHIMERA_TEST_DEVICE) only what the RTL GRAPH engine runs: int8 GCN, sum. */
 static int on_rtl;
+static int measured; /* the device measures card time (rtl, xrt) */
 
 static int runs_here(chm_gnn_kind kind, chm_aggr aggr, int int8)
 {
@@ -434,7 +435,9 @@ static void test_order_and_pipeline(void)
     chm_device_stats_get(tu_dev, &st0);
     run_case(g, &wide_out, 4, "8->256 again");
     chm_device_stats_get(tu_dev, &st1);
-    CU_ASSERT_DOUBLE_EQUAL(st1.device_kernel_us - st0.device_kernel_us, p.device_us, 1e-6 * p.device_us);
+    if (!measured) /* rtl and xrt measure the card's time; the plan is the model's */
+        CU_ASSERT_DOUBLE_EQUAL(st1.device_kernel_us - st0.device_kernel_us, p.device_us,
+                               1e-6 * p.device_us);
     /* a region now holds GRAPH mode: the first layer reconfigured one */
     chm_device_info di;
     chm_device_query(tu_dev, &di);
@@ -565,5 +568,6 @@ int main(void)
     };
     const char *dev = getenv("CHIMERA_TEST_DEVICE");
     on_rtl = dev && !strncmp(dev, "rtl", 3);
+    measured = on_rtl || (dev && !strncmp(dev, "xrt", 3));
     return tu_run_suite("graph", "emu:u250", on_rtl ? rtl_tests : tests, NULL, report);
 }

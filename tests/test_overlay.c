@@ -28,8 +28,9 @@ static void write_file(const char *name, const char *text)
 static void write_platform(const char *name, const char *key, const char *value)
 {
     char text[2048];
-    const char *v[8][2] = {
+    const char *v[9][2] = {
         { "name", NULL }, { "idcode", "\"0x04B57093\"" },
+        { "reconfiguration", "{\"emulated\":\"region\",\"xrt\":\"card\"}" },
         { "interface_uuid", "\"807a580e-5f50-7d48-484d-26c2217aa787\"" },
         { "kernel_mhz", "300" }, { "icap_mhz", "125" },
         { "banks", "[{\"name\":\"DDR[%d]\",\"count\":2,\"size_mib\":1024,\"base\":\"0x0\","
@@ -71,6 +72,8 @@ static void test_shipped(void)
     CU_ASSERT_PTR_EQUAL(platform_find("u250"), u250); /* read once */
     CU_ASSERT_EQUAL(mode_find(1)->needs.dsp, 560);
     CU_ASSERT_EQUAL(mode_by_name("GRAPH"), 3);
+    CU_ASSERT_EQUAL(mode_find(1)->n_kernels, 3);
+    CU_ASSERT_STRING_EQUAL(mode_find(3)->kernels[1], "graph_layer_f32");
     CU_ASSERT_EQUAL(mode_by_name("TPU"), 0);
 }
 
@@ -94,6 +97,10 @@ static void test_malformed(void)
     expect_bad("nouuid", "\"interface_uuid\" is missing");
     write_platform("baduuid", "interface_uuid", "\"807a580e-zz\"");
     expect_bad("baduuid", "not 32 hex digits");
+    CU_ASSERT_EQUAL(g->granularity[PLATFORM_SHELL_EMULATED], PLATFORM_REGION);
+    CU_ASSERT_EQUAL(g->granularity[PLATFORM_SHELL_XRT], PLATFORM_CARD);
+    write_platform("badgran", "reconfiguration", "{\"emulated\":\"slr\",\"xrt\":\"card\"}");
+    expect_bad("badgran", "\"emulated\": \"region\" or \"card\"");
     write_platform("badmhz", "kernel_mhz", "-3");
     expect_bad("badmhz", "\"kernel_mhz\" is missing or not a positive number");
     write_platform("nobanks", "banks", "[]");

@@ -12,11 +12,6 @@
 
 void cnn_add(const int8_t *a, const int8_t *b, int8_t *out, cnn_add_desc d)
 {
-#pragma HLS INTERFACE m_axi port=a offset=slave bundle=gmem0
-#pragma HLS INTERFACE m_axi port=b offset=slave bundle=gmem1
-#pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem2
-#pragma HLS INTERFACE s_axilite port=d
-#pragma HLS INTERFACE s_axilite port=return
 add_chunks:
     for (int32_t i0 = 0; i0 < d.count; i0 += CNN_ADD_LANES) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=65536

@@ -152,14 +152,6 @@ conv_k_slices:
 void cnn_conv2d(const int8_t *in, const int8_t *wts, const int32_t *bias,
                 const int32_t *mult, const int32_t *shift, int8_t *out, cnn_conv_desc d)
 {
-#pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 max_read_burst_length=64
-#pragma HLS INTERFACE m_axi port=wts offset=slave bundle=gmem1 max_read_burst_length=64
-#pragma HLS INTERFACE m_axi port=bias offset=slave bundle=gmem2
-#pragma HLS INTERFACE m_axi port=mult offset=slave bundle=gmem2
-#pragma HLS INTERFACE m_axi port=shift offset=slave bundle=gmem2
-#pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem3 max_write_burst_length=64
-#pragma HLS INTERFACE s_axilite port=d
-#pragma HLS INTERFACE s_axilite port=return
     const int32_t M = d.n * d.oh * d.ow;
     const int32_t ocg = d.oc / d.groups;
 conv_groups:

@@ -64,10 +64,6 @@ pool_chunks:
 
 void cnn_pool(const int8_t *in, int8_t *out, cnn_pool_desc d)
 {
-#pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0
-#pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem1
-#pragma HLS INTERFACE s_axilite port=d
-#pragma HLS INTERFACE s_axilite port=return
 pool_batch:
     for (int32_t b = 0; b < d.n; b++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=256

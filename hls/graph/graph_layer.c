@@ -270,32 +270,15 @@ ac_blocks:
     }
 }
 
-/*
- * The kernel's two tops, one a feature type (typed AXI ports, no void *):
- * graph_layer_f32 and graph_layer_i8, each opened by name.
- */
-#define GRAPH_TOP_PRAGMAS                                                \
-    _Pragma("HLS INTERFACE m_axi port=gblob offset=slave bundle=gmem0")  \
-    _Pragma("HLS INTERFACE m_axi port=feat offset=slave bundle=gmem1")   \
-    _Pragma("HLS INTERFACE m_axi port=w offset=slave bundle=gmem2")      \
-    _Pragma("HLS INTERFACE m_axi port=bias offset=slave bundle=gmem2")   \
-    _Pragma("HLS INTERFACE m_axi port=w2 offset=slave bundle=gmem2")     \
-    _Pragma("HLS INTERFACE m_axi port=bias2 offset=slave bundle=gmem2")  \
-    _Pragma("HLS INTERFACE m_axi port=out offset=slave bundle=gmem3")    \
-    _Pragma("HLS INTERFACE m_axi port=scratch offset=slave bundle=gmem3") \
-    _Pragma("HLS INTERFACE s_axilite port=d")                            \
-    _Pragma("HLS INTERFACE s_axilite port=return")
-
+/* The kernel's two entry points, one a feature type (chm_graph_layer_f32 / _i8 are the tops). */
 void graph_layer_f32(const uint8_t *gblob, const float *feat, const float *w, const float *bias,
                      const float *w2, const float *bias2, float *out, float *scratch, graph_desc d)
 {
-    GRAPH_TOP_PRAGMAS
     layer_f32(gblob, feat, w, bias, w2, bias2, out, scratch, &d);
 }
 
 void graph_layer_i8(const uint8_t *gblob, const int8_t *feat, const int8_t *w, const float *bias,
                     const int8_t *w2, const float *bias2, int8_t *out, int8_t *scratch, graph_desc d)
 {
-    GRAPH_TOP_PRAGMAS
     layer_i8(gblob, feat, w, bias, w2, bias2, out, scratch, &d);
 }

@@ -192,14 +192,6 @@ s_groups:
 void sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bias,
                   const int32_t *mult, const int32_t *shift, int8_t *out, sparse_desc d)
 {
-#pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 num_read_outstanding=32
-#pragma HLS INTERFACE m_axi port=wblob offset=slave bundle=gmem1
-#pragma HLS INTERFACE m_axi port=bias offset=slave bundle=gmem2
-#pragma HLS INTERFACE m_axi port=mult offset=slave bundle=gmem2
-#pragma HLS INTERFACE m_axi port=shift offset=slave bundle=gmem2
-#pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem3
-#pragma HLS INTERFACE s_axilite port=d
-#pragma HLS INTERFACE s_axilite port=return
     const sparse_hdr hdr = read_hdr(wblob);
     const sparse_hdr *h = &hdr;
     int8_t vec[SPARSE_MAX_K];

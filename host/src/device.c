@@ -1,6 +1,7 @@
 /*
  * device.c - opening, describing and closing a device.
  */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,13 +50,63 @@ chm_backend_ops chm__backend_resolve(const chm_backend_ops *t)
 #define INHERIT(f) if (!o.f) o.f = p->f
     INHERIT(open); INHERIT(close); INHERIT(mem_alloc); INHERIT(mem_free); INHERIT(mem_touch);
     INHERIT(copy_to); INHERIT(copy_from); INHERIT(run); INHERIT(copy_time_us);
-    INHERIT(op_time_us); INHERIT(graph_cost); INHERIT(container_for);
+    INHERIT(op_time_us); INHERIT(graph); INHERIT(container_for); INHERIT(last_run_us);
+    INHERIT(supports); INHERIT(reconf_prepare); INHERIT(reconf_write); INHERIT(reconf_complete);
+    INHERIT(reconf_bytes);
 #undef INHERIT
     return o;
 }
 
-/* Splits "emu:u280" into a backend table and a platform. */
-static int parse_name(const char *name, const chm_backend_ops **be, const platform_desc **plat)
+static int find_platform(const char *name, const char *pname, const platform_desc **plat)
+{
+    *plat = platform_find(pname);
+    if (*plat)
+        return CHM_OK;
+    char known[128] = "";
+    for (const char *const *n = platform_names(); *n; n++)
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
+                 known[0] ? ", " : "", *n);
+    return chm__fail(NULL, "chm_device_open", CHM_ENODEV,
+                     "device \"%s\": unknown platform \"%s\": %s (known: %s)", name, pname,
+                     platform_error(), known);
+}
+
+/*
+ * "xrt[:CARD][@PLATFORM]": CARD is an index ("0") or a PCIe BDF
+ * ("0000:65:00.1"), 0 if absent; PLATFORM the card's shell as a platform
+ * file name, else $CHIMERA_XRT_PLATFORM, else u250 (the C API cannot ask a
+ * card for its shell; the xclbin load checks the interface UUID).
+ */
+static int parse_xrt_name(const char *name, const chm_backend_ops **be,
+                          const platform_desc **plat, char *card)
+{
+    *be = &chm_xrt_backend;
+    const char *at = strchr(name, '@');
+    const char *c = name[3] == ':' ? name + 4 : name + 3;
+    size_t clen = at ? (size_t)(at - c) : strlen(c);
+    if ((name[3] && name[3] != ':' && name[3] != '@') || (name[3] == ':' && clen == 0))
+        return chm__fail(NULL, "chm_device_open", CHM_ENODEV,
+                         "device \"%s\": expected xrt, xrt:INDEX or xrt:BDF, then @PLATFORM "
+                         "if the card is not a u250", name);
+    snprintf(card, CHM_NAME_MAX, "%.*s", clen ? (int)clen : 1, clen ? c : "0");
+    const char *env = getenv("CHIMERA_XRT_PLATFORM");
+    return find_platform(name, at ? at + 1 : env && env[0] ? env : "u250", plat);
+}
+
+/* A gate that prefers the writer (a whole-card load), so that a stream of copies and
+ * kernels cannot hold it off. */
+static void gate_init(pthread_rwlock_t *g)
+{
+    pthread_rwlockattr_t a;
+    pthread_rwlockattr_init(&a);
+    pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(g, &a);
+    pthread_rwlockattr_destroy(&a);
+}
+
+/* Splits "emu:u280" into a backend table and a platform ("xrt:0@u280": and a card). */
+static int parse_name(const char *name, const chm_backend_ops **be, const platform_desc **plat,
+                      char *card)
 {
     const char *colon = strchr(name, ':');
     size_t blen = colon ? (size_t)(colon - name) : strlen(name);
@@ -64,26 +115,13 @@ static int parse_name(const char *name, const chm_backend_ops **be, const platfo
     } else if (blen == 3 && strncmp(name, "rtl", 3) == 0) {
         *be = &chm_rtl_backend;
     } else if (blen == 3 && strncmp(name, "xrt", 3) == 0) {
-        return chm__fail(NULL, "chm_device_open", CHM_ENODEV,
-                         "device \"%s\": the xrt backend is not built into this library "
-                         "(\"emu\" and \"rtl\" are)", name);
+        return parse_xrt_name(name, be, plat, card);
     } else {
         return chm__fail(NULL, "chm_device_open", CHM_ENODEV,
                          "device \"%s\": unknown backend, expected emu, rtl or xrt, with "
                          "\":PLATFORM\" (chimera devices lists them)", name);
     }
-    const char *pname = colon ? colon + 1 : "u250";
-    *plat = platform_find(pname);
-    if (!*plat) {
-        char known[128] = "";
-        for (const char *const *n = platform_names(); *n; n++)
-            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
-                     known[0] ? ", " : "", *n);
-        return chm__fail(NULL, "chm_device_open", CHM_ENODEV,
-                         "device \"%s\": unknown platform \"%s\": %s (known: %s)", name, pname,
-                         platform_error(), known);
-    }
-    return CHM_OK;
+    return find_platform(name, colon ? colon + 1 : "u250", plat);
 }
 
 /* The trust settings of CHIMERA_TRUST_DIR and CHIMERA_SIG_POLICY. */
@@ -140,19 +178,23 @@ int chm_device_open_opts(const char *name, const chm_device_opts *opts, chm_devi
         return CHM_FAIL(NULL, CHM_ENODEV, "device name longer than %d characters", CHM_NAME_MAX - 1);
     const chm_backend_ops *be = NULL;
     const platform_desc *plat;
-    int rc = parse_name(name, &be, &plat);
+    char card[CHM_NAME_MAX] = "";
+    int rc = parse_name(name, &be, &plat, card);
     if (rc)
         return rc;
     chm_device *dev = calloc(1, sizeof *dev);
     if (!dev)
         return CHM_FAIL(NULL, CHM_ENOMEM, "no host memory for the device");
     strcpy(dev->name, name);
+    strcpy(dev->card, card);
     dev->plat = plat;
     dev->ops = chm__backend_resolve(be);
     dev->be = &dev->ops;
     dev->opened_ns = now_ns();
     pthread_mutex_init(&dev->lock, NULL);
     pthread_cond_init(&dev->changed, NULL);
+    dev->card_wide = plat->granularity[be->shell] == PLATFORM_CARD;
+    gate_init(&dev->gate);
     dev->n_regions = (int)plat->n_regions;
     for (int i = 0; i < dev->n_regions; i++) {
         dev->regions[i].index = i;
@@ -175,6 +217,7 @@ int chm_device_open_opts(const char *name, const chm_device_opts *opts, chm_devi
             dev->be->close(dev);
     }
     if (rc) {
+        pthread_rwlock_destroy(&dev->gate);
         pthread_cond_destroy(&dev->changed);
         pthread_mutex_destroy(&dev->lock);
         free(dev->trust);
@@ -199,6 +242,7 @@ int chm_device_close(chm_device *dev)
     dev->be->close(dev);
     free(dev->trace);
     free(dev->trust);
+    pthread_rwlock_destroy(&dev->gate);
     pthread_cond_destroy(&dev->changed);
     pthread_mutex_destroy(&dev->lock);
     free(dev);

@@ -123,6 +123,7 @@ typedef struct trace_rec {
 
 struct chm_device {
     char name[CHM_NAME_MAX];
+    char card[CHM_NAME_MAX];   /* xrt: which card ("0", "0000:65:00.1"); "" otherwise */
     const platform_desc *plat;
     const chm_backend_ops *be; /* = &ops */
     chm_backend_ops ops;       /* the backend's table, inherited entries filled in */
@@ -131,6 +132,8 @@ struct chm_device {
     void *backend_data;
     pthread_mutex_t lock;
     pthread_cond_t changed;
+    int card_wide;          /* the shell reconfigures the whole card at once (PLATFORM_CARD) */
+    pthread_rwlock_t gate;  /* card_wide: copies and kernels hold it shared, loads alone */
     int shutting_down;
     uint64_t opened_ns;     /* CLOCK_MONOTONIC at open */
     int n_regions;
@@ -168,6 +171,13 @@ struct chm_device {
 #define CHM_TENSOR_MAGIC 0x54656e73u /* "Tens" */
 #define CHM_EVENT_MAGIC 0x4576656eu  /* "Even" */
 #define CHM_DEAD_MAGIC 0xdeadbeefu
+
+/* Tags a freed object. Through a volatile pointer: a plain store right before
+ * free() is a dead store the compiler may (and at -O2 does) remove. */
+static inline void chm__mark_dead(uint32_t *magic)
+{
+    *(volatile uint32_t *)magic = CHM_DEAD_MAGIC;
+}
 
 /* Records why a call failed (on dev, and for this thread) and returns code. */
 int chm__fail(chm_device *dev, const char *who, int code, const char *fmt, ...)
@@ -228,6 +238,11 @@ void chm__region_expect_locked(chm_region *r, chm_mode mode);
 /* Queues an automatic load of mode into region at the tail of its FIFO
  * (dev->lock held); the container comes from the backend when it runs. */
 int chm__region_autoload_locked(chm_device *dev, int region, chm_mode mode);
+/* region.c: a load's span on the modelled timeline (all engines when card_wide). */
+void chm__load_span_locked(chm_device *dev, chm_event *ev);
+/* region.c: region's kernel did not finish (CHM_ETIMEDOUT): the region is FAILED and
+ * holds nothing until reloaded; why says what happened. No lock held. */
+void chm__region_hung(chm_device *dev, int region, const char *why);
 /* The next n loads fail in the ICAP as a card's can mid-stream (a test hook for the
  * paths no file check can reach; declared here and in the tests that use it). */
 int chm__region_inject_icap_faults(chm_device *dev, int n);

@@ -274,7 +274,7 @@ static graph_cost cost_of(chm_device *dev, const gnn_args *a, const graph_desc *
     op.u.graph = *d;
     op.in[0] = a->graph;
     op.out = a->out;
-    return dev->be->graph_cost(dev, &op);
+    return dev->be->graph->cost(dev, &op);
 }
 
 /* Fills the plan for d's order; with AUTO, picks the faster order into d. */

@@ -40,7 +40,7 @@ void chm__event_unref_locked(chm_event *ev)
     free(ev->op.mult);
     free(ev->op.shift);
     free(ev->file);
-    ev->magic = CHM_DEAD_MAGIC;
+    chm__mark_dead(&ev->magic);
     free(ev);
 }
 
@@ -182,7 +182,10 @@ void chm__engine_append(chm_engine *eng, chm_event *ev)
 void chm__place_locked(chm_device *dev, chm_event *ev)
 {
     chm_engine *eng = &dev->engines[ev->engine];
-    model_times(eng, ev, ev->reads, ev->n_reads, ev->write);
+    if (ev->kind == CMD_LOAD)
+        chm__load_span_locked(dev, ev);
+    else
+        model_times(eng, ev, ev->reads, ev->n_reads, ev->write);
     chm__engine_append(eng, ev);
     ev->placed = 1;
     pthread_cond_broadcast(&dev->changed);
@@ -254,7 +257,7 @@ static int deps_state(const chm_event *ev)
     return st;
 }
 
-static int execute(chm_device *dev, chm_event *ev)
+static int execute_one(chm_device *dev, chm_event *ev)
 {
     switch (ev->kind) {
     case CMD_WRITE:
@@ -274,7 +277,9 @@ static int execute(chm_device *dev, chm_event *ev)
             pthread_mutex_unlock(&dev->lock);
             return CHM_EMODE;
         }
-        int rc = dev->be->run(dev, r->index, &ev->op);
+        int rc = dev->be->run(dev, r->index, &ev->op, ev->why, sizeof ev->why);
+        if (rc == CHM_ETIMEDOUT)
+            chm__region_hung(dev, r->index, ev->why);
         double us = dev->be->last_run_us ? dev->be->last_run_us(dev, r->index) : -1.0;
         if (rc == CHM_OK && us >= 0) {
             ev->model_us = ev->dev_dur_us;
@@ -287,6 +292,18 @@ static int execute(chm_device *dev, chm_event *ev)
         return chm__region_run_load(dev, ev);
     }
     return CHM_EINVAL;
+}
+
+/* A command's work; on a PLATFORM_CARD shell copies and kernels hold the card's gate
+ * shared, so that a whole-card load (which holds it alone) never runs beside them. */
+static int execute(chm_device *dev, chm_event *ev)
+{
+    if (!dev->card_wide || ev->kind == CMD_LOAD)
+        return execute_one(dev, ev);
+    pthread_rwlock_rdlock(&dev->gate);
+    int rc = execute_one(dev, ev);
+    pthread_rwlock_unlock(&dev->gate);
+    return rc;
 }
 
 static void account_locked(chm_device *dev, const chm_event *ev)
@@ -329,9 +346,12 @@ static void account_locked(chm_device *dev, const chm_event *ev)
  * completed), and lasts its measured time (kernels) or its modelled one
  * (copies, loads). Completion follows dependencies, so this is exact.
  */
-static void retime_locked(chm_engine *eng, chm_event *ev)
+static void retime_locked(chm_device *dev, chm_engine *eng, chm_event *ev)
 {
     double start = eng->meas_end_us;
+    const int card = ev->kind == CMD_LOAD && dev->card_wide; /* the whole card waits for it */
+    for (int e = 0; card && e < dev->n_engines; e++)
+        start = max_d(start, dev->engines[e].meas_end_us);
     for (int i = 0; i < ev->n_reads; i++)
         start = max_d(start, ev->reads[i]->meas_write_end_us);
     if (ev->write)
@@ -339,6 +359,8 @@ static void retime_locked(chm_engine *eng, chm_event *ev)
     ev->dev_start_us = start;
     ev->dev_end_us = start + ev->dev_dur_us;
     eng->meas_end_us = ev->dev_end_us;
+    for (int e = 0; card && e < dev->n_engines; e++)
+        dev->engines[e].meas_end_us = ev->dev_end_us;
     for (int i = 0; i < ev->n_reads; i++)
         ev->reads[i]->meas_read_end_us = max_d(ev->reads[i]->meas_read_end_us, ev->dev_end_us);
     if (ev->write)
@@ -348,7 +370,7 @@ static void retime_locked(chm_engine *eng, chm_event *ev)
 static void complete_locked(chm_device *dev, chm_engine *eng, chm_event *ev, int status)
 {
     if (status == CHM_OK && dev->be->last_run_us)
-        retime_locked(eng, ev);
+        retime_locked(dev, eng, ev);
     eng->head = ev->next;
     if (!eng->head)
         eng->tail = NULL;

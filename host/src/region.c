@@ -129,6 +129,11 @@ int chm_region_load(chm_device *dev, int region, const char *path, chm_event **e
     if (region < 0 || region >= dev->n_regions)
         return CHM_FAIL(dev, CHM_EINVAL, "region %d does not exist; %s has regions 0..%d", region,
                         dev->plat->name, dev->n_regions - 1);
+    if (dev->card_wide)
+        return CHM_FAIL(dev, CHM_EMODE, "\"%s\": the %s backend's shell loads whole-card xclbins, "
+                        "not one region's container: use chm_region_load_mode (the runtime "
+                        "loads the xclbin of the new mode assignment) or `chimera program`", path,
+                        dev->be->name);
     size_t len;
     uint8_t *buf = bs_read_file(path, &len);
     if (!buf)
@@ -155,10 +160,31 @@ int chm_region_load(chm_device *dev, int region, const char *path, chm_event **e
     return CHM_OK;
 }
 
-/* Bitstream bytes of the automatic container for (region, mode), from its frames. */
-static size_t auto_bits(const chm_device *dev, int region)
+/* Bytes an automatic load of mode into region writes (the backend's figure). */
+static size_t auto_bits(chm_device *dev, int region, chm_mode mode)
 {
-    return (size_t)dev->plat->regions[region].frames * CFG_FRAME_WORDS * 4;
+    return dev->be->reconf_bytes(dev, region, mode);
+}
+
+/*
+ * A load on a PLATFORM_CARD shell stops the whole card: on the modelled
+ * timeline it starts when every engine (regions and DMA) is free and they
+ * all resume after it. On a PLATFORM_REGION shell it is its region's alone.
+ */
+void chm__load_span_locked(chm_device *dev, chm_event *ev)
+{
+    chm_engine *eng = &dev->engines[ev->engine];
+    double start = eng->dev_avail_us;
+    if (dev->card_wide)
+        for (int e = 0; e < dev->n_engines; e++)
+            if (dev->engines[e].dev_avail_us > start)
+                start = dev->engines[e].dev_avail_us;
+    ev->dev_start_us = start;
+    ev->dev_end_us = start + ev->dev_dur_us;
+    eng->dev_avail_us = ev->dev_end_us;
+    if (dev->card_wide)
+        for (int e = 0; e < dev->n_engines; e++)
+            dev->engines[e].dev_avail_us = ev->dev_end_us;
 }
 
 static chm_event *new_autoload_locked(chm_device *dev, int region, chm_mode mode)
@@ -167,7 +193,7 @@ static chm_event *new_autoload_locked(chm_device *dev, int region, chm_mode mode
     if (!e)
         return NULL;
     e->automatic = 1;
-    fill_load(dev, e, region, mode, auto_bits(dev, region));
+    fill_load(dev, e, region, mode, auto_bits(dev, region, mode));
     chm__region_expect_locked(&dev->regions[region], mode);
     return e;
 }
@@ -191,7 +217,7 @@ int chm_region_load_mode(chm_device *dev, int region, chm_mode mode, chm_event *
     if (!e)
         return CHM_FAIL(dev, CHM_ENOMEM, "no host memory for the command");
     e->automatic = 1;
-    fill_load(dev, e, region, mode, auto_bits(dev, region));
+    fill_load(dev, e, region, mode, auto_bits(dev, region, mode));
     rc = chm__submit(dev, e, NULL, 0, NULL, ev); /* sets what the region will hold */
     return rc ? CHM_FAIL(dev, rc, "no host memory to queue the load") : CHM_OK;
 }
@@ -202,9 +228,7 @@ int chm__region_autoload_locked(chm_device *dev, int region, chm_mode mode)
     if (!e)
         return CHM_ENOMEM;
     chm_engine *eng = &dev->engines[ENGINE_REGION0 + region];
-    e->dev_start_us = eng->dev_avail_us;
-    e->dev_end_us = e->dev_start_us + e->dev_dur_us;
-    eng->dev_avail_us = e->dev_end_us;
+    chm__load_span_locked(dev, e);
     chm__engine_append(eng, e);
     dev->queued++;
     pthread_cond_broadcast(&dev->changed);
@@ -300,14 +324,35 @@ static void reroute_locked(chm_device *dev, chm_event *ev)
     }
 }
 
+/* The backend's load sequence: prepare, write, complete (complete runs even after a failed
+ * write, told so). On a PLATFORM_CARD shell it holds the card: no kernel or copy runs. */
+static int backend_load(chm_device *dev, chm_region *r, const chm_event *ev, char *why, size_t n)
+{
+    const chm_backend_ops *be = dev->be;
+    if (dev->card_wide)
+        pthread_rwlock_wrlock(&dev->gate);
+    int rc = be->reconf_prepare(dev, r->index, ev->load_mode, why, n);
+    if (rc == CHM_OK)
+        rc = be->reconf_write(dev, r->index, ev->load_mode, ev->bitstream, ev->bitstream_len, why,
+                              n);
+    char why2[128] = "";
+    int rc2 = be->reconf_complete(dev, r->index, ev->load_mode, rc == CHM_OK, why2, sizeof why2);
+    if (rc == CHM_OK && rc2 != CHM_OK) {
+        rc = rc2;
+        snprintf(why, n, "%s", why2);
+    }
+    if (dev->card_wide)
+        pthread_rwlock_unlock(&dev->gate);
+    return rc;
+}
+
 int chm__region_run_load(chm_device *dev, chm_event *ev)
 {
     chm_region *r = &dev->regions[ev->engine - ENGINE_REGION0];
-    if (!ev->file) { /* automatic: the backend supplies the container */
+    if (!ev->file && dev->be->container_for) { /* automatic: the backend supplies the container */
         size_t len;
         container_view v;
-        ev->file = dev->be->container_for ? dev->be->container_for(dev, r->index, ev->load_mode, &len)
-                                          : NULL;
+        ev->file = dev->be->container_for(dev, r->index, ev->load_mode, &len);
         if (ev->file && container_verify(ev->file, len, dev->plat, &v, NULL, 0) == 0) {
             ev->bitstream = v.bitstream;
             ev->bitstream_len = v.bitstream_len;
@@ -316,17 +361,10 @@ int chm__region_run_load(chm_device *dev, chm_event *ev)
     pthread_mutex_lock(&dev->lock);
     r->mode = CHM_MODE_EMPTY; /* decoupled: no kernel runs here until recoupled */
     pthread_mutex_unlock(&dev->lock);
-    cfg_result res;
-    char why[128] = "no container for an automatic load";
-    const cfg_target tgt = region_target(dev, r->index);
-    int ok = ev->bitstream && cfg_check(ev->bitstream, ev->bitstream_len, &tgt, &res, why,
-                                        sizeof why) == 0;
+    char why[160] = "";
+    int rc = backend_load(dev, r, ev, why, sizeof why);
+    const int ok = rc == CHM_OK;
     pthread_mutex_lock(&dev->lock);
-    if (ok && dev->icap_faults > 0) {
-        dev->icap_faults--;
-        ok = 0;
-        snprintf(why, sizeof why, "injected ICAP fault");
-    }
     r->loads_queued--;
     if (ok) {
         r->mode = ev->load_mode;
@@ -334,8 +372,8 @@ int chm__region_run_load(chm_device *dev, chm_event *ev)
         r->loads++;
     } else {
         r->macs_per_cycle = 0;
-        snprintf(ev->why, sizeof ev->why, "ICAP refused the bitstream for region %d: %s",
-                 r->index, why);
+        snprintf(ev->why, sizeof ev->why, "%s refused the load of region %d: %s",
+                 dev->card_wide ? "the card" : "ICAP", r->index, why);
         snprintf(r->why, sizeof r->why, "region %d's %sload of %.16s failed (%.120s)", r->index,
                  ev->automatic ? "automatic " : "", mode_find((int)ev->load_mode)->name, why);
     }
@@ -349,7 +387,18 @@ int chm__region_run_load(chm_device *dev, chm_event *ev)
     pthread_mutex_unlock(&dev->lock);
     free(ev->file);
     ev->file = NULL;
-    return ok ? CHM_OK : CHM_EFORMAT;
+    return ok ? CHM_OK : (rc == CHM_EFORMAT || rc == CHM_EDEVICE || rc == CHM_EBUSY ? rc : CHM_EDEVICE);
+}
+
+void chm__region_hung(chm_device *dev, int region, const char *why)
+{
+    pthread_mutex_lock(&dev->lock);
+    chm_region *r = &dev->regions[region];
+    r->state = CHM_REGION_FAILED;
+    r->mode = r->sched_mode = CHM_MODE_EMPTY;
+    r->macs_per_cycle = 0;
+    snprintf(r->why, sizeof r->why, "region %d hung (%.150s)", region, why);
+    pthread_mutex_unlock(&dev->lock);
 }
 
 int chm__region_inject_icap_faults(chm_device *dev, int n)

@@ -99,7 +99,7 @@ int chm_tensor_free(chm_tensor *t)
     if (t->next)
         t->next->prev = t->prev;
     dev->be->mem_free(dev, t);
-    t->magic = CHM_DEAD_MAGIC;
+    chm__mark_dead(&t->magic);
     pthread_mutex_unlock(&dev->lock);
     free(t);
     return CHM_OK;

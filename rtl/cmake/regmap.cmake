@@ -4,8 +4,9 @@
 # and writes, at configure time:
 #   OUTDIR/<kernel>_regs.svh  SystemVerilog localparams (word offsets, the
 #                             argument-word count) for the RTL;
-#   OUTDIR/<kernel>_regs.h    C #defines and an argument table for the rtl
-#                             backend (and the xrt backend's fallback).
+#   OUTDIR/<kernel>_regs.h    C #defines and an argument table (name,
+#                             offset, width; the index is the position) for
+#                             the rtl and xrt backends.
 # Offsets follow the Vitis HLS rule in shared/FORMATS.md: control 0x00,
 # GIE 0x04, IER 0x08, ISR 0x0C, arguments from 0x10; a pointer takes two
 # 32-bit words and a reserved one, a scalar one word and a reserved one.
@@ -41,7 +42,20 @@ function(chm_regmap json outdir)
   math(EXPR words "${off} / 4")
   string(APPEND sv "localparam int unsigned ${K}_WORDS = ${words};  // control words and arguments\n")
   string(APPEND c "#define CHM_${K}_WORDS ${words}u /* 32-bit words of the control map */\n\n")
+  string(APPEND c "#define CHM_${K}_NARGS ${n}u /* arguments, in the top function's order */\n\n")
   string(APPEND c "static const struct { const char *name; unsigned offset, bits; } chm_${kernel}_args[] = {\n${table}};\n\n#endif\n")
-  file(WRITE ${outdir}/${kernel}_regs.svh "${sv}")
-  file(WRITE ${outdir}/${kernel}_regs.h "${c}")
+  chm_regmap_write(${outdir}/${kernel}_regs.svh "${sv}")
+  chm_regmap_write(${outdir}/${kernel}_regs.h "${c}")
+endfunction()
+
+# Writes content to path unless it is there already (a reconfigure then
+# rebuilds nothing that includes it, the Verilator models above all).
+function(chm_regmap_write path content)
+  if(EXISTS ${path})
+    file(READ ${path} old)
+    if(old STREQUAL content)
+      return()
+    endif()
+  endif()
+  file(WRITE ${path} "${content}")
 endfunction()

@@ -6,10 +6,12 @@
  * sources of hls/ compiled natively and called with pointers into that
  * memory; their time comes from the cycle models beside them.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../device.h"
+#include "cfgpkt.h"
 #include "container.h"
 #include "emu_card.h"
 
@@ -119,9 +121,11 @@ static int run_graph(chm_device *dev, const chm_kop *op)
     return CHM_OK;
 }
 
-static int emu_run(chm_device *dev, int region, const chm_kop *op)
+static int emu_run(chm_device *dev, int region, const chm_kop *op, char *why, size_t n)
 {
     (void)region;
+    (void)why;
+    (void)n;
     switch (op->kind) {
     case KOP_CONV:
         cnn_conv2d(op->in[0]->mem, op->in[1]->mem, mem_or_null(op->in[2]), op->mult, op->shift,
@@ -180,14 +184,66 @@ static graph_cost emu_graph_cost(chm_device *dev, const chm_kop *op)
                             emu_bank_bytes_per_cycle(card_of(dev), op->out->bank));
 }
 
+/* The emulated ICAP is the manager: the decoupler isolates the region (the
+ * runtime has marked it EMPTY), the ICAP checks the packet stream as the
+ * configuration logic would (bitstreams/cfgpkt.c) and may fail mid-stream
+ * as a card's can (chm__region_inject_icap_faults). */
+static int emu_reconf_prepare(chm_device *dev, int region, chm_mode mode, char *why, size_t n)
+{
+    (void)dev, (void)region, (void)mode, (void)why, (void)n;
+    return CHM_OK;
+}
+
+static int emu_reconf_write(chm_device *dev, int region, chm_mode mode, const uint8_t *bits,
+                            size_t len, char *why, size_t n)
+{
+    (void)mode;
+    if (!bits) {
+        snprintf(why, n, "no container for an automatic load");
+        return CHM_EFORMAT;
+    }
+    const platform_region *pr = &dev->plat->regions[region];
+    const cfg_target tgt = { dev->plat->idcode, pr->far, pr->frames };
+    cfg_result res;
+    if (cfg_check(bits, len, &tgt, &res, why, n))
+        return CHM_EFORMAT;
+    pthread_mutex_lock(&dev->lock);
+    const int fault = dev->icap_faults > 0;
+    if (fault)
+        dev->icap_faults--;
+    pthread_mutex_unlock(&dev->lock);
+    if (fault) {
+        snprintf(why, n, "injected ICAP fault");
+        return CHM_EFORMAT;
+    }
+    return CHM_OK;
+}
+
+static int emu_reconf_complete(chm_device *dev, int region, chm_mode mode, int ok, char *why,
+                               size_t n)
+{
+    (void)dev, (void)region, (void)mode, (void)ok, (void)why, (void)n;
+    return CHM_OK;
+}
+
+/* A region's partial bitstream writes all its frames (UG570: 93 words each). */
+static size_t emu_reconf_bytes(chm_device *dev, int region, chm_mode mode)
+{
+    (void)mode;
+    return (size_t)dev->plat->regions[region].frames * CFG_FRAME_WORDS * 4;
+}
+
 /* The emulation builds its own containers, as the build's packer does. */
 static uint8_t *emu_container_for(chm_device *dev, int region, chm_mode mode, size_t *len)
 {
     return container_pack(dev->plat, region, (int)mode, len);
 }
 
+static const chm_graph_ops emu_graph_ops = { .cost = emu_graph_cost };
+
 const chm_backend_ops chm_emu_backend = {
     .name = "emu",
+    .shell = PLATFORM_SHELL_EMULATED,
     .open = emu_open,
     .close = emu_close,
     .mem_alloc = emu_mem_alloc,
@@ -198,6 +254,10 @@ const chm_backend_ops chm_emu_backend = {
     .run = emu_run,
     .copy_time_us = emu_copy_time_us,
     .op_time_us = emu_op_time_us,
-    .graph_cost = emu_graph_cost,
+    .graph = &emu_graph_ops,
     .container_for = emu_container_for,
+    .reconf_prepare = emu_reconf_prepare,
+    .reconf_write = emu_reconf_write,
+    .reconf_complete = emu_reconf_complete,
+    .reconf_bytes = emu_reconf_bytes,
 };

@@ -23,11 +23,7 @@
 #include "emu_card.h"
 
 #ifdef CHM_HAVE_RTL
-#include "cnn_add_regs.h"
-#include "cnn_conv2d_regs.h"
-#include "cnn_pool_regs.h"
-#include "graph_layer_i8_regs.h"
-#include "sparse_layer_regs.h"
+#include "kargs.h"
 #include "rtl_sim.h"
 
 #define RTL_KINDS 5 /* rtl_kind: conv, pool, add, sparse, graph */
@@ -131,130 +127,25 @@ static void add_span(run_map *m, uint64_t addr, uint64_t len, void *p)
     m->s[m->n++] = (span){ addr, len, p };
 }
 
-/* Writes a 64-bit pointer argument (two words) or a 32-bit scalar. */
+/* Writes a 64-bit pointer argument (two words). */
 static int put64(rtl_engine *e, uint32_t off, uint64_t v)
 {
     return rtl_reg_write(e, off, (uint32_t)v) | rtl_reg_write(e, off + 4, (uint32_t)(v >> 32));
 }
 
-static int program_conv(rtl_engine *e, const chm_kop *op, uint64_t params)
+/* The kernel's arguments into its control registers, at the register map's offsets. */
+static int program(rtl_engine *e, const kargs *k, uint64_t aux_addr)
 {
-    const cnn_conv_desc *d = &op->u.conv;
-    const uint32_t nparams = d->per_tensor ? 1u : (uint32_t)d->oc;
-    int bad = put64(e, CHM_CNN_CONV2D_IN, op->in[0]->addr) |
-              put64(e, CHM_CNN_CONV2D_WTS, op->in[1]->addr) |
-              put64(e, CHM_CNN_CONV2D_BIAS, op->in[2] ? op->in[2]->addr : 0) |
-              put64(e, CHM_CNN_CONV2D_MULT, params) |
-              put64(e, CHM_CNN_CONV2D_SHIFT, params + 4ull * nparams) |
-              put64(e, CHM_CNN_CONV2D_OUT, op->out->addr);
-    const struct { uint32_t off; int32_t v; } s[] = {
-        { CHM_CNN_CONV2D_N, d->n }, { CHM_CNN_CONV2D_IH, d->ih }, { CHM_CNN_CONV2D_IW, d->iw },
-        { CHM_CNN_CONV2D_IC, d->ic }, { CHM_CNN_CONV2D_OH, d->oh }, { CHM_CNN_CONV2D_OW, d->ow },
-        { CHM_CNN_CONV2D_OC, d->oc }, { CHM_CNN_CONV2D_KH, d->kh }, { CHM_CNN_CONV2D_KW, d->kw },
-        { CHM_CNN_CONV2D_STRIDE_H, d->stride_h }, { CHM_CNN_CONV2D_STRIDE_W, d->stride_w },
-        { CHM_CNN_CONV2D_PAD_T, d->pad_t }, { CHM_CNN_CONV2D_PAD_L, d->pad_l },
-        { CHM_CNN_CONV2D_DIL_H, d->dil_h }, { CHM_CNN_CONV2D_DIL_W, d->dil_w },
-        { CHM_CNN_CONV2D_GROUPS, d->groups }, { CHM_CNN_CONV2D_IN_ZP, d->in_zp },
-        { CHM_CNN_CONV2D_OUT_ZP, d->out_zp }, { CHM_CNN_CONV2D_ACT_MIN, d->act_min },
-        { CHM_CNN_CONV2D_ACT_MAX, d->act_max }, { CHM_CNN_CONV2D_HAS_BIAS, d->has_bias },
-        { CHM_CNN_CONV2D_PER_TENSOR, d->per_tensor },
-    };
-    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
-        bad |= rtl_reg_write(e, s[i].off, (uint32_t)s[i].v);
-    return bad;
-}
-
-static int program_pool(rtl_engine *e, const chm_kop *op)
-{
-    const cnn_pool_desc *d = &op->u.pool;
-    int bad = put64(e, CHM_CNN_POOL_IN, op->in[0]->addr) | put64(e, CHM_CNN_POOL_OUT, op->out->addr);
-    const struct { uint32_t off; int32_t v; } s[] = {
-        { CHM_CNN_POOL_N, d->n }, { CHM_CNN_POOL_IH, d->ih }, { CHM_CNN_POOL_IW, d->iw },
-        { CHM_CNN_POOL_C, d->c }, { CHM_CNN_POOL_OH, d->oh }, { CHM_CNN_POOL_OW, d->ow },
-        { CHM_CNN_POOL_KH, d->kh }, { CHM_CNN_POOL_KW, d->kw },
-        { CHM_CNN_POOL_STRIDE_H, d->stride_h }, { CHM_CNN_POOL_STRIDE_W, d->stride_w },
-        { CHM_CNN_POOL_PAD_T, d->pad_t }, { CHM_CNN_POOL_PAD_L, d->pad_l },
-        { CHM_CNN_POOL_IS_AVG, d->is_avg },
-    };
-    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
-        bad |= rtl_reg_write(e, s[i].off, (uint32_t)s[i].v);
-    return bad;
-}
-
-static int program_add(rtl_engine *e, const chm_kop *op)
-{
-    const cnn_add_desc *d = &op->u.add;
-    int bad = put64(e, CHM_CNN_ADD_A, op->in[0]->addr) | put64(e, CHM_CNN_ADD_B, op->in[1]->addr) |
-              put64(e, CHM_CNN_ADD_OUT, op->out->addr);
-    const struct { uint32_t off; int32_t v; } s[] = {
-        { CHM_CNN_ADD_COUNT, d->count }, { CHM_CNN_ADD_A_ZP, d->a_zp },
-        { CHM_CNN_ADD_B_ZP, d->b_zp }, { CHM_CNN_ADD_OUT_ZP, d->out_zp },
-        { CHM_CNN_ADD_A_MULT, d->a_mult }, { CHM_CNN_ADD_A_SHIFT, d->a_shift },
-        { CHM_CNN_ADD_B_MULT, d->b_mult }, { CHM_CNN_ADD_B_SHIFT, d->b_shift },
-        { CHM_CNN_ADD_OUT_MULT, d->out_mult }, { CHM_CNN_ADD_OUT_SHIFT, d->out_shift },
-        { CHM_CNN_ADD_LEFT_SHIFT, d->left_shift }, { CHM_CNN_ADD_ACT_MIN, d->act_min },
-        { CHM_CNN_ADD_ACT_MAX, d->act_max },
-    };
-    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
-        bad |= rtl_reg_write(e, s[i].off, (uint32_t)s[i].v);
-    return bad;
-}
-
-static int program_sparse(rtl_engine *e, const chm_kop *op, uint64_t params)
-{
-    const sparse_desc *d = &op->u.sparse;
-    const uint32_t nparams = d->per_tensor ? 1u : (uint32_t)d->oc;
-    int bad = put64(e, CHM_SPARSE_LAYER_IN, op->in[0]->addr) |
-              put64(e, CHM_SPARSE_LAYER_WBLOB, op->in[1]->addr) |
-              put64(e, CHM_SPARSE_LAYER_BIAS, op->in[2] ? op->in[2]->addr : 0) |
-              put64(e, CHM_SPARSE_LAYER_MULT, params) |
-              put64(e, CHM_SPARSE_LAYER_SHIFT, params + 4ull * nparams) |
-              put64(e, CHM_SPARSE_LAYER_OUT, op->out->addr);
-    const struct { uint32_t off; int32_t v; } s[] = {
-        { CHM_SPARSE_LAYER_N, d->n }, { CHM_SPARSE_LAYER_IH, d->ih }, { CHM_SPARSE_LAYER_IW, d->iw },
-        { CHM_SPARSE_LAYER_IC, d->ic }, { CHM_SPARSE_LAYER_OH, d->oh }, { CHM_SPARSE_LAYER_OW, d->ow },
-        { CHM_SPARSE_LAYER_OC, d->oc }, { CHM_SPARSE_LAYER_KH, d->kh }, { CHM_SPARSE_LAYER_KW, d->kw },
-        { CHM_SPARSE_LAYER_STRIDE_H, d->stride_h }, { CHM_SPARSE_LAYER_STRIDE_W, d->stride_w },
-        { CHM_SPARSE_LAYER_PAD_T, d->pad_t }, { CHM_SPARSE_LAYER_PAD_L, d->pad_l },
-        { CHM_SPARSE_LAYER_DIL_H, d->dil_h }, { CHM_SPARSE_LAYER_DIL_W, d->dil_w },
-        { CHM_SPARSE_LAYER_IN_ZP, d->in_zp }, { CHM_SPARSE_LAYER_OUT_ZP, d->out_zp },
-        { CHM_SPARSE_LAYER_ACT_MIN, d->act_min }, { CHM_SPARSE_LAYER_ACT_MAX, d->act_max },
-        { CHM_SPARSE_LAYER_HAS_BIAS, d->has_bias }, { CHM_SPARSE_LAYER_PER_TENSOR, d->per_tensor },
-    };
-    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
-        bad |= rtl_reg_write(e, s[i].off, (uint32_t)s[i].v);
-    return bad;
-}
-
-static int program_graph(rtl_engine *e, const chm_kop *op, uint64_t scratch)
-{
-    const graph_desc *d = &op->u.graph;
-    uint32_t inv_scale;
-    memcpy(&inv_scale, &d->bias_inv_scale, sizeof inv_scale);
-    int bad = put64(e, CHM_GRAPH_LAYER_I8_GBLOB, op->in[0]->addr) |
-              put64(e, CHM_GRAPH_LAYER_I8_FEAT, op->in[1]->addr) |
-              put64(e, CHM_GRAPH_LAYER_I8_W, op->in[2]->addr) |
-              put64(e, CHM_GRAPH_LAYER_I8_BIAS, op->in[3] ? op->in[3]->addr : 0) |
-              put64(e, CHM_GRAPH_LAYER_I8_W2, 0) | put64(e, CHM_GRAPH_LAYER_I8_BIAS2, 0) |
-              put64(e, CHM_GRAPH_LAYER_I8_OUT, op->out->addr) |
-              put64(e, CHM_GRAPH_LAYER_I8_SCRATCH, scratch);
-    const struct { uint32_t off; int32_t v; } s[] = {
-        { CHM_GRAPH_LAYER_I8_N, d->n }, { CHM_GRAPH_LAYER_I8_F, d->f }, { CHM_GRAPH_LAYER_I8_O, d->o },
-        { CHM_GRAPH_LAYER_I8_H, d->h }, { CHM_GRAPH_LAYER_I8_KIND, d->kind },
-        { CHM_GRAPH_LAYER_I8_AGGR, d->aggr }, { CHM_GRAPH_LAYER_I8_ORDER, d->order },
-        { CHM_GRAPH_LAYER_I8_RELU, d->relu }, { CHM_GRAPH_LAYER_I8_HAS_BIAS, d->has_bias },
-        { CHM_GRAPH_LAYER_I8_HAS_BIAS2, d->has_bias2 }, { CHM_GRAPH_LAYER_I8_IN_ZP, d->in_zp },
-        { CHM_GRAPH_LAYER_I8_MID_ZP, d->mid_zp }, { CHM_GRAPH_LAYER_I8_HID_ZP, d->hid_zp },
-        { CHM_GRAPH_LAYER_I8_OUT_ZP, d->out_zp }, { CHM_GRAPH_LAYER_I8_AGG_MULT, d->agg_mult },
-        { CHM_GRAPH_LAYER_I8_AGG_SHIFT, d->agg_shift },
-        { CHM_GRAPH_LAYER_I8_COMB_MULT, d->comb_mult },
-        { CHM_GRAPH_LAYER_I8_COMB_SHIFT, d->comb_shift },
-        { CHM_GRAPH_LAYER_I8_FIN_MULT, d->fin_mult }, { CHM_GRAPH_LAYER_I8_FIN_SHIFT, d->fin_shift },
-        { CHM_GRAPH_LAYER_I8_BIAS_INV_SCALE, (int32_t)inv_scale },
-        { CHM_GRAPH_LAYER_I8_BIAS2_INV_SCALE, 0 },
-    };
-    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
-        bad |= rtl_reg_write(e, s[i].off, (uint32_t)s[i].v);
+    int bad = 0;
+    for (int i = 0; i < k->n; i++) {
+        const karg *a = &k->a[i];
+        switch (a->kind) {
+        case KARG_SCALAR: bad |= rtl_reg_write(e, a->offset, a->value); break;
+        case KARG_TENSOR: bad |= put64(e, a->offset, a->t->addr); break;
+        case KARG_AUX: bad |= put64(e, a->offset, aux_addr + a->aux_off); break;
+        case KARG_NULL: bad |= put64(e, a->offset, 0); break;
+        }
+    }
     return bad;
 }
 
@@ -300,37 +191,33 @@ static const rtl_kind kind_of[] = { [KOP_CONV] = RTL_CNN_CONV, [KOP_POOL] = RTL_
  * combine-first GRAPH layer's X W^T: a scratch allocation in out's bank for
  * the run.
  */
-static int run_engine(chm_device *dev, int region, const chm_kop *op)
+static int run_engine(chm_device *dev, int region, const chm_kop *op, char *why, size_t whylen)
 {
     rtl_card *c = card_of(dev);
     const rtl_kind kind = kind_of[op->kind];
+    kargs k;
+    int rc = kargs_of(op, &k, why, whylen);
+    if (rc)
+        return rc;
     if (!c->eng[region][kind] && !(c->eng[region][kind] = rtl_engine_new(kind, c->pe)))
         return CHM_ENOMEM;
     rtl_engine *e = c->eng[region][kind];
-    uint64_t nparams = 0, addr = 0, aux_bytes = 0;
+    uint64_t addr = 0;
+    const uint64_t aux_bytes = k.aux_bytes;
     uint8_t *aux = NULL;
     emu_bank *bank = &c->emu.banks[op->out->bank];
-    if (op->kind == KOP_CONV || op->kind == KOP_SPARSE) {
-        const int conv = op->kind == KOP_CONV;
-        const int per_tensor = conv ? op->u.conv.per_tensor : op->u.sparse.per_tensor;
-        nparams = per_tensor ? 1 : (uint64_t)(conv ? op->u.conv.oc : op->u.sparse.oc);
-        aux_bytes = 8 * nparams;
-    } else if (op->kind == KOP_GRAPH && op->u.graph.order == GRAPH_CA) {
-        aux_bytes = (uint64_t)op->u.graph.n * (uint64_t)op->u.graph.o;
-    }
     if (aux_bytes) {
-        aux = calloc(1, (size_t)aux_bytes);
+        aux = malloc((size_t)aux_bytes);
         pthread_mutex_lock(&dev->lock);
         int full = aux ? emu_bank_alloc(bank, aux_bytes, &addr) : 0;
         pthread_mutex_unlock(&dev->lock);
         if (!aux || full) {
             free(aux);
+            snprintf(why, whylen, "no room for the run's %llu-byte parameter / scratch buffer in "
+                     "bank %d", (unsigned long long)aux_bytes, op->out->bank);
             return aux ? CHM_EDEVMEM : CHM_ENOMEM;
         }
-        if (nparams) {
-            memcpy(aux, op->mult, 4 * nparams);
-            memcpy(aux + 4 * nparams, op->shift, 4 * nparams);
-        }
+        kargs_fill_aux(op, &k, aux);
     }
     run_map m = { .n = 0, .plat = dev->plat };
     for (int i = 0; i < op->n_in; i++)
@@ -340,17 +227,16 @@ static int run_engine(chm_device *dev, int region, const chm_kop *op)
     if (aux)
         add_span(&m, addr, aux_bytes, aux);
     const rtl_mem mem = { &m, map_addr, bank_of };
-    int bad = op->kind == KOP_CONV     ? program_conv(e, op, addr)
-              : op->kind == KOP_POOL   ? program_pool(e, op)
-              : op->kind == KOP_SPARSE ? program_sparse(e, op, addr)
-              : op->kind == KOP_GRAPH  ? program_graph(e, op, addr)
-                                       : program_add(e, op);
+    int bad = program(e, &k, addr);
     /* Done interrupt on, then start (0x04 GIE, 0x08 IER bit 0, 0x00 ap_start). */
     bad |= rtl_reg_write(e, 0x04, 1) | rtl_reg_write(e, 0x08, 1) | rtl_reg_write(e, 0x00, 1);
-    int rc = bad ? CHM_EDEVICE : CHM_OK;
+    rc = bad ? CHM_EDEVICE : CHM_OK;
     if (!rc && rtl_run(e, &mem, c->timing, (int)dev->plat->n_banks, RTL_MAX_CYCLES,
                        &c->last[region]) != 0) {
         rtl_engine_reset(e);
+        snprintf(why, whylen, "the %s engine of region %d did not finish (bad memory access or "
+                 "past %llu cycles); it was reset", k.kernel, region,
+                 (unsigned long long)RTL_MAX_CYCLES);
         rc = CHM_EDEVICE;
     }
     uint32_t ctrl;
@@ -367,13 +253,17 @@ static int run_engine(chm_device *dev, int region, const chm_kop *op)
     return rc;
 }
 
-static int rtl_run_op(chm_device *dev, int region, const chm_kop *op)
+static int rtl_run_op(chm_device *dev, int region, const chm_kop *op, char *why, size_t n)
 {
-    char why[256];
     card_of(dev)->last_us[region] = -1.0;
-    if (op->kind == KOP_GRAPH && graph_refusal(&op->u.graph, card_of(dev)->pe, why, sizeof why))
+    const char *no = op->kind == KOP_GRAPH ? graph_refusal(&op->u.graph, card_of(dev)->pe, why, n)
+                                           : NULL;
+    if (no) {
+        if (no != why)
+            snprintf(why, n, "%s", no);
         return CHM_EMODE;
-    return run_engine(dev, region, op);
+    }
+    return run_engine(dev, region, op, why, n);
 }
 
 static double rtl_last_run_us(chm_device *dev, int region)
@@ -394,6 +284,7 @@ static int rtl_supports(chm_device *dev, const chm_kop *op, char *why, size_t n)
 
 const chm_backend_ops chm_rtl_backend = {
     .name = "rtl",
+    .shell = PLATFORM_SHELL_EMULATED,
     .open = rtl_open,
     .close = rtl_close,
     .run = rtl_run_op,
@@ -415,6 +306,7 @@ static int rtl_open(chm_device *dev)
 
 const chm_backend_ops chm_rtl_backend = {
     .name = "rtl",
+    .shell = PLATFORM_SHELL_EMULATED,
     .open = rtl_open,
     .inherit = &chm_emu_backend,
 };

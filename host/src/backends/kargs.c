@@ -1,0 +1,240 @@
+/*
+ * kargs.c - a kernel operation as its kernel's argument list (kargs.h).
+ *
+ * Arguments are named, not counted: each is looked up by name in the
+ * generated register map, and every argument of the map must be set, so a
+ * field added to a map and not here (or the reverse) fails loudly.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "kargs.h"
+#include "cnn_add_regs.h"
+#include "cnn_conv2d_regs.h"
+#include "cnn_pool_regs.h"
+#include "graph_layer_f32_regs.h"
+#include "graph_layer_i8_regs.h"
+#include "sparse_layer_regs.h"
+
+typedef struct map_arg {
+    const char *name;
+    unsigned offset, bits;
+} map_arg;
+
+typedef struct builder {
+    kargs *k;
+    const map_arg *map;
+    int n;
+    uint64_t set;        /* bit i: argument i given */
+    const char *bad;     /* first name the map lacks */
+} builder;
+
+#define MAP(kernel) (const map_arg *)chm_##kernel##_args, (int)(sizeof chm_##kernel##_args / sizeof chm_##kernel##_args[0])
+
+static void begin(builder *b, kargs *k, const char *kernel, const map_arg *map, int n)
+{
+    memset(k, 0, sizeof *k);
+    *b = (builder){ k, map, n, 0, NULL };
+    k->kernel = kernel;
+    k->n = n;
+    for (int i = 0; i < n; i++)
+        k->a[i].offset = map[i].offset;
+}
+
+static karg *slot(builder *b, const char *name, unsigned bits)
+{
+    for (int i = 0; i < b->n; i++) {
+        if (strcmp(b->map[i].name, name) == 0 && b->map[i].bits == bits) {
+            b->set |= 1ull << i;
+            return &b->k->a[i];
+        }
+    }
+    if (!b->bad)
+        b->bad = name;
+    return NULL;
+}
+
+static void scalar(builder *b, const char *name, int32_t v)
+{
+    karg *a = slot(b, name, 32);
+    if (a)
+        *a = (karg){ KARG_SCALAR, NULL, 0, (uint32_t)v, a->offset };
+}
+
+static void ptr(builder *b, const char *name, const chm_tensor *t)
+{
+    karg *a = slot(b, name, 64);
+    if (a)
+        *a = (karg){ t ? KARG_TENSOR : KARG_NULL, t, 0, 0, a->offset };
+}
+
+static void aux(builder *b, const char *name, uint64_t off)
+{
+    karg *a = slot(b, name, 64);
+    if (a)
+        *a = (karg){ KARG_AUX, NULL, off, 0, a->offset };
+}
+
+static int end(builder *b, char *why, size_t n)
+{
+    if (b->bad) {
+        snprintf(why, n, "kernel %s: its register map has no argument \"%s\"", b->k->kernel, b->bad);
+        return CHM_EINVAL;
+    }
+    for (int i = 0; i < b->n; i++) {
+        if (!(b->set >> i & 1)) {
+            snprintf(why, n, "kernel %s: argument \"%s\" of its register map is not set",
+                     b->k->kernel, b->map[i].name);
+            return CHM_EINVAL;
+        }
+    }
+    return CHM_OK;
+}
+
+/* Multipliers then shifts, one pair per channel (or one for the tensor). */
+static uint64_t params(builder *b, int per_tensor, int32_t oc)
+{
+    const uint64_t np = per_tensor ? 1u : (uint64_t)oc;
+    aux(b, "mult", 0);
+    aux(b, "shift", 4 * np);
+    b->k->aux_bytes = 8 * np;
+    return np;
+}
+
+static void conv(builder *b, const chm_kop *op)
+{
+    const cnn_conv_desc *d = &op->u.conv;
+    begin(b, b->k, "cnn_conv2d", MAP(cnn_conv2d));
+    ptr(b, "in", op->in[0]);
+    ptr(b, "wts", op->in[1]);
+    ptr(b, "bias", op->in[2]);
+    params(b, d->per_tensor, d->oc);
+    ptr(b, "out", op->out);
+    const struct { const char *n; int32_t v; } s[] = {
+        { "n", d->n }, { "ih", d->ih }, { "iw", d->iw }, { "ic", d->ic }, { "oh", d->oh },
+        { "ow", d->ow }, { "oc", d->oc }, { "kh", d->kh }, { "kw", d->kw },
+        { "stride_h", d->stride_h }, { "stride_w", d->stride_w }, { "pad_t", d->pad_t },
+        { "pad_l", d->pad_l }, { "dil_h", d->dil_h }, { "dil_w", d->dil_w },
+        { "groups", d->groups }, { "in_zp", d->in_zp }, { "out_zp", d->out_zp },
+        { "act_min", d->act_min }, { "act_max", d->act_max }, { "has_bias", d->has_bias },
+        { "per_tensor", d->per_tensor },
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        scalar(b, s[i].n, s[i].v);
+}
+
+static void pool(builder *b, const chm_kop *op)
+{
+    const cnn_pool_desc *d = &op->u.pool;
+    begin(b, b->k, "cnn_pool", MAP(cnn_pool));
+    ptr(b, "in", op->in[0]);
+    ptr(b, "out", op->out);
+    const struct { const char *n; int32_t v; } s[] = {
+        { "n", d->n }, { "ih", d->ih }, { "iw", d->iw }, { "c", d->c }, { "oh", d->oh },
+        { "ow", d->ow }, { "kh", d->kh }, { "kw", d->kw }, { "stride_h", d->stride_h },
+        { "stride_w", d->stride_w }, { "pad_t", d->pad_t }, { "pad_l", d->pad_l },
+        { "is_avg", d->is_avg },
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        scalar(b, s[i].n, s[i].v);
+}
+
+static void add(builder *b, const chm_kop *op)
+{
+    const cnn_add_desc *d = &op->u.add;
+    begin(b, b->k, "cnn_add", MAP(cnn_add));
+    ptr(b, "a", op->in[0]);
+    ptr(b, "b", op->in[1]);
+    ptr(b, "out", op->out);
+    const struct { const char *n; int32_t v; } s[] = {
+        { "count", d->count }, { "a_zp", d->a_zp }, { "b_zp", d->b_zp },
+        { "out_zp", d->out_zp }, { "a_mult", d->a_mult }, { "a_shift", d->a_shift },
+        { "b_mult", d->b_mult }, { "b_shift", d->b_shift }, { "out_mult", d->out_mult },
+        { "out_shift", d->out_shift }, { "left_shift", d->left_shift },
+        { "act_min", d->act_min }, { "act_max", d->act_max },
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        scalar(b, s[i].n, s[i].v);
+}
+
+static void sparse(builder *b, const chm_kop *op)
+{
+    const sparse_desc *d = &op->u.sparse;
+    begin(b, b->k, "sparse_layer", MAP(sparse_layer));
+    ptr(b, "in", op->in[0]);
+    ptr(b, "wblob", op->in[1]);
+    ptr(b, "bias", op->in[2]);
+    params(b, d->per_tensor, d->oc);
+    ptr(b, "out", op->out);
+    const struct { const char *n; int32_t v; } s[] = {
+        { "n", d->n }, { "ih", d->ih }, { "iw", d->iw }, { "ic", d->ic }, { "oh", d->oh },
+        { "ow", d->ow }, { "oc", d->oc }, { "kh", d->kh }, { "kw", d->kw },
+        { "stride_h", d->stride_h }, { "stride_w", d->stride_w }, { "pad_t", d->pad_t },
+        { "pad_l", d->pad_l }, { "dil_h", d->dil_h }, { "dil_w", d->dil_w },
+        { "in_zp", d->in_zp }, { "out_zp", d->out_zp }, { "act_min", d->act_min },
+        { "act_max", d->act_max }, { "has_bias", d->has_bias }, { "per_tensor", d->per_tensor },
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        scalar(b, s[i].n, s[i].v);
+}
+
+static void graph(builder *b, const chm_kop *op)
+{
+    const graph_desc *d = &op->u.graph;
+    if (d->int8)
+        begin(b, b->k, "graph_layer_i8", MAP(graph_layer_i8));
+    else
+        begin(b, b->k, "graph_layer_f32", MAP(graph_layer_f32));
+    static const char *const ptrs[] = { "gblob", "feat", "w", "bias", "w2", "bias2" };
+    for (int i = 0; i < 6; i++)
+        ptr(b, ptrs[i], op->in[i]);
+    ptr(b, "out", op->out);
+    if (d->order == GRAPH_CA) {
+        aux(b, "scratch", 0);
+        b->k->aux_bytes = (uint64_t)d->n * (uint64_t)d->o * (d->int8 ? 1u : sizeof(float));
+    } else {
+        ptr(b, "scratch", NULL);
+    }
+    int32_t inv, inv2;
+    memcpy(&inv, &d->bias_inv_scale, sizeof inv);
+    memcpy(&inv2, &d->bias2_inv_scale, sizeof inv2);
+    const struct { const char *n; int32_t v; } s[] = {
+        { "n", d->n }, { "f", d->f }, { "o", d->o }, { "h", d->h }, { "kind", d->kind },
+        { "aggr", d->aggr }, { "order", d->order }, { "relu", d->relu },
+        { "has_bias", d->has_bias }, { "has_bias2", d->has_bias2 }, { "in_zp", d->in_zp },
+        { "mid_zp", d->mid_zp }, { "hid_zp", d->hid_zp }, { "out_zp", d->out_zp },
+        { "agg_mult", d->agg_mult }, { "agg_shift", d->agg_shift },
+        { "comb_mult", d->comb_mult }, { "comb_shift", d->comb_shift },
+        { "fin_mult", d->fin_mult }, { "fin_shift", d->fin_shift },
+        { "bias_inv_scale", inv }, { "bias2_inv_scale", inv2 },
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        scalar(b, s[i].n, s[i].v);
+}
+
+int kargs_of(const chm_kop *op, kargs *k, char *why, size_t n)
+{
+    builder b = { .k = k };
+    switch (op->kind) {
+    case KOP_CONV: conv(&b, op); break;
+    case KOP_POOL: pool(&b, op); break;
+    case KOP_ADD: add(&b, op); break;
+    case KOP_SPARSE: sparse(&b, op); break;
+    case KOP_GRAPH: graph(&b, op); break;
+    default:
+        snprintf(why, n, "operation kind %d has no kernel", (int)op->kind);
+        return CHM_EINVAL;
+    }
+    return end(&b, why, n);
+}
+
+void kargs_fill_aux(const chm_kop *op, const kargs *k, uint8_t *aux)
+{
+    if (op->kind == KOP_CONV || op->kind == KOP_SPARSE) {
+        const uint64_t np = k->aux_bytes / 8;
+        memcpy(aux, op->mult, 4 * np);
+        memcpy(aux + 4 * np, op->shift, 4 * np);
+    } else {
+        memset(aux, 0, k->aux_bytes);
+    }
+}

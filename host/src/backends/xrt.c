@@ -1,0 +1,591 @@
+/*
+ * xrt.c - the "xrt" backend: an Alveo card through XRT's C API, loaded at
+ * run time (xrt_api.c), so this library builds and runs without XRT.
+ *
+ * The card holds one overlay xclbin at a time (XRT shells have one user
+ * partition, UG1701): which modes its regions hold is the xclbin's mode
+ * assignment (xrt_overlay.h). A mode change is a whole-card load of the
+ * assignment's xclbin: the runtime drains every region and DMA channel
+ * first (dev->gate), this backend saves every tensor to the host, loads,
+ * and puts the tensors back (the load reprograms the memory controllers in
+ * the user partition, so card memory does not survive it).
+ *
+ * Tensors are buffer objects in the memory group of their bank; a copy is a
+ * BO write + sync; an operation is a run of the region's compute unit with
+ * the argument list of the kernel's register map (kargs.h, the list the rtl
+ * backend writes into registers), waited for with a timeout: a kernel that
+ * does not finish fails with CHM_ETIMEDOUT and leaves its region FAILED
+ * (its run is abandoned, never waited for again), so the host never hangs.
+ * Card time is measured, run start to done; the model's figure stays
+ * beside it in the trace. Copy and load times are the emulated card's models.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../device.h"
+#include "cfgpkt.h"
+#include "emu_card.h"
+#include "kargs.h"
+#include "xrt_api.h"
+#include "xrt_overlay.h"
+
+#define XRT_DEFAULT_TIMEOUT_MS 10000u
+
+/* A tensor on the card: its buffer object, or (across a load) its saved bytes. */
+typedef struct xrt_tensor {
+    xrt_bo_h bo;
+    uint8_t *saved;
+} xrt_tensor;
+
+/* The run's own buffers, one per auxiliary argument (a conv's multipliers, its
+ * shifts; a combine-first GRAPH layer's scratch), in out's bank. */
+typedef struct run_bufs {
+    xrt_bo_h bo[KARGS_MAX]; /* [i]: argument i's */
+} run_bufs;
+
+typedef struct xrt_card {
+    emu_card emu;             /* first: the inherited timing models take the card as theirs */
+    xrt_api x;
+    xrt_device_h d;
+    xrt_overlay ov;           /* the loaded overlay */
+    unsigned timeout_ms;
+    xrt_kernel_h kern[CHM_MAX_REGIONS][MODE_MAX_KERNELS]; /* the region's mode's kernels */
+    double last_us[CHM_MAX_REGIONS];
+    /* Per bank, a small buffer that stands for absent pointers (a compute unit never
+     * reads it), made with the overlay so that a run never needs room for it. */
+    xrt_bo_h none[PLATFORM_MAX_BANKS];
+    int swapping;             /* between prepare and complete: tensors are saved bytes */
+    /* Runs that did not finish, with their buffers: never waited for again,
+     * released once a load has reset the card or at close. */
+    struct { xrt_run_h run; run_bufs bufs; } hung[16];
+    int n_hung;
+    chm_mode next[CHM_MAX_REGIONS]; /* the assignment being loaded */
+} xrt_card;
+
+static xrt_card *card_of(chm_device *dev)
+{
+    return dev->backend_data;
+}
+
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* errno as XRT left it, in words. */
+static const char *xrt_errno(void)
+{
+    return errno ? strerror(errno) : "no errno";
+}
+
+static void free_bufs(xrt_card *c, run_bufs *b);
+
+static void release_hung(xrt_card *c)
+{
+    for (int i = 0; i < c->n_hung; i++) {
+        c->x.RunClose(c->hung[i].run);
+        free_bufs(c, &c->hung[i].bufs);
+    }
+    c->n_hung = 0;
+}
+
+static void free_none(xrt_card *c)
+{
+    for (int b = 0; b < PLATFORM_MAX_BANKS; b++)
+        if (c->none[b]) {
+            c->x.BOFree(c->none[b]);
+            c->none[b] = NULL;
+        }
+}
+
+/* The stand-ins for absent pointers, one in each bank the overlay has. */
+static int make_none(xrt_card *c, uint32_t n_banks, char *why, size_t n)
+{
+    for (uint32_t b = 0; b < n_banks; b++) {
+        errno = 0;
+        if (c->ov.group[b] >= 0 && !(c->none[b] = c->x.BOAlloc(c->d, 64, 0, (uint32_t)c->ov.group[b]))) {
+            snprintf(why, n, "no room for a 64-byte buffer in bank %u: %s", b, xrt_errno());
+            free_none(c);
+            return CHM_EDEVMEM;
+        }
+    }
+    return CHM_OK;
+}
+
+static void close_kernels(xrt_card *c)
+{
+    for (int r = 0; r < CHM_MAX_REGIONS; r++)
+        for (int k = 0; k < MODE_MAX_KERNELS; k++)
+            if (c->kern[r][k]) {
+                c->x.KernelClose(c->kern[r][k]);
+                c->kern[r][k] = NULL;
+            }
+}
+
+/* Opens each region's compute units: chm_<kernel>:{chm_<kernel>_r<region>}. */
+static int open_kernels(xrt_card *c, char *why, size_t n)
+{
+    for (int r = 0; r < c->ov.n_regions; r++) {
+        const mode_desc *m = mode_find((int)c->ov.mode[r]);
+        for (int k = 0; m && k < m->n_kernels; k++) {
+            char name[96];
+            snprintf(name, sizeof name, "chm_%s:{chm_%s_r%d}", m->kernels[k], m->kernels[k], r);
+            errno = 0;
+            c->kern[r][k] = c->x.PLKernelOpen(c->d, c->ov.uuid, name);
+            if (!c->kern[r][k]) {
+                snprintf(why, n, "XRT cannot open kernel %s of %s: %s", name, c->ov.path,
+                         xrt_errno());
+                close_kernels(c);
+                return CHM_EDEVICE;
+            }
+        }
+    }
+    return CHM_OK;
+}
+
+/* Loads the overlay xclbin of assign; c->ov describes it on success. */
+static int load_overlay(chm_device *dev, xrt_card *c, const chm_mode *assign, char *why,
+                        size_t n)
+{
+    char name[128], path[640];
+    xrt_overlay ov;
+    xrt_overlay_name(dev->plat, assign, name, sizeof name);
+    snprintf(path, sizeof path, "%s/%s", xrt_overlay_dir(), name);
+    if (xrt_overlay_read(dev->plat, path, &ov, why, n))
+        return CHM_EMODE;
+    for (uint32_t r = 0; r < dev->plat->n_regions; r++) {
+        if (ov.mode[r] != assign[r]) {
+            snprintf(why, n, "%s holds %s in region %u, its name says %s", path,
+                     ov.mode[r] ? mode_find((int)ov.mode[r])->name : "no whole mode", r,
+                     mode_find((int)assign[r])->name);
+            return CHM_EFORMAT;
+        }
+    }
+    errno = 0;
+    if (c->x.DeviceLoadXclbinFile(c->d, path) != 0) {
+        const int e = errno;
+        snprintf(why, n, "XRT refused %s: %s%s", path, strerror(e),
+                 e == EINVAL ? " (an interface UUID mismatch: the card's shell is not "
+                               "the one the xclbin was built for; see dmesg)"
+                 : e == EBUSY ? " (another process holds the card)" : "");
+        return e == EBUSY ? CHM_EBUSY : CHM_EDEVICE;
+    }
+    c->ov = ov;
+    return CHM_OK;
+}
+
+static int xrt_open(chm_device *dev)
+{
+    char why[400];
+    xrt_card *c = calloc(1, sizeof *c);
+    if (!c)
+        return CHM_ENOMEM;
+    const char *t = getenv("CHIMERA_XRT_TIMEOUT_MS");
+    c->timeout_ms = t && atoi(t) > 0 ? (unsigned)atoi(t) : XRT_DEFAULT_TIMEOUT_MS;
+    int rc = CHM_ENODEV;
+    if (xrt_api_load(&c->x, why, sizeof why) == 0) {
+        errno = 0;
+        const int bdf = strchr(dev->card, ':') != NULL;
+        c->d = bdf ? c->x.DeviceOpenByBDF(dev->card)
+                   : c->x.DeviceOpen((unsigned)strtoul(dev->card, NULL, 10));
+        if (!c->d) {
+            snprintf(why, sizeof why, "XRT cannot open card %s: %s", dev->card, xrt_errno());
+        } else {
+            chm_mode all_cnn[CHM_MAX_REGIONS];
+            for (int r = 0; r < CHM_MAX_REGIONS; r++)
+                all_cnn[r] = CHM_MODE_CNN;
+            rc = load_overlay(dev, c, all_cnn, why, sizeof why);
+            if (rc == CHM_OK)
+                rc = open_kernels(c, why, sizeof why);
+            if (rc == CHM_OK && (rc = make_none(c, dev->plat->n_banks, why, sizeof why)))
+                close_kernels(c);
+            if (rc != CHM_OK)
+                c->x.DeviceClose(c->d);
+        }
+        if (rc != CHM_OK)
+            xrt_api_unload(&c->x);
+    }
+    if (rc != CHM_OK) {
+        free(c);
+        return chm__fail(NULL, "chm_device_open", rc == CHM_EMODE ? CHM_ENODEV : rc, "%s", why);
+    }
+    emu_card_init(&c->emu, dev->plat);
+    dev->backend_data = c;
+    return CHM_OK;
+}
+
+static void xrt_close(chm_device *dev)
+{
+    xrt_card *c = card_of(dev);
+    release_hung(c);
+    free_none(c);
+    close_kernels(c);
+    c->x.DeviceClose(c->d);
+    xrt_api_unload(&c->x);
+    emu_card_destroy(&c->emu);
+    free(c);
+    dev->backend_data = NULL;
+}
+
+/* ------------------------------------------------------------- memory */
+
+static int bo_alloc(xrt_card *c, chm_tensor *t, xrt_tensor *xt)
+{
+    const int g = c->ov.group[t->bank];
+    if (g < 0)
+        return CHM_EDEVMEM;
+    errno = 0;
+    xt->bo = c->x.BOAlloc(c->d, (size_t)t->bytes, 0, (uint32_t)g);
+    if (!xt->bo)
+        return CHM_EDEVMEM;
+    t->addr = c->x.BOAddress(xt->bo);
+    return CHM_OK;
+}
+
+static int xrt_mem_alloc(chm_device *dev, chm_tensor *t)
+{
+    xrt_card *c = card_of(dev);
+    xrt_tensor *xt = calloc(1, sizeof *xt);
+    if (!xt)
+        return CHM_ENOMEM;
+    int rc = c->swapping ? ((xt->saved = calloc(1, (size_t)t->bytes)) ? CHM_OK : CHM_ENOMEM)
+                         : bo_alloc(c, t, xt);
+    if (rc) {
+        free(xt);
+        return rc;
+    }
+    t->mem = xt;
+    return CHM_OK;
+}
+
+static void xrt_mem_free(chm_device *dev, chm_tensor *t)
+{
+    xrt_tensor *xt = t->mem;
+    if (xt && xt->bo)
+        card_of(dev)->x.BOFree(xt->bo);
+    if (xt)
+        free(xt->saved);
+    free(xt);
+    t->mem = NULL;
+}
+
+static int xrt_mem_touch(chm_device *dev, chm_tensor *t)
+{
+    (void)dev;
+    return t->mem ? CHM_OK : CHM_EDEVMEM;
+}
+
+static int xrt_copy_to(chm_device *dev, chm_tensor *t, size_t off, const void *src, size_t n)
+{
+    xrt_card *c = card_of(dev);
+    xrt_tensor *xt = t->mem;
+    if (!xt->bo)
+        return CHM_EDEVMEM;
+    return c->x.BOWrite(xt->bo, src, n, off) || c->x.BOSync(xt->bo, XRT_SYNC_TO_DEVICE, n, off)
+               ? CHM_EIO
+               : CHM_OK;
+}
+
+static int xrt_copy_from(chm_device *dev, chm_tensor *t, size_t off, void *dst, size_t n)
+{
+    xrt_card *c = card_of(dev);
+    xrt_tensor *xt = t->mem;
+    if (!xt->bo)
+        return CHM_EDEVMEM;
+    return c->x.BOSync(xt->bo, XRT_SYNC_FROM_DEVICE, n, off) || c->x.BORead(xt->bo, dst, n, off)
+               ? CHM_EIO
+               : CHM_OK;
+}
+
+/* ------------------------------------------------------------- runs */
+
+static int kernel_index(const mode_desc *m, const char *kernel)
+{
+    for (int k = 0; m && k < m->n_kernels; k++)
+        if (strcmp(m->kernels[k], kernel) == 0)
+            return k;
+    return -1;
+}
+
+static void free_bufs(xrt_card *c, run_bufs *b)
+{
+    for (int i = 0; i < KARGS_MAX; i++)
+        if (b->bo[i])
+            c->x.BOFree(b->bo[i]);
+    memset(b, 0, sizeof *b);
+}
+
+static xrt_bo_h new_bo(xrt_card *c, int group, const uint8_t *init, uint64_t bytes)
+{
+    xrt_bo_h bo = c->x.BOAlloc(c->d, (size_t)bytes, 0, (uint32_t)group);
+    if (bo && init && (c->x.BOWrite(bo, init, (size_t)bytes, 0) ||
+                       c->x.BOSync(bo, XRT_SYNC_TO_DEVICE, (size_t)bytes, 0))) {
+        c->x.BOFree(bo);
+        bo = NULL;
+    }
+    return bo;
+}
+
+static int run_buffers(xrt_card *c, const chm_kop *op, const kargs *k, run_bufs *b, char *why,
+                       size_t n)
+{
+    memset(b, 0, sizeof *b);
+    const int g = c->ov.group[op->out->bank];
+    uint8_t *init = k->aux_bytes ? malloc((size_t)k->aux_bytes) : NULL;
+    if (k->aux_bytes && !init)
+        return CHM_ENOMEM;
+    if (init)
+        kargs_fill_aux(op, k, init);
+    errno = 0;
+    int ok = g >= 0;
+    for (int i = 0; ok && i < k->n; i++) {
+        if (k->a[i].kind != KARG_AUX)
+            continue;
+        uint64_t end = k->aux_bytes; /* this argument's slice ends where the next one starts */
+        for (int j = 0; j < k->n; j++)
+            if (k->a[j].kind == KARG_AUX && k->a[j].aux_off > k->a[i].aux_off &&
+                k->a[j].aux_off < end)
+                end = k->a[j].aux_off;
+        ok = (b->bo[i] = new_bo(c, g, init + k->a[i].aux_off, end - k->a[i].aux_off)) != NULL;
+    }
+    free(init);
+    if (!ok) {
+        snprintf(why, n, "no room for the run's %llu bytes of parameters / scratch in bank %d "
+                 "(%s)", (unsigned long long)k->aux_bytes, op->out->bank, xrt_errno());
+        free_bufs(c, b);
+        return CHM_EDEVMEM;
+    }
+    return CHM_OK;
+}
+
+/* Sets run's arguments from k: buffers as BO handles, scalars as uint64_t. 0, or the
+ * 1-based index of the argument XRT refused. */
+static int set_args(xrt_card *c, xrt_run_h run, const kargs *k, const run_bufs *b, int bank)
+{
+    for (int i = 0; i < k->n; i++) {
+        const karg *a = &k->a[i];
+        int bad;
+        switch (a->kind) {
+        case KARG_SCALAR: bad = c->x.RunSetArg(run, i, (uint64_t)a->value); break;
+        case KARG_TENSOR: bad = c->x.RunSetArg(run, i, ((const xrt_tensor *)a->t->mem)->bo); break;
+        case KARG_AUX: bad = c->x.RunSetArg(run, i, b->bo[i]); break;
+        default: bad = c->x.RunSetArg(run, i, c->none[bank]); break;
+        }
+        if (bad)
+            return i + 1;
+    }
+    return 0;
+}
+
+/* Starts run and waits up to the timeout; the measured microseconds in *us. */
+static int wait_run(xrt_card *c, xrt_run_h run, const char *kernel, int region, double *us,
+                    char *why, size_t n)
+{
+    const double t0 = now_us();
+    errno = 0;
+    if (c->x.RunStart(run)) {
+        snprintf(why, n, "XRT could not start %s on region %d: %s", kernel, region, xrt_errno());
+        return CHM_EDEVICE;
+    }
+    const int st = c->x.RunWaitFor(run, c->timeout_ms);
+    *us = now_us() - t0;
+    if (st == XRT_CMD_COMPLETED)
+        return CHM_OK;
+    if (st == XRT_CMD_NEW || st == XRT_CMD_QUEUED || st == XRT_CMD_RUNNING ||
+        st == XRT_CMD_SUBMITTED || st == XRT_CMD_TIMEOUT) {
+        snprintf(why, n, "kernel chm_%s on region %d did not finish in %u ms (state %d); the "
+                 "region is FAILED until reloaded (chm_region_load_mode)", kernel, region,
+                 c->timeout_ms, st);
+        return CHM_ETIMEDOUT;
+    }
+    snprintf(why, n, "XRT ended chm_%s on region %d in state %d (%s): %s", kernel, region, st,
+             st == XRT_CMD_ABORT ? "aborted" : st == XRT_CMD_ERROR ? "error" : "failed",
+             xrt_errno());
+    return CHM_EDEVICE;
+}
+
+static int xrt_run(chm_device *dev, int region, const chm_kop *op, char *why, size_t n)
+{
+    xrt_card *c = card_of(dev);
+    c->last_us[region] = -1.0;
+    kargs k;
+    int rc = kargs_of(op, &k, why, n);
+    if (rc)
+        return rc;
+    const int ki = kernel_index(mode_find((int)c->ov.mode[region]), k.kernel);
+    if (ki < 0 || !c->kern[region][ki]) {
+        snprintf(why, n, "the loaded xclbin (%s) has no chm_%s in region %d", c->ov.path,
+                 k.kernel, region);
+        return CHM_EMODE;
+    }
+    for (int i = 0; i < k.n; i++) {
+        if (k.a[i].kind == KARG_TENSOR && !((const xrt_tensor *)k.a[i].t->mem)->bo) {
+            snprintf(why, n, "a tensor of chm_%s lost its card memory in the last load", k.kernel);
+            return CHM_EDEVMEM;
+        }
+    }
+    run_bufs bufs;
+    rc = run_buffers(c, op, &k, &bufs, why, n);
+    if (rc)
+        return rc;
+    errno = 0;
+    xrt_run_h run = c->x.RunOpen(c->kern[region][ki]);
+    int bad = run ? set_args(c, run, &k, &bufs, op->out->bank) : -1;
+    double us = 0;
+    if (!run || bad) {
+        snprintf(why, n, "XRT refused %s of chm_%s: %s", run ? "an argument" : "a run", k.kernel,
+                 xrt_errno());
+        if (run && bad > 0)
+            snprintf(why + strlen(why), n - strlen(why), " (argument %d, %s)", bad - 1,
+                     k.a[bad - 1].kind == KARG_SCALAR ? "a scalar" : "a buffer");
+        rc = CHM_EDEVICE;
+    } else {
+        rc = wait_run(c, run, k.kernel, region, &us, why, n);
+    }
+    if (rc == CHM_ETIMEDOUT && c->n_hung < (int)(sizeof c->hung / sizeof c->hung[0])) {
+        c->hung[c->n_hung].run = run; /* abandoned: closing it now could wait for it */
+        c->hung[c->n_hung++].bufs = bufs;
+    } else if (rc != CHM_ETIMEDOUT) {
+        if (run)
+            c->x.RunClose(run);
+        free_bufs(c, &bufs);
+    }
+    if (rc == CHM_OK)
+        c->last_us[region] = us;
+    return rc;
+}
+
+static double xrt_last_run_us(chm_device *dev, int region)
+{
+    return card_of(dev)->last_us[region];
+}
+
+/* ------------------------------------------------------- reconfiguration */
+
+/* Every tensor's bytes to the host and its buffer freed (dev->lock held). */
+static int save_tensors_locked(chm_device *dev, xrt_card *c, char *why, size_t n)
+{
+    for (chm_tensor *t = dev->tensors; t; t = t->next) {
+        xrt_tensor *xt = t->mem;
+        if (!xt || !xt->bo)
+            continue;
+        xt->saved = malloc((size_t)t->bytes);
+        if (!xt->saved || c->x.BOSync(xt->bo, XRT_SYNC_FROM_DEVICE, (size_t)t->bytes, 0) ||
+            c->x.BORead(xt->bo, xt->saved, (size_t)t->bytes, 0)) {
+            snprintf(why, n, "cannot save a %llu-byte tensor before the load: %s",
+                     (unsigned long long)t->bytes, xt->saved ? xrt_errno() : "no host memory");
+            return CHM_EDEVICE;
+        }
+        c->x.BOFree(xt->bo);
+        xt->bo = NULL;
+    }
+    return CHM_OK;
+}
+
+/* Every saved tensor back on the card (dev->lock held); the ones that do not fit are lost. */
+static int restore_tensors_locked(chm_device *dev, xrt_card *c, char *why, size_t n)
+{
+    int rc = CHM_OK;
+    for (chm_tensor *t = dev->tensors; t; t = t->next) {
+        xrt_tensor *xt = t->mem;
+        if (!xt || !xt->saved)
+            continue;
+        if (bo_alloc(c, t, xt) != CHM_OK ||
+            c->x.BOWrite(xt->bo, xt->saved, (size_t)t->bytes, 0) ||
+            c->x.BOSync(xt->bo, XRT_SYNC_TO_DEVICE, (size_t)t->bytes, 0)) {
+            snprintf(why, n, "a %llu-byte tensor in bank %d could not be put back after the load",
+                     (unsigned long long)t->bytes, t->bank);
+            rc = CHM_EDEVMEM;
+        }
+        free(xt->saved);
+        xt->saved = NULL;
+    }
+    return rc;
+}
+
+static int xrt_reconf_prepare(chm_device *dev, int region, chm_mode mode, char *why, size_t n)
+{
+    xrt_card *c = card_of(dev);
+    for (int r = 0; r < c->ov.n_regions; r++)
+        c->next[r] = c->ov.mode[r];
+    c->next[region] = mode;
+    close_kernels(c);
+    free_none(c);
+    pthread_mutex_lock(&dev->lock);
+    c->swapping = 1;
+    int rc = save_tensors_locked(dev, c, why, n);
+    pthread_mutex_unlock(&dev->lock);
+    return rc;
+}
+
+static int xrt_reconf_write(chm_device *dev, int region, chm_mode mode, const uint8_t *bits,
+                            size_t len, char *why, size_t n)
+{
+    (void)region, (void)mode, (void)bits, (void)len;
+    xrt_card *c = card_of(dev);
+    int rc = load_overlay(dev, c, c->next, why, n);
+    if (rc == CHM_OK)
+        release_hung(c); /* the load reset the compute units */
+    return rc;
+}
+
+/* After a failed load the card still holds what it held (XRT refuses before it writes). */
+static int xrt_reconf_complete(chm_device *dev, int region, chm_mode mode, int ok, char *why,
+                               size_t n)
+{
+    (void)region, (void)mode, (void)ok;
+    xrt_card *c = card_of(dev);
+    pthread_mutex_lock(&dev->lock);
+    c->swapping = 0;
+    int rc = restore_tensors_locked(dev, c, why, n);
+    pthread_mutex_unlock(&dev->lock);
+    const size_t used = rc ? strlen(why) : 0;
+    int rk = open_kernels(c, why + used, n - used);
+    if (rk == CHM_OK)
+        rk = make_none(c, dev->plat->n_banks, why + used, n - used);
+    return rc ? rc : rk;
+}
+
+/* A whole-card load writes every region's frames (the user partition). */
+static size_t xrt_reconf_bytes(chm_device *dev, int region, chm_mode mode)
+{
+    (void)region, (void)mode;
+    size_t bytes = 0;
+    for (uint32_t r = 0; r < dev->plat->n_regions; r++)
+        bytes += (size_t)dev->plat->regions[r].frames * CFG_FRAME_WORDS * 4;
+    return bytes;
+}
+
+/* No per-region containers: a load finds the assignment's xclbin itself. */
+static uint8_t *xrt_container_for(chm_device *dev, int region, chm_mode mode, size_t *len)
+{
+    (void)dev, (void)region, (void)mode;
+    *len = 0;
+    return NULL;
+}
+
+const chm_backend_ops chm_xrt_backend = {
+    .name = "xrt",
+    .shell = PLATFORM_SHELL_XRT,
+    .open = xrt_open,
+    .close = xrt_close,
+    .mem_alloc = xrt_mem_alloc,
+    .mem_free = xrt_mem_free,
+    .mem_touch = xrt_mem_touch,
+    .copy_to = xrt_copy_to,
+    .copy_from = xrt_copy_from,
+    .run = xrt_run,
+    .last_run_us = xrt_last_run_us,
+    .container_for = xrt_container_for,
+    .reconf_prepare = xrt_reconf_prepare,
+    .reconf_write = xrt_reconf_write,
+    .reconf_complete = xrt_reconf_complete,
+    .reconf_bytes = xrt_reconf_bytes,
+    /* the modelled estimates (copy and kernel times, the GRAPH plan): the emulated card's */
+    .inherit = &chm_emu_backend,
+};
