@@ -195,7 +195,9 @@ static int run_device(const options *o, const cnn_model *m, int sparse, const in
         printf("device time       %.2f us/image %s (makespan %.1f ms for %d images;"
                " kernels %.1f ms, DMA %.1f ms summed)\n",
                out->us_per_image,
-               !strcmp(info.backend, "rtl") ? "kernels cycle-counted in RTL" : "modelled",
+               !strcmp(info.backend, "rtl")   ? "kernels cycle-counted in RTL"
+               : !strcmp(info.backend, "xrt") ? "kernels timed on the card by XRT"
+                                              : "modelled",
                (s.device_makespan_us - start_us) / 1e3, n,
                s.device_kernel_us / 1e3, s.device_dma_us / 1e3);
         printf("device work       %.2f MMAC/image, %llu kernel launches, %.1f MB moved\n",

@@ -13,6 +13,7 @@
 
 #include "test_util.h"
 
+/* Opens xrt:0 with every region in CNN mode (the card keeps what an earlier test loaded). */
 static chm_device *open_xrt(void)
 {
     chm_device *d = NULL;
@@ -20,6 +21,16 @@ static chm_device *open_xrt(void)
     if (rc)
         fprintf(stderr, "\n  xrt:0 did not open: %s\n", chm_last_error(NULL));
     CU_ASSERT_EQUAL_FATAL(rc, CHM_OK);
+    chm_device_info info;
+    chm_device_query(d, &info);
+    for (uint32_t r = 0; r < info.n_regions; r++) {
+        chm_event *ev = NULL;
+        if (info.regions[r].mode != CHM_MODE_CNN) {
+            CU_ASSERT_EQUAL_FATAL(chm_region_load_mode(d, (int)r, CHM_MODE_CNN, &ev), CHM_OK);
+            CU_ASSERT_EQUAL_FATAL(chm_wait(ev), CHM_OK);
+            chm_event_release(ev);
+        }
+    }
     return d;
 }
 
@@ -215,6 +226,26 @@ static void t_busy(void)
     refused_load("CHM_XRT_DOUBLE_BUSY", "1", CHM_EBUSY, "another process holds the card");
 }
 
+/* The card keeps its overlay between processes: a device opened later adopts it. */
+static void t_adopts_loaded_overlay(void)
+{
+    chm_device *d = open_xrt();
+    chm_event *ev = NULL;
+    CU_ASSERT_EQUAL_FATAL(chm_region_load_mode(d, 0, CHM_MODE_GRAPH, &ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_wait(ev), CHM_OK);
+    chm_event_release(ev);
+    chm_device_close(d);
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("xrt:0", &d), CHM_OK);
+    chm_device_info info;
+    chm_device_query(d, &info);
+    CU_ASSERT_EQUAL(info.regions[0].mode, CHM_MODE_GRAPH);
+    CU_ASSERT(has(info.xclbin, "u250_graph-cnn-cnn.xclbin"));
+    CU_ASSERT_EQUAL(chm_region_load_mode(d, 0, CHM_MODE_CNN, &ev), CHM_OK); /* as it was */
+    CU_ASSERT_EQUAL(chm_wait(ev), CHM_OK);
+    chm_event_release(ev);
+    chm_device_close(d);
+}
+
 static void t_region_container_refused(void)
 {
     chm_device *d = open_xrt();
@@ -285,6 +316,7 @@ int main(void)
         { "shell mismatch (EINVAL)", t_shell_mismatch },
         { "busy card (EBUSY)", t_busy },
         { "region container refused", t_region_container_refused },
+        { "a later open adopts the loaded overlay", t_adopts_loaded_overlay },
         { "aborted run", t_abort },
         { "kernel timeout", t_timeout },
         { NULL, NULL },

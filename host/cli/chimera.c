@@ -10,6 +10,7 @@
 #include "bs_util.h"
 #include "cfgpkt.h"
 #include "chimera.h"
+#include "cli.h"
 #include "container.h"
 #include "signing.h"
 
@@ -27,9 +28,9 @@ typedef struct command {
     int (*run)(char **args, int n, const char *const *opt);
 } command;
 
-/* Options a command may take (value follows the flag); index into opt[]. */
-enum { OPT_KEY, OPT_TRUST, OPT_POLICY, N_OPTS };
-static const char *const opt_names[N_OPTS] = { "--key", "--trust", "--policy" };
+/* Options a command may take (cli.h); all but --dry-run take a value. */
+static const char *const opt_names[N_OPTS] = { "--key", "--trust", "--policy", "--target", "--out",
+                                               "--dry-run" };
 
 static const command commands[];
 static const size_t n_commands;
@@ -55,9 +56,10 @@ static void usage(FILE *f, const char *group)
         return;
     fprintf(f, "  help\n                     show this text\n\n"
                "Device names: emu (= emu:u250), emu:u250, emu:u280, emu:u55c, emu:u50 - the\n"
-               "emulated card; rtl:PLATFORM - the engines in RTL under Verilator (conv2d and\n"
-               "fully connected so far); chimera devices lists them. The xrt (real card)\n"
-               "backend is not built yet.\n\n"
+               "emulated card; rtl:PLATFORM - the engines in RTL under Verilator; xrt,\n"
+               "xrt:INDEX, xrt:BDF, each with @PLATFORM if not a u250 - a card through XRT\n"
+               "(CHIMERA_XCLBIN_DIR holds the overlay xclbins `chimera vitis` builds).\n"
+               "chimera devices lists them.\n\n"
                "Trust (chm_region_load): CHIMERA_TRUST_DIR names a directory of *.pub keys,\n"
                "CHIMERA_SIG_POLICY is required, if-present (default) or off.\n\n"
                "options: -h, --help   this text;   --version   the SDK version\n");
@@ -86,7 +88,7 @@ static uint8_t *read_or_report(const char *path, size_t *len)
     return buf;
 }
 
-static int open_or_report(const char *name, chm_device **dev)
+int cli_open(const char *name, chm_device **dev)
 {
     int rc = chm_device_open(name, dev);
     if (rc)
@@ -119,6 +121,22 @@ static int cmd_devices(char **a, int n, const char *const *opt)
             chm_device_close(dev);
         }
     }
+    /* Cards through XRT: opening one loads the overlay (all regions CNN). */
+    for (int i = 0; i < 16; i++) {
+        char name[CHM_NAME_MAX];
+        snprintf(name, sizeof name, "xrt:%d", i);
+        chm_device *dev;
+        if (chm_device_open(name, &dev)) {
+            if (i == 0)
+                printf("%-10s (not available: %s)\n", "xrt", chm_last_error(NULL));
+            break;
+        }
+        chm_device_info info;
+        chm_device_query(dev, &info);
+        printf("%-10s %-40s %u regions, overlay %s\n", name, info.platform, info.n_regions,
+               info.xclbin);
+        chm_device_close(dev);
+    }
     return 0;
 }
 
@@ -130,17 +148,32 @@ static void print_size(uint64_t bytes)
         printf("%6.1f MiB", (double)bytes / (double)(UINT64_C(1) << 20));
 }
 
+static void print_uuid(const uint8_t u[16])
+{
+    for (int i = 0; i < 16; i++)
+        printf("%02x%s", u[i], (i == 3 || i == 5 || i == 7 || i == 9) ? "-" : "");
+}
+
 static int cmd_examine(char **a, int n, const char *const *opt)
 {
     (void)opt;
     const char *name = n ? a[0] : "emu";
     chm_device *dev;
-    if (open_or_report(name, &dev))
+    if (cli_open(name, &dev))
         return 1;
     chm_device_info info;
     chm_device_query(dev, &info);
     printf("device     %s (backend %s)\n", info.name, info.backend);
     printf("platform   %s\n", info.platform);
+    printf("shell      interface UUID ");
+    print_uuid(info.interface_uuid);
+    printf("\n");
+    if (info.card[0]) {
+        printf("card       %s\n", info.card);
+        printf("overlay    %s\n           xclbin UUID ", info.xclbin);
+        print_uuid(info.xclbin_uuid);
+        printf("\n");
+    }
     printf("clock      %.0f MHz kernel clock\n", info.kernel_clock_mhz);
     printf("pcie       %.1f GB/s per direction (DMA model)\n", info.pcie_gbps);
     printf("peak       %u int8 MACs/cycle = %.1f GOP/s\n", info.peak_macs_per_cycle,
@@ -170,11 +203,6 @@ static int cmd_examine(char **a, int n, const char *const *opt)
     return 0;
 }
 
-static void print_uuid(const uint8_t u[16])
-{
-    for (int i = 0; i < 16; i++)
-        printf("%02x%s", u[i], (i == 3 || i == 5 || i == 7 || i == 9) ? "-" : "");
-}
 
 static int cmd_xclbin_info(char **a, int n, const char *const *opt)
 {
@@ -434,6 +462,19 @@ static const command commands[] = {
       cmd_xclbin_keygen },
     { "xclbin", "sign", "--key KEYFILE IN OUT", "                     sign container IN with the secret key, writing OUT", 2, 2,
       cmd_xclbin_sign },
+    { NULL, "validate", "DEVICE", "                     run a short self-test of each mode (CNN conv, add and\n"
+      "                     pool; SPARSE fc; GRAPH GCN int8 and fp32) on DEVICE and on\n"
+      "                     the emulated card of its platform; outputs must be equal", 1, 1,
+      cli_validate },
+    { NULL, "program", "DEVICE MODES", "                     load MODES (one a region: cnn,sparse,graph) into DEVICE's\n"
+      "                     regions (on xrt: the overlay xclbin of that assignment)", 2, 2,
+      cli_program },
+    { NULL, "vitis", "PLATFORM MODES [--target hw|hw_emu] [--out DIR] [--dry-run]",
+      "                     build the overlay xclbin of MODES (cnn,sparse,graph: one a\n"
+      "                     region) for PLATFORM with v++: writes DIR/TARGET/NAME.cfg\n"
+      "                     (connectivity from the platform JSON), runs v++ -c per\n"
+      "                     kernel and v++ -l; --dry-run prints the commands", 2, 2,
+      cli_vitis },
     { "graph", "info", "FILE", "                     load a graph (Matrix Market .mtx, else an edge list) and\n"
       "                     show its size, degrees, self loops, isolated vertices and\n"
       "                     how many feature rows the GRAPH mode's windows load,\n"
@@ -469,7 +510,9 @@ static int run_command(const command *c, int argc, char **argv)
         int o = 0;
         while (o < N_OPTS && strcmp(argv[i], opt_names[o]))
             o++;
-        if (o < N_OPTS) {
+        if (o == OPT_DRY_RUN) {
+            opt[o] = "1";
+        } else if (o < N_OPTS) {
             if (i + 1 == argc) {
                 fprintf(stderr, "chimera: %s needs a value\n", argv[i]);
                 return 2;

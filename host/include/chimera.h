@@ -170,6 +170,12 @@ typedef struct chm_device_info {
     chm_bank_info banks[CHM_MAX_BANKS];
     uint32_t n_regions;
     chm_region_info regions[CHM_MAX_REGIONS];
+    uint8_t interface_uuid[16];  /* the shell's (xclbins must name it) */
+    int card_reconfiguration;    /* nonzero: a mode change reloads the whole card (XRT
+                                    shells); zero: each region reloads alone */
+    char card[CHM_NAME_MAX];     /* xrt: the card ("0", "0000:65:00.1"); "" otherwise */
+    char xclbin[512];            /* xrt: the overlay xclbin loaded; "" otherwise */
+    uint8_t xclbin_uuid[16];     /* xrt: its UUID */
 } chm_device_info;
 
 /* Fills *info with what the device is and holds now. */

@@ -46,6 +46,8 @@ typedef struct chm_backend_ops {
      * region's last run, or < 0 if none was measured. NULL: the modelled
      * times (op_time_us) are the card's. */
     double (*last_run_us)(chm_device *dev, int region);
+    /* Fills the backend's own fields of info (the card, its overlay). NULL: none. */
+    void (*describe)(chm_device *dev, chm_device_info *info);
     /* Can this backend run op? If not, says why (checked at submit). NULL: all. */
     int (*supports)(chm_device *dev, const chm_kop *op, char *why, size_t n);
     /*

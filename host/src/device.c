@@ -270,6 +270,8 @@ int chm_device_query(chm_device *dev, chm_device_info *info)
     for (chm_tensor *t = dev->tensors; t; t = t->next)
         info->banks[t->bank].used += t->bytes;
     info->n_regions = (uint32_t)dev->n_regions;
+    memcpy(info->interface_uuid, p->interface_uuid, 16);
+    info->card_reconfiguration = dev->card_wide;
     for (int r = 0; r < dev->n_regions; r++) {
         const chm_region *rg = &dev->regions[r];
         strncpy(info->regions[r].name, p->regions[r].name, sizeof info->regions[r].name - 1);
@@ -284,6 +286,8 @@ int chm_device_query(chm_device *dev, chm_device_info *info)
         info->peak_macs_per_cycle += dev->regions[r].macs_per_cycle;
     }
     pthread_mutex_unlock(&dev->lock);
+    if (dev->be->describe)
+        dev->be->describe(dev, info);
     return CHM_OK;
 }
 

@@ -79,7 +79,9 @@ static int pack(const platform_desc *p, const chm_mode *assign, const uint8_t sh
             put32(e, 1);          /* IP_KERNEL */
             put32(e + 4, 1u << 8); /* AP_CTRL_CHAIN */
             put64(e + 8, 0x1800000u + 0x10000u * n_ip);
-            snprintf((char *)e + 16, 64, "chm_%s:chm_%s_r%u", m->kernels[k], m->kernels[k], r);
+            char cu[160];
+            snprintf(cu, sizeof cu, "chm_%s:chm_%s_r%u", m->kernels[k], m->kernels[k], r);
+            memcpy(e + 16, cu, strlen(cu) < 63 ? strlen(cu) : 63);
             size_t na;
             const map_arg *a = map_of(m->kernels[k], &na);
             for (size_t i = 0; a && i < na; i++)

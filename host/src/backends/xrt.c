@@ -179,6 +179,81 @@ static int load_overlay(chm_device *dev, xrt_card *c, const chm_mode *assign, ch
     return CHM_OK;
 }
 
+/* Does the file's header name uuid as its xclbin UUID? (456 bytes read, not the file.) */
+static int header_uuid_is(const char *path, const unsigned char uuid[16])
+{
+    unsigned char h[456];
+    FILE *f = fopen(path, "rb");
+    int same = f && fread(h, 1, sizeof h, f) == sizeof h && !memcmp(h, "xclbin2", 8) &&
+               !memcmp(h + 304 + 112, uuid, 16);
+    if (f)
+        fclose(f);
+    return same;
+}
+
+/*
+ * The overlay the card holds already, if it is one of this platform's (a
+ * `chimera program` earlier, or another run): its assignment is adopted
+ * rather than loading all-CNN over it. 1 if found.
+ */
+static int adopt_loaded(chm_device *dev, xrt_card *c, chm_mode *assign)
+{
+    unsigned char uuid[16];
+    if (c->x.DeviceGetXclbinUUID(c->d, uuid) != 0)
+        return 0;
+    int total = 1;
+    for (uint32_t r = 0; r < dev->plat->n_regions; r++)
+        total *= 3;
+    for (int a = 0; a < total; a++) {
+        for (uint32_t r = 0, v = (uint32_t)a; r < dev->plat->n_regions; r++, v /= 3)
+            assign[r] = (chm_mode)(1 + v % 3);
+        char name[128], path[640];
+        xrt_overlay_name(dev->plat, assign, name, sizeof name);
+        snprintf(path, sizeof path, "%s/%s", xrt_overlay_dir(), name);
+        if (header_uuid_is(path, uuid))
+            return 1;
+    }
+    return 0;
+}
+
+/* Opens the card and gives it an overlay: the one it holds, else all regions CNN. */
+static int bring_up(chm_device *dev, xrt_card *c, char *why, size_t n)
+{
+    errno = 0;
+    const int bdf = strchr(dev->card, ':') != NULL;
+    c->d = bdf ? c->x.DeviceOpenByBDF(dev->card)
+               : c->x.DeviceOpen((unsigned)strtoul(dev->card, NULL, 10));
+    if (!c->d) {
+        snprintf(why, n, "XRT cannot open card %s: %s", dev->card, xrt_errno());
+        return CHM_ENODEV;
+    }
+    chm_mode assign[CHM_MAX_REGIONS];
+    int rc;
+    if (adopt_loaded(dev, c, assign)) {
+        char name[128], path[640];
+        xrt_overlay_name(dev->plat, assign, name, sizeof name);
+        snprintf(path, sizeof path, "%s/%s", xrt_overlay_dir(), name);
+        rc = xrt_overlay_read(dev->plat, path, &c->ov, why, n) ? CHM_EFORMAT : CHM_OK;
+    } else {
+        for (int r = 0; r < CHM_MAX_REGIONS; r++)
+            assign[r] = CHM_MODE_CNN;
+        rc = load_overlay(dev, c, assign, why, n);
+    }
+    if (rc == CHM_OK)
+        rc = open_kernels(c, why, n);
+    if (rc == CHM_OK && (rc = make_none(c, dev->plat->n_banks, why, n)))
+        close_kernels(c);
+    if (rc != CHM_OK) {
+        c->x.DeviceClose(c->d);
+        return rc;
+    }
+    for (int r = 0; r < dev->n_regions; r++) { /* what the regions hold */
+        dev->regions[r].mode = dev->regions[r].sched_mode = c->ov.mode[r];
+        dev->regions[r].macs_per_cycle = chm__mode_macs(c->ov.mode[r]);
+    }
+    return CHM_OK;
+}
+
 static int xrt_open(chm_device *dev)
 {
     char why[400];
@@ -189,24 +264,7 @@ static int xrt_open(chm_device *dev)
     c->timeout_ms = t && atoi(t) > 0 ? (unsigned)atoi(t) : XRT_DEFAULT_TIMEOUT_MS;
     int rc = CHM_ENODEV;
     if (xrt_api_load(&c->x, why, sizeof why) == 0) {
-        errno = 0;
-        const int bdf = strchr(dev->card, ':') != NULL;
-        c->d = bdf ? c->x.DeviceOpenByBDF(dev->card)
-                   : c->x.DeviceOpen((unsigned)strtoul(dev->card, NULL, 10));
-        if (!c->d) {
-            snprintf(why, sizeof why, "XRT cannot open card %s: %s", dev->card, xrt_errno());
-        } else {
-            chm_mode all_cnn[CHM_MAX_REGIONS];
-            for (int r = 0; r < CHM_MAX_REGIONS; r++)
-                all_cnn[r] = CHM_MODE_CNN;
-            rc = load_overlay(dev, c, all_cnn, why, sizeof why);
-            if (rc == CHM_OK)
-                rc = open_kernels(c, why, sizeof why);
-            if (rc == CHM_OK && (rc = make_none(c, dev->plat->n_banks, why, sizeof why)))
-                close_kernels(c);
-            if (rc != CHM_OK)
-                c->x.DeviceClose(c->d);
-        }
+        rc = bring_up(dev, c, why, sizeof why);
         if (rc != CHM_OK)
             xrt_api_unload(&c->x);
     }
@@ -551,6 +609,14 @@ static int xrt_reconf_complete(chm_device *dev, int region, chm_mode mode, int o
     return rc ? rc : rk;
 }
 
+static void xrt_describe(chm_device *dev, chm_device_info *info)
+{
+    xrt_card *c = card_of(dev);
+    snprintf(info->card, sizeof info->card, "%s", dev->card);
+    snprintf(info->xclbin, sizeof info->xclbin, "%s", c->ov.path);
+    memcpy(info->xclbin_uuid, c->ov.uuid, 16);
+}
+
 /* A whole-card load writes every region's frames (the user partition). */
 static size_t xrt_reconf_bytes(chm_device *dev, int region, chm_mode mode)
 {
@@ -581,6 +647,7 @@ const chm_backend_ops chm_xrt_backend = {
     .copy_from = xrt_copy_from,
     .run = xrt_run,
     .last_run_us = xrt_last_run_us,
+    .describe = xrt_describe,
     .container_for = xrt_container_for,
     .reconf_prepare = xrt_reconf_prepare,
     .reconf_write = xrt_reconf_write,
