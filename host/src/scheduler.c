@@ -12,6 +12,9 @@
  * chimera.h) differ in which held operation goes next, which victim they
  * pick, and whether they load ahead (prefetch). An operation is placed only
  * after every operation it depends on, so engines never deadlock.
+ * On a shell that reconfigures the whole card (XRT), a load stops every
+ * engine (region.c places it after all of them), so the victim is the
+ * region whose mode is least needed, not the one that frees up first.
  */
 #include <stdio.h>
 
@@ -125,7 +128,9 @@ static int pick_engine(chm_device *dev, const chm_kop *op)
         !chm__mode_possible_locked(dev, op->mode))
         return best;
     int v = victim(dev, op->mode, banks, 0);
-    if (dev->sched.policy == CHM_SCHED_ON_DEMAND) { /* the region that frees up first */
+    /* ON_DEMAND: the region that frees up first. Not on a card-wide shell, where every
+     * region drains for the load: there the spare region victim() chose is best. */
+    if (dev->sched.policy == CHM_SCHED_ON_DEMAND && !dev->card_wide) {
         for (int r = 0; r < dev->n_regions; r++)
             if (chm__mode_fits(dev, r, op->mode) && chm__region_reaches(dev, r, banks) && v >= 0 &&
                 dev->engines[ENGINE_REGION0 + r].dev_avail_us <
