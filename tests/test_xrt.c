@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "test_util.h"
@@ -246,6 +247,35 @@ static void t_adopts_loaded_overlay(void)
     chm_device_close(d);
 }
 
+/* Board power from a sysfs tree laid out as XRT's drivers lay it out (XMC hwmon). */
+static void t_power(void)
+{
+    char root[256], cmd[2048];
+    snprintf(root, sizeof root, "%s", tu_tmp("sysfs"));
+    snprintf(cmd, sizeof cmd,
+             "rm -rf %s && mkdir -p %s/bus/pci/devices/0000:65:00.0/xmc.m.7/hwmon/hwmon3 "
+             "%s/bus/pci/drivers/xocl/0000:65:00.1 && echo 23450000 > "
+             "%s/bus/pci/devices/0000:65:00.0/xmc.m.7/hwmon/hwmon3/power1_input",
+             root, root, root, root);
+    CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+    env_set("CHIMERA_SYSFS_ROOT", root);
+    chm_device *d = open_xrt();
+    chm_device_info info;
+    chm_device_query(d, &info);
+    CU_ASSERT_STRING_EQUAL(info.bdf, "0000:65:00.1"); /* card 0 = the first xocl device */
+    CU_ASSERT_DOUBLE_EQUAL(info.power_w, 23.45, 1e-9);
+    chm_device_close(d);
+    env_restore("CHIMERA_SYSFS_ROOT");
+    struct stat st;
+    if (stat("/sys/bus/pci/drivers/xocl", &st) != 0) { /* no XRT driver: nothing to read */
+        d = open_xrt();
+        chm_device_query(d, &info);
+        CU_ASSERT_STRING_EQUAL(info.bdf, "");
+        CU_ASSERT(info.power_w < 0);
+        chm_device_close(d);
+    }
+}
+
 static void t_region_container_refused(void)
 {
     chm_device *d = open_xrt();
@@ -317,6 +347,7 @@ int main(void)
         { "busy card (EBUSY)", t_busy },
         { "region container refused", t_region_container_refused },
         { "a later open adopts the loaded overlay", t_adopts_loaded_overlay },
+        { "board power from hwmon", t_power },
         { "aborted run", t_abort },
         { "kernel timeout", t_timeout },
         { NULL, NULL },

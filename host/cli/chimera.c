@@ -169,7 +169,12 @@ static int cmd_examine(char **a, int n, const char *const *opt)
     print_uuid(info.interface_uuid);
     printf("\n");
     if (info.card[0]) {
-        printf("card       %s\n", info.card);
+        printf("card       %s%s%s%s\n", info.card, info.bdf[0] ? " (PCI " : "", info.bdf,
+               info.bdf[0] ? ")" : "");
+        if (info.power_w >= 0)
+            printf("power      %.2f W now (hwmon power1_input)\n", info.power_w);
+        else
+            printf("power      not exposed (no hwmon power1_input under the card's functions)\n");
         printf("overlay    %s\n           xclbin UUID ", info.xclbin);
         print_uuid(info.xclbin_uuid);
         printf("\n");

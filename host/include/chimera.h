@@ -176,6 +176,9 @@ typedef struct chm_device_info {
     char card[CHM_NAME_MAX];     /* xrt: the card ("0", "0000:65:00.1"); "" otherwise */
     char xclbin[512];            /* xrt: the overlay xclbin loaded; "" otherwise */
     uint8_t xclbin_uuid[16];     /* xrt: its UUID */
+    char bdf[32];                /* xrt: the card's PCI address, if known; "" otherwise */
+    double power_w;              /* xrt: board power now (hwmon power1_input), W; < 0 if the
+                                    card does not expose it (and on emu and rtl) */
 } chm_device_info;
 
 /* Fills *info with what the device is and holds now. */

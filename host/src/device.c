@@ -272,6 +272,7 @@ int chm_device_query(chm_device *dev, chm_device_info *info)
     info->n_regions = (uint32_t)dev->n_regions;
     memcpy(info->interface_uuid, p->interface_uuid, 16);
     info->card_reconfiguration = dev->card_wide;
+    info->power_w = -1.0;
     for (int r = 0; r < dev->n_regions; r++) {
         const chm_region *rg = &dev->regions[r];
         strncpy(info->regions[r].name, p->regions[r].name, sizeof info->regions[r].name - 1);

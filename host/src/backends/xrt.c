@@ -31,6 +31,7 @@
 #include "kargs.h"
 #include "xrt_api.h"
 #include "xrt_overlay.h"
+#include "xrt_power.h"
 
 #define XRT_DEFAULT_TIMEOUT_MS 10000u
 
@@ -615,6 +616,11 @@ static void xrt_describe(chm_device *dev, chm_device_info *info)
     snprintf(info->card, sizeof info->card, "%s", dev->card);
     snprintf(info->xclbin, sizeof info->xclbin, "%s", c->ov.path);
     memcpy(info->xclbin_uuid, c->ov.uuid, 16);
+    if (strchr(dev->card, ':'))
+        snprintf(info->bdf, sizeof info->bdf, "%.31s", dev->card);
+    else if (xrt_card_bdf(atoi(dev->card), info->bdf, sizeof info->bdf))
+        info->bdf[0] = '\0';
+    info->power_w = info->bdf[0] ? xrt_card_power_w(info->bdf) : -1.0;
 }
 
 /* A whole-card load writes every region's frames (the user partition). */
