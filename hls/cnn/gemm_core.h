@@ -83,11 +83,15 @@ typedef int32_t gemm_acc_tile[CNN_PE_ROWS][CNN_PE_COLS];
 /* The int8 PE's sum (vectorized on the host: gemm_dot.c). */
 int32_t gemm_dot_i8(const int8_t *a, const int8_t *b, int32_t n);
 
+/* One array row on the host: acc[c] += a . b[c] for c < nc, b's rows ldb bytes apart
+ * (AVX-512 VNNI when the host has it; gemm_dot.c). */
+void gemm_row_i8_host(int32_t *acc, const int8_t *a, const int8_t *b, int32_t ldb, int32_t kt,
+                      int32_t nc);
+
 static inline void gemm_row_i8(int32_t *acc, const int8_t *a, const int8_t (*b)[CNN_TILE_K],
                                int32_t kt, int32_t nc)
 {
-    for (int32_t c = 0; c < nc; c++)
-        acc[c] += gemm_dot_i8(a, b[c], kt);
+    gemm_row_i8_host(acc, a, &b[0][0], CNN_TILE_K, kt, nc);
 }
 
 GEMM_CORE_DEFINE(gemm_core_mac, int8_t, int32_t, CNN_PE_ROWS, CNN_PE_COLS, CNN_TILE_K, gemm_row_i8)

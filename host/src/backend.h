@@ -62,6 +62,10 @@ typedef struct chm_backend_ops {
      * failed in why[0..n).
      */
     int (*reconf_prepare)(chm_device *dev, int region, chm_mode mode, char *why, size_t n);
+    /* Would the manager accept bits for region? Checked before a load is queued, so
+     * that a bad file never drains or decouples anything. 0, or nonzero with why. */
+    int (*reconf_check)(chm_device *dev, int region, const uint8_t *bits, size_t len, char *why,
+                        size_t n);
     int (*reconf_write)(chm_device *dev, int region, chm_mode mode, const uint8_t *bits,
                         size_t len, char *why, size_t n);
     int (*reconf_complete)(chm_device *dev, int region, chm_mode mode, int ok, char *why,

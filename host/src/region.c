@@ -3,8 +3,10 @@
  *
  * The Linux fpga-region split: the region (this file) owns the state and the
  * sequence; the bridge is the DFX decoupler (a region decoupled takes no AXI
- * traffic); the manager is the ICAP model, which checks the packet stream
- * as the configuration logic would (bitstreams/cfgpkt.c). States:
+ * traffic); the manager is the backend's reconfiguration ops (backend.h):
+ * on emu and rtl the ICAP model, which checks the packet stream as the
+ * configuration logic would (bitstreams/cfgpkt.c); on xrt an xclbin load.
+ * States:
  * EMPTY -> CONFIGURING -> CONFIGURED(mode), or FAILED, then reloadable.
  * A load is a command in the region's FIFO, so everything queued on the
  * region before it has drained when it starts (what the DFX AXI Shutdown
@@ -16,7 +18,6 @@
 #include <string.h>
 
 #include "bs_util.h"
-#include "cfgpkt.h"
 #include "container.h"
 #include "device.h"
 
@@ -57,13 +58,6 @@ static int check_fit(chm_device *dev, int region, chm_mode mode)
         return chm__fail(dev, "chm_region_load", CHM_EMODE,
                          "mode %s has no kernels in this build yet", m->name);
     return CHM_OK;
-}
-
-/* What the ICAP may configure when it loads region. */
-static cfg_target region_target(const chm_device *dev, int region)
-{
-    const platform_region *pr = &dev->plat->regions[region];
-    return (cfg_target){ dev->plat->idcode, pr->far, pr->frames };
 }
 
 /* Fills a load command for region from a checked container view. */
@@ -113,9 +107,7 @@ static int check_file(chm_device *dev, int region, const char *path, const uint8
         return chm__fail(dev, who, CHM_EFORMAT, "\"%s\" is built for region %d (%s), not region %d (%s)",
                         path, v.region, dev->plat->regions[v.region].name, region,
                         dev->plat->regions[region].name);
-    cfg_result res;
-    const cfg_target tgt = region_target(dev, region);
-    if (cfg_check(v.bitstream, v.bitstream_len, &tgt, &res, why, sizeof why))
+    if (dev->be->reconf_check(dev, region, v.bitstream, v.bitstream_len, why, sizeof why))
         return chm__fail(dev, who, CHM_EFORMAT, "\"%s\": bitstream for region %d (%s): %s", path, region,
                         dev->plat->regions[region].name, why);
     *out = v;

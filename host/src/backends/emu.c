@@ -194,6 +194,16 @@ static int emu_reconf_prepare(chm_device *dev, int region, chm_mode mode, char *
     return CHM_OK;
 }
 
+/* The packets as the ICAP will see them: this device's IDCODE, only region's frames. */
+static int emu_reconf_check(chm_device *dev, int region, const uint8_t *bits, size_t len,
+                            char *why, size_t n)
+{
+    const platform_region *pr = &dev->plat->regions[region];
+    const cfg_target tgt = { dev->plat->idcode, pr->far, pr->frames };
+    cfg_result res;
+    return cfg_check(bits, len, &tgt, &res, why, n) ? CHM_EFORMAT : CHM_OK;
+}
+
 static int emu_reconf_write(chm_device *dev, int region, chm_mode mode, const uint8_t *bits,
                             size_t len, char *why, size_t n)
 {
@@ -202,10 +212,7 @@ static int emu_reconf_write(chm_device *dev, int region, chm_mode mode, const ui
         snprintf(why, n, "no container for an automatic load");
         return CHM_EFORMAT;
     }
-    const platform_region *pr = &dev->plat->regions[region];
-    const cfg_target tgt = { dev->plat->idcode, pr->far, pr->frames };
-    cfg_result res;
-    if (cfg_check(bits, len, &tgt, &res, why, n))
+    if (emu_reconf_check(dev, region, bits, len, why, n))
         return CHM_EFORMAT;
     pthread_mutex_lock(&dev->lock);
     const int fault = dev->icap_faults > 0;
@@ -257,6 +264,7 @@ const chm_backend_ops chm_emu_backend = {
     .graph = &emu_graph_ops,
     .container_for = emu_container_for,
     .reconf_prepare = emu_reconf_prepare,
+    .reconf_check = emu_reconf_check,
     .reconf_write = emu_reconf_write,
     .reconf_complete = emu_reconf_complete,
     .reconf_bytes = emu_reconf_bytes,

@@ -1,0 +1,32 @@
+# The SDK as an application developer gets it: install into a fresh prefix,
+# build examples/standalone with find_package(Chimera) and run it, then
+# check the pkg-config file. Run by ctest (cmake -P) with BUILD, SRC, WORK.
+file(REMOVE_RECURSE ${WORK})
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD} --prefix ${WORK}/prefix
+                RESULT_VARIABLE rc OUTPUT_QUIET)
+if(rc)
+  message(FATAL_ERROR "cmake --install failed: ${rc}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${SRC}/examples/standalone -B ${WORK}/app
+                -DCMAKE_PREFIX_PATH=${WORK}/prefix RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "configuring the standalone app against the install failed")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK}/app RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "building the standalone app failed")
+endif()
+execute_process(COMMAND ${WORK}/app/chimera_app RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+message(STATUS "${out}")
+if(rc OR NOT out MATCHES "2 x input, as expected")
+  message(FATAL_ERROR "the standalone app failed: ${out}")
+endif()
+file(GLOB_RECURSE pc ${WORK}/prefix/*/chimera.pc)
+if(NOT pc)
+  message(FATAL_ERROR "no chimera.pc installed")
+endif()
+file(READ ${pc} pctext)
+if(NOT pctext MATCHES "Libs: -L[^ ]+ -lchimera")
+  message(FATAL_ERROR "chimera.pc lacks its Libs line")
+endif()
+message(STATUS "installed package found, app built and run: PASS")
