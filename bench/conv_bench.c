@@ -2,10 +2,11 @@
  * conv_bench - how fast the emulated CNN kernel computes real layers.
  *
  * For each ResNet-18 convolution (224x224 input, batch 1) it measures, in
- * one run and on one core each:
+ * one run, on one core each and then on all cores each:
  *   emu      chm_conv2d on the emu device: the HLS kernel compiled natively
- *            (wall time of the kernel command, from its event)
- *   ref      the plain-C reference (tests/ref), direct loops
+ *            (wall time of the kernel command, from its event); its threads
+ *            set by CHIMERA_EMU_THREADS
+ *   ref      the plain-C reference (tests/ref), direct loops (one core)
  *   openblas im2col into fp32 + cblas_sgemm, the usual CPU baseline
  * and prints GOP/s (2 ops a MAC), plus the modelled card time of the layer
  * on one region of the chosen platform. Every emu result is checked
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "chimera.h"
 #include "chm_ref.h"
@@ -52,8 +54,9 @@ static int8_t rnd8(void)
 
 /* im2col (NHWC, fp32) then sgemm: out[M][OC] = A[M][K] x W[OC][K]^T. */
 static double blas_conv(const layer *L, int oh, int ow, const float *in, const float *wf,
-                        float *col, float *out)
+                        float *col, float *out, int threads)
 {
+    openblas_set_num_threads(threads);
     const int K = L->k * L->k * L->c, M = oh * ow;
     double t0 = now_s();
     for (int oy = 0; oy < oh; oy++)
@@ -84,16 +87,16 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--reps"))
             reps = atoi(argv[i + 1]) > 0 ? atoi(argv[i + 1]) : 1;
     }
-    openblas_set_num_threads(1);
+    const int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     chm_device *dev;
     if (chm_device_open(devname, &dev)) {
         fprintf(stderr, "conv_bench: %s\n", chm_last_error(NULL));
         return 1;
     }
-    printf("conv2d, ResNet-18 layers, batch 1, int8 (OpenBLAS: fp32), one core each, best of %d\n",
-           reps);
-    printf("%-12s %8s | %9s %9s %9s | %11s %9s\n", "layer", "MMAC", "emu GOP/s", "ref GOP/s",
-           "BLAS GOP/s", "card us", "card GOP/s");
+    printf("conv2d, ResNet-18 layers, batch 1, int8 (OpenBLAS: fp32), GOP/s on 1 core and on %d, "
+           "best of %d\n", cores, reps);
+    printf("%-12s %7s | %7s %7s %7s %6s | %7s %7s %6s | %9s %8s\n", "layer", "MMAC", "emu 1", "ref 1",
+           "BLAS 1", "emu/B", "emu all", "BLAS all", "emu/B", "card us", "card GOP/s");
     int failures = 0;
     for (size_t li = 0; li < sizeof layers / sizeof layers[0]; li++) {
         const layer *L = &layers[li];
@@ -121,32 +124,46 @@ int main(int argc, char **argv)
         chm_tensor_alloc(dev, CHM_INT8, 4, (int64_t[]){ 1, oh, ow, L->oc }, -1, &to);
         chm_tensor_write(ti, 0, in, nin);
         chm_tensor_write(tw, 0, w, nw);
-        double best_emu = 1e30, best_ref = 1e30, best_blas = 1e30, card_us = 0;
+        double best_emu[2] = { 1e30, 1e30 }, best_blas[2] = { 1e30, 1e30 }, best_ref = 1e30;
+        double card_us = 0;
+        int same = 1;
         for (int r = 0; r < reps; r++) {
-            chm_event *ev;
-            chm_event_times t;
-            if (chm_conv2d(dev, ti, tw, NULL, to, &p, &ev) || chm_wait(ev)) {
-                fprintf(stderr, "conv_bench: %s\n", chm_last_error(dev));
-                return 1;
+            for (int all = 0; all < 2; all++) {
+                char n[16];
+                snprintf(n, sizeof n, "%d", all ? cores : 1);
+                setenv("CHIMERA_EMU_THREADS", n, 1);
+                chm_event *ev;
+                chm_event_times t;
+                if (chm_conv2d(dev, ti, tw, NULL, to, &p, &ev) || chm_wait(ev)) {
+                    fprintf(stderr, "conv_bench: %s\n", chm_last_error(dev));
+                    return 1;
+                }
+                chm_event_times_get(ev, &t);
+                chm_event_release(ev);
+                double s = (t.wall_end_us - t.wall_start_us) * 1e-6;
+                best_emu[all] = s < best_emu[all] ? s : best_emu[all];
+                card_us = t.device_end_us - t.device_start_us;
+                if (r == 0) { /* each thread count's result checked */
+                    chm_tensor_read(to, 0, o1, nout);
+                    if (all == 0)
+                        ref_conv2d(in, 1, L->h, L->w, L->c, w, L->oc, L->k, L->k, NULL, &p, o2);
+                    same &= memcmp(o1, o2, nout) == 0;
+                }
+                s = blas_conv(L, oh, ow, inf, wf, col, of, all ? cores : 1);
+                best_blas[all] = s < best_blas[all] ? s : best_blas[all];
             }
-            chm_event_times_get(ev, &t);
-            chm_event_release(ev);
-            double s = (t.wall_end_us - t.wall_start_us) * 1e-6;
-            best_emu = s < best_emu ? s : best_emu;
-            card_us = t.device_end_us - t.device_start_us;
             double t0 = now_s();
             ref_conv2d(in, 1, L->h, L->w, L->c, w, L->oc, L->k, L->k, NULL, &p, o2);
-            s = now_s() - t0;
+            double s = now_s() - t0;
             best_ref = s < best_ref ? s : best_ref;
-            s = blas_conv(L, oh, ow, inf, wf, col, of);
-            best_blas = s < best_blas ? s : best_blas;
         }
-        chm_tensor_read(to, 0, o1, nout);
-        int same = memcmp(o1, o2, nout) == 0;
         failures += !same;
-        printf("%-12s %8.1f | %9.2f %9.2f %9.2f | %11.1f %9.1f%s\n", L->name, macs / 1e6,
-               2 * macs / best_emu / 1e9, 2 * macs / best_ref / 1e9, 2 * macs / best_blas / 1e9,
-               card_us, 2 * macs / card_us / 1e3, same ? "" : "  MISMATCH");
+        printf("%-12s %7.1f | %7.2f %7.2f %7.2f %5.2fx | %7.2f %7.2f %5.2fx | %9.1f %8.1f%s\n",
+               L->name, macs / 1e6, 2 * macs / best_emu[0] / 1e9, 2 * macs / best_ref / 1e9,
+               2 * macs / best_blas[0] / 1e9, best_blas[0] / best_emu[0],
+               2 * macs / best_emu[1] / 1e9, 2 * macs / best_blas[1] / 1e9,
+               best_blas[1] / best_emu[1], card_us, 2 * macs / card_us / 1e3,
+               same ? "" : "  MISMATCH");
         chm_tensor_free(ti), chm_tensor_free(tw), chm_tensor_free(to);
         free(in), free(w), free(o1), free(o2), free(inf), free(wf), free(col), free(of);
         free(mult), free(shift);

@@ -14,6 +14,7 @@
  * and store subtracts zp * colsum(w) before adding the bias.
  */
 #include "cnn_kernels.h"
+#include "hls_native.h"
 #include "gemm_core.h"
 #include "hls_quant.h"
 
@@ -154,6 +155,19 @@ void cnn_conv2d(const int8_t *in, const int8_t *wts, const int32_t *bias,
 {
     const int32_t M = d.n * d.oh * d.ow;
     const int32_t ocg = d.oc / d.groups;
+#if !defined(__SYNTHESIS__) && defined(_OPENMP)
+    /* Native emulation only: the tiles write disjoint outputs, so the host's
+     * cores take them side by side (hls_native.h); the same tiles, the same bytes. */
+    const int32_t rt = (M + CNN_PE_ROWS - 1) / CNN_PE_ROWS, ct = (ocg + CNN_PE_COLS - 1) / CNN_PE_COLS;
+    const int64_t per_group = (int64_t)rt * ct, tiles = (int64_t)d.groups * per_group;
+#pragma omp parallel for schedule(dynamic) num_threads(hls_native_threads(tiles))
+    for (int64_t t = 0; t < tiles; t++) {
+        const int64_t in_group = t % per_group;
+        conv_tile(in, wts, bias, mult, shift, out, &d, (int32_t)(t / per_group),
+                  (int32_t)(in_group / ct) * CNN_PE_ROWS, (int32_t)(in_group % ct) * CNN_PE_COLS);
+    }
+    return;
+#endif
 conv_groups:
     for (int32_t g = 0; g < d.groups; g++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=1024

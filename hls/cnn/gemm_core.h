@@ -83,17 +83,21 @@ typedef int32_t gemm_acc_tile[CNN_PE_ROWS][CNN_PE_COLS];
 /* The int8 PE's sum (vectorized on the host: gemm_dot.c). */
 int32_t gemm_dot_i8(const int8_t *a, const int8_t *b, int32_t n);
 
-/* One array row on the host: acc[c] += a . b[c] for c < nc, b's rows ldb bytes apart
- * (AVX-512 VNNI when the host has it; gemm_dot.c). */
-void gemm_row_i8_host(int32_t *acc, const int8_t *a, const int8_t *b, int32_t ldb, int32_t kt,
-                      int32_t nc);
+#ifdef __SYNTHESIS__
+GEMM_CORE_DEFINE(gemm_core_mac, int8_t, int32_t, CNN_PE_ROWS, CNN_PE_COLS, CNN_TILE_K, unused)
+#else
+/* A whole tile on the host: acc[r][c] += a[r] . b[c] over k < kt, r < nr, c < nc; a's and
+ * b's rows ld bytes apart, acc's ldacc words (AVX-512 VNNI when the host has it; gemm_dot.c). */
+void gemm_tile_i8_host(int32_t *acc, int32_t ldacc, const int8_t *a, const int8_t *b, int32_t ld,
+                       int32_t kt, int32_t nr, int32_t nc);
 
-static inline void gemm_row_i8(int32_t *acc, const int8_t *a, const int8_t (*b)[CNN_TILE_K],
-                               int32_t kt, int32_t nc)
+static inline void gemm_core_mac(const int8_t a[CNN_PE_ROWS][CNN_TILE_K],
+                                 const int8_t b[CNN_PE_COLS][CNN_TILE_K],
+                                 int32_t acc[CNN_PE_ROWS][CNN_PE_COLS], int32_t kt, int32_t nr,
+                                 int32_t nc)
 {
-    gemm_row_i8_host(acc, a, &b[0][0], CNN_TILE_K, kt, nc);
+    gemm_tile_i8_host(&acc[0][0], CNN_PE_COLS, &a[0][0], &b[0][0], CNN_TILE_K, kt, nr, nc);
 }
-
-GEMM_CORE_DEFINE(gemm_core_mac, int8_t, int32_t, CNN_PE_ROWS, CNN_PE_COLS, CNN_TILE_K, gemm_row_i8)
+#endif
 
 #endif /* GEMM_CORE_H */
