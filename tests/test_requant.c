@@ -3,8 +3,10 @@
  * the reference's formulas, and chm_quantize_multiplier.
  */
 #include <math.h>
+#include <string.h>
 
 #include "chm_ref.h"
+#include "cnn_store_native.h"
 #include "hls_quant.h"
 #include "test_util.h"
 
@@ -62,9 +64,70 @@ static void test_quantize_multiplier(void)
     CU_ASSERT_EQUAL(chm_quantize_multiplier(NAN, &m, &s), CHM_EINVAL);
 }
 
+/*
+ * The native emulation's vector output stage (cnn_store_native.c, AVX-512
+ * when the host has it) against the scalar datapath, tile by tile: random
+ * accumulators, column sums, biases and zero points, per-channel and
+ * per-tensor multipliers over the whole range, shifts -31..30, clamps.
+ */
+static void test_vector_store(void)
+{
+    tu_rng r;
+    tu_seed(&r, 77);
+    int32_t acc[32][32], colsum[32], bias[40], mult[40], shift[40];
+    int8_t got[32 * 40], want[32 * 40];
+    int vector = 0;
+    for (int tile = 0; tile < 3000; tile++) {
+        const int nr = tu_range(&r, 1, 32), nc = tu_range(&r, 1, 32), oc0 = tu_range(&r, 0, 8);
+        cnn_conv_desc d = { 0 };
+        d.oc = 40;
+        d.in_zp = tu_range(&r, -128, 127);
+        d.out_zp = tu_range(&r, -128, 127);
+        d.act_min = tu_range(&r, 0, 3) ? -128 : d.out_zp;
+        d.act_max = tu_range(&r, 0, 3) ? 127 : d.out_zp + tu_range(&r, 0, 127 - d.out_zp);
+        d.has_bias = tu_range(&r, 0, 1);
+        d.per_tensor = tu_range(&r, 0, 4) == 0;
+        for (int i = 0; i < 32; i++)
+            for (int j = 0; j < 32; j++)
+                acc[i][j] = tile % 7 == 0 ? (tu_range(&r, 0, 1) ? INT32_MAX - tu_range(&r, 0, 9)
+                                                                 : INT32_MIN + tu_range(&r, 0, 9))
+                                          : (int32_t)tu_u32(&r) >> tu_range(&r, 0, 31);
+        for (int j = 0; j < 32; j++)
+            colsum[j] = (int32_t)tu_u32(&r) >> tu_range(&r, 8, 31);
+        for (int c = 0; c < 40; c++) {
+            bias[c] = (int32_t)tu_u32(&r) >> tu_range(&r, 0, 31);
+            mult[c] = tu_range(&r, 0, 20) ? (int32_t)((1u << 30) + (tu_u32(&r) >> 2)) : 0;
+            shift[c] = tu_range(&r, -31, 30);
+        }
+        const int m0 = 0;
+        memset(got, 0x55, sizeof got);
+        memset(want, 0x55, sizeof want);
+        if (!cnn_store_host(got, &acc[0][0], 32, colsum, bias, mult, shift, &d, oc0, m0, nr, nc))
+            break; /* no vector units on this host: nothing to compare */
+        vector = 1;
+        for (int i = 0; i < nr; i++)
+            for (int j = 0; j < nc; j++) {
+                const int ch = oc0 + j, q = d.per_tensor ? 0 : ch;
+                int64_t v = (int64_t)acc[i][j] - (int64_t)d.in_zp * colsum[j];
+                if (d.has_bias)
+                    v += bias[ch];
+                want[i * 40 + ch] = hls_requant_int8(hls_sat32(v), mult[q], shift[q], d.out_zp,
+                                                     d.act_min, d.act_max);
+            }
+        long diff = tu_first_diff(got, want, sizeof got);
+        if (diff >= 0)
+            fprintf(stderr, "\n  tile %d: byte %ld is %d, scalar datapath %d\n", tile, diff,
+                    got[diff], want[diff]);
+        CU_ASSERT_EQUAL_FATAL(diff, -1);
+    }
+    if (!vector)
+        fprintf(stderr, "\n  (this host has no AVX-512: the vector output stage is not used)\n");
+}
+
 int main(void)
 {
     static const tu_test tests[] = {
+        { "vector output stage equals the scalar datapath", test_vector_store },
         { "kernel datapath equals the reference on 200,000 values", test_datapath_vs_formulas },
         { "rounding of ties", test_known_values },
         { "chm_quantize_multiplier", test_quantize_multiplier },

@@ -15,6 +15,9 @@
  */
 #include "cnn_kernels.h"
 #include "hls_native.h"
+#ifndef __SYNTHESIS__
+#include "cnn_store_native.h"
+#endif
 #include "gemm_core.h"
 #include "hls_quant.h"
 
@@ -104,6 +107,11 @@ static void store(int8_t *out, const gemm_acc_tile acc, const int32_t colsum[CNN
                   const int32_t *bias, const int32_t *mult, const int32_t *shift,
                   const cnn_conv_desc *d, int32_t oc0, int32_t m0, int32_t nr, int32_t nc)
 {
+#ifndef __SYNTHESIS__
+    /* native emulation: the same bytes, eight channels at a time */
+    if (cnn_store_host(out, &acc[0][0], CNN_PE_COLS, colsum, bias, mult, shift, d, oc0, m0, nr, nc))
+        return;
+#endif
 store_rows:
     for (int32_t r = 0; r < nr; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=CNN_PE_ROWS

@@ -1,0 +1,112 @@
+/*
+ * cnn_store_native.c - the conv output stage for the native emulation
+ * only (never synthesized): a tile's accumulators requantized eight
+ * channels at a time with AVX-512, where the host has it, bit for bit the
+ * datapath of hls_quant.h (TFLite's MultiplyByQuantizedMultiplier with a
+ * saturating left shift, gemmlowp's rounding). On a layer of 576 MACs an
+ * output, one scalar requantization costs about as much as the MACs.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "cnn_kernels.h"
+#include "cnn_store_native.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define STORE_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
+
+/* Eight lanes of int32 (masked) as int64. */
+STORE_TARGET static inline __m512i load8(__mmask8 m, const int32_t *p)
+{
+    return _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(m, p));
+}
+
+STORE_TARGET static inline __m512i sat32(__m512i v)
+{
+    return _mm512_min_epi64(_mm512_max_epi64(v, _mm512_set1_epi64(INT32_MIN)),
+                            _mm512_set1_epi64(INT32_MAX));
+}
+
+/* hls_requant_int8 on eight channels; acc already holds the int32-saturated sum. */
+STORE_TARGET static inline __m512i requant8(__m512i acc, __m512i mult, __m512i shift,
+                                            __m512i out_zp, __m512i lo, __m512i hi)
+{
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i left = _mm512_max_epi64(shift, zero);
+    const __m512i right = _mm512_sub_epi64(left, shift); /* -shift where shift < 0 */
+    const __m512i shifted = sat32(_mm512_sllv_epi64(acc, left));
+    const __m512i ab = _mm512_mul_epi32(shifted, mult); /* 32 x 32 -> 64, signed */
+    const __mmask8 neg = _mm512_cmplt_epi64_mask(ab, zero);
+    const __m512i nudge = _mm512_mask_blend_epi64(neg, _mm512_set1_epi64(INT64_C(1) << 30),
+                                                  _mm512_set1_epi64(1 - (INT64_C(1) << 30)));
+    const __m512i q = _mm512_add_epi64(ab, nudge);
+    /* q / 2^31 truncated toward zero */
+    const __mmask8 qneg = _mm512_cmplt_epi64_mask(q, zero);
+    const __m512i mag = _mm512_srli_epi64(_mm512_abs_epi64(q), 31);
+    const __m512i x = _mm512_mask_sub_epi64(mag, qneg, zero, mag);
+    /* rounding divide by 2^right, ties away from zero */
+    const __m512i mask = _mm512_sub_epi64(_mm512_sllv_epi64(_mm512_set1_epi64(1), right),
+                                          _mm512_set1_epi64(1));
+    const __m512i rem = _mm512_and_si512(x, mask);
+    const __mmask8 xneg = _mm512_cmplt_epi64_mask(x, zero);
+    const __m512i thr = _mm512_mask_add_epi64(_mm512_srli_epi64(mask, 1), xneg,
+                                              _mm512_srli_epi64(mask, 1), _mm512_set1_epi64(1));
+    __m512i y = _mm512_srav_epi64(x, right);
+    y = _mm512_mask_add_epi64(y, _mm512_cmpgt_epi64_mask(rem, thr), y, _mm512_set1_epi64(1));
+    y = _mm512_add_epi64(y, out_zp);
+    return _mm512_min_epi64(_mm512_max_epi64(y, lo), hi);
+}
+
+STORE_TARGET static void store_avx512(int8_t *out, const int32_t *acc, int32_t ldacc,
+                                      const int32_t *colsum, const int32_t *bias,
+                                      const int32_t *mult, const int32_t *shift,
+                                      const cnn_conv_desc *d, int32_t oc0, int32_t m0, int32_t nr,
+                                      int32_t nc)
+{
+    const __m512i in_zp = _mm512_set1_epi64(d->in_zp), out_zp = _mm512_set1_epi64(d->out_zp);
+    const __m512i lo = _mm512_set1_epi64(d->act_min), hi = _mm512_set1_epi64(d->act_max);
+    for (int32_t c0 = 0; c0 < nc; c0 += 8) {
+        const __mmask8 m = nc - c0 >= 8 ? 0xff : (__mmask8)((1u << (nc - c0)) - 1);
+        const int32_t ch = oc0 + c0;
+        const __m512i mult8 = d->per_tensor ? _mm512_set1_epi64(mult[0]) : load8(m, mult + ch);
+        const __m512i shift8 = d->per_tensor ? _mm512_set1_epi64(shift[0]) : load8(m, shift + ch);
+        __m512i base = _mm512_mul_epi32(load8(m, colsum + c0), in_zp);
+        base = _mm512_sub_epi64(d->has_bias ? load8(m, bias + ch) : _mm512_setzero_si512(), base);
+        for (int32_t r = 0; r < nr; r++) {
+            const __m512i v = sat32(_mm512_add_epi64(load8(m, acc + (int64_t)r * ldacc + c0), base));
+            const __m512i y = requant8(v, mult8, shift8, out_zp, lo, hi);
+            _mm512_mask_cvtepi64_storeu_epi8(out + (int64_t)(m0 + r) * d->oc + ch, m, y);
+        }
+    }
+}
+
+static int have_avx512(void)
+{
+    static int known = -1; /* a benign race: every thread stores the same answer */
+    if (known < 0) {
+        const char *off = getenv("CHIMERA_EMU_NO_VNNI");
+        __builtin_cpu_init();
+        known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                __builtin_cpu_supports("avx512vl") &&
+                !(off && off[0] == '1');
+    }
+    return known;
+}
+#endif
+
+int cnn_store_host(int8_t *out, const int32_t *acc, int32_t ldacc, const int32_t *colsum,
+                   const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                   const cnn_conv_desc *d, int32_t oc0, int32_t m0, int32_t nr, int32_t nc)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (have_avx512()) {
+        store_avx512(out, acc, ldacc, colsum, bias, mult, shift, d, oc0, m0, nr, nc);
+        return 1;
+    }
+#endif
+    (void)out, (void)acc, (void)ldacc, (void)colsum, (void)bias, (void)mult, (void)shift;
+    (void)d, (void)oc0, (void)m0, (void)nr, (void)nc;
+    return 0;
+}
