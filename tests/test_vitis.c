@@ -12,22 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cnn_add_regs.h"
-#include "cnn_conv2d_regs.h"
-#include "cnn_pool_regs.h"
-#include "graph_layer_f32_regs.h"
-#include "graph_layer_i8_regs.h"
-#include "sparse_layer_regs.h"
+#include "chm_regmaps.h"
 #include "test_util.h"
 #include "vitis_flow.h"
 #include "xrt_overlay.h"
 
-typedef struct { const char *name; unsigned offset, bits; } map_arg;
-#define MAP(k) { #k, (const map_arg *)chm_##k##_args, sizeof chm_##k##_args / sizeof chm_##k##_args[0] }
-static const struct { const char *kernel; const map_arg *args; size_t n; } maps[] = {
-    MAP(cnn_conv2d), MAP(cnn_pool), MAP(cnn_add), MAP(sparse_layer), MAP(graph_layer_i8),
-    MAP(graph_layer_f32),
-};
 
 static char *cfg_of(const platform_desc *p, const chm_mode *a, int *warnings)
 {
@@ -87,16 +76,16 @@ static void check_cfg(const platform_desc *p, const chm_mode *a)
             char cu[64], want[96];
             snprintf(cu, sizeof cu, "chm_%s_r%u", m->kernels[k], r);
             CU_ASSERT_PTR_NOT_NULL(strstr(cfg, cu)); /* listed in nk= */
-            for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) {
-                if (strcmp(maps[i].kernel, m->kernels[k]))
+            for (size_t i = 0; i < CHM_N_REGMAPS; i++) {
+                if (strcmp(chm_regmaps[i].kernel, m->kernels[k]))
                     continue;
-                for (size_t j = 0; j < maps[i].n; j++) {
-                    uint64_t got = sp_mask(p, cfg, cu, maps[i].args[j].name);
-                    uint64_t want_mask = maps[i].args[j].bits == 64 ? p->regions[r].bank_mask : 0;
+                for (int j = 0; j < chm_regmaps[i].n; j++) {
+                    uint64_t got = sp_mask(p, cfg, cu, chm_regmaps[i].args[j].name);
+                    uint64_t want_mask = chm_regmaps[i].args[j].bits == 64 ? p->regions[r].bank_mask : 0;
                     CU_ASSERT_EQUAL(got, want_mask);
                     if (got != want_mask)
                         fprintf(stderr, "\n  %s %s.%s: banks %llx, region reaches %llx\n", p->name,
-                                cu, maps[i].args[j].name, (unsigned long long)got,
+                                cu, chm_regmaps[i].args[j].name, (unsigned long long)got,
                                 (unsigned long long)want_mask);
                 }
             }
@@ -108,15 +97,15 @@ static void check_cfg(const platform_desc *p, const chm_mode *a)
         }
     }
     /* nk= counts: units of each kernel = regions whose mode has it */
-    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) {
+    for (size_t i = 0; i < CHM_N_REGMAPS; i++) {
         int count = 0;
         for (uint32_t r = 0; r < p->n_regions; r++) {
             const mode_desc *m = mode_find((int)a[r]);
             for (int k = 0; k < m->n_kernels; k++)
-                count += !strcmp(m->kernels[k], maps[i].kernel);
+                count += !strcmp(m->kernels[k], chm_regmaps[i].kernel);
         }
         char nk[64];
-        snprintf(nk, sizeof nk, "\nnk=chm_%s:%d:", maps[i].kernel, count);
+        snprintf(nk, sizeof nk, "\nnk=chm_%s:%d:", chm_regmaps[i].kernel, count);
         CU_ASSERT_EQUAL(strstr(cfg, nk) != NULL, count > 0);
     }
     char freq[64];
@@ -139,17 +128,17 @@ static void check_commands(const platform_desc *p, const chm_mode *a, const char
     for (const char *s = text; (s = strchr(s, '\n')); s++)
         lines++;
     int kernels = 0;
-    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) {
+    for (size_t i = 0; i < CHM_N_REGMAPS; i++) {
         int needed = 0;
         for (uint32_t r = 0; r < p->n_regions; r++) {
             const mode_desc *m = mode_find((int)a[r]);
             for (int k = 0; k < m->n_kernels; k++)
-                needed |= !strcmp(m->kernels[k], maps[i].kernel);
+                needed |= !strcmp(m->kernels[k], chm_regmaps[i].kernel);
         }
         snprintf(want, sizeof want, "v++ -c -t %s --platform %s -k chm_%s ", target, p->vbnv,
-                 maps[i].kernel);
+                 chm_regmaps[i].kernel);
         CU_ASSERT_EQUAL(strstr(text, want) != NULL, needed);
-        snprintf(want, sizeof want, " /out/chm_%s.xo", maps[i].kernel);
+        snprintf(want, sizeof want, " /out/chm_%s.xo", chm_regmaps[i].kernel);
         CU_ASSERT_EQUAL(strstr(text, want) != NULL, needed);
         kernels += needed;
     }

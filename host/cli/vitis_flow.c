@@ -8,21 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cnn_add_regs.h"
-#include "cnn_conv2d_regs.h"
-#include "cnn_pool_regs.h"
-#include "graph_layer_f32_regs.h"
-#include "graph_layer_i8_regs.h"
-#include "sparse_layer_regs.h"
+#include "chm_regmaps.h"
 #include "vitis_flow.h"
 #include "xrt_overlay.h"
 
-typedef struct { const char *name; unsigned offset, bits; } map_arg;
-#define MAP(k) { #k, (const map_arg *)chm_##k##_args, sizeof chm_##k##_args / sizeof chm_##k##_args[0] }
-static const struct { const char *kernel; const map_arg *args; size_t n; } maps[] = {
-    MAP(cnn_conv2d), MAP(cnn_pool), MAP(cnn_add), MAP(sparse_layer), MAP(graph_layer_i8),
-    MAP(graph_layer_f32),
-};
 
 /* The HLS sources every top needs (the tops inline their kernels). */
 static const char *const sources[] = {
@@ -60,17 +49,6 @@ int vitis_parse_assignment(const platform_desc *p, const char *s, chm_mode *out,
     return 0;
 }
 
-static const map_arg *map_of(const char *kernel, size_t *n)
-{
-    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
-        if (!strcmp(maps[i].kernel, kernel)) {
-            *n = maps[i].n;
-            return maps[i].args;
-        }
-    *n = 0;
-    return NULL;
-}
-
 /* The banks of mask as "DDR[0:3]" ranges (one per run of the same type), space separated. */
 static int bank_ranges(const platform_desc *p, uint64_t mask, char *out, size_t n)
 {
@@ -105,18 +83,18 @@ int vitis_write_cfg(const platform_desc *p, const chm_mode *assign, FILE *f)
     fprintf(f, "# made by `chimera vitis` from overlays/platforms/%s.json; do not edit\n",
             p->name);
     fprintf(f, "[connectivity]\n");
-    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) {
+    for (size_t i = 0; i < CHM_N_REGMAPS; i++) {
         char cus[512] = "";
         int count = 0;
         for (uint32_t r = 0; r < p->n_regions; r++) {
             const mode_desc *m = mode_find((int)assign[r]);
             for (int k = 0; m && k < m->n_kernels; k++)
-                if (!strcmp(m->kernels[k], maps[i].kernel))
+                if (!strcmp(m->kernels[k], chm_regmaps[i].kernel))
                     snprintf(cus + strlen(cus), sizeof cus - strlen(cus), "%schm_%s_r%u",
-                             count++ ? "." : "", maps[i].kernel, r);
+                             count++ ? "." : "", chm_regmaps[i].kernel, r);
         }
         if (count)
-            fprintf(f, "nk=chm_%s:%d:%s\n", maps[i].kernel, count, cus);
+            fprintf(f, "nk=chm_%s:%d:%s\n", chm_regmaps[i].kernel, count, cus);
     }
     for (uint32_t r = 0; r < p->n_regions; r++) {
         const mode_desc *m = mode_find((int)assign[r]);
@@ -132,9 +110,9 @@ int vitis_write_cfg(const platform_desc *p, const chm_mode *assign, FILE *f)
         int slr = -1;
         sscanf(p->regions[r].name, "pr_slr%d", &slr);
         for (int k = 0; m && k < m->n_kernels; k++) {
-            size_t na;
-            const map_arg *a = map_of(m->kernels[k], &na);
-            for (size_t i = 0; i < na; i++) {
+            const chm_regmap *mp = chm_regmap_find(m->kernels[k]);
+            const chm_regmap_arg *a = mp ? mp->args : NULL;
+            for (int i = 0; a && i < mp->n; i++) {
                 if (a[i].bits != 64)
                     continue;
                 for (char *s = ranges, *e; *s; s = *e ? e + 1 : e) {
@@ -166,26 +144,26 @@ void vitis_write_commands(const platform_desc *p, const chm_mode *assign, const 
     char name[128], base[128];
     xrt_overlay_name(p, assign, name, sizeof name);
     snprintf(base, sizeof base, "%.*s", (int)(strlen(name) - strlen(".xclbin")), name);
-    int needed[sizeof maps / sizeof maps[0]] = { 0 };
+    int needed[CHM_N_REGMAPS] = { 0 };
     for (uint32_t r = 0; r < p->n_regions; r++) {
         const mode_desc *m = mode_find((int)assign[r]);
         for (int k = 0; m && k < m->n_kernels; k++)
-            for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
-                needed[i] |= !strcmp(m->kernels[k], maps[i].kernel);
+            for (size_t i = 0; i < CHM_N_REGMAPS; i++)
+                needed[i] |= !strcmp(m->kernels[k], chm_regmaps[i].kernel);
     }
     char xos[1024] = "";
-    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) {
+    for (size_t i = 0; i < CHM_N_REGMAPS; i++) {
         if (!needed[i])
             continue;
-        fprintf(f, "v++ -c -t %s --platform %s -k chm_%s", target, p->vbnv, maps[i].kernel);
+        fprintf(f, "v++ -c -t %s --platform %s -k chm_%s", target, p->vbnv, chm_regmaps[i].kernel);
         for (size_t j = 0; j < sizeof includes / sizeof includes[0]; j++)
             fprintf(f, " -I%s/%s", srcdir, includes[j]);
-        fprintf(f, " -o %s/chm_%s.xo", outdir, maps[i].kernel);
+        fprintf(f, " -o %s/chm_%s.xo", outdir, chm_regmaps[i].kernel);
         for (size_t j = 0; j < sizeof sources / sizeof sources[0]; j++)
             fprintf(f, " %s/%s", srcdir, sources[j]);
         fprintf(f, "\n");
         snprintf(xos + strlen(xos), sizeof xos - strlen(xos), " %s/chm_%s.xo", outdir,
-                 maps[i].kernel);
+                 chm_regmaps[i].kernel);
     }
     fprintf(f, "v++ -l -t %s --platform %s --config %s/%s.cfg -o %s/%s%s\n", target, p->vbnv,
             outdir, base, outdir, name, xos);

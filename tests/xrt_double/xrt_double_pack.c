@@ -14,21 +14,10 @@
 #include <string.h>
 
 #include "axlf.h"
-#include "cnn_add_regs.h"
-#include "cnn_conv2d_regs.h"
-#include "cnn_pool_regs.h"
-#include "graph_layer_f32_regs.h"
-#include "graph_layer_i8_regs.h"
+#include "chm_regmaps.h"
 #include "platform.h"
-#include "sparse_layer_regs.h"
 #include "xrt_overlay.h"
 
-typedef struct { const char *name; unsigned offset, bits; } map_arg;
-#define MAP(k) { #k, (const map_arg *)chm_##k##_args, sizeof chm_##k##_args / sizeof chm_##k##_args[0] }
-static const struct { const char *kernel; const map_arg *args; size_t n; } maps[] = {
-    MAP(cnn_conv2d), MAP(cnn_pool), MAP(cnn_add), MAP(sparse_layer), MAP(graph_layer_i8),
-    MAP(graph_layer_f32),
-};
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -40,16 +29,6 @@ static void put64(uint8_t *p, uint64_t v)
 {
     put32(p, (uint32_t)v);
     put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static const map_arg *map_of(const char *kernel, size_t *n)
-{
-    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
-        if (strcmp(maps[i].kernel, kernel) == 0) {
-            *n = maps[i].n;
-            return maps[i].args;
-        }
-    return NULL;
 }
 
 static int pack(const platform_desc *p, const chm_mode *assign, const uint8_t shell[16],
@@ -82,9 +61,9 @@ static int pack(const platform_desc *p, const chm_mode *assign, const uint8_t sh
             char cu[160];
             snprintf(cu, sizeof cu, "chm_%s:chm_%s_r%u", m->kernels[k], m->kernels[k], r);
             memcpy(e + 16, cu, strlen(cu) < 63 ? strlen(cu) : 63);
-            size_t na;
-            const map_arg *a = map_of(m->kernels[k], &na);
-            for (size_t i = 0; a && i < na; i++)
+            const chm_regmap *mp = chm_regmap_find(m->kernels[k]);
+            const chm_regmap_arg *a = mp ? mp->args : NULL;
+            for (int i = 0; a && i < mp->n; i++)
                 for (uint32_t b = 0; a[i].bits == 64 && b < p->n_banks; b++)
                     if (p->regions[r].bank_mask >> b & 1) {
                         uint8_t *c = conn + 4 + 12 * n_conn++;

@@ -8,37 +8,26 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chm_regmaps.h"
 #include "kargs.h"
-#include "cnn_add_regs.h"
-#include "cnn_conv2d_regs.h"
-#include "cnn_pool_regs.h"
-#include "graph_layer_f32_regs.h"
-#include "graph_layer_i8_regs.h"
-#include "sparse_layer_regs.h"
-
-typedef struct map_arg {
-    const char *name;
-    unsigned offset, bits;
-} map_arg;
 
 typedef struct builder {
     kargs *k;
-    const map_arg *map;
+    const chm_regmap_arg *map;
     int n;
     uint64_t set;        /* bit i: argument i given */
     const char *bad;     /* first name the map lacks */
 } builder;
 
-#define MAP(kernel) (const map_arg *)chm_##kernel##_args, (int)(sizeof chm_##kernel##_args / sizeof chm_##kernel##_args[0])
-
-static void begin(builder *b, kargs *k, const char *kernel, const map_arg *map, int n)
+static void begin(builder *b, kargs *k, const char *kernel)
 {
+    const chm_regmap *m = chm_regmap_find(kernel); /* every kernel here has one (CMake) */
     memset(k, 0, sizeof *k);
-    *b = (builder){ k, map, n, 0, NULL };
+    *b = (builder){ k, m->args, m->n, 0, NULL };
     k->kernel = kernel;
-    k->n = n;
-    for (int i = 0; i < n; i++)
-        k->a[i].offset = map[i].offset;
+    k->n = m->n;
+    for (int i = 0; i < m->n; i++)
+        k->a[i].offset = m->args[i].offset;
 }
 
 static karg *slot(builder *b, const char *name, unsigned bits)
@@ -104,7 +93,7 @@ static uint64_t params(builder *b, int per_tensor, int32_t oc)
 static void conv(builder *b, const chm_kop *op)
 {
     const cnn_conv_desc *d = &op->u.conv;
-    begin(b, b->k, "cnn_conv2d", MAP(cnn_conv2d));
+    begin(b, b->k, "cnn_conv2d");
     ptr(b, "in", op->in[0]);
     ptr(b, "wts", op->in[1]);
     ptr(b, "bias", op->in[2]);
@@ -126,7 +115,7 @@ static void conv(builder *b, const chm_kop *op)
 static void pool(builder *b, const chm_kop *op)
 {
     const cnn_pool_desc *d = &op->u.pool;
-    begin(b, b->k, "cnn_pool", MAP(cnn_pool));
+    begin(b, b->k, "cnn_pool");
     ptr(b, "in", op->in[0]);
     ptr(b, "out", op->out);
     const struct { const char *n; int32_t v; } s[] = {
@@ -142,7 +131,7 @@ static void pool(builder *b, const chm_kop *op)
 static void add(builder *b, const chm_kop *op)
 {
     const cnn_add_desc *d = &op->u.add;
-    begin(b, b->k, "cnn_add", MAP(cnn_add));
+    begin(b, b->k, "cnn_add");
     ptr(b, "a", op->in[0]);
     ptr(b, "b", op->in[1]);
     ptr(b, "out", op->out);
@@ -160,7 +149,7 @@ static void add(builder *b, const chm_kop *op)
 static void sparse(builder *b, const chm_kop *op)
 {
     const sparse_desc *d = &op->u.sparse;
-    begin(b, b->k, "sparse_layer", MAP(sparse_layer));
+    begin(b, b->k, "sparse_layer");
     ptr(b, "in", op->in[0]);
     ptr(b, "wblob", op->in[1]);
     ptr(b, "bias", op->in[2]);
@@ -182,9 +171,9 @@ static void graph(builder *b, const chm_kop *op)
 {
     const graph_desc *d = &op->u.graph;
     if (d->int8)
-        begin(b, b->k, "graph_layer_i8", MAP(graph_layer_i8));
+        begin(b, b->k, "graph_layer_i8");
     else
-        begin(b, b->k, "graph_layer_f32", MAP(graph_layer_f32));
+        begin(b, b->k, "graph_layer_f32");
     static const char *const ptrs[] = { "gblob", "feat", "w", "bias", "w2", "bias2" };
     for (int i = 0; i < 6; i++)
         ptr(b, ptrs[i], op->in[i]);
