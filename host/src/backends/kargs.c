@@ -90,26 +90,33 @@ static uint64_t params(builder *b, int per_tensor, int32_t oc)
     return np;
 }
 
+/* A layer over an NHWC image (conv2d, fully connected, sparse): its buffers and the
+ * scalars cnn_conv_desc and sparse_desc share (D is either; groups is conv's alone). */
+#define IMAGE_LAYER(b, op, d, kernel, weights)                                                 \
+    do {                                                                                       \
+        begin(b, b->k, kernel);                                                                \
+        ptr(b, "in", (op)->in[0]);                                                             \
+        ptr(b, weights, (op)->in[1]);                                                          \
+        ptr(b, "bias", (op)->in[2]);                                                           \
+        params(b, (d)->per_tensor, (d)->oc);                                                   \
+        ptr(b, "out", (op)->out);                                                              \
+        const struct { const char *n; int32_t v; } s_[] = {                                    \
+            { "n", (d)->n }, { "ih", (d)->ih }, { "iw", (d)->iw }, { "ic", (d)->ic },          \
+            { "oh", (d)->oh }, { "ow", (d)->ow }, { "oc", (d)->oc }, { "kh", (d)->kh },        \
+            { "kw", (d)->kw }, { "stride_h", (d)->stride_h }, { "stride_w", (d)->stride_w },   \
+            { "pad_t", (d)->pad_t }, { "pad_l", (d)->pad_l }, { "dil_h", (d)->dil_h },         \
+            { "dil_w", (d)->dil_w }, { "in_zp", (d)->in_zp }, { "out_zp", (d)->out_zp },       \
+            { "act_min", (d)->act_min }, { "act_max", (d)->act_max },                          \
+            { "has_bias", (d)->has_bias }, { "per_tensor", (d)->per_tensor },                  \
+        };                                                                                     \
+        for (size_t i_ = 0; i_ < sizeof s_ / sizeof s_[0]; i_++)                               \
+            scalar(b, s_[i_].n, s_[i_].v);                                                     \
+    } while (0)
+
 static void conv(builder *b, const chm_kop *op)
 {
-    const cnn_conv_desc *d = &op->u.conv;
-    begin(b, b->k, "cnn_conv2d");
-    ptr(b, "in", op->in[0]);
-    ptr(b, "wts", op->in[1]);
-    ptr(b, "bias", op->in[2]);
-    params(b, d->per_tensor, d->oc);
-    ptr(b, "out", op->out);
-    const struct { const char *n; int32_t v; } s[] = {
-        { "n", d->n }, { "ih", d->ih }, { "iw", d->iw }, { "ic", d->ic }, { "oh", d->oh },
-        { "ow", d->ow }, { "oc", d->oc }, { "kh", d->kh }, { "kw", d->kw },
-        { "stride_h", d->stride_h }, { "stride_w", d->stride_w }, { "pad_t", d->pad_t },
-        { "pad_l", d->pad_l }, { "dil_h", d->dil_h }, { "dil_w", d->dil_w },
-        { "groups", d->groups }, { "in_zp", d->in_zp }, { "out_zp", d->out_zp },
-        { "act_min", d->act_min }, { "act_max", d->act_max }, { "has_bias", d->has_bias },
-        { "per_tensor", d->per_tensor },
-    };
-    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
-        scalar(b, s[i].n, s[i].v);
+    IMAGE_LAYER(b, op, &op->u.conv, "cnn_conv2d", "wts");
+    scalar(b, "groups", op->u.conv.groups);
 }
 
 static void pool(builder *b, const chm_kop *op)
@@ -148,23 +155,7 @@ static void add(builder *b, const chm_kop *op)
 
 static void sparse(builder *b, const chm_kop *op)
 {
-    const sparse_desc *d = &op->u.sparse;
-    begin(b, b->k, "sparse_layer");
-    ptr(b, "in", op->in[0]);
-    ptr(b, "wblob", op->in[1]);
-    ptr(b, "bias", op->in[2]);
-    params(b, d->per_tensor, d->oc);
-    ptr(b, "out", op->out);
-    const struct { const char *n; int32_t v; } s[] = {
-        { "n", d->n }, { "ih", d->ih }, { "iw", d->iw }, { "ic", d->ic }, { "oh", d->oh },
-        { "ow", d->ow }, { "oc", d->oc }, { "kh", d->kh }, { "kw", d->kw },
-        { "stride_h", d->stride_h }, { "stride_w", d->stride_w }, { "pad_t", d->pad_t },
-        { "pad_l", d->pad_l }, { "dil_h", d->dil_h }, { "dil_w", d->dil_w },
-        { "in_zp", d->in_zp }, { "out_zp", d->out_zp }, { "act_min", d->act_min },
-        { "act_max", d->act_max }, { "has_bias", d->has_bias }, { "per_tensor", d->per_tensor },
-    };
-    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
-        scalar(b, s[i].n, s[i].v);
+    IMAGE_LAYER(b, op, &op->u.sparse, "sparse_layer", "wblob");
 }
 
 static void graph(builder *b, const chm_kop *op)
