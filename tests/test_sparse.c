@@ -160,7 +160,10 @@ static void test_mode_and_cost(void)
         chm_tensor_free(ti), chm_tensor_free(tw), chm_tensor_free(to);
         chm_sparse_free(s);
     }
-    CU_ASSERT(us[1] < us[0] / 4); /* a large part of the ideal 10x (the rest: padding, imbalance) */
+    /* a large part of the ideal 10x (the rest: padding, imbalance); not on xrt, whose
+     * "card" time in the tests is the stand-in's CPU time */
+    if (strcmp(info.backend, "xrt") != 0)
+        CU_ASSERT(us[1] < us[0] / 4);
     fprintf(stderr, "sparse fc 1024x1024 batch 64: 100%% %.1f us, 10%% %.1f us (%.2fx)\n", us[0],
             us[1], us[0] / us[1]);
     free(w);

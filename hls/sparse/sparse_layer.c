@@ -16,6 +16,7 @@
  */
 #include "hls_bytes.h"
 #include "hls_quant.h"
+#include "hls_native.h"
 #include "sparse_kernels.h"
 
 /* The blob is read through its byte port as the engine reads it (hls_bytes.h). */
@@ -199,7 +200,11 @@ void sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bias,
 #pragma HLS STREAM variable=vec type=pipo depth=4
     int32_t acc[SPARSE_MAX_M];
     const int32_t vectors = d.n * d.oh * d.ow;
-layer_vectors:
+    /* Native emulation only: the vectors are independent, so the host's cores take
+     * them side by side, each with its own buffers (hls_native.h); the same bytes. */
+#if !defined(__SYNTHESIS__) && defined(_OPENMP)
+#pragma omp parallel for schedule(dynamic, 4) num_threads(hls_native_threads(vectors)) private(vec, acc)
+#endif
     for (int32_t m = 0; m < vectors; m++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=65536
 #pragma HLS DATAFLOW
