@@ -147,6 +147,17 @@ static void t_add_matches_emu(void)
         free(ox);
         free(oe);
     }
+    /* the trace keeps the model's figure beside each measured kernel */
+    const char *path = tu_tmp("xrt_trace.json");
+    CU_ASSERT_EQUAL(chm_trace_write(x, path), CHM_OK);
+    FILE *f = fopen(path, "r");
+    char buf[8192] = "";
+    size_t got = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[got] = '\0';
+    if (f)
+        fclose(f);
+    CU_ASSERT(has(buf, "card (kernels measured)"));
+    CU_ASSERT(has(buf, "\"model_us\":"));
     chm_device_close(e);
     chm_device_close(x);
 }

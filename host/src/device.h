@@ -119,6 +119,8 @@ typedef struct trace_rec {
     int engine;
     double dev_start_us, dev_end_us, wall_start_us, wall_end_us;
     uint64_t bytes, macs;
+    double model_us;        /* measured kernels: the model's duration, kept beside */
+    int measured;
 } trace_rec;
 
 struct chm_device {

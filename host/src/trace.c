@@ -1,10 +1,11 @@
 /*
  * trace.c - per-command records, device stats, and the Chrome trace file.
  *
- * The file holds two processes: "card (modelled)" with the card's timeline
- * as the timing model gives it, and "host (wall)" with when the same
- * commands really ran in this process. Each has one track per DMA
- * direction and one per region.
+ * The file holds two processes: "card" with the card's timeline (modelled,
+ * or on rtl and xrt laid from the kernels' measured times, each measured
+ * kernel carrying the model's figure as args.model_us beside it), and
+ * "host (wall clock)" with when the same commands really ran in this
+ * process. Each has one track per DMA direction and one per region.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,8 @@ void chm__trace_add_locked(chm_device *dev, const chm_event *ev)
     r->wall_end_us = ev->wall_end_us;
     r->bytes = ev->kind == CMD_KERNEL ? 0 : ev->bytes;
     r->macs = ev->macs;
+    r->model_us = ev->model_us;
+    r->measured = ev->measured;
 }
 
 int chm_device_stats_get(chm_device *dev, chm_device_stats *out)
@@ -71,7 +74,9 @@ static void json_str(FILE *f, const char *s)
 
 static void write_meta(FILE *f, const chm_device *dev)
 {
-    static const char *const procs[] = { "card (modelled)", "host (wall clock)" };
+    const char *const procs[] = { dev->be->last_run_us ? "card (kernels measured)"
+                                                       : "card (modelled)",
+                                  "host (wall clock)" };
     for (int p = 0; p < 2; p++) {
         fprintf(f, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":0,"
                    "\"args\":{\"name\":\"%s %s\"}},\n", p + 1, dev->name, procs[p]);
@@ -103,9 +108,13 @@ int chm_trace_write(chm_device *dev, const char *path)
             fprintf(f, "{\"name\":\"");
             json_str(f, r->name);
             fprintf(f, "\",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%d,"
-                       "\"tid\":%d,\"args\":{\"bytes\":%llu,\"macs\":%llu}}%s\n",
+                       "\"tid\":%d,\"args\":{\"bytes\":%llu,\"macs\":%llu",
                     cat, ts, dur, p + 1, r->engine, (unsigned long long)r->bytes,
-                    (unsigned long long)r->macs, (i + 1 == dev->n_trace && p == 1) ? "" : ",");
+                    (unsigned long long)r->macs);
+            if (r->measured)
+                fprintf(f, ",\"measured_us\":%.3f,\"model_us\":%.3f",
+                        r->dev_end_us - r->dev_start_us, r->model_us);
+            fprintf(f, "}}%s\n", (i + 1 == dev->n_trace && p == 1) ? "" : ",");
         }
     }
     if (dev->n_trace == 0)
