@@ -3,9 +3,13 @@
  * Internal; applications see only the opaque handles of chimera.h.
  *
  * Locking: one mutex per device (dev->lock) guards every queue, event state,
- * tensor dependency list, stats and the trace; `changed` is broadcast
- * whenever a command is queued or completes. Commands are few and coarse
- * (a whole layer), so one lock is not a bottleneck.
+ * tensor dependency list, stats and the trace. Waiters for completions
+ * (chm_wait, chm_finish, drains) sleep on `changed`, broadcast when a
+ * command completes; each engine thread sleeps on its own `wake`, signalled
+ * when a command is appended to its FIFO or a command completes while its
+ * FIFO is not empty, so an engine with nothing queued is never woken.
+ * Commands are few and coarse (a whole layer), so one lock is not a
+ * bottleneck.
  */
 #ifndef CHM_DEVICE_H
 #define CHM_DEVICE_H
@@ -109,6 +113,7 @@ typedef struct chm_engine {
     int index;
     pthread_t thread;
     int started;
+    pthread_cond_t wake;    /* its thread sleeps here: a command appended, a dependency done */
     chm_event *head, *tail; /* FIFO of queued commands */
     double dev_avail_us;    /* modelled time the engine is next free */
     double meas_end_us;     /* end of its last completed command (measured backends) */

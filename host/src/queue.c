@@ -177,6 +177,17 @@ void chm__engine_append(chm_engine *eng, chm_event *ev)
     else
         eng->head = ev;
     eng->tail = ev;
+    pthread_cond_signal(&eng->wake);
+}
+
+/* A command completed: waiters look again, and so do the engines with work queued
+ * (their head may have been waiting for it). */
+static void completed_locked(chm_device *dev)
+{
+    pthread_cond_broadcast(&dev->changed);
+    for (int e = 0; e < dev->n_engines; e++)
+        if (dev->engines[e].head)
+            pthread_cond_signal(&dev->engines[e].wake);
 }
 
 void chm__place_locked(chm_device *dev, chm_event *ev)
@@ -188,7 +199,6 @@ void chm__place_locked(chm_device *dev, chm_event *ev)
         model_times(eng, ev, ev->reads, ev->n_reads, ev->write);
     chm__engine_append(eng, ev);
     ev->placed = 1;
-    pthread_cond_broadcast(&dev->changed);
 }
 
 int chm__submit(chm_device *dev, chm_event *ev, chm_tensor *const *reads, int n_reads,
@@ -241,7 +251,7 @@ void chm__fail_unplaced_locked(chm_device *dev, chm_event *ev, int status)
         ev->touch[i]->users--;
     dev->queued--;
     chm__event_unref_locked(ev);
-    pthread_cond_broadcast(&dev->changed);
+    completed_locked(dev);
 }
 
 /* CHM_OK if every dependency succeeded, else the first failure; -1 if not all done. */
@@ -391,7 +401,7 @@ static void complete_locked(chm_device *dev, chm_engine *eng, chm_event *ev, int
     ev->n_deps = 0;
     dev->queued--;
     chm__event_unref_locked(ev);
-    pthread_cond_broadcast(&dev->changed);
+    completed_locked(dev);
 }
 
 static void *engine_main(void *arg)
@@ -401,13 +411,13 @@ static void *engine_main(void *arg)
     pthread_mutex_lock(&dev->lock);
     for (;;) {
         while (!eng->head && !dev->shutting_down)
-            pthread_cond_wait(&dev->changed, &dev->lock);
+            pthread_cond_wait(&eng->wake, &dev->lock);
         if (!eng->head)
             break;
         chm_event *ev = eng->head;
         int st;
         while ((st = deps_state(ev)) > 0)
-            pthread_cond_wait(&dev->changed, &dev->lock);
+            pthread_cond_wait(&eng->wake, &dev->lock);
         pthread_mutex_unlock(&dev->lock);
         ev->wall_start_us = chm__wall_us(dev);
         if (st == CHM_OK)
@@ -433,6 +443,8 @@ int chm__engines_start(chm_device *dev)
     if (pthread_attr_init(&attr) || pthread_attr_setstacksize(&attr, ENGINE_STACK_BYTES))
         return CHM_ENOMEM;
     int rc = CHM_OK;
+    for (int i = 0; i < dev->n_engines; i++)
+        pthread_cond_init(&dev->engines[i].wake, NULL);
     for (int i = 0; i < dev->n_engines && !rc; i++) {
         chm_engine *e = &dev->engines[i];
         e->dev = dev;
@@ -454,11 +466,14 @@ void chm__engines_stop(chm_device *dev)
     chm__sched_flush_locked(dev, 0);
     dev->shutting_down = 1;
     pthread_cond_broadcast(&dev->changed);
+    for (int i = 0; i < dev->n_engines; i++)
+        pthread_cond_broadcast(&dev->engines[i].wake);
     pthread_mutex_unlock(&dev->lock);
     for (int i = 0; i < dev->n_engines; i++) {
         if (dev->engines[i].started)
             pthread_join(dev->engines[i].thread, NULL);
         dev->engines[i].started = 0;
+        pthread_cond_destroy(&dev->engines[i].wake);
     }
 }
 

@@ -223,7 +223,6 @@ int chm__region_autoload_locked(chm_device *dev, int region, chm_mode mode)
     chm__load_span_locked(dev, e);
     chm__engine_append(eng, e);
     dev->queued++;
-    pthread_cond_broadcast(&dev->changed);
     return CHM_OK;
 }
 

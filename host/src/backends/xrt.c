@@ -23,76 +23,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "../device.h"
 #include "cfgpkt.h"
-#include "emu_card.h"
-#include "kargs.h"
-#include "xrt_api.h"
-#include "xrt_overlay.h"
+#include "xrt_card.h"
 #include "xrt_power.h"
 
 #define XRT_DEFAULT_TIMEOUT_MS 10000u
 
-/* A tensor on the card: its buffer object, or (across a load) its saved bytes. */
-typedef struct xrt_tensor {
-    xrt_bo_h bo;
-    uint8_t *saved;
-} xrt_tensor;
-
-/* The run's own buffers, one per auxiliary argument (a conv's multipliers, its
- * shifts; a combine-first GRAPH layer's scratch), in out's bank. */
-typedef struct run_bufs {
-    xrt_bo_h bo[KARGS_MAX]; /* [i]: argument i's */
-} run_bufs;
-
-typedef struct xrt_card {
-    emu_card emu;             /* first: the inherited timing models take the card as theirs */
-    xrt_api x;
-    xrt_device_h d;
-    xrt_overlay ov;           /* the loaded overlay */
-    unsigned timeout_ms;
-    xrt_kernel_h kern[CHM_MAX_REGIONS][MODE_MAX_KERNELS]; /* the region's mode's kernels */
-    double last_us[CHM_MAX_REGIONS];
-    /* Per bank, a small buffer that stands for absent pointers (a compute unit never
-     * reads it), made with the overlay so that a run never needs room for it. */
-    xrt_bo_h none[PLATFORM_MAX_BANKS];
-    int swapping;             /* between prepare and complete: tensors are saved bytes */
-    /* Runs that did not finish, with their buffers: never waited for again,
-     * released once a load has reset the card or at close. */
-    struct { xrt_run_h run; run_bufs bufs; } hung[16];
-    int n_hung;
-    chm_mode next[CHM_MAX_REGIONS]; /* the assignment being loaded */
-} xrt_card;
-
 static xrt_card *card_of(chm_device *dev)
 {
-    return dev->backend_data;
+    return xrt__card(dev);
 }
 
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-/* errno as XRT left it, in words. */
-static const char *xrt_errno(void)
+const char *xrt__errno(void)
 {
     return errno ? strerror(errno) : "no errno";
-}
-
-static void free_bufs(xrt_card *c, run_bufs *b);
-
-static void release_hung(xrt_card *c)
-{
-    for (int i = 0; i < c->n_hung; i++) {
-        c->x.RunClose(c->hung[i].run);
-        free_bufs(c, &c->hung[i].bufs);
-    }
-    c->n_hung = 0;
 }
 
 static void free_none(xrt_card *c)
@@ -110,7 +55,7 @@ static int make_none(xrt_card *c, uint32_t n_banks, char *why, size_t n)
     for (uint32_t b = 0; b < n_banks; b++) {
         errno = 0;
         if (c->ov.group[b] >= 0 && !(c->none[b] = c->x.BOAlloc(c->d, 64, 0, (uint32_t)c->ov.group[b]))) {
-            snprintf(why, n, "no room for a 64-byte buffer in bank %u: %s", b, xrt_errno());
+            snprintf(why, n, "no room for a 64-byte buffer in bank %u: %s", b, xrt__errno());
             free_none(c);
             return CHM_EDEVMEM;
         }
@@ -140,7 +85,7 @@ static int open_kernels(xrt_card *c, char *why, size_t n)
             c->kern[r][k] = c->x.PLKernelOpen(c->d, c->ov.uuid, name);
             if (!c->kern[r][k]) {
                 snprintf(why, n, "XRT cannot open kernel %s of %s: %s", name, c->ov.path,
-                         xrt_errno());
+                         xrt__errno());
                 close_kernels(c);
                 return CHM_EDEVICE;
             }
@@ -225,7 +170,7 @@ static int bring_up(chm_device *dev, xrt_card *c, char *why, size_t n)
     c->d = bdf ? c->x.DeviceOpenByBDF(dev->card)
                : c->x.DeviceOpen((unsigned)strtoul(dev->card, NULL, 10));
     if (!c->d) {
-        snprintf(why, n, "XRT cannot open card %s: %s", dev->card, xrt_errno());
+        snprintf(why, n, "XRT cannot open card %s: %s", dev->card, xrt__errno());
         return CHM_ENODEV;
     }
     chm_mode assign[CHM_MAX_REGIONS];
@@ -281,7 +226,7 @@ static int xrt_open(chm_device *dev)
 static void xrt_close(chm_device *dev)
 {
     xrt_card *c = card_of(dev);
-    release_hung(c);
+    xrt__release_hung(c);
     free_none(c);
     close_kernels(c);
     c->x.DeviceClose(c->d);
@@ -361,169 +306,6 @@ static int xrt_copy_from(chm_device *dev, chm_tensor *t, size_t off, void *dst, 
                : CHM_OK;
 }
 
-/* ------------------------------------------------------------- runs */
-
-static int kernel_index(const mode_desc *m, const char *kernel)
-{
-    for (int k = 0; m && k < m->n_kernels; k++)
-        if (strcmp(m->kernels[k], kernel) == 0)
-            return k;
-    return -1;
-}
-
-static void free_bufs(xrt_card *c, run_bufs *b)
-{
-    for (int i = 0; i < KARGS_MAX; i++)
-        if (b->bo[i])
-            c->x.BOFree(b->bo[i]);
-    memset(b, 0, sizeof *b);
-}
-
-static xrt_bo_h new_bo(xrt_card *c, int group, const uint8_t *init, uint64_t bytes)
-{
-    xrt_bo_h bo = c->x.BOAlloc(c->d, (size_t)bytes, 0, (uint32_t)group);
-    if (bo && init && (c->x.BOWrite(bo, init, (size_t)bytes, 0) ||
-                       c->x.BOSync(bo, XRT_SYNC_TO_DEVICE, (size_t)bytes, 0))) {
-        c->x.BOFree(bo);
-        bo = NULL;
-    }
-    return bo;
-}
-
-static int run_buffers(xrt_card *c, const chm_kop *op, const kargs *k, run_bufs *b, char *why,
-                       size_t n)
-{
-    memset(b, 0, sizeof *b);
-    const int g = c->ov.group[op->out->bank];
-    uint8_t *init = k->aux_bytes ? malloc((size_t)k->aux_bytes) : NULL;
-    if (k->aux_bytes && !init)
-        return CHM_ENOMEM;
-    if (init)
-        kargs_fill_aux(op, k, init);
-    errno = 0;
-    int ok = g >= 0;
-    for (int i = 0; ok && i < k->n; i++) {
-        if (k->a[i].kind != KARG_AUX)
-            continue;
-        uint64_t end = k->aux_bytes; /* this argument's slice ends where the next one starts */
-        for (int j = 0; j < k->n; j++)
-            if (k->a[j].kind == KARG_AUX && k->a[j].aux_off > k->a[i].aux_off &&
-                k->a[j].aux_off < end)
-                end = k->a[j].aux_off;
-        ok = (b->bo[i] = new_bo(c, g, init + k->a[i].aux_off, end - k->a[i].aux_off)) != NULL;
-    }
-    free(init);
-    if (!ok) {
-        snprintf(why, n, "no room for the run's %llu bytes of parameters / scratch in bank %d "
-                 "(%s)", (unsigned long long)k->aux_bytes, op->out->bank, xrt_errno());
-        free_bufs(c, b);
-        return CHM_EDEVMEM;
-    }
-    return CHM_OK;
-}
-
-/* Sets run's arguments from k: buffers as BO handles, scalars as uint64_t. 0, or the
- * 1-based index of the argument XRT refused. */
-static int set_args(xrt_card *c, xrt_run_h run, const kargs *k, const run_bufs *b, int bank)
-{
-    for (int i = 0; i < k->n; i++) {
-        const karg *a = &k->a[i];
-        int bad;
-        switch (a->kind) {
-        case KARG_SCALAR: bad = c->x.RunSetArg(run, i, (uint64_t)a->value); break;
-        case KARG_TENSOR: bad = c->x.RunSetArg(run, i, ((const xrt_tensor *)a->t->mem)->bo); break;
-        case KARG_AUX: bad = c->x.RunSetArg(run, i, b->bo[i]); break;
-        default: bad = c->x.RunSetArg(run, i, c->none[bank]); break;
-        }
-        if (bad)
-            return i + 1;
-    }
-    return 0;
-}
-
-/* Starts run and waits up to the timeout; the measured microseconds in *us. */
-static int wait_run(xrt_card *c, xrt_run_h run, const char *kernel, int region, double *us,
-                    char *why, size_t n)
-{
-    const double t0 = now_us();
-    errno = 0;
-    if (c->x.RunStart(run)) {
-        snprintf(why, n, "XRT could not start %s on region %d: %s", kernel, region, xrt_errno());
-        return CHM_EDEVICE;
-    }
-    const int st = c->x.RunWaitFor(run, c->timeout_ms);
-    *us = now_us() - t0;
-    if (st == XRT_CMD_COMPLETED)
-        return CHM_OK;
-    if (st == XRT_CMD_NEW || st == XRT_CMD_QUEUED || st == XRT_CMD_RUNNING ||
-        st == XRT_CMD_SUBMITTED || st == XRT_CMD_TIMEOUT) {
-        snprintf(why, n, "kernel chm_%s on region %d did not finish in %u ms (state %d); the "
-                 "region is FAILED until reloaded (chm_region_load_mode)", kernel, region,
-                 c->timeout_ms, st);
-        return CHM_ETIMEDOUT;
-    }
-    snprintf(why, n, "XRT ended chm_%s on region %d in state %d (%s): %s", kernel, region, st,
-             st == XRT_CMD_ABORT ? "aborted" : st == XRT_CMD_ERROR ? "error" : "failed",
-             xrt_errno());
-    return CHM_EDEVICE;
-}
-
-static int xrt_run(chm_device *dev, int region, const chm_kop *op, char *why, size_t n)
-{
-    xrt_card *c = card_of(dev);
-    c->last_us[region] = -1.0;
-    kargs k;
-    int rc = kargs_of(op, &k, why, n);
-    if (rc)
-        return rc;
-    const int ki = kernel_index(mode_find((int)c->ov.mode[region]), k.kernel);
-    if (ki < 0 || !c->kern[region][ki]) {
-        snprintf(why, n, "the loaded xclbin (%s) has no chm_%s in region %d", c->ov.path,
-                 k.kernel, region);
-        return CHM_EMODE;
-    }
-    for (int i = 0; i < k.n; i++) {
-        if (k.a[i].kind == KARG_TENSOR && !((const xrt_tensor *)k.a[i].t->mem)->bo) {
-            snprintf(why, n, "a tensor of chm_%s lost its card memory in the last load", k.kernel);
-            return CHM_EDEVMEM;
-        }
-    }
-    run_bufs bufs;
-    rc = run_buffers(c, op, &k, &bufs, why, n);
-    if (rc)
-        return rc;
-    errno = 0;
-    xrt_run_h run = c->x.RunOpen(c->kern[region][ki]);
-    int bad = run ? set_args(c, run, &k, &bufs, op->out->bank) : -1;
-    double us = 0;
-    if (!run || bad) {
-        snprintf(why, n, "XRT refused %s of chm_%s: %s", run ? "an argument" : "a run", k.kernel,
-                 xrt_errno());
-        if (run && bad > 0)
-            snprintf(why + strlen(why), n - strlen(why), " (argument %d, %s)", bad - 1,
-                     k.a[bad - 1].kind == KARG_SCALAR ? "a scalar" : "a buffer");
-        rc = CHM_EDEVICE;
-    } else {
-        rc = wait_run(c, run, k.kernel, region, &us, why, n);
-    }
-    if (rc == CHM_ETIMEDOUT && c->n_hung < (int)(sizeof c->hung / sizeof c->hung[0])) {
-        c->hung[c->n_hung].run = run; /* abandoned: closing it now could wait for it */
-        c->hung[c->n_hung++].bufs = bufs;
-    } else if (rc != CHM_ETIMEDOUT) {
-        if (run)
-            c->x.RunClose(run);
-        free_bufs(c, &bufs);
-    }
-    if (rc == CHM_OK)
-        c->last_us[region] = us;
-    return rc;
-}
-
-static double xrt_last_run_us(chm_device *dev, int region)
-{
-    return card_of(dev)->last_us[region];
-}
-
 /* ------------------------------------------------------- reconfiguration */
 
 /* Every tensor's bytes to the host and its buffer freed (dev->lock held). */
@@ -537,7 +319,7 @@ static int save_tensors_locked(chm_device *dev, xrt_card *c, char *why, size_t n
         if (!xt->saved || c->x.BOSync(xt->bo, XRT_SYNC_FROM_DEVICE, (size_t)t->bytes, 0) ||
             c->x.BORead(xt->bo, xt->saved, (size_t)t->bytes, 0)) {
             snprintf(why, n, "cannot save a %llu-byte tensor before the load: %s",
-                     (unsigned long long)t->bytes, xt->saved ? xrt_errno() : "no host memory");
+                     (unsigned long long)t->bytes, xt->saved ? xrt__errno() : "no host memory");
             return CHM_EDEVICE;
         }
         c->x.BOFree(xt->bo);
@@ -589,7 +371,7 @@ static int xrt_reconf_write(chm_device *dev, int region, chm_mode mode, const ui
     xrt_card *c = card_of(dev);
     int rc = load_overlay(dev, c, c->next, why, n);
     if (rc == CHM_OK)
-        release_hung(c); /* the load reset the compute units */
+        xrt__release_hung(c); /* the load reset the compute units */
     return rc;
 }
 
@@ -651,8 +433,8 @@ const chm_backend_ops chm_xrt_backend = {
     .mem_touch = xrt_mem_touch,
     .copy_to = xrt_copy_to,
     .copy_from = xrt_copy_from,
-    .run = xrt_run,
-    .last_run_us = xrt_last_run_us,
+    .run = xrt__run,
+    .last_run_us = xrt__last_run_us,
     .describe = xrt_describe,
     .container_for = xrt_container_for,
     .reconf_prepare = xrt_reconf_prepare,
