@@ -56,15 +56,25 @@ static int tag_is(const char *tag, const char *bank)
            strncmp(tag, "bank", 4) == 0 && atoi(tag + 4) == i && isdigit((unsigned char)tag[4]);
 }
 
-static int read_groups(const platform_desc *p, const axlf_section *s, xrt_overlay *o, char *why,
-                       size_t n)
+/* A table section (int32 count, 4 bytes padding, count entries): its count, or -1 with
+ * why if the entries do not fit in the section. */
+static int32_t entries(const axlf_section *s, uint32_t entry, char *why, size_t n)
 {
     const int32_t count = s->size >= 8 ? le32(s->data) : -1;
-    if (count < 0 || 8 + (uint64_t)count * MEM_ENTRY > s->size) {
-        snprintf(why, n, "MEM_TOPOLOGY holds %d entries in %llu bytes", count,
+    if (count < 0 || 8 + (uint64_t)count * entry > s->size) {
+        snprintf(why, n, "%s holds %d entries in %llu bytes", axlf_kind_name(s->kind), count,
                  (unsigned long long)s->size);
         return -1;
     }
+    return count;
+}
+
+static int read_groups(const platform_desc *p, const axlf_section *s, xrt_overlay *o, char *why,
+                       size_t n)
+{
+    const int32_t count = entries(s, MEM_ENTRY, why, n);
+    if (count < 0)
+        return -1;
     for (uint32_t b = 0; b < p->n_banks; b++) {
         o->group[b] = -1;
         for (int32_t i = 0; i < count; i++) {
@@ -97,12 +107,9 @@ static int has_cu(const axlf_section *s, int32_t count, const char *kernel, int 
 static int read_modes(const platform_desc *p, const axlf_section *s, xrt_overlay *o, char *why,
                       size_t n)
 {
-    const int32_t count = s->size >= 8 ? le32(s->data) : -1;
-    if (count < 0 || 8 + (uint64_t)count * IP_ENTRY > s->size) {
-        snprintf(why, n, "IP_LAYOUT holds %d entries in %llu bytes", count,
-                 (unsigned long long)s->size);
+    const int32_t count = entries(s, IP_ENTRY, why, n);
+    if (count < 0)
         return -1;
-    }
     o->n_regions = (int)p->n_regions;
     for (int r = 0; r < o->n_regions; r++) {
         o->mode[r] = CHM_MODE_EMPTY;
@@ -124,41 +131,52 @@ static void uuid_str(const uint8_t u[16], char out[37])
         k += sprintf(out + k, "%s%02x", i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "", u[i]);
 }
 
-int xrt_overlay_read(const platform_desc *p, const char *path, xrt_overlay *o, char *why,
-                     size_t n)
+int xrt_overlay_parse(const platform_desc *p, const uint8_t *buf, size_t len, const char *path,
+                      xrt_overlay *o, char *why, size_t n)
 {
     memset(o, 0, sizeof *o);
     snprintf(o->path, sizeof o->path, "%s", path);
-    size_t len;
-    uint8_t *buf = bs_read_file(path, &len);
-    if (!buf) {
-        snprintf(why, n, "cannot read %s: %s", path, strerror(errno));
-        return -1;
-    }
     axlf_info info;
     axlf_section sec[64];
     char err[200];
-    int rc = -1;
     if (axlf_parse(buf, len, &info, sec, 64, err, sizeof err)) {
         snprintf(why, n, "%s is not an xclbin: %s", path, err);
-    } else if (memcmp(info.interface_uuid, p->interface_uuid, 16) != 0) {
+        return -1;
+    }
+    if (memcmp(info.interface_uuid, p->interface_uuid, 16) != 0) {
         char a[37], b[37];
         uuid_str(info.interface_uuid, a);
         uuid_str(p->interface_uuid, b);
         snprintf(why, n, "%s is built for the shell with interface UUID %s, not %s's (%s)", path,
                  a, p->name, b);
-    } else {
-        const uint32_t ns = info.num_sections < 64 ? info.num_sections : 64;
-        const axlf_section *mem = axlf_find(sec, ns, AXLF_MEM_TOPOLOGY);
-        const axlf_section *ip = axlf_find(sec, ns, AXLF_IP_LAYOUT);
-        if (!mem || !ip)
-            snprintf(why, n, "%s has no %s section", path, mem ? "IP_LAYOUT" : "MEM_TOPOLOGY");
-        else if (read_groups(p, mem, o, err, sizeof err) || read_modes(p, ip, o, err, sizeof err))
-            snprintf(why, n, "%s: %s", path, err);
-        else
-            rc = 0;
-        memcpy(o->uuid, info.xclbin_uuid, 16);
+        return -1;
     }
+    memcpy(o->uuid, info.xclbin_uuid, 16);
+    const uint32_t ns = info.num_sections < 64 ? info.num_sections : 64;
+    const axlf_section *mem = axlf_find(sec, ns, AXLF_MEM_TOPOLOGY);
+    const axlf_section *ip = axlf_find(sec, ns, AXLF_IP_LAYOUT);
+    if (!mem || !ip) {
+        snprintf(why, n, "%s has no %s section", path, mem ? "IP_LAYOUT" : "MEM_TOPOLOGY");
+        return -1;
+    }
+    if (read_groups(p, mem, o, err, sizeof err) || read_modes(p, ip, o, err, sizeof err)) {
+        snprintf(why, n, "%s: %s", path, err);
+        return -1;
+    }
+    return 0;
+}
+
+int xrt_overlay_read(const platform_desc *p, const char *path, xrt_overlay *o, char *why,
+                     size_t n)
+{
+    size_t len;
+    uint8_t *buf = bs_read_file(path, &len);
+    if (!buf) {
+        memset(o, 0, sizeof *o);
+        snprintf(why, n, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = xrt_overlay_parse(p, buf, len, path, o, why, n);
     free(buf);
     return rc;
 }

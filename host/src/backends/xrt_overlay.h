@@ -37,5 +37,8 @@ const char *xrt_overlay_dir(void);
  */
 int xrt_overlay_read(const platform_desc *p, const char *path, xrt_overlay *o, char *why,
                      size_t n);
+/* The same checks on buf[0..len) (path only names it in messages). */
+int xrt_overlay_parse(const platform_desc *p, const uint8_t *buf, size_t len, const char *path,
+                      xrt_overlay *o, char *why, size_t n);
 
 #endif /* CHM_XRT_OVERLAY_H */
