@@ -184,11 +184,48 @@ static void test_assignments(void)
     CU_ASSERT_STRING_EQUAL(name, "u250_graph-cnn-sparse.xclbin");
 }
 
+/* The overlay reader (xrt_overlay.c) on a good overlay xclbin and damaged copies of it
+ * (the seeds of fuzz_overlay): each refused with its own reason, or read as it is. */
+static void test_overlay_files(void)
+{
+    const platform_desc *p = platform_find("u250");
+    const struct { const char *file, *why; } cases[] = {
+        { "overlay_good", NULL },
+        { "mem_topology_all_unused", NULL },
+        { "mem_topology_count_past_end", "MEM_TOPOLOGY holds 1000 entries" },
+        { "ip_layout_negative_count", "IP_LAYOUT holds -1 entries" },
+        { "ip_layout_count_past_end", "IP_LAYOUT holds 100 entries" },
+        { "other_shell", "built for the shell with interface UUID 7f" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[512], why[512] = "";
+        snprintf(path, sizeof path, "%s/%s", CHM_OVERLAY_CORPUS, cases[i].file);
+        xrt_overlay o;
+        const int rc = xrt_overlay_read(p, path, &o, why, sizeof why);
+        CU_ASSERT_EQUAL(rc, cases[i].why ? -1 : 0);
+        if (cases[i].why && !strstr(why, cases[i].why))
+            fprintf(stderr, "\n  %s: \"%s\" lacks \"%s\"\n", cases[i].file, why, cases[i].why);
+        CU_ASSERT(!cases[i].why || strstr(why, cases[i].why));
+        if (rc == 0) {
+            CU_ASSERT(o.mode[0] == CHM_MODE_CNN && o.mode[1] == CHM_MODE_SPARSE &&
+                      o.mode[2] == CHM_MODE_GRAPH);
+            const int unused = !strcmp(cases[i].file, "mem_topology_all_unused");
+            for (uint32_t b = 0; b < p->n_banks; b++) /* bankN tags; unused banks have no group */
+                CU_ASSERT_EQUAL(o.group[b], unused ? -1 : (int)b);
+        }
+    }
+    xrt_overlay o;
+    char why[256];
+    CU_ASSERT_EQUAL(xrt_overlay_read(p, "/nonexistent.xclbin", &o, why, sizeof why), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "cannot read /nonexistent.xclbin"));
+}
+
 int main(void)
 {
     static const tu_test tests[] = {
         { "config and commands against every platform JSON", test_platforms },
         { "assignments and xclbin names", test_assignments },
+        { "overlay files, good and damaged", test_overlay_files },
         { NULL, NULL },
     };
     return tu_run_suite("vitis", NULL, tests, NULL, NULL);
