@@ -136,6 +136,8 @@ static chm_gnn_plan run_case(const chm_graph *g, const layer_case *c, uint64_t s
             printf("\n  %s seed %llu: fp32 differs at %lld: %.9g, want %.9g\n", what,
                    (unsigned long long)seed, (long long)bad, a[bad], b[bad]);
         CU_ASSERT_EQUAL(bad, -1);
+        /* the card sums in the reference's order (k ascending, no FMA): the same bits */
+        CU_ASSERT_EQUAL(same, n * c->o);
         exact_fp32 += same == n * c->o;
         fp32_cases++;
     }

@@ -11,6 +11,7 @@
 
 #include "cnn_kernels.h"
 #include "cnn_store_native.h"
+#include "hls_native.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -82,15 +83,31 @@ STORE_TARGET static void store_avx512(int8_t *out, const int32_t *acc, int32_t l
     }
 }
 
+/* Per-tensor multiplier: the GRAPH mode's stages (hls_requant_rows_host). */
+STORE_TARGET static void rows_avx512(int8_t *out, int64_t ldo, const int32_t *acc, int64_t lda,
+                                     int32_t nr, int32_t nc, const hls_requant_rule *q)
+{
+    const __m512i in_zp = _mm512_set1_epi64(q->in_zp), out_zp = _mm512_set1_epi64(q->out_zp);
+    const __m512i lo = _mm512_set1_epi64(q->act_min), hi = _mm512_set1_epi64(q->act_max);
+    const __m512i mult8 = _mm512_set1_epi64(q->mult), shift8 = _mm512_set1_epi64(q->shift);
+    for (int32_t c0 = 0; c0 < nc; c0 += 8) {
+        const __mmask8 m = nc - c0 >= 8 ? 0xff : (__mmask8)((1u << (nc - c0)) - 1);
+        __m512i base = q->colsum ? _mm512_mul_epi32(load8(m, q->colsum + c0), in_zp) : _mm512_setzero_si512();
+        base = _mm512_sub_epi64(q->bias ? load8(m, q->bias + c0) : _mm512_setzero_si512(), base);
+        for (int32_t r = 0; r < nr; r++) {
+            const __m512i v = sat32(_mm512_add_epi64(load8(m, acc + r * lda + c0), base));
+            const __m512i y = requant8(v, mult8, shift8, out_zp, lo, hi);
+            _mm512_mask_cvtepi64_storeu_epi8(out + r * ldo + c0, m, y);
+        }
+    }
+}
+
 static int have_avx512(void)
 {
     static int known = -1; /* a benign race: every thread stores the same answer */
     if (known < 0) {
-        const char *off = getenv("CHIMERA_EMU_NO_VNNI");
         __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                __builtin_cpu_supports("avx512vl") &&
-                !(off && off[0] == '1');
+        known = __builtin_cpu_supports("avx512vl") && hls_native_isa() == HLS_ISA_AVX512;
     }
     return known;
 }
@@ -108,5 +125,18 @@ int cnn_store_host(int8_t *out, const int32_t *acc, int32_t ldacc, const int32_t
 #endif
     (void)out, (void)acc, (void)ldacc, (void)colsum, (void)bias, (void)mult, (void)shift;
     (void)d, (void)oc0, (void)m0, (void)nr, (void)nc;
+    return 0;
+}
+
+int hls_requant_rows_host(int8_t *out, int64_t ldo, const int32_t *acc, int64_t lda, int32_t nr,
+                          int32_t nc, const hls_requant_rule *q)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (have_avx512()) {
+        rows_avx512(out, ldo, acc, lda, nr, nc, q);
+        return 1;
+    }
+#endif
+    (void)out, (void)ldo, (void)acc, (void)lda, (void)nr, (void)nc, (void)q;
     return 0;
 }

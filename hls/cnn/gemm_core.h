@@ -80,9 +80,6 @@ typedef int32_t gemm_acc_tile[CNN_PE_ROWS][CNN_PE_COLS];
     }
 #endif
 
-/* The int8 PE's sum (vectorized on the host: gemm_dot.c). */
-int32_t gemm_dot_i8(const int8_t *a, const int8_t *b, int32_t n);
-
 #ifdef __SYNTHESIS__
 GEMM_CORE_DEFINE(gemm_core_mac, int8_t, int32_t, CNN_PE_ROWS, CNN_PE_COLS, CNN_TILE_K, unused)
 #else

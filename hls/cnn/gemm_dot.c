@@ -12,35 +12,40 @@
  *    once a row: a . b = a . (b + 128) -
  *    128 * sum(a), exact in int32 for any K this core takes (each lane's
  *    sum stays below 2048 * 255 * 128).
- *  - otherwise one dot product a PE, the plain loop built twice by GCC's
- *    target_clones (AVX2 and SSE2). Sanitizer builds take the plain loop
- *    only: their runtimes and ifunc resolvers do not mix.
+ *  - otherwise one dot product a PE, the plain loop built twice (AVX2 and
+ *    baseline SSE2), chosen once a tile by hls_native_isa() (so
+ *    CHIMERA_EMU_ISA can force either; the tests run both).
  */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "gemm_core.h"
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
-    !defined(__SANITIZE_THREAD__)
-#define GEMM_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define GEMM_CLONES
-#endif
+#include "hls_native.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define GEMM_VNNI 1
 #include <immintrin.h>
 #endif
 
-GEMM_CLONES
-int32_t gemm_dot_i8(const int8_t *a, const int8_t *b, int32_t n)
+static inline __attribute__((always_inline)) int32_t dot_body(const int8_t *a, const int8_t *b,
+                                                               int32_t n)
 {
     int32_t s = 0;
     for (int32_t k = 0; k < n; k++)
         s += (int16_t)a[k] * (int16_t)b[k];
     return s;
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) static void tile_avx2(int32_t *acc, int32_t ldacc, const int8_t *a,
+                                                      const int8_t *b, int32_t ld, int32_t kt,
+                                                      int32_t nr, int32_t nc)
+{
+    for (int32_t r = 0; r < nr; r++)
+        for (int32_t c = 0; c < nc; c++)
+            acc[(int64_t)r * ldacc + c] += dot_body(a + (int64_t)r * ld, b + (int64_t)c * ld, kt);
+}
+#endif
 
 #ifdef GEMM_VNNI
 #define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
@@ -112,10 +117,8 @@ static int have_vnni(void)
 {
     static int known = -1; /* a benign race: every thread stores the same answer */
     if (known < 0) {
-        const char *off = getenv("CHIMERA_EMU_NO_VNNI");
         __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
-                !(off && off[0] == '1');
+        known = __builtin_cpu_supports("avx512vnni") && hls_native_isa() == HLS_ISA_AVX512;
     }
     return known;
 }
@@ -130,7 +133,13 @@ void gemm_tile_i8_host(int32_t *acc, int32_t ldacc, const int8_t *a, const int8_
         return;
     }
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (hls_native_isa() >= HLS_ISA_AVX2) {
+        tile_avx2(acc, ldacc, a, b, ld, kt, nr, nc);
+        return;
+    }
+#endif
     for (int32_t r = 0; r < nr; r++)
         for (int32_t c = 0; c < nc; c++)
-            acc[(int64_t)r * ldacc + c] += gemm_dot_i8(a + (int64_t)r * ld, b + (int64_t)c * ld, kt);
+            acc[(int64_t)r * ldacc + c] += dot_body(a + (int64_t)r * ld, b + (int64_t)c * ld, kt);
 }

@@ -4,6 +4,10 @@
  * independent tiles. $CHIMERA_EMU_THREADS sets it (read at each call);
  * the default is every core the process may use. The card time the cycle
  * models give does not depend on it.
+ *
+ * Which vector units the host paths use: the best the CPU has, or the one
+ * $CHIMERA_EMU_ISA names (avx512, avx2, portable), never one the CPU lacks.
+ * Every path gives the same bits; the tests force each.
  */
 #ifndef HLS_NATIVE_H
 #define HLS_NATIVE_H
@@ -18,6 +22,31 @@ static inline int hls_native_threads(int64_t work)
     const char *env = getenv("CHIMERA_EMU_THREADS");
     int n = env && atoi(env) > 0 ? atoi(env) : omp_get_num_procs();
     return work < n ? (work > 0 ? (int)work : 1) : n;
+}
+#endif
+
+#ifndef __SYNTHESIS__
+#include <stdlib.h>
+#include <string.h>
+
+enum { HLS_ISA_PORTABLE = 0, HLS_ISA_AVX2 = 1, HLS_ISA_AVX512 = 2 };
+
+static inline int hls_native_isa(void)
+{
+    int best = HLS_ISA_PORTABLE;
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        best = HLS_ISA_AVX2;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
+        best = HLS_ISA_AVX512;
+#endif
+    const char *want = getenv("CHIMERA_EMU_ISA");
+    const int asked = !want ? best
+                      : !strcmp(want, "portable") ? HLS_ISA_PORTABLE
+                      : !strcmp(want, "avx2")     ? HLS_ISA_AVX2
+                                                  : best;
+    return asked < best ? asked : best;
 }
 #endif
 

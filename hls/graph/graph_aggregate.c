@@ -88,20 +88,30 @@ void graph_aggregate_f32(const uint8_t *blob, int32_t b, const float *x, int32_t
     for (int32_t r = 0; r < GRAPH_BLOCK; r++)
         for (int32_t f = 0; f < width; f++)
             acc[r][f] = aggr == GRAPH_MAX ? lowest : 0.0f;
+#ifdef __SYNTHESIS__
     float win[GRAPH_WINDOW][GRAPH_MAX_F];
+#endif
     uint64_t e = be.e0;
 agg_windows:
     while (e < be.e1) {
 #pragma HLS LOOP_TRIPCOUNT min=0 max=1024
         const uint64_t end = window_end(src, e, be.e1);
         const uint32_t first = hls_rd_u32(src + 4 * e), rows = hls_rd_u32(src + 4 * (end - 1)) - first + 1;
+#ifdef __SYNTHESIS__
     load_window: /* one burst of rows x width, 16 floats a beat */
         for (uint32_t r = 0; r < rows; r++)
             memcpy(win[r], x + (uint64_t)(first + r) * (uint32_t)width, (size_t)width * sizeof(float));
+        const float *base = &win[0][0];
+        const uint64_t ld = GRAPH_MAX_F;
+#else
+        (void)rows; /* natively the rows are read where they are: the window only copies them */
+        const float *base = x + (uint64_t)first * (uint32_t)width;
+        const uint64_t ld = (uint32_t)width;
+#endif
     agg_edges:
         for (; e < end; e++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=GRAPH_WINDOW
-            const float *row = win[hls_rd_u32(src + 4 * e) - first];
+            const float *row = base + (hls_rd_u32(src + 4 * e) - first) * ld;
             float *a = acc[dst[e]];
             seen[dst[e]] = 1;
             const float we = aggr == GRAPH_SUM ? hls_rd_f32(w + 4 * e) : 1.0f;
@@ -158,20 +168,30 @@ void graph_aggregate_i8(const uint8_t *blob, int32_t b, const int8_t *x, int32_t
     for (int32_t r = 0; r < GRAPH_BLOCK; r++)
         for (int32_t f = 0; f < width; f++)
             acc[r][f] = aggr == GRAPH_MAX ? INT32_MIN : 0;
+#ifdef __SYNTHESIS__
     int8_t win[GRAPH_WINDOW][GRAPH_MAX_F];
+#endif
     uint64_t e = be.e0;
 agg_windows:
     while (e < be.e1) {
 #pragma HLS LOOP_TRIPCOUNT min=0 max=1024
         const uint64_t end = window_end(src, e, be.e1);
         const uint32_t first = hls_rd_u32(src + 4 * e), rows = hls_rd_u32(src + 4 * (end - 1)) - first + 1;
+#ifdef __SYNTHESIS__
     load_window: /* one burst of rows x width, 64 int8 features a beat */
         for (uint32_t r = 0; r < rows; r++)
             memcpy(win[r], x + (uint64_t)(first + r) * (uint32_t)width, (size_t)width);
+        const int8_t *base = &win[0][0];
+        const uint64_t ld = GRAPH_MAX_F;
+#else
+        (void)rows; /* natively the rows are read where they are: the window only copies them */
+        const int8_t *base = x + (uint64_t)first * (uint32_t)width;
+        const uint64_t ld = (uint32_t)width;
+#endif
     agg_edges:
         for (; e < end; e++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=GRAPH_WINDOW
-            const int8_t *row = win[hls_rd_u32(src + 4 * e) - first];
+            const int8_t *row = base + (hls_rd_u32(src + 4 * e) - first) * ld;
             int32_t *a = acc[dst[e]];
             const int32_t we = aggr == GRAPH_SUM ? wq[e] : 1;
             seen[dst[e]] = 1;

@@ -14,6 +14,12 @@
 
 #include "gemm_core.h"
 #include "graph_engines.h"
+#ifndef __SYNTHESIS__
+#include <stdlib.h>
+
+#include "cnn_store_native.h"
+#include "graph_comb_native.h"
+#endif
 #include "hls_bytes.h"
 #include "hls_quant.h"
 
@@ -85,6 +91,11 @@ comb_cols:
                 memcpy(bt[c], w + (int64_t)(c0 + c) * k_len + k0, (size_t)kt);
             gemm_core_mac(at, bt, acc, kt, nr, nc);
         }
+#ifndef __SYNTHESIS__ /* natively: the same requantization, 8 columns at a time where the host can */
+        const hls_requant_rule rq = { q->wsum + c0, q->a_zp, q->bias ? q->bias + c0 : NULL, q->mult,
+                                      q->shift, q->zp, q->act_min, 127 };
+        if (!hls_requant_rows_host(dst + c0, stride, &acc[0][0], CNN_PE_COLS, nr, nc, &rq))
+#endif
     comb_store:
         for (int32_t r = 0; r < nr; r++) {
             for (int32_t c = 0; c < nc; c++) {
@@ -99,11 +110,23 @@ comb_cols:
     }
 }
 
-/* dst[r][c] = act(sum_k a[r][k] * w[c][k] + bias[c]) in fp32. */
+/*
+ * dst[r][c] = act(sum_k a[r][k] * w[c][k] + bias[c]) in fp32. wt: the native
+ * emulation's k-major copy of w (graph_comb_native.c: the same sums, in the
+ * same order, on the host's vector units); NULL on the synthesis path.
+ */
 static void combine_f32(const float a[GRAPH_BLOCK][GRAPH_MAX_K], int32_t nr, int32_t k_len,
-                        const float *w, int32_t o, const float *bias, int32_t relu, float *dst,
-                        int32_t stride)
+                        const float *w, const float *wt, int32_t o, const float *bias, int32_t relu,
+                        float *dst, int32_t stride)
 {
+#ifndef __SYNTHESIS__
+    if (wt) {
+        graph_comb_f32_host(&a[0][0], GRAPH_MAX_K, nr, k_len, wt, o, bias, relu, dst, stride);
+        return;
+    }
+#else
+    (void)wt;
+#endif
     float at[CNN_PE_ROWS][GRAPH_TILE_K_F32];
     float bt[GRAPH_CE_COLS_F32][GRAPH_TILE_K_F32];
 comb_cols:
@@ -150,7 +173,7 @@ static void weight_sums(const int8_t *w, int32_t o, int32_t k_len, int32_t *wsum
 
 static void layer_f32(const uint8_t *g, const float *x, const float *w, const float *bias,
                       const float *w2, const float *bias2, float *out, float *scratch,
-                      const graph_desc *d)
+                      const graph_desc *d, const float *wt, const float *wt2)
 {
     const int32_t blocks = (int32_t)hls_rd_u32(g + offsetof(graph_hdr, blocks));
     const int32_t k_len = d->kind == GRAPH_SAGE ? 2 * d->f : d->f;
@@ -158,11 +181,17 @@ static void layer_f32(const uint8_t *g, const float *x, const float *w, const fl
     float hid[GRAPH_BLOCK][GRAPH_MAX_K];
     if (d->order == GRAPH_CA) {
     ca_combine: /* T = X W^T, all vertices, to scratch */
+#ifndef __SYNTHESIS__
+        if (wt) /* natively: every block's rows at once, straight from x */
+            graph_comb_f32_host(x, d->f, d->n, d->f, wt, d->o, NULL, 0, scratch, d->o);
+        else
+#endif
         for (int32_t b = 0; b < blocks; b++) {
             const int32_t nr = rows_in(d, b);
             for (int32_t r = 0; r < nr; r++)
                 memcpy(acc[r], x + ((int64_t)b * GRAPH_BLOCK + r) * d->f, (size_t)d->f * sizeof(float));
-            combine_f32(acc, nr, d->f, w, d->o, NULL, 0, scratch + (int64_t)b * GRAPH_BLOCK * d->o, d->o);
+            combine_f32(acc, nr, d->f, w, NULL, d->o, NULL, 0, scratch + (int64_t)b * GRAPH_BLOCK * d->o,
+                        d->o);
         }
     ca_aggregate:
         for (int32_t b = 0; b < blocks; b++) {
@@ -186,10 +215,10 @@ ac_blocks:
             for (int32_t r = 0; r < nr; r++)
                 memcpy(acc[r] + d->f, x + ((int64_t)b * GRAPH_BLOCK + r) * d->f, (size_t)d->f * sizeof(float));
         if (d->kind == GRAPH_GIN) { /* MLP: Linear, ReLU, Linear on the block */
-            combine_f32(acc, nr, d->f, w, d->h, d->has_bias ? bias : NULL, 1, hid[0], GRAPH_MAX_K);
-            combine_f32(hid, nr, d->h, w2, d->o, d->has_bias2 ? bias2 : NULL, d->relu, dst, d->o);
+            combine_f32(acc, nr, d->f, w, wt, d->h, d->has_bias ? bias : NULL, 1, hid[0], GRAPH_MAX_K);
+            combine_f32(hid, nr, d->h, w2, wt2, d->o, d->has_bias2 ? bias2 : NULL, d->relu, dst, d->o);
         } else {
-            combine_f32(acc, nr, k_len, w, d->o, d->has_bias ? bias : NULL, d->relu, dst, d->o);
+            combine_f32(acc, nr, k_len, w, wt, d->o, d->has_bias ? bias : NULL, d->relu, dst, d->o);
         }
     }
 }
@@ -233,6 +262,12 @@ static void layer_i8(const uint8_t *g, const int8_t *x, const int8_t *w, const f
     ca_aggregate:
         for (int32_t b = 0; b < blocks; b++) {
             graph_aggregate_i8(g, b, scratch, d->o, d->mid_zp, d->aggr, acc);
+#ifndef __SYNTHESIS__
+            const hls_requant_rule rq = { NULL, 0, d->has_bias ? bq : NULL, d->fin_mult, d->fin_shift,
+                                          d->out_zp, out_min, 127 };
+            if (!hls_requant_rows_host(out + (int64_t)b * GRAPH_BLOCK * d->o, d->o, &acc[0][0],
+                                       GRAPH_MAX_K, rows_in(d, b), d->o, &rq))
+#endif
             for (int32_t r = 0; r < rows_in(d, b); r++) {
                 for (int32_t c = 0; c < d->o; c++) {
                     int64_t v = (int64_t)acc[r][c] + (d->has_bias ? bq[c] : 0);
@@ -254,6 +289,10 @@ ac_blocks:
         const int32_t nr = rows_in(d, b);
         int8_t *dst = out + (int64_t)b * GRAPH_BLOCK * d->o;
         graph_aggregate_i8(g, b, x, d->f, d->in_zp, d->aggr, acc);
+#ifndef __SYNTHESIS__
+        const hls_requant_rule rq = { NULL, 0, NULL, d->agg_mult, d->agg_shift, d->mid_zp, -128, 127 };
+        if (!hls_requant_rows_host(&a8[0][0], GRAPH_MAX_K, &acc[0][0], GRAPH_MAX_K, nr, d->f, &rq))
+#endif
     ac_requant: /* the aggregated block, int8 at the mid scale: the ping-pong buffer */
         for (int32_t r = 0; r < nr; r++)
             for (int32_t f = 0; f < d->f; f++)
@@ -274,7 +313,17 @@ ac_blocks:
 void graph_layer_f32(const uint8_t *gblob, const float *feat, const float *w, const float *bias,
                      const float *w2, const float *bias2, float *out, float *scratch, graph_desc d)
 {
-    layer_f32(gblob, feat, w, bias, w2, bias2, out, scratch, &d);
+#ifdef __SYNTHESIS__
+    layer_f32(gblob, feat, w, bias, w2, bias2, out, scratch, &d, NULL, NULL);
+#else
+    /* Native emulation: the weights k-major once a call, for the host's vector units. */
+    const int32_t k_len = d.kind == GRAPH_SAGE ? 2 * d.f : d.f;
+    float *wt = graph_wt_f32(w, d.kind == GRAPH_GIN ? d.h : d.o, k_len);
+    float *wt2 = d.kind == GRAPH_GIN ? graph_wt_f32(w2, d.o, d.h) : NULL;
+    layer_f32(gblob, feat, w, bias, w2, bias2, out, scratch, &d, wt, wt2);
+    free(wt);
+    free(wt2);
+#endif
 }
 
 void graph_layer_i8(const uint8_t *gblob, const int8_t *feat, const int8_t *w, const float *bias,

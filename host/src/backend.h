@@ -83,6 +83,13 @@ typedef struct chm_graph_ops {
     graph_cost (*cost)(chm_device *dev, const chm_kop *op);
 } chm_graph_ops;
 
+/*
+ * The backend's graph->cost for op, remembered on op's graph tensor (its
+ * blob never changes): planning a layer walks every window of the graph,
+ * and a layer is planned at submit (both orders) and again when it runs.
+ */
+graph_cost chm__graph_cost(chm_device *dev, const chm_kop *op);
+
 /* A complete table: t's entries, with NULL ones taken from t->inherit. */
 chm_backend_ops chm__backend_resolve(const chm_backend_ops *t);
 

@@ -91,6 +91,7 @@ struct chm_tensor {
     int n_readers, cap_readers;
     int users;              /* queued commands that name this tensor */
     uint8_t *blob;          /* host copy of a sparse weight or graph blob (chm_*_upload) */
+    void *cost_memo;        /* graph blobs: the cycle model's recent answers (ops_graph.c) */
     double dev_write_end_us;/* modelled end of the last write to it */
     double meas_write_end_us, meas_read_end_us; /* the same, as completed (measured backends) */
     double dev_read_end_us; /* modelled end of the latest read of it */

@@ -3,6 +3,7 @@
  * aggregation engine's layout, and GCN / GraphSAGE / GIN layers.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,7 +275,48 @@ static graph_cost cost_of(chm_device *dev, const gnn_args *a, const graph_desc *
     op.u.graph = *d;
     op.in[0] = a->graph;
     op.out = a->out;
-    return dev->be->graph->cost(dev, &op);
+    return chm__graph_cost(dev, &op);
+}
+
+/* The last few answers a graph tensor's layers got from the cycle model. */
+#define MEMO_SLOTS 4
+typedef struct cost_memo {
+    struct {
+        graph_desc d; /* no padding: every field is 4 bytes */
+        int bank;
+        graph_cost c;
+    } e[MEMO_SLOTS];
+    int used, next;
+} cost_memo;
+
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+graph_cost chm__graph_cost(chm_device *dev, const chm_kop *op)
+{
+    chm_tensor *g = op->in[0];
+    pthread_mutex_lock(&memo_lock);
+    cost_memo *m = g->cost_memo;
+    for (int i = 0; m && i < m->used; i++) {
+        if (m->e[i].bank == op->out->bank && !memcmp(&m->e[i].d, &op->u.graph, sizeof(graph_desc))) {
+            const graph_cost c = m->e[i].c;
+            pthread_mutex_unlock(&memo_lock);
+            return c;
+        }
+    }
+    pthread_mutex_unlock(&memo_lock);
+    const graph_cost c = dev->be->graph->cost(dev, op);
+    pthread_mutex_lock(&memo_lock);
+    if (!g->cost_memo)
+        g->cost_memo = calloc(1, sizeof(cost_memo));
+    if ((m = g->cost_memo)) { /* out of memory: no memo, the same answers */
+        const int i = m->used < MEMO_SLOTS ? m->used++ : m->next;
+        m->next = m->used < MEMO_SLOTS ? 0 : (i + 1) % MEMO_SLOTS;
+        m->e[i].d = op->u.graph;
+        m->e[i].bank = op->out->bank;
+        m->e[i].c = c;
+    }
+    pthread_mutex_unlock(&memo_lock);
+    return c;
 }
 
 /* Fills the plan for d's order; with AUTO, picks the faster order into d. */

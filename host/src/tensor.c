@@ -92,6 +92,7 @@ int chm_tensor_free(chm_tensor *t)
     chm__event_unref_locked(t->last_write);
     free(t->readers);
     free(t->blob);
+    free(t->cost_memo);
     if (t->prev)
         t->prev->next = t->next;
     else

@@ -168,7 +168,7 @@ static double emu_op_time_us(chm_device *dev, int region, const chm_kop *op, uin
         return emu_cycles_to_us(c, sc.cycles);
     }
     case KOP_GRAPH: {
-        graph_cost gc = graph_layer_cost(&op->u.graph, op->in[0]->blob, bpc);
+        graph_cost gc = chm__graph_cost(dev, op);
         *macs = gc.macs;
         return emu_cycles_to_us(c, gc.cycles);
     }
