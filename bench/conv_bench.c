@@ -8,9 +8,14 @@
  *            set by CHIMERA_EMU_THREADS
  *   ref      the plain-C reference (tests/ref), direct loops (one core)
  *   openblas im2col into fp32 + cblas_sgemm, the usual CPU baseline
+ *   onednn   oneDNN's int8 convolution (s8 NHWC in and out, source zero
+ *            point, per-channel output scale), what a CPU user would pick
+ *            for int8; only when built with oneDNN (libdnnl-dev)
  * and prints GOP/s (2 ops a MAC), plus the modelled card time of the layer
  * on one region of the chosen platform. Every emu result is checked
- * against the reference before its time counts.
+ * against the reference before its time counts; oneDNN's rounds its
+ * float output scale its own way, so its bytes are checked to be within
+ * 1 of the reference's.
  *
  *   conv_bench [--device emu:u250] [--reps 3]
  */
@@ -23,6 +28,9 @@
 
 #include "chimera.h"
 #include "chm_ref.h"
+#ifdef CHM_HAVE_DNNL
+#include "conv_dnnl.h"
+#endif
 
 typedef struct layer {
     const char *name;
@@ -95,8 +103,9 @@ int main(int argc, char **argv)
     }
     printf("conv2d, ResNet-18 layers, batch 1, int8 (OpenBLAS: fp32), GOP/s on 1 core and on %d, "
            "best of %d\n", cores, reps);
-    printf("%-12s %7s | %7s %7s %7s %6s | %7s %7s %6s | %9s %8s\n", "layer", "MMAC", "emu 1", "ref 1",
-           "BLAS 1", "emu/B", "emu all", "BLAS all", "emu/B", "card us", "card GOP/s");
+    printf("%-12s %7s | %7s %7s %7s %6s %7s %6s | %7s %7s %6s %7s %6s | %9s %8s\n", "layer", "MMAC",
+           "emu 1", "ref 1", "BLAS 1", "emu/B", "DNNL 1", "emu/D", "emu all", "BLAS all", "emu/B",
+           "DNNL all", "emu/D", "card us", "card GOP/s");
     int failures = 0;
     for (size_t li = 0; li < sizeof layers / sizeof layers[0]; li++) {
         const layer *L = &layers[li];
@@ -125,6 +134,17 @@ int main(int argc, char **argv)
         chm_tensor_write(ti, 0, in, nin);
         chm_tensor_write(tw, 0, w, nw);
         double best_emu[2] = { 1e30, 1e30 }, best_blas[2] = { 1e30, 1e30 }, best_ref = 1e30;
+        double best_dnnl[2] = { -1, -1 }; /* < 0: no oneDNN */
+        int dnnl_close = 1;
+#ifdef CHM_HAVE_DNNL
+        float *scale = malloc(sizeof(float) * (size_t)L->oc);
+        for (int i = 0; i < L->oc; i++) /* mult 2^30 (0.5 in Q31), shift -14 */
+            scale[i] = 0.5f / 16384.0f;
+        const conv_shape cs = { L->h, L->w, L->c, L->oc, L->k, L->stride, L->pad, oh, ow };
+        conv_dnnl *dn[2] = { conv_dnnl_create(&cs, in, w, -3, scale, 1),
+                             conv_dnnl_create(&cs, in, w, -3, scale, cores) };
+        int8_t *o3 = malloc(nout);
+#endif
         double card_us = 0;
         int same = 1;
         for (int r = 0; r < reps; r++) {
@@ -151,19 +171,38 @@ int main(int argc, char **argv)
                 }
                 s = blas_conv(L, oh, ow, inf, wf, col, of, all ? cores : 1);
                 best_blas[all] = s < best_blas[all] ? s : best_blas[all];
+#ifdef CHM_HAVE_DNNL
+                if (dn[all] && (s = conv_dnnl_run(dn[all], o3)) > 0) {
+                    best_dnnl[all] = best_dnnl[all] < 0 || s < best_dnnl[all] ? s : best_dnnl[all];
+                    for (size_t i = 0; r == 0 && i < nout; i++) /* o2: the reference's bytes */
+                        dnnl_close &= abs(o3[i] - o2[i]) <= 1;
+                }
+#endif
             }
             double t0 = now_s();
             ref_conv2d(in, 1, L->h, L->w, L->c, w, L->oc, L->k, L->k, NULL, &p, o2);
             double s = now_s() - t0;
             best_ref = s < best_ref ? s : best_ref;
         }
+#ifdef CHM_HAVE_DNNL
+        conv_dnnl_free(dn[0]), conv_dnnl_free(dn[1]);
+        free(scale), free(o3);
+#endif
         failures += !same;
-        printf("%-12s %7.1f | %7.2f %7.2f %7.2f %5.2fx | %7.2f %7.2f %5.2fx | %9.1f %8.1f%s\n",
+        char dcol[2][32];
+        for (int all = 0; all < 2; all++) {
+            if (best_dnnl[all] > 0)
+                snprintf(dcol[all], sizeof dcol[all], "%7.2f %5.2fx", 2 * macs / best_dnnl[all] / 1e9,
+                         best_dnnl[all] / best_emu[all]);
+            else
+                snprintf(dcol[all], sizeof dcol[all], "%7s %6s", "-", "-");
+        }
+        printf("%-12s %7.1f | %7.2f %7.2f %7.2f %5.2fx %s | %7.2f %7.2f %5.2fx %s | %9.1f %8.1f%s%s\n",
                L->name, macs / 1e6, 2 * macs / best_emu[0] / 1e9, 2 * macs / best_ref / 1e9,
-               2 * macs / best_blas[0] / 1e9, best_blas[0] / best_emu[0],
+               2 * macs / best_blas[0] / 1e9, best_blas[0] / best_emu[0], dcol[0],
                2 * macs / best_emu[1] / 1e9, 2 * macs / best_blas[1] / 1e9,
-               best_blas[1] / best_emu[1], card_us, 2 * macs / card_us / 1e3,
-               same ? "" : "  MISMATCH");
+               best_blas[1] / best_emu[1], dcol[1], card_us, 2 * macs / card_us / 1e3,
+               same ? "" : "  MISMATCH", dnnl_close ? "" : "  oneDNN differs by more than 1");
         chm_tensor_free(ti), chm_tensor_free(tw), chm_tensor_free(to);
         free(in), free(w), free(o1), free(o2), free(inf), free(wf), free(col), free(of);
         free(mult), free(shift);

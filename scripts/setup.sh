@@ -3,8 +3,10 @@
 # is missing. Safe to run again: it does nothing when all are present.
 set -euo pipefail
 
+# libdnnl-dev (+ the OpenCL headers its CMake config asks for): conv_bench's
+# oneDNN column only; everything else builds without it.
 pkgs=(build-essential cmake pkg-config clang libcunit1-dev zlib1g-dev libopenblas-dev libjson-c-dev libsodium-dev valgrind verilator yosys
-      dataset-fashion-mnist)
+      dataset-fashion-mnist libdnnl-dev ocl-icd-opencl-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
