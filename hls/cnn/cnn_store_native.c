@@ -13,7 +13,8 @@
 #include "cnn_store_native.h"
 #include "hls_native.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SYNTHESIS__)
 #include <immintrin.h>
 
 #define STORE_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
@@ -117,7 +118,7 @@ int cnn_store_host(int8_t *out, const int32_t *acc, int32_t ldacc, const int32_t
                    const int32_t *bias, const int32_t *mult, const int32_t *shift,
                    const cnn_conv_desc *d, int32_t oc0, int32_t m0, int32_t nr, int32_t nc)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SYNTHESIS__)
     if (have_avx512()) {
         store_avx512(out, acc, ldacc, colsum, bias, mult, shift, d, oc0, m0, nr, nc);
         return 1;
@@ -131,7 +132,7 @@ int cnn_store_host(int8_t *out, const int32_t *acc, int32_t ldacc, const int32_t
 int hls_requant_rows_host(int8_t *out, int64_t ldo, const int32_t *acc, int64_t lda, int32_t nr,
                           int32_t nc, const hls_requant_rule *q)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SYNTHESIS__)
     if (have_avx512()) {
         rows_avx512(out, ldo, acc, lda, nr, nc, q);
         return 1;

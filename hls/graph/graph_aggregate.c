@@ -22,6 +22,7 @@
 
 #include "graph_engines.h"
 #include "hls_bytes.h"
+#include "hls_native.h"
 
 /* Header fields and array elements of the blob, read through its byte port (hls_bytes.h). */
 #define HDR_U32(blob, field) hls_rd_u32((blob) + offsetof(graph_hdr, field))
@@ -76,8 +77,19 @@ static block_edges edges_of(const uint8_t *blob, int32_t b)
                           left < GRAPH_BLOCK ? left : GRAPH_BLOCK };
 }
 
-void graph_aggregate_f32(const uint8_t *blob, int32_t b, const float *x, int32_t width,
-                         int32_t aggr, float acc[GRAPH_BLOCK][GRAPH_MAX_K])
+/*
+ * Natively each aggregator is built twice, for AVX-512 and for the baseline
+ * ISA (hls_native_isa() picks; the lanes are independent, so the sums are
+ * the same): AGG_BODY marks the one body both copies inline.
+ */
+#ifdef __SYNTHESIS__
+#define AGG_BODY(name) void name
+#else
+#define AGG_BODY(name) static inline __attribute__((always_inline)) void name##_body
+#endif
+
+AGG_BODY(graph_aggregate_f32)(const uint8_t *blob, int32_t b, const float *x, int32_t width,
+                                   int32_t aggr, float acc[GRAPH_BLOCK][GRAPH_MAX_K])
 {
     const block_edges be = edges_of(blob, b);
     const uint8_t *src = be.src, *deg = be.deg;
@@ -157,8 +169,8 @@ static int32_t div_round(int32_t s, uint32_t d)
     return (int32_t)(s < 0 ? -q : q);
 }
 
-void graph_aggregate_i8(const uint8_t *blob, int32_t b, const int8_t *x, int32_t width,
-                        int32_t zp, int32_t aggr, int32_t acc[GRAPH_BLOCK][GRAPH_MAX_K])
+AGG_BODY(graph_aggregate_i8)(const uint8_t *blob, int32_t b, const int8_t *x, int32_t width,
+                                  int32_t zp, int32_t aggr, int32_t acc[GRAPH_BLOCK][GRAPH_MAX_K])
 {
     const block_edges be = edges_of(blob, b);
     const uint8_t *src = be.src, *deg = be.deg;
@@ -224,3 +236,41 @@ agg_finish:
         }
     }
 }
+
+#ifndef __SYNTHESIS__
+#if defined(__x86_64__) && defined(__GNUC__)
+#define AGG_WIDE __attribute__((target("avx512f,avx512bw")))
+#else
+#define AGG_WIDE
+#endif
+
+AGG_WIDE static void f32_wide(const uint8_t *blob, int32_t b, const float *x, int32_t width,
+                              int32_t aggr, float acc[GRAPH_BLOCK][GRAPH_MAX_K])
+{
+    graph_aggregate_f32_body(blob, b, x, width, aggr, acc);
+}
+
+AGG_WIDE static void i8_wide(const uint8_t *blob, int32_t b, const int8_t *x, int32_t width,
+                             int32_t zp, int32_t aggr, int32_t acc[GRAPH_BLOCK][GRAPH_MAX_K])
+{
+    graph_aggregate_i8_body(blob, b, x, width, zp, aggr, acc);
+}
+
+void graph_aggregate_f32(const uint8_t *blob, int32_t b, const float *x, int32_t width,
+                         int32_t aggr, float acc[GRAPH_BLOCK][GRAPH_MAX_K])
+{
+    if (hls_native_isa() == HLS_ISA_AVX512)
+        f32_wide(blob, b, x, width, aggr, acc);
+    else
+        graph_aggregate_f32_body(blob, b, x, width, aggr, acc);
+}
+
+void graph_aggregate_i8(const uint8_t *blob, int32_t b, const int8_t *x, int32_t width,
+                        int32_t zp, int32_t aggr, int32_t acc[GRAPH_BLOCK][GRAPH_MAX_K])
+{
+    if (hls_native_isa() == HLS_ISA_AVX512)
+        i8_wide(blob, b, x, width, zp, aggr, acc);
+    else
+        graph_aggregate_i8_body(blob, b, x, width, zp, aggr, acc);
+}
+#endif
