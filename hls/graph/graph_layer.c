@@ -19,6 +19,7 @@
 
 #include "cnn_store_native.h"
 #include "graph_comb_native.h"
+#include "hls_native.h"
 #endif
 #include "hls_bytes.h"
 #include "hls_quant.h"
@@ -171,6 +172,69 @@ static void weight_sums(const int8_t *w, int32_t o, int32_t k_len, int32_t *wsum
     }
 }
 
+#if !defined(__SYNTHESIS__) && defined(_OPENMP)
+/*
+ * Natively the blocks of an aggregate-first layer are independent (each
+ * writes only its own rows): they are spread over the host's cores, each
+ * thread with its own block buffers (acc_bytes, then 2 x acc_bytes more,
+ * which covers the kernel's other buffers of either dtype). 0 when one
+ * core is all there is or the buffers cannot be had: the caller runs the
+ * blocks in order.
+ */
+static int ac_native_parallel(int32_t blocks, size_t acc_bytes,
+                              void (*run)(const void *arg, int32_t b, void *acc, void *other),
+                              const void *arg)
+{
+    const int n = hls_native_threads(blocks);
+    char *buf = n > 1 ? malloc((size_t)n * 3 * acc_bytes) : NULL;
+    if (!buf)
+        return 0;
+#pragma omp parallel for schedule(dynamic) num_threads(n)
+    for (int32_t b = 0; b < blocks; b++) {
+        char *mine = buf + (size_t)omp_get_thread_num() * 3 * acc_bytes;
+        run(arg, b, mine, mine + acc_bytes);
+    }
+    free(buf);
+    return 1;
+}
+#endif
+
+/* What every block of an aggregate-first fp32 layer reads. */
+typedef struct ac_f32 {
+    const uint8_t *g;
+    const float *x, *w, *wt, *bias, *w2, *wt2, *bias2;
+    float *out;
+    const graph_desc *d;
+    int32_t k_len;
+} ac_f32;
+
+/* One destination block, aggregate first: the aggregation, then the combination. */
+static void ac_block_f32(const ac_f32 *a, int32_t b, float acc[GRAPH_BLOCK][GRAPH_MAX_K],
+                         float hid[GRAPH_BLOCK][GRAPH_MAX_K])
+{
+#pragma HLS DATAFLOW
+    const graph_desc *d = a->d;
+    const int32_t nr = rows_in(d, b);
+    float *dst = a->out + (int64_t)b * GRAPH_BLOCK * d->o;
+    graph_aggregate_f32(a->g, b, a->x, d->f, d->aggr, acc);
+    if (d->kind == GRAPH_SAGE) /* [aggregated | self] */
+        for (int32_t r = 0; r < nr; r++)
+            memcpy(acc[r] + d->f, a->x + ((int64_t)b * GRAPH_BLOCK + r) * d->f, (size_t)d->f * sizeof(float));
+    if (d->kind == GRAPH_GIN) { /* MLP: Linear, ReLU, Linear on the block */
+        combine_f32(acc, nr, d->f, a->w, a->wt, d->h, d->has_bias ? a->bias : NULL, 1, hid[0], GRAPH_MAX_K);
+        combine_f32(hid, nr, d->h, a->w2, a->wt2, d->o, d->has_bias2 ? a->bias2 : NULL, d->relu, dst, d->o);
+    } else {
+        combine_f32(acc, nr, a->k_len, a->w, a->wt, d->o, d->has_bias ? a->bias : NULL, d->relu, dst, d->o);
+    }
+}
+
+#if !defined(__SYNTHESIS__) && defined(_OPENMP)
+static void run_f32(const void *arg, int32_t b, void *acc, void *hid)
+{
+    ac_block_f32(arg, b, acc, hid);
+}
+#endif
+
 static void layer_f32(const uint8_t *g, const float *x, const float *w, const float *bias,
                       const float *w2, const float *bias2, float *out, float *scratch,
                       const graph_desc *d, const float *wt, const float *wt2)
@@ -205,23 +269,62 @@ static void layer_f32(const uint8_t *g, const float *x, const float *w, const fl
         }
         return;
     }
+    const ac_f32 a = { g, x, w, wt, bias, w2, wt2, bias2, out, d, k_len };
+#if !defined(__SYNTHESIS__) && defined(_OPENMP)
+    if (ac_native_parallel(blocks, sizeof acc, run_f32, &a))
+        return;
+#endif
 ac_blocks:
-    for (int32_t b = 0; b < blocks; b++) {
+    for (int32_t b = 0; b < blocks; b++)
+        ac_block_f32(&a, b, acc, hid);
+}
+
+/* What every block of an aggregate-first int8 layer reads. */
+typedef struct ac_i8 {
+    const uint8_t *g;
+    const int8_t *x, *w, *w2;
+    int8_t *out;
+    const graph_desc *d;
+    const stage_q *q1, *q2;
+    int32_t k_len;
+} ac_i8;
+
+/* One destination block, aggregate first; acc holds the sums, then the requantized block
+ * (the ping-pong buffer) and GIN's hidden rows in its second half. */
+static void ac_block_i8(const ac_i8 *a, int32_t b, int32_t acc[GRAPH_BLOCK][GRAPH_MAX_K],
+                        int8_t mid[2][GRAPH_BLOCK][GRAPH_MAX_K])
+{
 #pragma HLS DATAFLOW
-        const int32_t nr = rows_in(d, b);
-        float *dst = out + (int64_t)b * GRAPH_BLOCK * d->o;
-        graph_aggregate_f32(g, b, x, d->f, d->aggr, acc);
-        if (d->kind == GRAPH_SAGE) /* [aggregated | self] */
-            for (int32_t r = 0; r < nr; r++)
-                memcpy(acc[r] + d->f, x + ((int64_t)b * GRAPH_BLOCK + r) * d->f, (size_t)d->f * sizeof(float));
-        if (d->kind == GRAPH_GIN) { /* MLP: Linear, ReLU, Linear on the block */
-            combine_f32(acc, nr, d->f, w, wt, d->h, d->has_bias ? bias : NULL, 1, hid[0], GRAPH_MAX_K);
-            combine_f32(hid, nr, d->h, w2, wt2, d->o, d->has_bias2 ? bias2 : NULL, d->relu, dst, d->o);
-        } else {
-            combine_f32(acc, nr, k_len, w, wt, d->o, d->has_bias ? bias : NULL, d->relu, dst, d->o);
-        }
+    const graph_desc *d = a->d;
+    const int32_t nr = rows_in(d, b);
+    int8_t(*a8)[GRAPH_MAX_K] = mid[0], (*hid)[GRAPH_MAX_K] = mid[1];
+    int8_t *dst = a->out + (int64_t)b * GRAPH_BLOCK * d->o;
+    graph_aggregate_i8(a->g, b, a->x, d->f, d->in_zp, d->aggr, acc);
+#ifndef __SYNTHESIS__
+    const hls_requant_rule rq = { NULL, 0, NULL, d->agg_mult, d->agg_shift, d->mid_zp, -128, 127 };
+    if (!hls_requant_rows_host(&a8[0][0], GRAPH_MAX_K, &acc[0][0], GRAPH_MAX_K, nr, d->f, &rq))
+#endif
+ac_requant: /* the aggregated block, int8 at the mid scale: the ping-pong buffer */
+    for (int32_t r = 0; r < nr; r++)
+        for (int32_t f = 0; f < d->f; f++)
+            a8[r][f] = hls_requant_int8(acc[r][f], d->agg_mult, d->agg_shift, d->mid_zp, -128, 127);
+    if (d->kind == GRAPH_SAGE) /* [aggregated | self]; SAGE's mid scale is the input's */
+        for (int32_t r = 0; r < nr; r++)
+            memcpy(a8[r] + d->f, a->x + ((int64_t)b * GRAPH_BLOCK + r) * d->f, (size_t)d->f);
+    if (d->kind == GRAPH_GIN) {
+        combine_i8(a8, nr, d->f, a->w, d->h, a->q1, hid[0], GRAPH_MAX_K);
+        combine_i8(hid, nr, d->h, a->w2, d->o, a->q2, dst, d->o);
+    } else {
+        combine_i8(a8, nr, a->k_len, a->w, d->o, a->q1, dst, d->o);
     }
 }
+
+#if !defined(__SYNTHESIS__) && defined(_OPENMP)
+static void run_i8(const void *arg, int32_t b, void *acc, void *mid)
+{
+    ac_block_i8(arg, b, acc, mid);
+}
+#endif
 
 static void layer_i8(const uint8_t *g, const int8_t *x, const int8_t *w, const float *bias,
                      const int8_t *w2, const float *bias2, int8_t *out, int8_t *scratch,
@@ -249,7 +352,8 @@ static void layer_i8(const uint8_t *g, const int8_t *x, const int8_t *w, const f
         w = wres;
     }
     int32_t acc[GRAPH_BLOCK][GRAPH_MAX_K];
-    int8_t a8[GRAPH_BLOCK][GRAPH_MAX_K], hid[GRAPH_BLOCK][GRAPH_MAX_K];
+    int8_t mid[2][GRAPH_BLOCK][GRAPH_MAX_K]; /* the requantized block, GIN's hidden rows */
+    int8_t(*a8)[GRAPH_MAX_K] = mid[0];
     if (d->order == GRAPH_CA) {
         const stage_q q = { d->in_zp, wsum, NULL, d->comb_mult, d->comb_shift, d->mid_zp, -128 };
     ca_combine:
@@ -283,30 +387,14 @@ static void layer_i8(const uint8_t *g, const int8_t *x, const int8_t *w, const f
                          d->kind == GRAPH_GIN ? d->hid_zp : out_min };
     const stage_q q2 = { d->hid_zp, wsum2, d->has_bias2 ? bq2 : NULL, d->fin_mult, d->fin_shift,
                          d->out_zp, out_min };
-ac_blocks:
-    for (int32_t b = 0; b < blocks; b++) {
-#pragma HLS DATAFLOW
-        const int32_t nr = rows_in(d, b);
-        int8_t *dst = out + (int64_t)b * GRAPH_BLOCK * d->o;
-        graph_aggregate_i8(g, b, x, d->f, d->in_zp, d->aggr, acc);
-#ifndef __SYNTHESIS__
-        const hls_requant_rule rq = { NULL, 0, NULL, d->agg_mult, d->agg_shift, d->mid_zp, -128, 127 };
-        if (!hls_requant_rows_host(&a8[0][0], GRAPH_MAX_K, &acc[0][0], GRAPH_MAX_K, nr, d->f, &rq))
+    const ac_i8 a = { g, x, w, w2, out, d, &q1, &q2, k_len };
+#if !defined(__SYNTHESIS__) && defined(_OPENMP)
+    if (ac_native_parallel(blocks, sizeof acc, run_i8, &a))
+        return;
 #endif
-    ac_requant: /* the aggregated block, int8 at the mid scale: the ping-pong buffer */
-        for (int32_t r = 0; r < nr; r++)
-            for (int32_t f = 0; f < d->f; f++)
-                a8[r][f] = hls_requant_int8(acc[r][f], d->agg_mult, d->agg_shift, d->mid_zp, -128, 127);
-        if (d->kind == GRAPH_SAGE) /* [aggregated | self]; SAGE's mid scale is the input's */
-            for (int32_t r = 0; r < nr; r++)
-                memcpy(a8[r] + d->f, x + ((int64_t)b * GRAPH_BLOCK + r) * d->f, (size_t)d->f);
-        if (d->kind == GRAPH_GIN) {
-            combine_i8(a8, nr, d->f, w, d->h, &q1, hid[0], GRAPH_MAX_K);
-            combine_i8(hid, nr, d->h, w2, d->o, &q2, dst, d->o);
-        } else {
-            combine_i8(a8, nr, k_len, w, d->o, &q1, dst, d->o);
-        }
-    }
+ac_blocks:
+    for (int32_t b = 0; b < blocks; b++)
+        ac_block_i8(&a, b, acc, mid);
 }
 
 /* The kernel's two entry points, one a feature type (chm_graph_layer_f32 / _i8 are the tops). */
