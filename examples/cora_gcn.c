@@ -164,6 +164,7 @@ static void renumber(chm_graph *g, float **x, int64_t f, int *labels, int *test,
 typedef struct run {
     chm_gnn_plan plan[2];
     double dev_us[2];
+    double uj[2];      /* modelled dynamic energy of each layer */
     int *pred;
 } run;
 
@@ -344,6 +345,8 @@ int main(int argc, char **argv)
         OK(chm_event_times_get(e2, &t2));
         r[pass].dev_us[0] = t1.device_end_us - t1.device_start_us;
         r[pass].dev_us[1] = t2.device_end_us - t2.device_start_us;
+        r[pass].uj[0] = t1.energy_uj;
+        r[pass].uj[1] = t2.energy_uj;
         chm_event_release(e1), chm_event_release(e2);
         r[pass].pred = malloc(sizeof(int) * (size_t)n);
         if (int8) {
@@ -371,9 +374,9 @@ int main(int argc, char **argv)
         printf("%s:\n", int8 ? "int8" : "fp32");
         for (int l = 0; l < 2; l++) {
             const chm_gnn_plan *p = &r[int8].plan[l];
-            printf("  %-27s %-21s %8.1f us on the card (other order %8.1f us); aggregation engine "
+            printf("  %-27s %-21s %8.1f us on the card, %7.1f uJ (other order %8.1f us); aggregation engine "
                    "%4.1f%% busy, combination %4.1f%%; windows loaded %llu of %llu feature rows (%.2f%%)\n",
-                   names[l], order_name(p->order), r[int8].dev_us[l], p->other_order_us,
+                   names[l], order_name(p->order), r[int8].dev_us[l], r[int8].uj[l], p->other_order_us,
                    100 * p->aggregation_util, 100 * p->combination_util,
                    (unsigned long long)p->rows_loaded, (unsigned long long)p->rows_dense,
                    100.0 * (double)p->rows_loaded / (double)p->rows_dense);

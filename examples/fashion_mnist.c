@@ -132,7 +132,7 @@ static int run_device(const options *o, const cnn_model *m, int sparse, const in
     }
     /* Pruned layers: every region into SPARSE mode first, once (partial
      * reconfiguration); the per-image card time counts from there. */
-    double start_us = 0;
+    double start_us = 0, start_uj = 0;
     if (sparse) {
         chm_device_info info;
         chm_device_stats s0;
@@ -147,6 +147,7 @@ static int run_device(const options *o, const cnn_model *m, int sparse, const in
         }
         chm_device_stats_get(dev, &s0);
         start_us = s0.device_makespan_us;
+        start_uj = s0.energy_uj;
         printf("reconfigured      %u regions into SPARSE mode: %.1f MB through the ICAP, %.1f ms\n",
                info.n_regions, (double)s0.icap_bytes / 1e6, start_us / 1e3);
     }
@@ -203,6 +204,8 @@ static int run_device(const options *o, const cnn_model *m, int sparse, const in
         printf("device work       %.2f MMAC/image, %llu kernel launches, %.1f MB moved\n",
                (double)s.macs / n / 1e6, (unsigned long long)s.ops,
                (double)(s.bytes_to_device + s.bytes_from_device) / 1e6);
+        printf("device energy     %.2f uJ/image, modelled dynamic energy (action counts x "
+               "overlays/energy; no static power)\n", (s.energy_uj - start_uj) / n);
         if (o->trace) {
             if (chm_trace_write(dev, o->trace))
                 fprintf(stderr, "fashion_mnist: %s\n", chm_last_error(dev));

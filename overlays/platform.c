@@ -45,7 +45,7 @@ const char *platform_error(void)
 }
 
 /* The first directory of the search path that has overlays/modes.json. */
-static const char *overlay_dir(void)
+const char *platform_overlay_dir(void)
 {
     const char *env = getenv("CHIMERA_OVERLAYS");
     const char *dirs[] = { env, CHM_OVERLAY_INSTALL_DIR, CHM_OVERLAY_DIR };
@@ -339,7 +339,7 @@ static int valid_name(const char *name)
 
 static const platform_desc *load_platform_locked(const char *name)
 {
-    const char *dir = overlay_dir();
+    const char *dir = platform_overlay_dir();
     if (!dir) {
         set_error("no overlay descriptions found (set CHIMERA_OVERLAYS to the overlays/ folder)");
         return NULL;
@@ -395,7 +395,7 @@ const char *const *platform_names(void)
     static int done;
     pthread_mutex_lock(&lock);
     if (!done) {
-        const char *dir = overlay_dir();
+        const char *dir = platform_overlay_dir();
         char path[600];
         snprintf(path, sizeof path, "%s/platforms", dir ? dir : ".");
         DIR *d = dir ? opendir(path) : NULL;
@@ -440,7 +440,7 @@ static int parse_kernels(json_object *arr, mode_desc *m, const char *where)
 
 static int load_modes_locked(void)
 {
-    const char *dir = overlay_dir();
+    const char *dir = platform_overlay_dir();
     char path[600];
     snprintf(path, sizeof path, "%s/modes.json", dir ? dir : ".");
     json_object *root = dir ? json_object_from_file(path) : NULL;

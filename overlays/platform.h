@@ -7,6 +7,7 @@
 #ifndef CHM_PLATFORM_H
 #define CHM_PLATFORM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define PLATFORM_MAX_BANKS 40
@@ -78,6 +79,20 @@ const platform_desc *platform_find(const char *name);
 
 /* Why the last platform_find or mode lookup in this thread failed. */
 const char *platform_error(void);
+
+/* The overlays directory found on that search path, or NULL. */
+const char *platform_overlay_dir(void);
+
+/*
+ * The energy table (overlays/energy/ultrascale_plus.json): pJ per action,
+ * -1 where the table gives null (no sourced figure). 0, or -1 with the
+ * reason in why[0..n). Names as in chm_energy_table.
+ */
+typedef struct energy_table {
+    double mac_int8, mac_fp32, add_int32, add_fp32;
+    double onchip_byte, ddr_byte, hbm_byte, pcie_byte, icap_byte;
+} energy_table;
+int energy_table_load(energy_table *out, char *why, size_t n);
 
 /* The platforms there are files for, as a NULL-terminated sorted list. */
 const char *const *platform_names(void);

@@ -166,8 +166,8 @@ static int init(void)
     /* A private overlay folder: the shipped files plus the malformed ones. */
     snprintf(dir, sizeof dir, "%s", tu_tmp("test_overlay"));
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s && cp -r %s/platforms %s/modes.json %s/",
-             dir, dir, CHM_SOURCE_OVERLAYS, CHM_SOURCE_OVERLAYS, dir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s && cp -r %s/platforms %s/energy %s/modes.json %s/",
+             dir, dir, CHM_SOURCE_OVERLAYS, CHM_SOURCE_OVERLAYS, CHM_SOURCE_OVERLAYS, dir);
     if (system(cmd) != 0)
         return 1;
     return setenv("CHIMERA_OVERLAYS", dir, 1);

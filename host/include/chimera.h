@@ -312,10 +312,42 @@ typedef struct chm_event_times {
     double wall_start_us, wall_end_us;     /* host time since the device opened */
     double device_start_us, device_end_us; /* modelled card time since it opened */
     int region;                            /* -1 for copies */
+    double energy_uj;                      /* modelled dynamic energy (chm_op_actions) */
 } chm_event_times;
 
 /* Times of a completed command; CHM_EBUSY if it has not completed. */
 int chm_event_times_get(chm_event *ev, chm_event_times *out);
+
+/*
+ * What a command did on the card, counted from the kernels' cycle models
+ * (Accelergy's method: action counts x energy per action), and the dynamic
+ * energy that makes with the device's table (chm_device_energy_table).
+ * Static power is not in it.
+ */
+typedef struct chm_op_actions {
+    uint64_t macs_int8, macs_fp32;   /* multiply-accumulates */
+    uint64_t adds_int32, adds_fp32;  /* sums and compares outside the MAC array */
+    uint64_t onchip_bytes;           /* on-chip buffer bytes written and read */
+    uint64_t ddr_bytes, hbm_bytes;   /* card memory bytes read and written */
+    uint64_t pcie_bytes;             /* host <-> card copies */
+    uint64_t icap_bytes;             /* partial bitstream bytes */
+    double energy_uj;                /* sum of the counts x the table's pJ, in µJ */
+} chm_op_actions;
+
+/* A completed command's actions; CHM_EBUSY if it has not completed. */
+int chm_event_actions_get(chm_event *ev, chm_op_actions *out);
+
+/*
+ * Energy per action in pJ (overlays/energy/ultrascale_plus.json, each value
+ * with its source there); < 0 where the table has no sourced figure (such
+ * actions are counted and not charged).
+ */
+typedef struct chm_energy_table {
+    double mac_int8, mac_fp32, add_int32, add_fp32;
+    double onchip_byte, ddr_byte, hbm_byte, pcie_byte, icap_byte;
+} chm_energy_table;
+
+int chm_device_energy_table(chm_device *dev, chm_energy_table *out);
 
 /* ---------------------------------------------------- quantization (CNN) */
 
@@ -731,6 +763,7 @@ typedef struct chm_device_stats {
     uint64_t reconfigurations; /* partial bitstream loads that succeeded */
     uint64_t icap_bytes;       /* bytes streamed through the ICAP */
     double device_reconfig_us; /* sum of modelled load time */
+    double energy_uj;          /* modelled dynamic energy of all of them (chm_op_actions) */
 } chm_device_stats;
 
 /* Sums over every command completed since the device opened. */

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chimera.h"
 #include "kop.h"
 
 typedef struct chm_backend_ops {
@@ -35,8 +36,10 @@ typedef struct chm_backend_ops {
     int (*run)(chm_device *dev, int region, const chm_kop *op, char *why, size_t n);
     /* Card time of a copy of n bytes to/from bank, microseconds. */
     double (*copy_time_us)(chm_device *dev, int bank, size_t n);
-    /* Card time of op on region, microseconds; *macs gets its useful MACs. */
-    double (*op_time_us)(chm_device *dev, int region, const chm_kop *op, uint64_t *macs);
+    /* Card time of op on region, microseconds; *macs gets its useful MACs,
+     * *act what it does on the card (chm_op_actions, energy_uj left 0). */
+    double (*op_time_us)(chm_device *dev, int region, const chm_kop *op, uint64_t *macs,
+                         chm_op_actions *act);
     /* Per-mode entries (NULL where the backend has none). */
     const struct chm_graph_ops *graph;
     /* The partial-bitstream container the runtime loads by itself when no

@@ -182,9 +182,14 @@ int chm_device_open_opts(const char *name, const chm_device_opts *opts, chm_devi
     int rc = parse_name(name, &be, &plat, card);
     if (rc)
         return rc;
+    energy_table energy;
+    char ewhy[600];
+    if (energy_table_load(&energy, ewhy, sizeof ewhy))
+        return CHM_FAIL(NULL, CHM_EFORMAT, "energy table %s", ewhy);
     chm_device *dev = calloc(1, sizeof *dev);
     if (!dev)
         return CHM_FAIL(NULL, CHM_ENOMEM, "no host memory for the device");
+    dev->energy = energy;
     strcpy(dev->name, name);
     strcpy(dev->card, card);
     dev->plat = plat;

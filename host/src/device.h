@@ -66,6 +66,7 @@ struct chm_event {
     char name[48];
     double dev_dur_us;      /* modelled duration, set before submit */
     uint64_t macs;
+    chm_op_actions act;     /* what it did on the card (energy.c); energy_uj set at completion */
     double dev_start_us, dev_end_us;   /* modelled, fixed when queued; measured backends
                                           set them again when the command completes */
     double model_us;        /* the model's duration, kept beside a measured one */
@@ -127,12 +128,14 @@ typedef struct trace_rec {
     uint64_t bytes, macs;
     double model_us;        /* measured kernels: the model's duration, kept beside */
     int measured;
+    double energy_uj;       /* modelled dynamic energy */
 } trace_rec;
 
 struct chm_device {
     char name[CHM_NAME_MAX];
     char card[CHM_NAME_MAX];   /* xrt: which card ("0", "0000:65:00.1"); "" otherwise */
     const platform_desc *plat;
+    energy_table energy;    /* pJ per action (overlays/energy), < 0: not charged */
     const chm_backend_ops *be; /* = &ops */
     chm_backend_ops ops;       /* the backend's table, inherited entries filled in */
     chm_sig_policy sig_policy;

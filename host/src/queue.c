@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "energy.h"
 
 chm_event *chm__event_new(chm_device *dev, cmd_kind kind)
 {
@@ -316,9 +317,11 @@ static int execute(chm_device *dev, chm_event *ev)
     return rc;
 }
 
-static void account_locked(chm_device *dev, const chm_event *ev)
+static void account_locked(chm_device *dev, chm_event *ev)
 {
     chm_device_stats *s = &dev->stats;
+    chm__actions_finish(dev, ev);
+    s->energy_uj += ev->act.energy_uj;
     double wall = ev->wall_end_us - ev->wall_start_us;
     double devt = ev->dev_end_us - ev->dev_start_us;
     s->wall_busy_us += wall;
@@ -535,6 +538,22 @@ void chm_event_release(chm_event *ev)
     pthread_mutex_unlock(&dev->lock);
 }
 
+int chm_event_actions_get(chm_event *ev, chm_op_actions *out)
+{
+    CHECK(event_live(__func__, ev));
+    if (!out)
+        return CHM_FAIL(NULL, CHM_EINVAL, "out is NULL");
+    chm_device *dev = ev->dev;
+    pthread_mutex_lock(&dev->lock);
+    const int done = ev->done;
+    if (done)
+        *out = ev->act;
+    pthread_mutex_unlock(&dev->lock);
+    if (!done)
+        return CHM_FAIL(dev, CHM_EBUSY, "command \"%s\" has not completed", ev->name);
+    return CHM_OK;
+}
+
 int chm_event_times_get(chm_event *ev, chm_event_times *out)
 {
     CHECK(event_live(__func__, ev));
@@ -549,6 +568,7 @@ int chm_event_times_get(chm_event *ev, chm_event_times *out)
         out->device_start_us = ev->dev_start_us;
         out->device_end_us = ev->dev_end_us;
         out->region = ev->engine >= ENGINE_REGION0 ? ev->engine - ENGINE_REGION0 : -1;
+        out->energy_uj = ev->act.energy_uj;
     }
     pthread_mutex_unlock(&dev->lock);
     if (!done)

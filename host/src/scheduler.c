@@ -209,7 +209,7 @@ static void place_held(chm_device *dev, chm_event *ev)
         return;
     }
     ev->engine = engine;
-    ev->dev_dur_us = dev->be->op_time_us(dev, engine - ENGINE_REGION0, &ev->op, &ev->macs);
+    ev->dev_dur_us = dev->be->op_time_us(dev, engine - ENGINE_REGION0, &ev->op, &ev->macs, &ev->act);
     chm__place_locked(dev, ev);
 }
 

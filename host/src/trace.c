@@ -38,6 +38,7 @@ void chm__trace_add_locked(chm_device *dev, const chm_event *ev)
     r->macs = ev->macs;
     r->model_us = ev->model_us;
     r->measured = ev->measured;
+    r->energy_uj = ev->act.energy_uj;
 }
 
 int chm_device_stats_get(chm_device *dev, chm_device_stats *out)
@@ -102,6 +103,19 @@ int chm_trace_write(chm_device *dev, const char *path)
     for (size_t i = 0; i < dev->n_trace; i++) {
         const trace_rec *r = &dev->trace[i];
         const char *cat = r->engine >= ENGINE_REGION0 ? "kernel" : "dma";
+        /* a counter track of modelled dynamic power on the card timeline: µJ / µs = W */
+        const double span = r->dev_end_us - r->dev_start_us;
+        if (span > 0 && r->energy_uj > 0) {
+            char en[64];
+            engine_name(dev, r->engine, en, sizeof en);
+            for (int edge = 0; edge < 2; edge++) {
+                fprintf(f, "{\"name\":\"power (W, modelled dynamic)\",\"ph\":\"C\",\"ts\":%.3f,"
+                           "\"pid\":1,\"args\":{\"",
+                        edge ? r->dev_end_us : r->dev_start_us);
+                json_str(f, en);
+                fprintf(f, "\":%.6f}},\n", edge ? 0.0 : r->energy_uj / span);
+            }
+        }
         for (int p = 0; p < 2; p++) {
             double ts = p == 0 ? r->dev_start_us : r->wall_start_us;
             double dur = p == 0 ? r->dev_end_us - r->dev_start_us : r->wall_end_us - r->wall_start_us;
@@ -114,6 +128,7 @@ int chm_trace_write(chm_device *dev, const char *path)
             if (r->measured)
                 fprintf(f, ",\"measured_us\":%.3f,\"model_us\":%.3f",
                         r->dev_end_us - r->dev_start_us, r->model_us);
+            fprintf(f, ",\"energy_uj\":%.6f", r->energy_uj);
             fprintf(f, "}}%s\n", (i + 1 == dev->n_trace && p == 1) ? "" : ",");
         }
     }

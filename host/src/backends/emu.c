@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../device.h"
+#include "../energy.h"
 #include "cfgpkt.h"
 #include "container.h"
 #include "emu_card.h"
@@ -152,11 +153,71 @@ static double emu_copy_time_us(chm_device *dev, int bank, size_t n)
     return emu_dma_time_us(card_of(dev), bank, n);
 }
 
-static double emu_op_time_us(chm_device *dev, int region, const chm_kop *op, uint64_t *macs)
+/*
+ * A kernel's actions (chm_op_actions), from what its cycle model counts:
+ *  - card memory: the bytes the model moves, charged to the output's bank;
+ *  - on-chip: every byte loaded into a buffer is written once, and the
+ *    arrays read their operands from buffers: a systolic array reads one
+ *    A element a row and one B element a column each reduction step, the
+ *    SPARSE walker one neuron byte a MAC, the GRAPH aggregator one window
+ *    element an edge and feature; outputs are staged once;
+ *  - arithmetic: MACs by datatype; pooling's compares/sums, the add unit's
+ *    additions and the aggregator's sums as adds.
+ */
+static void cnn_actions(const chm_device *dev, const chm_kop *op, const cnn_cost *c, chm_op_actions *a)
+{
+    const uint64_t moved = c->bytes_read + c->bytes_written;
+    if (op->kind == KOP_POOL)
+        a->adds_int32 = (uint64_t)op->u.pool.n * op->u.pool.oh * op->u.pool.ow * op->u.pool.c *
+                        op->u.pool.kh * op->u.pool.kw;
+    else if (op->kind == KOP_ADD)
+        a->adds_int32 = (uint64_t)op->u.add.count;
+    a->macs_int8 = c->macs;
+    a->onchip_bytes = moved + c->mac_cycles * (CNN_PE_ROWS + CNN_PE_COLS);
+    chm__actions_bank(dev, op->out->bank, moved, a);
+}
+
+static void sparse_actions(const chm_device *dev, const chm_kop *op, const sparse_cost *c,
+                           chm_op_actions *a)
+{
+    const uint64_t io = op->in[0]->bytes + op->out->bytes;
+    a->macs_int8 = c->macs;
+    a->onchip_bytes = io + c->macs;
+    chm__actions_bank(dev, op->out->bank, c->weight_bytes + io, a);
+}
+
+static void graph_actions(const chm_device *dev, const chm_kop *op, const graph_cost *c,
+                          chm_op_actions *a)
+{
+    const graph_desc *d = &op->u.graph;
+    const graph_hdr *h = (const graph_hdr *)op->in[0]->blob;
+    const uint64_t eb = d->int8 ? 1 : 4, cols = d->int8 ? CNN_PE_COLS : GRAPH_CE_COLS_F32;
+    const uint64_t agg = h->edges * (uint64_t)(d->order == GRAPH_CA ? d->o : d->f);
+    const uint64_t comb = c->macs - agg;
+    if (d->int8)
+        a->macs_int8 = comb, a->adds_int32 = agg;
+    else
+        a->macs_fp32 = comb, a->adds_fp32 = agg;
+    a->onchip_bytes = c->feature_bytes + agg * eb + c->comb_cycles * (CNN_PE_ROWS + cols) * eb +
+                      op->out->bytes;
+    /* the windows' rows, the edges (source, destination, weight), the weights, the output;
+     * combine-first also reads X whole and writes T; GraphSAGE reads each block's own rows */
+    uint64_t bank = c->feature_bytes + h->edges * 6 + op->in[2]->bytes + op->out->bytes +
+                    (op->in[4] ? op->in[4]->bytes : 0);
+    if (d->order == GRAPH_CA)
+        bank += op->in[1]->bytes + (uint64_t)d->n * (uint64_t)d->o * eb;
+    else if (d->kind == GRAPH_SAGE)
+        bank += op->in[1]->bytes;
+    chm__actions_bank(dev, op->out->bank, bank, a);
+}
+
+static double emu_op_time_us(chm_device *dev, int region, const chm_kop *op, uint64_t *macs,
+                             chm_op_actions *act)
 {
     (void)region;
     const emu_card *c = card_of(dev);
     double bpc = emu_bank_bytes_per_cycle(c, op->out->bank);
+    memset(act, 0, sizeof *act);
     cnn_cost cost;
     switch (op->kind) {
     case KOP_CONV: cost = cnn_conv_cost(&op->u.conv, bpc); break;
@@ -165,16 +226,19 @@ static double emu_op_time_us(chm_device *dev, int region, const chm_kop *op, uin
     case KOP_SPARSE: {
         sparse_cost sc = sparse_layer_cost(&op->u.sparse, op->in[1]->blob, NULL, bpc);
         *macs = sc.macs;
+        sparse_actions(dev, op, &sc, act);
         return emu_cycles_to_us(c, sc.cycles);
     }
     case KOP_GRAPH: {
         graph_cost gc = chm__graph_cost(dev, op);
         *macs = gc.macs;
+        graph_actions(dev, op, &gc, act);
         return emu_cycles_to_us(c, gc.cycles);
     }
     default: memset(&cost, 0, sizeof cost); break;
     }
     *macs = cost.macs;
+    cnn_actions(dev, op, &cost, act);
     return emu_cycles_to_us(c, cost.cycles);
 }
 
