@@ -258,7 +258,28 @@ static void t_adopts_loaded_overlay(void)
     chm_device_close(d);
 }
 
-/* Board power from a sysfs tree laid out as XRT's drivers lay it out (XMC hwmon). */
+/* An add on d: its actions, its measured time (µs). */
+static double add_actions(chm_device *d, chm_op_actions *act)
+{
+    int8_t a[64] = { 1, 2, 3 }, b[64] = { 4, 5, 6 };
+    chm_add_params p = { 0 };
+    chm_add_params_from_scales(0.02, 0.03, 0.04, &p);
+    chm_tensor *ta = tu_tensor(d, CHM_INT8, 1, TU_DIMS(64), a);
+    chm_tensor *tb = tu_tensor(d, CHM_INT8, 1, TU_DIMS(64), b);
+    chm_tensor *to = tu_tensor(d, CHM_INT8, 1, TU_DIMS(64), NULL);
+    chm_event *ev = NULL;
+    chm_event_times t = { 0 };
+    CU_ASSERT_EQUAL_FATAL(chm_add(d, ta, tb, to, &p, &ev), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_wait(ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_event_times_get(ev, &t), CHM_OK);
+    CU_ASSERT_EQUAL(chm_event_actions_get(ev, act), CHM_OK);
+    chm_event_release(ev);
+    chm_tensor_free(ta), chm_tensor_free(tb), chm_tensor_free(to);
+    return t.device_end_us - t.device_start_us;
+}
+
+/* Board power from a sysfs tree laid out as XRT's drivers lay it out (XMC hwmon), and each
+ * run's measured energy from it beside the model's. */
 static void t_power(void)
 {
     char root[256], cmd[2048];
@@ -275,6 +296,11 @@ static void t_power(void)
     chm_device_query(d, &info);
     CU_ASSERT_STRING_EQUAL(info.bdf, "0000:65:00.1"); /* card 0 = the first xocl device */
     CU_ASSERT_DOUBLE_EQUAL(info.power_w, 23.45, 1e-9);
+    chm_op_actions act;
+    const double us = add_actions(d, &act);
+    CU_ASSERT(us > 0);
+    CU_ASSERT_DOUBLE_EQUAL(act.measured_uj, 23.45 * us, 1e-6 * (1 + 23.45 * us));
+    CU_ASSERT(act.energy_uj > 0 && act.adds_int32 == 64);
     chm_device_close(d);
     env_restore("CHIMERA_SYSFS_ROOT");
     struct stat st;
@@ -283,6 +309,8 @@ static void t_power(void)
         chm_device_query(d, &info);
         CU_ASSERT_STRING_EQUAL(info.bdf, "");
         CU_ASSERT(info.power_w < 0);
+        add_actions(d, &act);
+        CU_ASSERT(act.measured_uj < 0 && act.energy_uj > 0);
         chm_device_close(d);
     }
 }

@@ -332,6 +332,9 @@ typedef struct chm_op_actions {
     uint64_t pcie_bytes;             /* host <-> card copies */
     uint64_t icap_bytes;             /* partial bitstream bytes */
     double energy_uj;                /* sum of the counts x the table's pJ, in µJ */
+    double measured_uj;              /* xrt: the board's power (hwmon) at the run's start and
+                                        end, averaged, x its measured time: the whole board,
+                                        static power included; < 0 when not measured */
 } chm_op_actions;
 
 /* A completed command's actions; CHM_EBUSY if it has not completed. */

@@ -49,6 +49,9 @@ typedef struct chm_backend_ops {
      * region's last run, or < 0 if none was measured. NULL: the modelled
      * times (op_time_us) are the card's. */
     double (*last_run_us)(chm_device *dev, int region);
+    /* Backends that measure board power (xrt): the energy of the region's last
+     * run in µJ (chm_op_actions.measured_uj), or < 0. NULL: not measured. */
+    double (*last_run_uj)(chm_device *dev, int region);
     /* Fills the backend's own fields of info (the card, its overlay). NULL: none. */
     void (*describe)(chm_device *dev, chm_device_info *info);
     /* Can this backend run op? If not, says why (checked at submit). NULL: all. */

@@ -50,7 +50,7 @@ chm_backend_ops chm__backend_resolve(const chm_backend_ops *t)
 #define INHERIT(f) if (!o.f) o.f = p->f
     INHERIT(open); INHERIT(close); INHERIT(mem_alloc); INHERIT(mem_free); INHERIT(mem_touch);
     INHERIT(copy_to); INHERIT(copy_from); INHERIT(run); INHERIT(copy_time_us);
-    INHERIT(op_time_us); INHERIT(graph); INHERIT(container_for); INHERIT(last_run_us);
+    INHERIT(op_time_us); INHERIT(graph); INHERIT(container_for); INHERIT(last_run_us); INHERIT(last_run_uj);
     INHERIT(supports); INHERIT(reconf_prepare); INHERIT(reconf_check); INHERIT(reconf_write); INHERIT(reconf_complete);
     INHERIT(reconf_bytes);
 #undef INHERIT

@@ -129,6 +129,7 @@ typedef struct trace_rec {
     double model_us;        /* measured kernels: the model's duration, kept beside */
     int measured;
     double energy_uj;       /* modelled dynamic energy */
+    double measured_uj;     /* xrt: board power x run time; < 0 if not measured */
 } trace_rec;
 
 struct chm_device {

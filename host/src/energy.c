@@ -36,9 +36,12 @@ void chm__actions_bank(const chm_device *dev, int bank, uint64_t bytes, chm_op_a
 void chm__actions_finish(chm_device *dev, chm_event *ev)
 {
     if (ev->kind == CMD_LOAD) {
+        memset(&ev->act, 0, sizeof ev->act);
+        ev->act.measured_uj = -1.0;
         ev->act.icap_bytes = ev->bytes;
     } else if (ev->kind == CMD_WRITE || ev->kind == CMD_READ) {
         memset(&ev->act, 0, sizeof ev->act);
+        ev->act.measured_uj = -1.0;
         ev->act.pcie_bytes = ev->bytes; /* and the card memory end of the DMA */
         chm__actions_bank(dev, ev->tensor->bank, ev->bytes, &ev->act);
     }

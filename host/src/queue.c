@@ -296,6 +296,8 @@ static int execute_one(chm_device *dev, chm_event *ev)
             ev->model_us = ev->dev_dur_us;
             ev->dev_dur_us = us;
             ev->measured = 1;
+            if (dev->be->last_run_uj)
+                ev->act.measured_uj = dev->be->last_run_uj(dev, r->index);
         }
         return rc;
     }

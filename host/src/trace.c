@@ -39,6 +39,7 @@ void chm__trace_add_locked(chm_device *dev, const chm_event *ev)
     r->model_us = ev->model_us;
     r->measured = ev->measured;
     r->energy_uj = ev->act.energy_uj;
+    r->measured_uj = ev->act.measured_uj;
 }
 
 int chm_device_stats_get(chm_device *dev, chm_device_stats *out)
@@ -129,6 +130,8 @@ int chm_trace_write(chm_device *dev, const char *path)
                 fprintf(f, ",\"measured_us\":%.3f,\"model_us\":%.3f",
                         r->dev_end_us - r->dev_start_us, r->model_us);
             fprintf(f, ",\"energy_uj\":%.6f", r->energy_uj);
+            if (r->measured_uj >= 0)
+                fprintf(f, ",\"measured_uj\":%.6f", r->measured_uj);
             fprintf(f, "}}%s\n", (i + 1 == dev->n_trace && p == 1) ? "" : ",");
         }
     }

@@ -218,6 +218,7 @@ static double emu_op_time_us(chm_device *dev, int region, const chm_kop *op, uin
     const emu_card *c = card_of(dev);
     double bpc = emu_bank_bytes_per_cycle(c, op->out->bank);
     memset(act, 0, sizeof *act);
+    act->measured_uj = -1.0;
     cnn_cost cost;
     switch (op->kind) {
     case KOP_CONV: cost = cnn_conv_cost(&op->u.conv, bpc); break;

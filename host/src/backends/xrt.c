@@ -173,6 +173,11 @@ static int bring_up(chm_device *dev, xrt_card *c, char *why, size_t n)
         snprintf(why, n, "XRT cannot open card %s: %s", dev->card, xrt__errno());
         return CHM_ENODEV;
     }
+    /* its PCI address, for the board power each run is measured against */
+    if (bdf)
+        snprintf(c->bdf, sizeof c->bdf, "%.31s", dev->card);
+    else if (xrt_card_bdf(atoi(dev->card), c->bdf, sizeof c->bdf))
+        c->bdf[0] = '\0';
     chm_mode assign[CHM_MAX_REGIONS];
     int rc;
     if (adopt_loaded(dev, c, assign)) {
@@ -398,11 +403,8 @@ static void xrt_describe(chm_device *dev, chm_device_info *info)
     snprintf(info->card, sizeof info->card, "%s", dev->card);
     snprintf(info->xclbin, sizeof info->xclbin, "%s", c->ov.path);
     memcpy(info->xclbin_uuid, c->ov.uuid, 16);
-    if (strchr(dev->card, ':'))
-        snprintf(info->bdf, sizeof info->bdf, "%.31s", dev->card);
-    else if (xrt_card_bdf(atoi(dev->card), info->bdf, sizeof info->bdf))
-        info->bdf[0] = '\0';
-    info->power_w = info->bdf[0] ? xrt_card_power_w(info->bdf) : -1.0;
+    snprintf(info->bdf, sizeof info->bdf, "%s", c->bdf);
+    info->power_w = c->bdf[0] ? xrt_card_power_w(c->bdf) : -1.0;
 }
 
 /* A whole-card load writes every region's frames (the user partition). */
@@ -435,6 +437,7 @@ const chm_backend_ops chm_xrt_backend = {
     .copy_from = xrt_copy_from,
     .run = xrt__run,
     .last_run_us = xrt__last_run_us,
+    .last_run_uj = xrt__last_run_uj,
     .describe = xrt_describe,
     .container_for = xrt_container_for,
     .reconf_prepare = xrt_reconf_prepare,

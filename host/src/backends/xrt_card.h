@@ -31,6 +31,8 @@ typedef struct xrt_card {
     unsigned timeout_ms;
     xrt_kernel_h kern[CHM_MAX_REGIONS][MODE_MAX_KERNELS]; /* the region's mode's kernels */
     double last_us[CHM_MAX_REGIONS];
+    double last_uj[CHM_MAX_REGIONS]; /* board power x run time, or < 0 */
+    char bdf[32];             /* the card's PCI address ("" if unknown): its hwmon power */
     /* Per bank, a small buffer that stands for absent pointers (a compute unit never
      * reads it), made with the overlay so that a run never needs room for it. */
     xrt_bo_h none[PLATFORM_MAX_BANKS];
@@ -53,6 +55,7 @@ const char *xrt__errno(void);
 /* xrt_run.c: runs op on region's compute unit (the backend's run entry). */
 int xrt__run(chm_device *dev, int region, const chm_kop *op, char *why, size_t n);
 double xrt__last_run_us(chm_device *dev, int region);
+double xrt__last_run_uj(chm_device *dev, int region);
 /* Releases the runs abandoned after a timeout, and their buffers. */
 void xrt__release_hung(xrt_card *c);
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "xrt_card.h"
+#include "xrt_power.h"
 
 static double now_us(void)
 {
@@ -98,10 +99,12 @@ static int set_args(xrt_card *c, xrt_run_h run, const kargs *k, const run_bufs *
     return 0;
 }
 
-/* Starts run and waits up to the timeout; the measured microseconds in *us. */
+/* Starts run and waits up to the timeout; the measured microseconds in *us, and the
+ * board's energy over them in *uj (its power read before and after; < 0 if unknown). */
 static int wait_run(xrt_card *c, xrt_run_h run, const char *kernel, int region, double *us,
-                    char *why, size_t n)
+                    double *uj, char *why, size_t n)
 {
+    const double p0 = c->bdf[0] ? xrt_card_power_w(c->bdf) : -1.0;
     const double t0 = now_us();
     errno = 0;
     if (c->x.RunStart(run)) {
@@ -110,6 +113,8 @@ static int wait_run(xrt_card *c, xrt_run_h run, const char *kernel, int region, 
     }
     const int st = c->x.RunWaitFor(run, c->timeout_ms);
     *us = now_us() - t0;
+    const double p1 = p0 >= 0 ? xrt_card_power_w(c->bdf) : -1.0;
+    *uj = p0 >= 0 && p1 >= 0 ? 0.5 * (p0 + p1) * *us : -1.0; /* W x µs = µJ */
     if (st == XRT_CMD_COMPLETED)
         return CHM_OK;
     if (st == XRT_CMD_NEW || st == XRT_CMD_QUEUED || st == XRT_CMD_RUNNING ||
@@ -128,7 +133,7 @@ static int wait_run(xrt_card *c, xrt_run_h run, const char *kernel, int region, 
 int xrt__run(chm_device *dev, int region, const chm_kop *op, char *why, size_t n)
 {
     xrt_card *c = xrt__card(dev);
-    c->last_us[region] = -1.0;
+    c->last_us[region] = c->last_uj[region] = -1.0;
     kargs k;
     int rc = kargs_of(op, &k, why, n);
     if (rc)
@@ -152,7 +157,7 @@ int xrt__run(chm_device *dev, int region, const chm_kop *op, char *why, size_t n
     errno = 0;
     xrt_run_h run = c->x.RunOpen(c->kern[region][ki]);
     int bad = run ? set_args(c, run, &k, &bufs, op->out->bank) : -1;
-    double us = 0;
+    double us = 0, uj = -1.0;
     if (!run || bad) {
         snprintf(why, n, "XRT refused %s of chm_%s: %s", run ? "an argument" : "a run", k.kernel,
                  xrt__errno());
@@ -161,7 +166,7 @@ int xrt__run(chm_device *dev, int region, const chm_kop *op, char *why, size_t n
                      k.a[bad - 1].kind == KARG_SCALAR ? "a scalar" : "a buffer");
         rc = CHM_EDEVICE;
     } else {
-        rc = wait_run(c, run, k.kernel, region, &us, why, n);
+        rc = wait_run(c, run, k.kernel, region, &us, &uj, why, n);
     }
     if (rc == CHM_ETIMEDOUT && c->n_hung < (int)(sizeof c->hung / sizeof c->hung[0])) {
         c->hung[c->n_hung].run = run; /* abandoned: closing it now could wait for it */
@@ -172,13 +177,18 @@ int xrt__run(chm_device *dev, int region, const chm_kop *op, char *why, size_t n
         free_bufs(c, &bufs);
     }
     if (rc == CHM_OK)
-        c->last_us[region] = us;
+        c->last_us[region] = us, c->last_uj[region] = uj;
     return rc;
 }
 
 double xrt__last_run_us(chm_device *dev, int region)
 {
     return xrt__card(dev)->last_us[region];
+}
+
+double xrt__last_run_uj(chm_device *dev, int region)
+{
+    return xrt__card(dev)->last_uj[region];
 }
 
 void xrt__release_hung(xrt_card *c)
