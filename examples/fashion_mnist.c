@@ -3,7 +3,7 @@
  * CNN on a Chimera device, and check every image against the plain-C
  * reference.
  *
- *   fashion_mnist [--device emu:u250] [--batch 100] [--limit N]
+ *   fashion_mnist [--device emu:u250[,DEVICE...]] [--batch 100] [--limit N]
  *                 [--model examples/models/fmnist_cnn.chmq]
  *                 [--data /usr/share/datasets/fashion-mnist] [--trace trace.json]
  *                 [--sparse x|s [--sparse-model examples/models/fmnist_cnn_sparse.chmq]]
@@ -13,9 +13,15 @@
  * with every conv and fc layer in SPARSE mode (Cambricon-X or -S), and
  * compares accuracy and modelled card time.
  *
+ * --device A,B,... splits the images across several cards (data parallel):
+ * each card gets a contiguous share (whole batches), driven from its own
+ * host thread; it prints each card's modelled makespan and energy and the
+ * combined figures (the cards run side by side: the slowest sets the time).
+ *
  * Exits 0 only if the device's logits equal the reference's for every image
  * and the int8 accuracy is within 1.5 points of the float model's.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +51,11 @@ typedef struct options {
 /* What one model's run gave. */
 typedef struct outcome {
     double accuracy, ref_accuracy, float_accuracy, us_per_image, wall_s;
+    double makespan_us, energy_uj; /* modelled, from the run's start (after any reconfiguration) */
     int differ, n;
 } outcome;
+
+#define MAX_CARDS 8
 
 static double now_s(void)
 {
@@ -58,6 +67,8 @@ static double now_s(void)
 static void progress(const char *what, int done, int total, int tty)
 {
     static int last_tenth = -1;
+    if (tty < 0) /* quiet: a card's share, run beside others */
+        return;
     if (!tty) { /* logs get a line every 10% */
         int tenth = done * 10 / total;
         if (tenth != last_tenth)
@@ -123,7 +134,7 @@ static int8_t *quantize_images(const cnn_model *m, const uint8_t *px, int n, int
 }
 
 static int run_device(const options *o, const cnn_model *m, int sparse, const int8_t *img, int n,
-                      int8_t *logits, outcome *out)
+                      int8_t *logits, outcome *out, int quiet)
 {
     chm_device *dev;
     if (chm_device_open(o->device, &dev)) {
@@ -148,8 +159,9 @@ static int run_device(const options *o, const cnn_model *m, int sparse, const in
         chm_device_stats_get(dev, &s0);
         start_us = s0.device_makespan_us;
         start_uj = s0.energy_uj;
-        printf("reconfigured      %u regions into SPARSE mode: %.1f MB through the ICAP, %.1f ms\n",
-               info.n_regions, (double)s0.icap_bytes / 1e6, start_us / 1e3);
+        if (!quiet)
+            printf("reconfigured      %u regions into SPARSE mode: %.1f MB through the ICAP, %.1f ms\n",
+                   info.n_regions, (double)s0.icap_bytes / 1e6, start_us / 1e3);
     }
     model_dev *md;
     int rc = model_dev_create(dev, m, o->batch, sparse, &md);
@@ -158,7 +170,7 @@ static int run_device(const options *o, const cnn_model *m, int sparse, const in
         chm_device_close(dev);
         return 1;
     }
-    int tty = isatty(2);
+    int tty = quiet ? -1 : isatty(2);
     size_t per = (size_t)m->h * m->w * m->c;
     double t0 = now_s();
     for (int b = 0; b < n && !rc; b += o->batch) {
@@ -171,16 +183,20 @@ static int run_device(const options *o, const cnn_model *m, int sparse, const in
     out->wall_s = now_s() - t0;
     progress("device", n, n, tty);
     if (rc) {
-        fprintf(stderr, "fashion_mnist: %s\n", chm_last_error(dev));
+        fprintf(stderr, "fashion_mnist: %s: %s\n", o->device, chm_last_error(dev));
     } else {
         chm_device_info info;
         chm_device_stats s;
         chm_device_query(dev, &info);
         chm_device_stats_get(dev, &s);
+        out->makespan_us = s.device_makespan_us - start_us;
+        out->energy_uj = s.energy_uj - start_uj;
+        out->us_per_image = out->makespan_us / n;
+        if (quiet)
+            goto done;
         double density;
         uint64_t packed, dense;
         model_dev_sparsity(md, &density, &packed, &dense);
-        out->us_per_image = (s.device_makespan_us - start_us) / n;
         printf("device            %s (%s, %.0f MHz, %u regions), layers in %s mode\n", o->device,
                info.platform, info.kernel_clock_mhz, info.n_regions,
                sparse ? (sparse == CHM_SPARSE_X ? "SPARSE (Cambricon-X)" : "SPARSE (Cambricon-S)")
@@ -213,9 +229,97 @@ static int run_device(const options *o, const cnn_model *m, int sparse, const in
                 printf("trace             %s (open in https://ui.perfetto.dev)\n", o->trace);
         }
     }
+done:
     model_dev_free(md);
     chm_device_close(dev);
     return rc ? 1 : 0;
+}
+
+/* One card's share of the images, run from its own thread. */
+typedef struct card_share {
+    options o;            /* o.device: this card */
+    const cnn_model *m;
+    int sparse, n, rc;
+    const int8_t *img;
+    int8_t *logits;
+    outcome out;
+} card_share;
+
+static void *card_thread(void *arg)
+{
+    card_share *c = arg;
+    c->rc = run_device(&c->o, c->m, c->sparse, c->img, c->n, c->logits, &c->out, 1);
+    return NULL;
+}
+
+/*
+ * The images on every card of o->device ("A" or "A,B,..."): one card as
+ * before; several side by side, each a contiguous share of whole batches.
+ */
+static int run_cards(const options *o, const cnn_model *m, int sparse, const int8_t *img, int n,
+                     int8_t *logits, outcome *out)
+{
+    char names[512];
+    snprintf(names, sizeof names, "%s", o->device);
+    if (!strchr(names, ','))
+        return run_device(o, m, sparse, img, n, logits, out, 0);
+    if (o->trace) {
+        fprintf(stderr, "fashion_mnist: --trace takes one device\n");
+        return 1;
+    }
+    card_share c[MAX_CARDS];
+    pthread_t th[MAX_CARDS];
+    int k = 0;
+    for (char *save = NULL, *tok = strtok_r(names, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (k == MAX_CARDS) {
+            fprintf(stderr, "fashion_mnist: at most %d devices\n", MAX_CARDS);
+            return 1;
+        }
+        c[k].o = *o;
+        c[k].o.device = tok;
+        k++;
+    }
+    const size_t per = (size_t)m->h * m->w * m->c;
+    const int batches = n / o->batch, share = (batches + k - 1) / k;
+    int first = 0, started = 0;
+    const double t0 = now_s();
+    for (int i = 0; i < k; i++) {
+        c[i].m = m, c[i].sparse = sparse, c[i].rc = 0;
+        c[i].n = (share < batches - first / o->batch ? share : batches - first / o->batch) * o->batch;
+        c[i].img = img + (size_t)first * per;
+        c[i].logits = logits + (size_t)first * m->n_classes;
+        memset(&c[i].out, 0, sizeof c[i].out);
+        first += c[i].n;
+        if (c[i].n > 0 && pthread_create(&th[i], NULL, card_thread, &c[i]) == 0)
+            started |= 1 << i;
+        else if (c[i].n > 0)
+            c[i].rc = 1;
+    }
+    int rc = 0;
+    out->makespan_us = out->energy_uj = 0;
+    for (int i = 0; i < k; i++) {
+        if (started & 1 << i)
+            pthread_join(th[i], NULL);
+        rc |= c[i].rc;
+    }
+    out->wall_s = now_s() - t0;
+    if (rc)
+        return 1;
+    printf("cards             %d, data parallel: each card a contiguous share of the batches, "
+           "driven from its own host thread\n", k);
+    for (int i = 0; i < k; i++) {
+        printf("card %d            %s: %d images, makespan %.1f ms modelled, %.2f uJ/image\n", i,
+               c[i].o.device, c[i].n, c[i].out.makespan_us / 1e3,
+               c[i].n ? c[i].out.energy_uj / c[i].n : 0.0);
+        out->makespan_us = c[i].out.makespan_us > out->makespan_us ? c[i].out.makespan_us : out->makespan_us;
+        out->energy_uj += c[i].out.energy_uj;
+    }
+    out->us_per_image = out->makespan_us / n;
+    printf("device time       %.2f us/image modelled over %d cards (makespan %.1f ms: the slowest card's)\n",
+           out->us_per_image, k, out->makespan_us / 1e3);
+    printf("device energy     %.2f uJ/image, modelled dynamic energy summed over the cards\n",
+           out->energy_uj / n);
+    return 0;
 }
 
 /* Loads one model, runs it on the device and on the reference, prints, fills *r. */
@@ -246,7 +350,7 @@ static int evaluate(const options *o, const char *path, int sparse, const uint8_
                o->code_bits);
     }
     memset(r, 0, sizeof *r);
-    if (!img || !dev_logits || !ref_logits || run_device(o, &m, sparse, img, padded, dev_logits, r)) {
+    if (!img || !dev_logits || !ref_logits || run_cards(o, &m, sparse, img, padded, dev_logits, r)) {
         free(img), free(dev_logits), free(ref_logits);
         model_free(&m);
         return 1;
@@ -293,7 +397,7 @@ int main(int argc, char **argv)
     int pa = parse_args(argc, argv, &o);
     if (pa) {
         fprintf(pa > 0 ? stdout : stderr,
-                "usage: fashion_mnist [--device emu:u250] [--batch 100] [--limit N]\n"
+                "usage: fashion_mnist [--device emu:u250[,emu:u250...]] [--batch 100] [--limit N]\n"
                 "                     [--model FILE.chmq] [--data DIR] [--trace FILE.json]\n"
                 "                     [--sparse x|s [--sparse-model FILE.chmq]] [--code-bits 1..8]\n");
         return pa > 0 ? 0 : 2;
