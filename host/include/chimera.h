@@ -58,7 +58,8 @@ enum {
     CHM_EUNSIGNED = -16,  /* a container is unsigned and the trust policy requires a signature */
     CHM_EUNTRUSTED = -17, /* a container is signed by a key that is not in the trust store */
     CHM_EBADSIG = -18,    /* a container's signature does not match its contents (tampered) */
-    CHM_ETIMEDOUT = -19,  /* a kernel did not finish in the configured time; its region FAILED */
+    CHM_ETIMEDOUT = -19,  /* a kernel did not finish in the configured time (its region FAILED),
+                             or a peer rank did not answer in time (chimera_comm.h) */
 };
 
 /* The name of a status code ("CHM_ESHAPE: tensor shape mismatch"). */

@@ -32,7 +32,7 @@ const char *chm_strerror(int code)
     case CHM_EUNSIGNED: return "CHM_EUNSIGNED: the container is not signed";
     case CHM_EUNTRUSTED: return "CHM_EUNTRUSTED: the container's key is not trusted";
     case CHM_EBADSIG: return "CHM_EBADSIG: the container's signature does not match";
-    case CHM_ETIMEDOUT: return "CHM_ETIMEDOUT: a kernel did not finish in time";
+    case CHM_ETIMEDOUT: return "CHM_ETIMEDOUT: a kernel or a peer did not finish in time";
     default: return "CHM_E?: unknown status code";
     }
 }
