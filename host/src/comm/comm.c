@@ -63,6 +63,12 @@ static int wait_req(chm_comm *c, MPI_Request *req, const char *who)
     }
 }
 
+/* Waits for a request if MPI took it (mpi_rc), or says it refused. */
+static int posted(chm_comm *c, int mpi_rc, MPI_Request *req, const char *who)
+{
+    return mpi_rc != MPI_SUCCESS ? fail(c, CHM_EDEVICE, "%s: MPI refused it", who) : wait_req(c, req, who);
+}
+
 /* The tensor's bytes and element type. */
 static int info_of(chm_comm *c, chm_tensor *t, chm_tensor_info *i)
 {
@@ -168,9 +174,7 @@ int chm_comm_send(chm_comm *c, chm_tensor *t, int dst, int tag)
     MPI_Request req;
     char who[64];
     snprintf(who, sizeof who, "send to rank %d", dst);
-    rc = MPI_Isend(b, (int)i.bytes, MPI_BYTE, dst, tag, MPI_COMM_WORLD, &req) != MPI_SUCCESS
-             ? fail(c, CHM_EDEVICE, "%s: MPI refused it", who)
-             : wait_req(c, &req, who);
+    rc = posted(c, MPI_Isend(b, (int)i.bytes, MPI_BYTE, dst, tag, MPI_COMM_WORLD, &req), &req, who);
     if (rc == CHM_OK)
         link_time(c, i.bytes);
     if (rc != CHM_ETIMEDOUT) /* a pending send may still read b */
@@ -190,9 +194,7 @@ int chm_comm_recv(chm_comm *c, chm_tensor *t, int src, int tag)
     MPI_Request req;
     char who[64];
     snprintf(who, sizeof who, "receive from rank %d", src);
-    rc = MPI_Irecv(b, (int)i.bytes, MPI_BYTE, src, tag, MPI_COMM_WORLD, &req) != MPI_SUCCESS
-             ? fail(c, CHM_EDEVICE, "%s: MPI refused it", who)
-             : wait_req(c, &req, who);
+    rc = posted(c, MPI_Irecv(b, (int)i.bytes, MPI_BYTE, src, tag, MPI_COMM_WORLD, &req), &req, who);
     if (rc == CHM_OK) {
         link_time(c, i.bytes);
         rc = stage_down(c, t, b, i.bytes);
@@ -207,9 +209,7 @@ int chm_comm_barrier(chm_comm *c)
     if (!c)
         return CHM_EINVAL;
     MPI_Request req;
-    if (MPI_Ibarrier(MPI_COMM_WORLD, &req) != MPI_SUCCESS)
-        return fail(c, CHM_EDEVICE, "barrier: MPI refused it");
-    return wait_req(c, &req, "barrier (some rank never reached it)");
+    return posted(c, MPI_Ibarrier(MPI_COMM_WORLD, &req), &req, "barrier (some rank never reached it)");
 }
 
 int chm_comm_bcast(chm_comm *c, chm_tensor *t, int root)
@@ -224,9 +224,7 @@ int chm_comm_bcast(chm_comm *c, chm_tensor *t, int root)
     MPI_Request req;
     char who[64];
     snprintf(who, sizeof who, "broadcast from rank %d", root);
-    rc = MPI_Ibcast(b, (int)i.bytes, MPI_BYTE, root, MPI_COMM_WORLD, &req) != MPI_SUCCESS
-             ? fail(c, CHM_EDEVICE, "%s: MPI refused it", who)
-             : wait_req(c, &req, who);
+    rc = posted(c, MPI_Ibcast(b, (int)i.bytes, MPI_BYTE, root, MPI_COMM_WORLD, &req), &req, who);
     if (rc == CHM_OK) {
         link_time(c, i.bytes);
         if (c->rank != root)
@@ -243,10 +241,8 @@ static int scatter_bytes(chm_comm *c, const uint8_t *all, uint8_t *mine, uint64_
     MPI_Request req;
     char who[64];
     snprintf(who, sizeof who, "scatter from rank %d", root);
-    if (MPI_Iscatter(all, (int)each, MPI_BYTE, mine, (int)each, MPI_BYTE, root, MPI_COMM_WORLD,
-                     &req) != MPI_SUCCESS)
-        return fail(c, CHM_EDEVICE, "%s: MPI refused it", who);
-    int rc = wait_req(c, &req, who);
+    int rc = posted(c, MPI_Iscatter(all, (int)each, MPI_BYTE, mine, (int)each, MPI_BYTE, root,
+                                    MPI_COMM_WORLD, &req), &req, who);
     if (rc == CHM_OK)
         link_time(c, c->rank == root ? each * (uint64_t)(c->size - 1) : each);
     return rc;
@@ -296,7 +292,7 @@ static int gather_bytes(chm_comm *c, const uint8_t *mine, uint64_t each, int roo
                                            MPI_COMM_WORLD, &req)
                           : MPI_Igather(mine, (int)each, MPI_BYTE, *all, (int)each, MPI_BYTE, root,
                                         MPI_COMM_WORLD, &req);
-    int rc = ok != MPI_SUCCESS ? fail(c, CHM_EDEVICE, "%s: MPI refused it", who) : wait_req(c, &req, who);
+    int rc = posted(c, ok, &req, who);
     if (rc == CHM_OK)
         link_time(c, to_all || c->rank == root ? each * (uint64_t)(c->size - 1) : each);
     return rc;
