@@ -4,6 +4,7 @@
  * against a deadline), reductions in rank order.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <limits.h>
 #include <mpi.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,6 +75,9 @@ static int info_of(chm_comm *c, chm_tensor *t, chm_tensor_info *i)
 {
     if (!t || chm_tensor_query(t, i))
         return fail(c, CHM_EINVAL, "a tensor is NULL or not live");
+    if (i->bytes > INT_MAX) /* MPI counts are ints */
+        return fail(c, CHM_ELIMIT, "a tensor of %llu bytes; at most %d a message",
+                    (unsigned long long)i->bytes, INT_MAX);
     return CHM_OK;
 }
 
