@@ -6,7 +6,8 @@
  * models give does not depend on it.
  *
  * Which vector units the host paths use: the best the CPU has, or the one
- * $CHIMERA_EMU_ISA names (avx512, avx2, portable), never one the CPU lacks.
+ * $CHIMERA_EMU_ISA names (avx512, avx2, portable; read once a process),
+ * never one the CPU lacks.
  * Every path gives the same bits; the tests force each.
  */
 #ifndef HLS_NATIVE_H
@@ -33,6 +34,9 @@ enum { HLS_ISA_PORTABLE = 0, HLS_ISA_AVX2 = 1, HLS_ISA_AVX512 = 2 };
 
 static inline int hls_native_isa(void)
 {
+    static int known = -1; /* once a process (a benign race: every thread stores the same) */
+    if (known >= 0)
+        return known;
     int best = HLS_ISA_PORTABLE;
 #if defined(__x86_64__) && defined(__GNUC__)
     __builtin_cpu_init();
@@ -46,7 +50,8 @@ static inline int hls_native_isa(void)
                       : !strcmp(want, "portable") ? HLS_ISA_PORTABLE
                       : !strcmp(want, "avx2")     ? HLS_ISA_AVX2
                                                   : best;
-    return asked < best ? asked : best;
+    known = asked < best ? asked : best;
+    return known;
 }
 #endif
 

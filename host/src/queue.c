@@ -540,40 +540,37 @@ void chm_event_release(chm_event *ev)
     pthread_mutex_unlock(&dev->lock);
 }
 
-int chm_event_actions_get(chm_event *ev, chm_op_actions *out)
+/* A completed command's times and/or actions (either may be NULL), copied under the lock. */
+static int snapshot(const char *who, chm_event *ev, chm_event_times *t, chm_op_actions *a)
 {
-    CHECK(event_live(__func__, ev));
-    if (!out)
+    CHECK(event_live(who, ev));
+    if (!t && !a)
         return CHM_FAIL(NULL, CHM_EINVAL, "out is NULL");
     chm_device *dev = ev->dev;
     pthread_mutex_lock(&dev->lock);
     const int done = ev->done;
-    if (done)
-        *out = ev->act;
+    if (done && t) {
+        t->wall_start_us = ev->wall_start_us;
+        t->wall_end_us = ev->wall_end_us;
+        t->device_start_us = ev->dev_start_us;
+        t->device_end_us = ev->dev_end_us;
+        t->region = ev->engine >= ENGINE_REGION0 ? ev->engine - ENGINE_REGION0 : -1;
+        t->energy_uj = ev->act.energy_uj;
+    }
+    if (done && a)
+        *a = ev->act;
     pthread_mutex_unlock(&dev->lock);
     if (!done)
         return CHM_FAIL(dev, CHM_EBUSY, "command \"%s\" has not completed", ev->name);
     return CHM_OK;
 }
 
+int chm_event_actions_get(chm_event *ev, chm_op_actions *out)
+{
+    return snapshot(__func__, ev, NULL, out);
+}
+
 int chm_event_times_get(chm_event *ev, chm_event_times *out)
 {
-    CHECK(event_live(__func__, ev));
-    if (!out)
-        return CHM_FAIL(NULL, CHM_EINVAL, "out is NULL");
-    chm_device *dev = ev->dev;
-    pthread_mutex_lock(&dev->lock);
-    int done = ev->done;
-    if (done) {
-        out->wall_start_us = ev->wall_start_us;
-        out->wall_end_us = ev->wall_end_us;
-        out->device_start_us = ev->dev_start_us;
-        out->device_end_us = ev->dev_end_us;
-        out->region = ev->engine >= ENGINE_REGION0 ? ev->engine - ENGINE_REGION0 : -1;
-        out->energy_uj = ev->act.energy_uj;
-    }
-    pthread_mutex_unlock(&dev->lock);
-    if (!done)
-        return CHM_FAIL(dev, CHM_EBUSY, "command \"%s\" has not completed", ev->name);
-    return CHM_OK;
+    return snapshot(__func__, ev, out, NULL);
 }
