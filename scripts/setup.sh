@@ -6,9 +6,12 @@ set -euo pipefail
 # libdnnl-dev (+ the OpenCL headers its CMake config asks for): conv_bench's
 # oneDNN column only; everything else builds without it. Open MPI: the
 # chimera_comm library and its mpirun tests (its launcher wants an ssh
-# client present even for ranks on one machine).
+# client present even for ranks on one machine). ONNX: protoc-c compiles
+# libonnx-dev's onnx.proto for the importer; python3-onnx writes the test
+# models; libonnx-testdata holds ONNX's own node tests.
 pkgs=(build-essential cmake pkg-config clang libcunit1-dev zlib1g-dev libopenblas-dev libjson-c-dev libsodium-dev valgrind verilator yosys
-      dataset-fashion-mnist libdnnl-dev ocl-icd-opencl-dev libopenmpi-dev openmpi-bin openssh-client)
+      dataset-fashion-mnist libdnnl-dev ocl-icd-opencl-dev libopenmpi-dev openmpi-bin openssh-client
+      protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata python3-onnx)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -753,6 +753,86 @@ int chm_gnn_layer_plan(chm_device *dev, chm_tensor *graph, chm_tensor *in, chm_t
                        chm_tensor *bias, chm_tensor *weights2, chm_tensor *bias2,
                        chm_tensor *out, const chm_gnn_params *p, chm_gnn_plan *plan);
 
+/* ----------------------------------------------------- models (ONNX) */
+
+/*
+ * A quantized ONNX model (int8 profile of TFLite: int8 weights symmetric per
+ * output channel or per tensor, int8/uint8 activations asymmetric per
+ * tensor, int32 bias at input_scale x weight_scale), in QDQ form
+ * (QuantizeLinear/DequantizeLinear around Conv, Gemm, MatMul, Add, pools,
+ * Relu, Clip) or QOperator form (QLinearConv, QLinearMatMul, QLinearAdd).
+ * Every operation runs on the card in CNN mode (SPARSE for pruned weights);
+ * a QuantizeLinear on the model's float input and a DequantizeLinear on its
+ * output run on the host. A node the card cannot run exactly is refused at
+ * load with CHM_ELIMIT (or CHM_EFORMAT for a malformed file) and a message
+ * naming the node, its op type and why; a model is never split or run in
+ * float. Activations are converted from the model's NCHW to the card's NHWC
+ * once, at the input and output.
+ * Requantization follows TFLite's fixed-point rule (chm_requant): a result
+ * can differ by one step from ONNX's float rule where x * scale lands on a
+ * rounding tie (README, "ONNX models").
+ */
+typedef struct chm_model chm_model;
+
+typedef struct chm_model_opts {
+    double sparse_below;  /* dense weights with density below this run in SPARSE mode (0: never);
+                             sparse_initializer weights always do */
+    int max_batch;        /* images a run may carry (0: 1) */
+    int bank;             /* where weights and activations go (CHM_BANK_DEFAULT) */
+} chm_model_opts;
+
+/*
+ * Reads an .onnx file, checks every node, and puts the weights on the card.
+ * On failure nothing stays allocated on the device and *out is untouched.
+ */
+int chm_model_load(chm_device *dev, const char *path, chm_model **out, const chm_model_opts *opts);
+
+enum { CHM_ONNX_FLOAT = 1, CHM_ONNX_UINT8 = 2, CHM_ONNX_INT8 = 3 }; /* ONNX element types */
+
+typedef struct chm_model_io {
+    char name[64];
+    int elem_type;        /* CHM_ONNX_*, as the ONNX graph declares it */
+    int ndim;
+    int64_t dims[4];      /* ONNX layout (NCHW or [N, K]); dims[0] is the batch */
+    float scale;          /* quantization of the card's int8 tensor behind it */
+    int32_t zero_point;   /* in the ONNX type's range */
+} chm_model_io;
+
+typedef struct chm_model_info {
+    chm_model_io input, output;
+    int n_layers;         /* card operations */
+    uint64_t macs;        /* per image */
+    uint64_t weight_bytes;/* on the card (packed bytes for SPARSE layers) */
+    int n_sparse;         /* layers in SPARSE mode */
+} chm_model_info;
+
+int chm_model_info_get(const chm_model *m, chm_model_info *out);
+
+typedef struct chm_model_layer {
+    const char *name;     /* the ONNX node it came from */
+    const char *op_type;  /* that node's op type */
+    const char *op;       /* "conv2d", "fully_connected", "maxpool", "avgpool", "add" */
+    chm_mode mode;
+    int64_t out_dims[4];  /* NHWC per image: 1, H, W, C */
+    uint64_t macs, weight_bytes;
+    double last_us;       /* modelled card time of it in the last run (batch), or 0 */
+    double last_uj;       /* modelled energy of it in the last run, or 0 */
+} chm_model_layer;
+
+int chm_model_layer_get(const chm_model *m, int i, chm_model_layer *out);
+
+/*
+ * Runs `batch` inputs (ONNX layout and element type, back to back) and
+ * writes the outputs (likewise) to `output`. With ev NULL it returns when
+ * the outputs are written; otherwise *ev completes when the card is done and
+ * chm_model_output() waits for it and writes `output`.
+ */
+int chm_model_run(chm_model *m, const void *input, int batch, void *output, chm_event **ev);
+int chm_model_output(chm_model *m, chm_event *ev);
+
+/* Frees the model's card tensors (waits for its commands first). */
+void chm_model_free(chm_model *m);
+
 /* ---------------------------------------------------------- stats, trace */
 
 typedef struct chm_device_stats {

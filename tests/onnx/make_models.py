@@ -1,0 +1,572 @@
+#!/usr/bin/python3
+"""Quantized ONNX models for test_onnx, written with python3-onnx (no
+framework needed), and their expected outputs from an independent numpy
+reference that reads the ONNX graph's own tensors (NCHW, OIHW) and applies
+TFLite's fixed-point requantization, the rule the card implements.
+
+    make_models.py OUTDIR CHMQ_DENSE CHMQ_SPARSE
+
+writes into OUTDIR:
+  fmnist_qdq.onnx, fmnist_sparse_qdq.onnx  the demo's models in QDQ form (the
+        pruned one with its weights as sparse_initializer)
+  ops_qdq.onnx + ops_qdq_{in,out,float}.pb  a CNN touching every supported
+        op: odd sizes, asymmetric pads, dilation, groups, depthwise, strides,
+        residual Add, ReLU6, pools, Flatten, Gemm, MatMul; QDQ form
+  ops_qop.onnx + ops_qop_{in,out,float}.pb  QOperator form, uint8 activations
+  bad_*.onnx  models each refused for one reason
+*_out.pb is the fixed-point reference; *_float.pb ONNX's float rule for the
+same graph (rint(acc * scale)) applied to the last layer's input as the card
+computed it, to count where the two rounding rules part (at most one step).
+
+  make_models.py --rewrite-chmq CHMQ
+rewrites a .chmq's multipliers as the float32 scales of its ONNX export give
+them (ONNX keeps scales as float32; .chmq kept 31-bit multipliers), so the
+two files describe the same integer network. Done once for the committed
+models; running it again changes nothing.
+"""
+import math
+import struct
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 13
+F32 = np.float32
+
+# ------------------------------------------------------------ fixed point
+
+
+def quantize_multiplier(real):
+    """chm_quantize_multiplier: real = q * 2^(shift - 31), ties away from zero."""
+    if real == 0.0:
+        return 0, 0
+    frac, exp = math.frexp(real)
+    q = int(math.floor(frac * 2147483648.0 + 0.5))
+    if q == 1 << 31:
+        q //= 2
+        exp += 1
+    if exp < -31:
+        return 0, 0
+    return q, exp
+
+
+def requant(acc, mult, shift):
+    """gemmlowp: SaturatingRoundingDoublingHighMul then RoundingDivideByPOT."""
+    acc = np.asarray(acc, np.int64)
+    mult = np.asarray(mult, np.int64)
+    shift = np.asarray(shift, np.int64)
+    left = np.maximum(shift, 0)
+    right = np.maximum(-shift, 0)
+    x = np.clip(acc * (np.int64(1) << left), -(1 << 31), (1 << 31) - 1)
+    p = x * mult + (1 << 30)
+    hi = np.floor_divide(p, np.int64(1) << 31)
+    half = np.where(right > 0, np.int64(1) << np.maximum(right - 1, 0), 0)
+    pos = (hi + half) >> right
+    neg = -((-hi + half) >> right)
+    return np.where(hi >= 0, pos, neg)
+
+
+def pad_nchw(x, pads, value):
+    t, l, b, r = pads
+    return np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)), constant_values=value)
+
+
+def conv_acc(x, xzp, w, stride, pads, dil, group):
+    """Integer convolution on ONNX's layouts: x NCHW (zero point off), w OIHW."""
+    xs = pad_nchw(x.astype(np.int64) - xzp, pads, 0)
+    n, c, h, wd = xs.shape
+    m, cg, kh, kw = w.shape
+    oh = (h - dil[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (wd - dil[1] * (kw - 1) - 1) // stride[1] + 1
+    out = np.zeros((n, m, oh, ow), np.int64)
+    mg = m // group
+    for g in range(group):
+        for ky in range(kh):
+            for kx in range(kw):
+                y0, x0 = ky * dil[0], kx * dil[1]
+                patch = xs[:, g * cg:(g + 1) * cg,
+                           y0:y0 + stride[0] * (oh - 1) + 1:stride[0],
+                           x0:x0 + stride[1] * (ow - 1) + 1:stride[1]]
+                wk = w[g * mg:(g + 1) * mg, :, ky, kx].astype(np.int64)
+                out[:, g * mg:(g + 1) * mg] += np.einsum("nchw,mc->nmhw", patch, wk)
+    return out
+
+
+def finish(acc, real, zp, lo, hi, bias_axis=1):
+    """Both rules: fixed point (the card) and ONNX's float rint(acc * real)."""
+    shape = [1] * acc.ndim
+    shape[bias_axis] = -1
+    mult, shift = zip(*(quantize_multiplier(float(r)) for r in real))
+    fx = requant(acc, np.array(mult).reshape(shape), np.array(shift).reshape(shape)) + zp
+    fl = np.rint(acc.astype(np.float32) * np.asarray(real, np.float32).reshape(shape)) + zp
+    return np.clip(fx, lo, hi), np.clip(fl, lo, hi)
+
+
+def pool(x, k, stride, pads, avg):
+    """On integer values (zero point kept: a pool keeps the scale); padding never counts."""
+    n, c, h, w = x.shape
+    t, l, b, r = pads
+    oh = (h + t + b - k[0]) // stride[0] + 1
+    ow = (w + l + r - k[1]) // stride[1] + 1
+    out = np.zeros((n, c, oh, ow), np.int64)
+    for oy in range(oh):
+        for ox in range(ow):
+            y0, x0 = oy * stride[0] - t, ox * stride[1] - l
+            ys, xs = max(y0, 0), max(x0, 0)
+            ye, xe = min(y0 + k[0], h), min(x0 + k[1], w)
+            win = x[:, :, ys:ye, xs:xe].astype(np.int64)
+            if avg:
+                s = win.sum(axis=(2, 3))
+                cnt = (ye - ys) * (xe - xs)
+                out[:, :, oy, ox] = np.where(s >= 0, (2 * s + cnt) // (2 * cnt),
+                                             -((-2 * s + cnt) // (2 * cnt)))
+            else:
+                out[:, :, oy, ox] = win.max(axis=(2, 3))
+    return out
+
+
+def add_fixed(a, azp, asc, b, bzp, bsc, osc, ozp, lo, hi):
+    ls = 20
+    twice = 2.0 * max(float(asc), float(bsc))
+    am, ash = quantize_multiplier(float(asc) / twice)
+    bm, bsh = quantize_multiplier(float(bsc) / twice)
+    om, osh = quantize_multiplier(twice / ((1 << ls) * float(osc)))
+    ra = requant((a.astype(np.int64) - azp) << ls, am, ash)
+    rb = requant((b.astype(np.int64) - bzp) << ls, bm, bsh)
+    return np.clip(requant(ra + rb, om, osh) + ozp, lo, hi)
+
+
+# ---------------------------------------------------------- graph builder
+
+
+class G:
+    def __init__(self):
+        self.nodes, self.inits, self.n = [], [], 0
+
+    def name(self, base):
+        self.n += 1
+        return f"{base}_{self.n}"
+
+    def const(self, arr, base="c"):
+        nm = self.name(base)
+        self.inits.append(numpy_helper.from_array(np.asarray(arr), nm))
+        return nm
+
+    def node(self, op, ins, attrs=None, base=None, domain=None):
+        out = self.name(base or op.lower())
+        kw = dict(attrs or {})
+        if domain:
+            kw["domain"] = domain
+        self.nodes.append(helper.make_node(op, ins, [out], name=out, **kw))
+        return out
+
+    def q(self, x, s, zp, dt=np.int8):
+        return self.node("QuantizeLinear", [x, self.const(F32(s)), self.const(dt(zp))])
+
+    def dq(self, x, s, zp, dt=np.int8, axis=None):
+        at = {"axis": axis} if axis is not None else None
+        return self.node("DequantizeLinear",
+                         [x, self.const(np.asarray(s, F32)), self.const(np.asarray(zp, dt))], at)
+
+    def model(self, inp, out, opset=OPSET, sparse=None, extra_opsets=()):
+        g = helper.make_graph(self.nodes, "g", [inp], [out], self.inits,
+                              sparse_initializer=sparse or [])
+        ops = [helper.make_opsetid("", opset)] + list(extra_opsets)
+        m = helper.make_model(g, opset_imports=ops, producer_name="chimera-tests")
+        m.ir_version = 8
+        return m
+
+
+def rng_w(rng, shape, lo=-127, hi=127):
+    return rng.integers(lo, hi + 1, size=shape).astype(np.int8)
+
+
+# ------------------------------------------------------------- ops (QDQ)
+
+
+def ops_qdq(rng):
+    g = G()
+    N, C, H, W = 6, 3, 11, 9
+    x_f = rng.uniform(-1.0, 1.0, size=(N, C, H, W)).astype(F32)
+    s_in, z_in = F32(2.0 / 255), 3
+    xq = np.clip(np.rint(x_f / s_in) + z_in, -128, 127).astype(np.int64)
+    cur = g.q("input", s_in, z_in)
+    cur_s, cur_z = s_in, z_in
+    ref, flt = xq, xq.astype(np.int64)
+
+    def conv(cur, cur_s, cur_z, ref, flt, m, k, stride=(1, 1), pads=(0, 0, 0, 0), dil=(1, 1),
+             group=1, act=None, out_s=None, out_z=0):
+        cg = ref.shape[1] // group
+        w = rng_w(rng, (m, cg, k, k))
+        ws = rng.uniform(0.002, 0.02, size=m).astype(F32)
+        b = rng.integers(-3000, 3000, size=m).astype(np.int32)
+        wn = g.dq(g.const(w, "w"), ws, np.zeros(m, np.int8), axis=0)
+        bn = g.dq(g.const(b, "b"), (F32(cur_s) * ws).astype(F32), np.zeros(m, np.int32), np.int32,
+                  axis=0)
+        attrs = {"kernel_shape": [k, k], "strides": list(stride), "pads": [pads[0], pads[1],
+                 pads[2], pads[3]], "dilations": list(dil), "group": group}
+        y = g.node("Conv", [g.dq(cur, cur_s, cur_z), wn, bn], attrs)
+        lo, hi = -128, 127
+        if act == "relu":
+            y = g.node("Relu", [y])
+            lo = out_z
+        elif act == "relu6":
+            y = g.node("Clip", [y, g.const(F32(0)), g.const(F32(6))])
+            lo, hi = out_z, min(127, out_z + int(np.rint(F32(6) / F32(out_s))))
+        y = g.q(y, out_s, out_z)
+        real = [float(cur_s) * float(ws[i]) / float(F32(out_s)) for i in range(m)]
+        bshape = (1, m, 1, 1)
+        acc = conv_acc(ref, cur_z, w, stride, pads, dil, group) + b.reshape(bshape)
+        accf = conv_acc(flt, cur_z, w, stride, pads, dil, group) + b.reshape(bshape)
+        r, _ = finish(acc, real, out_z, lo, hi)
+        _, f = finish(accf, real, out_z, lo, hi)
+        return y, F32(out_s), out_z, r, f
+
+    c1, s1, z1, r1, f1 = conv(cur, cur_s, cur_z, ref, flt, 8, 3, pads=(1, 0, 2, 1), act="relu",
+                              out_s=0.05, out_z=-20)
+    c2, s2, z2, r2, f2 = conv(c1, s1, z1, r1, r1, 8, 3, pads=(2, 2, 2, 2), dil=(2, 2), group=8,
+                              act="relu6", out_s=0.04, out_z=-100)
+    c3, s3, z3, r3, f3 = conv(c1, s1, z1, r1, r1, 8, 1, out_s=0.06, out_z=5)
+    # residual add + ReLU
+    s4, z4 = F32(0.07), -30
+    a = g.node("Add", [g.dq(c2, s2, z2), g.dq(c3, s3, z3)])
+    a = g.q(g.node("Relu", [a]), s4, z4)
+    r4 = add_fixed(r2, z2, s2, r3, z3, s3, s4, z4, z4, 127)
+    f4 = np.clip(np.rint(((r2 - z2) * F32(s2) + (r3 - z3) * F32(s3)) / s4) + z4, z4, 127)
+    # max pool 3x3 stride 2 pad 1, then average 2x2 stride 1 (same scales)
+    mp = g.q(g.node("MaxPool", [g.dq(a, s4, z4)], {"kernel_shape": [3, 3], "strides": [2, 2],
+                                                    "pads": [1, 1, 1, 1]}), s4, z4)
+    r5, f5 = pool(r4, (3, 3), (2, 2), (1, 1, 1, 1), False), pool(r4, (3, 3), (2, 2),
+                                                                   (1, 1, 1, 1), False)
+    ap = g.q(g.node("AveragePool", [g.dq(mp, s4, z4)], {"kernel_shape": [2, 2],
+                                                         "strides": [1, 1]}), s4, z4)
+    r6 = pool(r5, (2, 2), (1, 1), (0, 0, 0, 0), True)
+    f6 = np.rint(np.mean(np.stack([r5[:, :, dy:dy + r5.shape[2] - 1, dx:dx + r5.shape[3] - 1]
+                                   for dy in (0, 1) for dx in (0, 1)]), axis=0))
+    c7, s7, z7, r7, f7 = conv(ap, s4, z4, r6, r6, 16, 3, stride=(2, 2), group=2, out_s=0.08,
+                              out_z=0)
+    gp = g.q(g.node("GlobalAveragePool", [g.dq(c7, s7, z7)]), s7, z7)
+    r8 = pool(r7, (r7.shape[2], r7.shape[3]), (1, 1), (0, 0, 0, 0), True)
+    f8 = np.rint(r7.mean(axis=(2, 3), keepdims=True))
+    fl = g.node("Flatten", [g.dq(gp, s7, z7)], {"axis": 1})
+    # Gemm 16 -> 12, transB = 1, per-channel weights, + ReLU
+    M1 = 12
+    w9 = rng_w(rng, (M1, 16))
+    ws9 = rng.uniform(0.005, 0.02, size=M1).astype(F32)
+    b9 = rng.integers(-500, 500, size=M1).astype(np.int32)
+    s9, z9 = F32(0.03), -128
+    gm = g.node("Gemm", [fl, g.dq(g.const(w9, "w"), ws9, np.zeros(M1, np.int8), axis=0),
+                         g.dq(g.const(b9, "b"), (s7 * ws9).astype(F32), np.zeros(M1, np.int32),
+                              np.int32, axis=0)], {"transB": 1})
+    gm = g.q(g.node("Relu", [gm]), s9, z9)
+    real9 = [float(s7) * float(ws9[i]) / float(s9) for i in range(M1)]
+    acc9 = (r8.reshape(N, 16) - z7) @ w9.astype(np.int64).T + b9
+    accf9 = (r8.reshape(N, 16) - z7) @ w9.astype(np.int64).T + b9
+    r9, _ = finish(acc9, real9, z9, z9, 127)
+    _, f9 = finish(accf9, real9, z9, z9, 127)
+    # MatMul 12 -> 5 (weights [K, M], per-tensor scale), no bias; float output
+    w10 = rng_w(rng, (M1, 5))
+    ws10 = F32(0.01)
+    s10, z10 = F32(0.02), 7
+    mm = g.q(g.node("MatMul", [g.dq(gm, s9, z9), g.dq(g.const(w10, "w"), ws10, np.int8(0))]),
+             s10, z10)
+    out = g.dq(mm, s10, z10)
+    real10 = [float(s9) * float(ws10) / float(s10)] * 5
+    r10, _ = finish((r9 - z9) @ w10.astype(np.int64), real10, z10, -128, 127)
+    _, f10 = finish((r9 - z9) @ w10.astype(np.int64), real10, z10, -128, 127)
+    g.nodes[-1].output[0] = "output"
+    model = g.model(helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", C, H, W]),
+                    helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 5]))
+    deq = lambda q: ((q - z10).astype(F32) * s10).astype(F32)
+    return model, x_f, deq(r10), deq(f10)
+
+
+# -------------------------------------------------------- ops (QOperator)
+
+
+def ops_qop(rng):
+    g = G()
+    N, C, H, W = 5, 4, 7, 10
+    xu = rng.integers(0, 256, size=(N, C, H, W)).astype(np.uint8)
+    s0, z0 = F32(0.02), 128
+
+    def qconv(x, xs, xz, ref, m, k, pads, ys, yz, group=1, stride=(1, 1)):
+        cg = ref.shape[1] // group
+        w = rng_w(rng, (m, cg, k, k))
+        ws = rng.uniform(0.002, 0.02, size=m).astype(F32)
+        b = rng.integers(-2000, 2000, size=m).astype(np.int32)
+        ins = [x, g.const(F32(xs)), g.const(np.uint8(xz)), g.const(w, "w"), g.const(ws),
+               g.const(np.zeros(m, np.int8)), g.const(F32(ys)), g.const(np.uint8(yz)),
+               g.const(b, "b")]
+        y = g.node("QLinearConv", ins, {"kernel_shape": [k, k], "pads": list(pads),
+                                        "group": group, "strides": list(stride)})
+        acc = conv_acc(ref, xz, w, stride, pads, (1, 1), group) + b.reshape(1, m, 1, 1)
+        real = [float(F32(xs)) * float(ws[i]) / float(F32(ys)) for i in range(m)]
+        fx, fl = finish(acc, real, yz, 0, 255)
+        return y, fx, fl
+
+    y1, r1, f1 = qconv("input", s0, z0, xu, 6, 3, (1, 1, 1, 1), 0.1, 120)
+    y2, r2, f2 = qconv(y1, 0.1, 120, r1, 6, 3, (1, 1, 1, 1), 0.09, 110, group=3)
+    s3, z3 = F32(0.15), 100
+    ad = g.node("QLinearAdd", [y1, g.const(F32(0.1)), g.const(np.uint8(120)), y2,
+                               g.const(F32(0.09)), g.const(np.uint8(110)), g.const(s3),
+                               g.const(np.uint8(z3))], domain="com.microsoft")
+    r3 = add_fixed(r1, 120, F32(0.1), r2, 110, F32(0.09), s3, z3, 0, 255)
+    f3 = np.clip(np.rint(((r1 - 120) * F32(0.1) + (r2 - 110) * F32(0.09)) / s3) + z3, 0, 255)
+    mp = g.node("MaxPool", [ad], {"kernel_shape": [2, 2], "strides": [2, 2]})
+    r4, f4 = pool(r3, (2, 2), (2, 2), (0, 0, 0, 0), False), pool(r3, (2, 2), (2, 2),
+                                                                   (0, 0, 0, 0), False)
+    fl = g.node("Flatten", [mp], {"axis": 1})
+    K = r4.shape[1] * r4.shape[2] * r4.shape[3]
+    M = 7
+    wb = rng_w(rng, (K, M))
+    sb = rng.uniform(0.001, 0.004, size=M).astype(F32)
+    s5, z5 = F32(0.05), 90
+    mm = g.node("QLinearMatMul", [fl, g.const(s3), g.const(np.uint8(z3)), g.const(wb, "w"),
+                                  g.const(sb), g.const(np.zeros(M, np.int8)), g.const(s5),
+                                  g.const(np.uint8(z5))])
+    real = [float(s3) * float(sb[i]) / float(s5) for i in range(M)]
+    acc = (r4.reshape(N, K) - z3) @ wb.astype(np.int64)
+    accf = (r4.reshape(N, K) - z3) @ wb.astype(np.int64)
+    r5, _ = finish(acc, real, z5, 0, 255)
+    _, f5 = finish(accf, real, z5, 0, 255)
+    out = g.dq(mm, s5, np.uint8(z5), np.uint8)
+    g.nodes[-1].output[0] = "output"
+    del out
+    model = g.model(helper.make_tensor_value_info("input", TensorProto.UINT8, [N, C, H, W]),
+                    helper.make_tensor_value_info("output", TensorProto.FLOAT, [N, M]),
+                    extra_opsets=[helper.make_opsetid("com.microsoft", 1)])
+    deq = lambda q: ((q - z5).astype(F32) * s5).astype(F32)
+    return model, xu, deq(r5), deq(f5)
+
+
+# ------------------------------------------------------------ FMNIST .chmq
+
+
+def read_chmq(path):
+    b = open(path, "rb").read()
+    assert b[:4] == b"CHMQ"
+    off = 4
+    ver, n, H, W, C = struct.unpack_from("<5I", b, off)
+    off += 20
+    s_in, zp_in, acc = struct.unpack_from("<fif", b, off)
+    off += 12
+    layers = []
+    h, w, c = H, W, C
+    for _ in range(n):
+        (kind,) = struct.unpack_from("<I", b, off)
+        off += 4
+        if kind == 2:
+            k, st = struct.unpack_from("<II", b, off)
+            off += 8
+            layers.append(dict(kind="pool", k=k, stride=st, at=None))
+            h, w = (h - k) // st + 1, (w - k) // st + 1
+            continue
+        if kind == 1:
+            cin, cout, kh, kw, st, pad, relu, izp, ozp = struct.unpack_from("<7I2i", b, off)
+            off += 36
+            nw = cout * kh * kw * cin
+        else:
+            cin, cout, relu, izp, ozp = struct.unpack_from("<3I2i", b, off)
+            off += 20
+            kh = kw = st = 1
+            pad = 0
+            nw = cout * cin
+        L = dict(kind="conv" if kind == 1 else "fc", cin=cin, cout=cout, k=kh, stride=st, pad=pad,
+                 relu=relu, izp=izp, ozp=ozp, hwc=(h, w, c))
+        L["w"] = np.frombuffer(b, np.int8, nw, off).copy()
+        off += nw
+        L["bias"] = np.frombuffer(b, np.int32, cout, off).copy()
+        off += 4 * cout
+        L["mult_at"] = off
+        L["mult"] = np.frombuffer(b, np.int32, cout, off).copy()
+        off += 4 * cout
+        L["shift"] = np.frombuffer(b, np.int32, cout, off).copy()
+        off += 4 * cout
+        layers.append(L)
+        if kind == 1:
+            h, w, c = (h + 2 * pad - kh) // st + 1, (w + 2 * pad - kh) // st + 1, cout
+        else:
+            h, w, c = 1, 1, cout
+    assert off == len(b)
+    return dict(H=H, W=W, C=C, s_in=F32(s_in), zp_in=zp_in, layers=layers, raw=bytearray(b))
+
+
+# Activation scale given to every layer's output: .chmq keeps the products
+# in_scale * w_scale / out_scale only, so the export fixes out_scale and
+# derives w_scale from it (the integer network is the same for any choice).
+ACT_SCALE = F32(1.0 / 32)
+
+
+def chmq_scales(mdl):
+    """Per conv/fc layer: (s_in, float32 weight scales, s_out) and the multipliers they give."""
+    s = mdl["s_in"]
+    out = []
+    for L in mdl["layers"]:
+        if L["kind"] == "pool":
+            continue
+        real = L["mult"].astype(np.float64) * np.exp2(L["shift"].astype(np.float64) - 31)
+        ws = (real * float(ACT_SCALE) / float(s)).astype(F32)
+        ws = np.where(ws > 0, ws, F32(1e-30)).astype(F32)
+        mult, shift = zip(*(quantize_multiplier(float(s) * float(x) / float(ACT_SCALE))
+                            for x in ws))
+        out.append((s, ws, ACT_SCALE, np.array(mult, np.int32), np.array(shift, np.int32)))
+        s = ACT_SCALE
+    return out
+
+
+def rewrite_chmq(path):
+    mdl = read_chmq(path)
+    b = mdl["raw"]
+    sc = iter(chmq_scales(mdl))
+    changed = 0
+    for L in mdl["layers"]:
+        if L["kind"] == "pool":
+            continue
+        _, _, _, mult, shift = next(sc)
+        changed += int(np.sum((mult != L["mult"]) | (shift != L["shift"])))
+        n = L["cout"]
+        b[L["mult_at"]:L["mult_at"] + 4 * n] = mult.astype("<i4").tobytes()
+        b[L["mult_at"] + 4 * n:L["mult_at"] + 8 * n] = shift.astype("<i4").tobytes()
+    open(path, "wb").write(bytes(b))
+    print(f"{path}: {changed} multipliers rewritten")
+
+
+def fmnist_onnx(path, sparse=False):
+    mdl = read_chmq(path)
+    g = G()
+    sc = iter(chmq_scales(mdl))
+    cur = g.q("image", mdl["s_in"], mdl["zp_in"])
+    cur_s, cur_z = mdl["s_in"], mdl["zp_in"]
+    sparse_inits = []
+    for i, L in enumerate(mdl["layers"]):
+        if L["kind"] == "pool":
+            k, st = L["k"], L["stride"]
+            cur = g.q(g.node("MaxPool", [g.dq(cur, cur_s, cur_z)],
+                             {"kernel_shape": [k, k], "strides": [st, st]}), cur_s, cur_z)
+            continue
+        s_in, ws, s_out, _, _ = next(sc)
+        assert L["izp"] == cur_z
+        n = L["cout"]
+        if L["kind"] == "conv":
+            k = L["k"]
+            w = L["w"].reshape(n, k, k, L["cin"]).transpose(0, 3, 1, 2)  # OHWI -> OIHW
+        else:
+            h, wd, c = L["hwc"]
+            # the card flattens NHWC, ONNX's Flatten NCHW: columns from (h,w,c) to (c,h,w) order
+            w = L["w"].reshape(n, h, wd, c).transpose(0, 3, 1, 2).reshape(n, h * wd * c)
+        w = np.ascontiguousarray(w)
+        if sparse:
+            wname = g.name("w")
+            idx = np.flatnonzero(w).astype(np.int64)
+            sparse_inits.append(helper.make_sparse_tensor(
+                numpy_helper.from_array(w.reshape(-1)[idx], wname),
+                numpy_helper.from_array(idx, wname + "_idx"), list(w.shape)))
+        else:
+            wname = g.const(w, "w")
+        wn = g.dq(wname, ws, np.zeros(n, np.int8), axis=0)
+        bn = g.dq(g.const(L["bias"], "b"), (s_in * ws).astype(F32), np.zeros(n, np.int32),
+                  np.int32, axis=0)
+        x = g.dq(cur, cur_s, cur_z)
+        if L["kind"] == "conv":
+            p = L["pad"]
+            y = g.node("Conv", [x, wn, bn], {"kernel_shape": [k, k], "pads": [p] * 4,
+                                              "strides": [L["stride"]] * 2})
+        else:
+            if mdl["layers"][i - 1]["kind"] != "fc":
+                x = g.node("Flatten", [x], {"axis": 1})
+            y = g.node("Gemm", [x, wn, bn], {"transB": 1})
+        if L["relu"]:
+            y = g.node("Relu", [y])
+        cur = g.q(y, s_out, L["ozp"])
+        cur_s, cur_z = s_out, L["ozp"]
+    g.nodes[-1].output[0] = "logits"
+    ncls = mdl["layers"][-1]["cout"]
+    return g.model(
+        helper.make_tensor_value_info("image", TensorProto.FLOAT,
+                                      ["N", mdl["C"], mdl["H"], mdl["W"]]),
+        helper.make_tensor_value_info("logits", TensorProto.INT8, ["N", ncls]),
+        sparse=sparse_inits)
+
+
+# --------------------------------------------------------------- refusals
+
+
+def bad_models(outdir, good_bytes):
+    rng = np.random.default_rng(7)
+
+    def save(m, name):
+        onnx.save(m, f"{outdir}/bad_{name}.onnx")
+
+    def simple(op_after=None, opset=OPSET, w=None, wzp=0, wdt=np.int8, ws=None):
+        g = G()
+        x = g.q("input", F32(0.1), 0)
+        w = rng_w(rng, (4, 2, 3, 3)) if w is None else w
+        ws = np.full(4, 0.01, F32) if ws is None else ws
+        y = g.node("Conv", [g.dq(x, F32(0.1), 0),
+                            g.dq(g.const(w, "w"), ws, np.full(len(ws), wzp, wdt), wdt, axis=0)],
+                   {"kernel_shape": [3, 3]}, base="conv")
+        if op_after:
+            y = g.node(op_after, [y], base="act")
+        y = g.q(y, F32(0.2), 0)
+        g.nodes[-1].output[0] = "output"
+        return g.model(helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 2, 6, 6]),
+                       helper.make_tensor_value_info("output", TensorProto.INT8, [1, 4, 4, 4]),
+                       opset=opset)
+
+    save(simple(), "none")  # a control: this one loads
+    save(simple("Sigmoid"), "unsupported_op")
+    save(simple(opset=7), "opset")
+    save(simple(w=rng.integers(0, 256, (4, 2, 3, 3)).astype(np.uint8), wzp=100, wdt=np.uint8),
+         "uint8_weights")
+    m = simple()
+    t = [i for i in m.graph.initializer if i.name.startswith("w_")][0]
+    t.dims[0] = 5  # 5 x 2 x 3 x 3 declared, 4 x 2 x 3 x 3 stored
+    save(m, "dims")
+    g = G()
+    x = g.dq(g.q("input", F32(0.1), 0), F32(0.1), 0)
+    y = g.node("Conv", [x, g.const(rng.uniform(-1, 1, (4, 2, 3, 3)).astype(F32), "w")],
+               {"kernel_shape": [3, 3]}, base="float_conv")
+    g.q(y, F32(0.2), 0)
+    g.nodes[-1].output[0] = "output"
+    save(g.model(helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 2, 6, 6]),
+                 helper.make_tensor_value_info("output", TensorProto.INT8, [1, 4, 4, 4])),
+         "float_conv")
+    # truncated: cut inside the weights of the FMNIST model, so a length
+    # field reaches past the end of the file
+    open(f"{outdir}/bad_truncated.onnx", "wb").write(good_bytes[:len(good_bytes) // 2])
+    open(f"{outdir}/bad_empty_tail.onnx", "wb").write(good_bytes[:-3])
+
+
+def save_pb(arr, path, name):
+    open(path, "wb").write(numpy_helper.from_array(np.ascontiguousarray(arr), name)
+                           .SerializeToString())
+
+
+def main():
+    if sys.argv[1] == "--rewrite-chmq":
+        for p in sys.argv[2:]:
+            rewrite_chmq(p)
+        return
+    outdir, dense, sparse = sys.argv[1:4]
+    rng = np.random.default_rng(2026)
+    for name, fn in (("ops_qdq", ops_qdq), ("ops_qop", ops_qop)):
+        m, x, ref, flt = fn(rng)
+        onnx.checker.check_model(m)
+        onnx.save(m, f"{outdir}/{name}.onnx")
+        save_pb(x, f"{outdir}/{name}_in.pb", "input")
+        save_pb(ref.astype(F32), f"{outdir}/{name}_out.pb", "output")
+        save_pb(flt.astype(F32), f"{outdir}/{name}_float.pb", "output")
+    m = fmnist_onnx(dense)
+    onnx.checker.check_model(m)
+    onnx.save(m, f"{outdir}/fmnist_qdq.onnx")
+    m = fmnist_onnx(sparse, sparse=True)
+    onnx.checker.check_model(m)
+    onnx.save(m, f"{outdir}/fmnist_sparse_qdq.onnx")
+    bad_models(outdir, open(f"{outdir}/fmnist_qdq.onnx", "rb").read())
+
+
+if __name__ == "__main__":
+    main()
