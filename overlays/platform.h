@@ -94,6 +94,18 @@ typedef struct energy_table {
 } energy_table;
 int energy_table_load(energy_table *out, char *why, size_t n);
 
+/*
+ * On-chip memory faults below the safe voltage (overlays/faults/
+ * bram_undervolt.json): the rail's nominal, minimum safe and crash
+ * voltages, and the fraction of cells faulty at the last two. 0, or -1 with
+ * the reason in why[0..n).
+ */
+typedef struct undervolt_params {
+    double nominal_mv, vmin_mv, vcrash_mv;
+    double rate_vmin, rate_vcrash;
+} undervolt_params;
+int undervolt_load(undervolt_params *out, char *why, size_t n);
+
 /* The platforms there are files for, as a NULL-terminated sorted list. */
 const char *const *platform_names(void);
 

@@ -31,7 +31,8 @@ typedef struct command {
 /* Options a command may take (cli.h); all but --dry-run take a value. */
 static const char *const opt_names[N_OPTS] = { "--key",   "--trust",  "--policy", "--target",
                                                "--out",   "--dry-run", "--input", "--device",
-                                               "--trace", "--batch",  "--limit",  "--labels" };
+                                               "--trace", "--batch",  "--limit",  "--labels",
+                                               "--output" };
 
 static const command commands[];
 static const size_t n_commands;
@@ -481,11 +482,12 @@ static const command commands[] = {
       "                     (connectivity from the platform JSON), runs v++ -c per\n"
       "                     kernel and v++ -l; --dry-run prints the commands", 2, 2,
       cli_vitis },
-    { NULL, "run", "MODEL.onnx --input FILE [--device D] [--batch N] [--limit N] [--labels FILE] [--trace T.json]",
+    { NULL, "run", "MODEL.onnx --input FILE [--device D] [--batch N] [--limit N] [--labels FILE] [--trace T.json] [--output OUT]",
       "                     run a quantized ONNX model on D (default emu:u250): inputs\n"
       "                     from .npy or IDX (pixels / 255 for a float input); prints\n"
       "                     top-3 outputs, card time and energy per layer and input,\n"
-      "                     accuracy with --labels (IDX), and writes a Chrome trace", 1, 1,
+      "                     accuracy with --labels (IDX), writes a Chrome trace, and\n"
+      "                     the outputs as raw bytes (ONNX type and layout) to OUT", 1, 1,
       cli_run },
     { "model", "info", "MODEL.onnx [--device D]",
       "                     check a quantized ONNX model as chm_model_load does and list\n"

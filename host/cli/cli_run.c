@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "idx.h"
@@ -249,6 +250,8 @@ int cli_run(char **a, int n, const char *const *opt)
     uint8_t *outs = malloc((size_t)images * out_per * out_es + 1);
     chm_device_stats s0, s1;
     chm_device_stats_get(dev, &s0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int done = 0;
     while (done < images) {
         int b = images - done < batch ? images - done : batch;
@@ -262,8 +265,11 @@ int cli_run(char **a, int n, const char *const *opt)
         }
         done += b;
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     chm_device_stats_get(dev, &s1);
-    printf("model   %s on %s: %d inputs in batches of %d\n", a[0], dev_name, done, batch);
+    double wall_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    printf("model   %s on %s: %d inputs in batches of %d, %.1f ms on this host\n", a[0],
+           dev_name, done, batch, wall_ms);
     print_io("input", &mi.input);
     print_io("output", &mi.output);
     int correct = 0, shown = 0;
@@ -301,8 +307,20 @@ int cli_run(char **a, int n, const char *const *opt)
         else
             printf("trace   %s\n", opt[OPT_TRACE]);
     }
-    free(outs);
     rc = 0;
+    if (opt[OPT_OUTPUT]) {
+        FILE *f = fopen(opt[OPT_OUTPUT], "wb");
+        size_t bytes = (size_t)done * out_per * out_es;
+        if (!f || fwrite(outs, 1, bytes, f) != bytes) {
+            fprintf(stderr, "chimera: cannot write %s\n", opt[OPT_OUTPUT]);
+            rc = 1;
+        } else {
+            printf("outputs %s (%zu bytes)\n", opt[OPT_OUTPUT], bytes);
+        }
+        if (f)
+            fclose(f);
+    }
+    free(outs);
 out:
     free(in);
     free(labels);

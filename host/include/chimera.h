@@ -753,6 +753,40 @@ int chm_gnn_layer_plan(chm_device *dev, chm_tensor *graph, chm_tensor *in, chm_t
                        chm_tensor *bias, chm_tensor *weights2, chm_tensor *bias2,
                        chm_tensor *out, const chm_gnn_params *p, chm_gnn_plan *plan);
 
+/* ------------------------------------------- low voltage (resilience) */
+
+/*
+ * Undervolting a region's on-chip memories (BRAM/URAM rail), emu only.
+ * Dynamic energy of its on-chip buffer traffic scales with (V/Vnom)^2.
+ * Below the minimum safe voltage (overlays/faults/bram_undervolt.json:
+ * 0.61 Vnom, Salami et al. MICRO 2018) cells of its buffers read back
+ * flipped, at a rate growing exponentially to 0.06% of bits at the crash
+ * voltage (0.54 Vnom), at locations fixed per card ($CHIMERA_FAULT_SEED
+ * moves them) and growing as V falls. What is modelled: the CNN mode's
+ * weight (B) and activation (A) tile buffers, 64 KiB each, that conv and
+ * fully connected operands stream through (byte i of an operand at buffer
+ * byte i mod 64 KiB). With ECC (UltraScale+ built-in SECDED over 64 data +
+ * 8 check bits) a word with one faulty cell is corrected, with two the
+ * command fails with CHM_EDEVICE (detected), with three or more its data
+ * is used as read (undetected). Waits for queued commands first.
+ * region -1: every region. millivolts 0: nominal.
+ */
+int chm_region_set_voltage(chm_device *dev, int region, int millivolts);
+int chm_region_set_ecc(chm_device *dev, int region, int on);
+
+typedef struct chm_fault_stats {
+    double voltage_mv;       /* the rail now */
+    double nominal_mv, vmin_mv, vcrash_mv;
+    uint64_t weak_cells;     /* cells faulty at this voltage, over the two buffers */
+    int ecc;
+    uint64_t injected;       /* operand bits read through a faulty cell, since open */
+    uint64_t corrected;      /* of them, corrected by ECC */
+    uint64_t detected;       /* in words ECC flagged (their commands failed) */
+    uint64_t undetected;     /* used wrong: known only to the emulator */
+} chm_fault_stats;
+
+int chm_region_faults_get(chm_device *dev, int region, chm_fault_stats *out);
+
 /* ----------------------------------------------------- models (ONNX) */
 
 /*

@@ -108,6 +108,10 @@ typedef struct chm_region {
     int loads_queued;
     char why[200];          /* why its last load failed, for the work that could not move */
     double busy_us, configuring_us; /* modelled, of completed commands */
+    /* On-chip memory rail (undervolt.c): 0 = nominal; ECC; faults counted. */
+    double uv_mv;
+    int ecc;
+    uint64_t f_injected, f_corrected, f_detected, f_undetected;
 } chm_region;
 
 typedef struct chm_engine {
@@ -160,6 +164,9 @@ struct chm_device {
     int queued;             /* commands not yet completed */
     int first_failure;      /* status of the first failed command, for chm_finish */
     int icap_faults;        /* loads the emulated ICAP is to fail (fault injection, tests) */
+    undervolt_params uv;    /* on-chip memory fault curve, read at the first voltage change */
+    int uv_loaded;
+    uint64_t fault_seed;    /* where this card's weak on-chip cells are */
     chm_device_stats stats;
     trace_rec *trace;
     size_t n_trace, cap_trace;

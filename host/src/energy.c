@@ -8,6 +8,7 @@
 
 #include "device.h"
 #include "energy.h"
+#include "undervolt.h"
 
 /* count x pJ, nothing where the table has no sourced figure (< 0). */
 static double charge(uint64_t count, double pj)
@@ -46,6 +47,8 @@ void chm__actions_finish(chm_device *dev, chm_event *ev)
         chm__actions_bank(dev, ev->tensor->bank, ev->bytes, &ev->act);
     }
     ev->act.energy_uj = chm__energy_uj(&dev->energy, &ev->act);
+    if (ev->kind == CMD_KERNEL)
+        chm__uv_energy(dev, ev->engine - ENGINE_REGION0, &ev->act);
 }
 
 int chm_device_energy_table(chm_device *dev, chm_energy_table *out)

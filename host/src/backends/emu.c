@@ -12,6 +12,7 @@
 
 #include "../device.h"
 #include "../energy.h"
+#include "../undervolt.h"
 #include "cfgpkt.h"
 #include "container.h"
 #include "emu_card.h"
@@ -124,11 +125,10 @@ static int run_graph(chm_device *dev, const chm_kop *op)
 
 static int emu_run(chm_device *dev, int region, const chm_kop *op, char *why, size_t n)
 {
-    (void)region;
-    (void)why;
-    (void)n;
     switch (op->kind) {
     case KOP_CONV:
+        if (chm__uv_active(dev, region))
+            return chm__uv_run_conv(dev, region, op, why, n);
         cnn_conv2d(op->in[0]->mem, op->in[1]->mem, mem_or_null(op->in[2]), op->mult, op->shift,
                    op->out->mem, op->u.conv);
         return CHM_OK;

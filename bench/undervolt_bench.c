@@ -1,0 +1,135 @@
+/*
+ * undervolt_bench.c - the Fashion-MNIST model on the emulated U250 with
+ * its regions' on-chip memories at falling voltages (chm_region_set_voltage),
+ * without and with ECC: weak cells, accuracy, logits still equal to the
+ * nominal run, batches ECC stopped (rerun at nominal voltage, as a runtime
+ * would), and on-chip dynamic energy per image against nominal.
+ *   ./build/bench/undervolt_bench [--images N] [--batch B]
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnn_model.h"
+#include "idx.h"
+
+#define FM "/usr/share/datasets/fashion-mnist/"
+
+typedef struct result {
+    double acc, same, onchip_uj, total_uj;
+    int rerun, weak;
+    unsigned long long corrected, detected, undetected;
+} result;
+
+static int run(chm_device *dev, const cnn_model *m, const int8_t *img, const uint8_t *lab, int n,
+               int batch, int mv, int ecc, int8_t *logits, const int8_t *nominal, result *r)
+{
+    memset(r, 0, sizeof *r);
+    if (chm_region_set_ecc(dev, -1, ecc) || chm_region_set_voltage(dev, -1, mv))
+        return 1;
+    chm_energy_table t;
+    chm_device_energy_table(dev, &t);
+    model_dev *md;
+    if (model_dev_create(dev, m, batch, 0, &md))
+        return 1;
+    const size_t per = (size_t)m->h * m->w * m->c;
+    chm_device_stats s0, s1;
+    chm_device_stats_get(dev, &s0);
+    for (int b = 0; b + batch <= n; b += batch) {
+        model_dev_enqueue(md, img + (size_t)b * per, logits + (size_t)b * m->n_classes);
+        if (chm_finish(dev)) { /* ECC stopped a layer: this batch again at nominal voltage */
+            r->rerun++;
+            chm_region_set_voltage(dev, -1, 0);
+            model_dev_enqueue(md, img + (size_t)b * per, logits + (size_t)b * m->n_classes);
+            chm_finish(dev);
+            chm_region_set_voltage(dev, -1, mv);
+        }
+    }
+    chm_device_stats_get(dev, &s1);
+    model_dev_free(md);
+    int ok = 0, same = 0;
+    for (int i = 0; i < n; i++) {
+        const int8_t *l = logits + (size_t)i * m->n_classes;
+        int best = 0;
+        for (int k = 1; k < m->n_classes; k++)
+            best = l[k] > l[best] ? k : best;
+        ok += best == lab[i];
+        if (nominal)
+            same += !memcmp(l, nominal + (size_t)i * m->n_classes, (size_t)m->n_classes);
+    }
+    r->acc = 100.0 * ok / n;
+    r->same = 100.0 * same / n;
+    r->total_uj = (s1.energy_uj - s0.energy_uj) / n;
+    chm_fault_stats f;
+    chm_device_info di;
+    chm_device_query(dev, &di);
+    for (uint32_t g = 0; g < di.n_regions; g++) {
+        chm_region_faults_get(dev, (int)g, &f);
+        r->corrected += f.corrected, r->detected += f.detected, r->undetected += f.undetected;
+        r->weak = (int)f.weak_cells;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int n = 2000, batch = 100;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--images"))
+            n = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--batch"))
+            batch = atoi(argv[i + 1]);
+    }
+    cnn_model m;
+    uint8_t *px, *lab;
+    int rows, cols, nl;
+    if (model_load(CHM_DEFAULT_MODEL, &m) ||
+        idx_load_images(FM "t10k-images-idx3-ubyte.gz", &px, &nl, &rows, &cols) ||
+        idx_load_labels(FM "t10k-labels-idx1-ubyte.gz", &lab, &nl)) {
+        fprintf(stderr, "undervolt_bench: model or Fashion-MNIST missing\n");
+        return 1;
+    }
+    n = n > nl ? nl : n;
+    n -= n % batch;
+    const size_t per = (size_t)rows * cols;
+    int8_t *img = malloc((size_t)n * per), *nominal = malloc((size_t)n * m.n_classes),
+           *logits = malloc((size_t)n * m.n_classes);
+    for (size_t i = 0; i < (size_t)n * per; i++) {
+        long v = lround(px[i] / 255.0 / m.in_scale) + m.in_zp;
+        img[i] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+    }
+    chm_device *dev;
+    if (chm_device_open("emu:u250", &dev))
+        return 1;
+    result base;
+    if (run(dev, &m, img, lab, n, batch, 0, 0, nominal, NULL, &base)) {
+        fprintf(stderr, "undervolt_bench: %s\n", chm_last_error(dev));
+        return 1;
+    }
+    chm_fault_stats f;
+    chm_region_faults_get(dev, 0, &f);
+    printf("Fashion-MNIST, %d t10k images in batches of %d on emu:u250; on-chip rail nominal %.0f mV, "
+           "Vmin %.0f, crash %.0f\n", n, batch, f.nominal_mv, f.vmin_mv, f.vcrash_mv);
+    printf("nominal: accuracy %.2f%%, %.3f uJ an image (dynamic)\n\n", base.acc, base.total_uj);
+    printf("| V/Vnom | mV | weak cells (2 buffers) | no ECC: accuracy | logits = nominal | ECC: accuracy "
+           "| logits = nominal | batches rerun | bits corrected / detected / undetected | energy an image vs nominal |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|\n");
+    static const double fr[] = { 0.80, 0.61, 0.60, 0.59, 0.58, 0.57, 0.56, 0.55, 0.545, 0.54 };
+    for (size_t i = 0; i < sizeof fr / sizeof fr[0]; i++) {
+        const int mv = (int)ceil(fr[i] * f.nominal_mv - 1e-6);
+        result a, b;
+        run(dev, &m, img, lab, n, batch, mv, 0, logits, nominal, &a);
+        result a0 = a;
+        run(dev, &m, img, lab, n, batch, mv, 1, logits, nominal, &b);
+        printf("| %.3f | %d | %d | %.2f%% | %.1f%% | %.2f%% | %.1f%% | %d | %llu / %llu / %llu | "
+               "%.1f%% |\n",
+               fr[i], mv, a.weak, a.acc, a.same, b.acc, b.same, b.rerun,
+               b.corrected - a0.corrected, b.detected - a0.detected,
+               b.undetected - a0.undetected, 100.0 * a.total_uj / base.total_uj);
+    }
+    chm_device_close(dev);
+    free(img), free(nominal), free(logits), free(px), free(lab);
+    model_free(&m);
+    return 0;
+}

@@ -1,0 +1,16 @@
+/*
+ * undervolt.h - on-chip memory faults below the safe voltage (undervolt.c).
+ */
+#ifndef CHM_UNDERVOLT_H
+#define CHM_UNDERVOLT_H
+
+#include "device.h"
+
+/* Region's rail is below Vmin: its conv/fc commands go through chm__uv_run_conv. */
+int chm__uv_active(chm_device *dev, int region);
+/* Runs a KOP_CONV on copies of its operands as the faulty buffers give them back. */
+int chm__uv_run_conv(chm_device *dev, int region, const chm_kop *op, char *why, size_t n);
+/* Scales a's on-chip energy by (V/Vnom)^2 for region's rail (dev->lock held). */
+void chm__uv_energy(const chm_device *dev, int region, chm_op_actions *a);
+
+#endif /* CHM_UNDERVOLT_H */

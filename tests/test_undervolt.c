@@ -1,0 +1,264 @@
+/*
+ * test_undervolt.c - regions' on-chip memories below the safe voltage
+ * (chm_region_set_voltage): no faults down to Vmin, faults below it that
+ * change a conv's output unless ECC corrects them, the same faults every
+ * run and more as the voltage falls, ECC's three outcomes each seen and
+ * each honest (corrected: output = reference; detected: the command fails;
+ * undetected: counted), on-chip energy x (V/Vnom)^2, bad arguments refused.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chm_ref.h"
+#include "test_util.h"
+
+/* A 16x16x64 input through 64 3x3 filters: 37 KiB of weights, 16 KiB of input. */
+#define H 16
+#define W 16
+#define C 64
+#define OC 64
+
+static int8_t in[H * W * C], wts[OC * 3 * 3 * C], want[H * W * OC], got[H * W * OC];
+static int32_t mult[OC], shift[OC];
+static chm_tensor *ti, *tw, *to;
+static chm_conv2d_params prm;
+
+static int init(void)
+{
+    tu_rng r;
+    tu_seed(&r, 77);
+    tu_fill_i8(&r, in, sizeof in, -128, 127);
+    tu_fill_i8(&r, wts, sizeof wts, -128, 127);
+    tu_random_requant(&r, mult, shift, OC, -12, -8);
+    prm = (chm_conv2d_params){ .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1 };
+    prm.rq = (chm_requant){ .multiplier = mult, .shift = shift, .in_zero_point = 3 };
+    ref_conv2d(in, 1, H, W, C, wts, OC, 3, 3, NULL, &prm, want);
+    ti = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, H, W, C), in);
+    tw = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(OC, 3, 3, C), wts);
+    to = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, H, W, OC), NULL);
+    return !(ti && tw && to);
+}
+
+static int clean(void)
+{
+    chm_tensor_free(ti), chm_tensor_free(tw), chm_tensor_free(to);
+    return 0;
+}
+
+/* Runs the conv; its status, its region, and its output in got. */
+static int run(int *region, chm_op_actions *act)
+{
+    memset(got, 0x55, sizeof got);
+    CU_ASSERT_EQUAL_FATAL(chm_tensor_write(to, 0, got, sizeof got), CHM_OK);
+    chm_event *ev;
+    CU_ASSERT_EQUAL_FATAL(chm_conv2d(tu_dev, ti, tw, NULL, to, &prm, &ev), CHM_OK);
+    int rc = chm_wait(ev);
+    chm_event_times t;
+    CU_ASSERT_EQUAL(chm_event_times_get(ev, &t), CHM_OK);
+    *region = t.region;
+    if (act)
+        CU_ASSERT_EQUAL(chm_event_actions_get(ev, act), CHM_OK);
+    chm_event_release(ev);
+    chm_finish(tu_dev); /* clears a failure for the next run */
+    CU_ASSERT_EQUAL(chm_tensor_read(to, 0, got, sizeof got), CHM_OK);
+    return rc;
+}
+
+static chm_fault_stats faults(int region)
+{
+    chm_fault_stats f;
+    CU_ASSERT_EQUAL_FATAL(chm_region_faults_get(tu_dev, region, &f), CHM_OK);
+    return f;
+}
+
+static void snapshot(chm_fault_stats *b)
+{
+    chm_device_info di;
+    CU_ASSERT_EQUAL_FATAL(chm_device_query(tu_dev, &di), CHM_OK);
+    for (uint32_t r = 0; r < di.n_regions; r++)
+        b[r] = faults((int)r);
+}
+
+static int mv_at(double frac)
+{
+    chm_fault_stats f = faults(0);
+    return (int)lround(frac * f.nominal_mv);
+}
+
+static void test_refusals(void)
+{
+    chm_fault_stats f = faults(0);
+    CU_ASSERT_EQUAL(f.voltage_mv, f.nominal_mv);
+    CU_ASSERT(f.vcrash_mv < f.vmin_mv && f.vmin_mv < f.nominal_mv);
+    CU_ASSERT_EQUAL(f.weak_cells, 0u);
+    CU_ASSERT_EQUAL(chm_region_set_voltage(tu_dev, 0, (int)f.vcrash_mv - 1), CHM_ERANGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "crash"));
+    CU_ASSERT_EQUAL(chm_region_set_voltage(tu_dev, 0, (int)f.nominal_mv + 1), CHM_ERANGE);
+    CU_ASSERT_EQUAL(chm_region_set_voltage(tu_dev, 99, 600), CHM_EINVAL);
+    CU_ASSERT_EQUAL(chm_region_faults_get(tu_dev, -1, &f), CHM_EINVAL);
+    CU_ASSERT_EQUAL(faults(0).voltage_mv, f.nominal_mv); /* unchanged */
+    int region;
+    CU_ASSERT_EQUAL(run(&region, NULL), CHM_OK);
+    CU_ASSERT_EQUAL(tu_first_diff(got, want, sizeof got), -1);
+}
+
+/* Down to Vmin: nothing; below it: more weak cells the lower, always a superset. */
+static void test_curve(void)
+{
+    uint64_t last = 0;
+    static const double fr[] = { 1.0, 0.8, 0.62, 0.61, 0.60, 0.58, 0.56, 0.55, 0.54 };
+    for (size_t i = 0; i < sizeof fr / sizeof fr[0]; i++) {
+        CU_ASSERT_EQUAL_FATAL(chm_region_set_voltage(tu_dev, 0, mv_at(fr[i])), CHM_OK);
+        chm_fault_stats f = faults(0);
+        if (fr[i] >= 0.61)
+            CU_ASSERT_EQUAL(f.weak_cells, 0u);
+        CU_ASSERT(f.weak_cells >= last);
+        last = f.weak_cells;
+        printf("%s%.2f Vnom %llu", i ? ", " : "\n  weak cells over both buffers: ", fr[i],
+               (unsigned long long)f.weak_cells);
+    }
+    /* 0.06% of the buffers' 2 x 589,824 cells at the crash voltage */
+    CU_ASSERT(last >= 700 && last <= 716);
+    CU_ASSERT_EQUAL(chm_region_set_voltage(tu_dev, -1, 0), CHM_OK);
+}
+
+static void test_no_ecc(void)
+{
+    CU_ASSERT_EQUAL_FATAL(chm_region_set_ecc(tu_dev, -1, 0), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_region_set_voltage(tu_dev, -1, mv_at(0.55)), CHM_OK);
+    int region;
+    chm_fault_stats b[CHM_MAX_REGIONS];
+    snapshot(b);
+    CU_ASSERT_EQUAL_FATAL(run(&region, NULL), CHM_OK);
+    chm_fault_stats f1 = faults(region), f0 = b[region];
+    CU_ASSERT(f1.injected > f0.injected);
+    CU_ASSERT_EQUAL(f1.corrected, f0.corrected);
+    CU_ASSERT_EQUAL(f1.detected, f0.detected);
+    CU_ASSERT(f1.undetected > f0.undetected);
+    CU_ASSERT(tu_first_diff(got, want, sizeof got) >= 0); /* the faults reach the output */
+    int8_t first[sizeof got];
+    memcpy(first, got, sizeof got);
+    int region2;
+    CU_ASSERT_EQUAL(run(&region2, NULL), CHM_OK);
+    if (region2 == region) /* the same cells: the same wrong output */
+        CU_ASSERT_EQUAL(memcmp(first, got, sizeof got), 0);
+    CU_ASSERT_EQUAL(chm_region_set_voltage(tu_dev, -1, 0), CHM_OK);
+    CU_ASSERT_EQUAL(run(&region, NULL), CHM_OK);
+    CU_ASSERT_EQUAL(tu_first_diff(got, want, sizeof got), -1);
+}
+
+/* From Vmin down to the crash voltage with ECC: every outcome as it should be. */
+static void test_ecc(void)
+{
+    CU_ASSERT_EQUAL_FATAL(chm_region_set_ecc(tu_dev, -1, 1), CHM_OK);
+    const int hi = mv_at(0.61), lo = (int)ceil(faults(0).vcrash_mv);
+    int corrected_ok = 0, detected = 0, undetected = 0;
+    for (int mv = hi; mv >= lo; mv -= 2) {
+        CU_ASSERT_EQUAL_FATAL(chm_region_set_voltage(tu_dev, -1, mv), CHM_OK);
+        chm_fault_stats b[CHM_MAX_REGIONS];
+        snapshot(b);
+        int region;
+        int rc = run(&region, NULL);
+        chm_fault_stats a = faults(region);
+        const chm_fault_stats *was = &b[region];
+        CU_ASSERT(a.ecc);
+        if (rc == CHM_EDEVICE) {
+            CU_ASSERT(a.detected > was->detected);
+            detected++;
+        } else {
+            CU_ASSERT_EQUAL(rc, CHM_OK);
+            CU_ASSERT_EQUAL(a.detected, was->detected);
+            if (a.undetected == was->undetected) {
+                CU_ASSERT_EQUAL(tu_first_diff(got, want, sizeof got), -1);
+                corrected_ok += a.corrected > was->corrected;
+            } else {
+                undetected++;
+            }
+        }
+    }
+    printf("\n  with ECC from %d to %d mV: %d runs corrected to the reference, %d detected (failed), "
+           "%d with undetected faults ", hi, lo, corrected_ok, detected, undetected);
+    CU_ASSERT(corrected_ok > 0);
+    CU_ASSERT(detected > 0);
+    CU_ASSERT_EQUAL(chm_region_set_voltage(tu_dev, -1, 0), CHM_OK);
+    CU_ASSERT_EQUAL(chm_region_set_ecc(tu_dev, -1, 0), CHM_OK);
+}
+
+/* Above Vmin: no faults, on-chip energy x (V/Vnom)^2 and nothing else changes. */
+static void test_energy(void)
+{
+    int r0, r1;
+    chm_op_actions a0, a1;
+    chm_energy_table t;
+    CU_ASSERT_EQUAL_FATAL(chm_device_energy_table(tu_dev, &t), CHM_OK);
+    CU_ASSERT_EQUAL(run(&r0, &a0), CHM_OK);
+    const int mv = mv_at(0.8);
+    CU_ASSERT_EQUAL_FATAL(chm_region_set_voltage(tu_dev, -1, mv), CHM_OK);
+    CU_ASSERT_EQUAL(run(&r1, &a1), CHM_OK);
+    CU_ASSERT_EQUAL(tu_first_diff(got, want, sizeof got), -1);
+    CU_ASSERT_EQUAL(a1.onchip_bytes, a0.onchip_bytes);
+    const double s = (mv / faults(0).nominal_mv) * (mv / faults(0).nominal_mv);
+    const double saved = (double)a0.onchip_bytes * t.onchip_byte * 1e-6 * (1.0 - s);
+    CU_ASSERT(fabs((a0.energy_uj - a1.energy_uj) - saved) < 1e-9 * a0.energy_uj);
+    CU_ASSERT(saved > 0);
+    CU_ASSERT_EQUAL(chm_region_set_voltage(tu_dev, -1, 0), CHM_OK);
+}
+
+/* A broken fault curve: the first voltage change refuses, naming the file and the field. */
+static void with_curve(const char *text, const char *want)
+{
+    char dir[] = "/tmp/chm_uv_XXXXXX", cmd[1024];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd, "cp -r %s/modes.json %s/platforms %s/energy %s/ && mkdir %s/faults",
+             CHM_OVERLAY_DIR, CHM_OVERLAY_DIR, CHM_OVERLAY_DIR, dir, dir);
+    CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/faults/bram_undervolt.json", dir);
+    FILE *f = fopen(cmd, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+    setenv("CHIMERA_OVERLAYS", dir, 1);
+    chm_device *d = NULL;
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("emu:u250", &d), CHM_OK);
+    CU_ASSERT_EQUAL(chm_region_set_voltage(d, 0, 500), CHM_EFORMAT);
+    const char *msg = chm_last_error(d);
+    if (!strstr(msg, want) || !strstr(msg, "bram_undervolt.json"))
+        printf("\n  message: %s (wanted \"%s\")\n", msg, want);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, want));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "bram_undervolt.json"));
+    chm_fault_stats fs;
+    CU_ASSERT_EQUAL(chm_region_faults_get(d, 0, &fs), CHM_EFORMAT);
+    chm_device_close(d);
+    unsetenv("CHIMERA_OVERLAYS");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+static void test_bad_curve(void)
+{
+    with_curve("{ \"nominal_mv\": ", "missing or not JSON");
+    with_curve("{ \"nominal_mv\": { \"value\": 850 } }", "\"nominal_mv\" needs a \"value\" > 0 and a \"source\"");
+    with_curve("{ \"nominal_mv\": { \"value\": 850, \"source\": \"s\" }, "
+               "\"vmin_frac\": { \"value\": 0.5, \"source\": \"s\" }, "
+               "\"vcrash_frac\": { \"value\": 0.6, \"source\": \"s\" }, "
+               "\"rate_at_vmin\": { \"value\": 1e-8, \"source\": \"s\" }, "
+               "\"rate_at_vcrash\": { \"value\": 1e-3, \"source\": \"s\" } }",
+               "vcrash_frac < vmin_frac");
+}
+
+int main(void)
+{
+    static const tu_test tests[] = {
+        { "nominal; out-of-range voltages and regions refused", test_refusals },
+        { "weak cells: none to Vmin, growing below, 0.06% at crash", test_curve },
+        { "no ECC: faults reach the output, the same every run", test_no_ecc },
+        { "ECC: corrected = reference, detected fails, undetected counted", test_ecc },
+        { "on-chip energy x (V/Vnom)^2", test_energy },
+        { "a broken fault curve refused, naming the file and field", test_bad_curve },
+        { NULL, NULL },
+    };
+    return tu_run_suite("undervolt", "emu", tests, init, clean);
+}
