@@ -8,10 +8,11 @@ set -euo pipefail
 # chimera_comm library and its mpirun tests (its launcher wants an ssh
 # client present even for ranks on one machine). ONNX: protoc-c compiles
 # libonnx-dev's onnx.proto for the importer; python3-onnx writes the test
-# models; libonnx-testdata holds ONNX's own node tests.
+# models; libonnx-testdata holds ONNX's own node tests. METIS partitions
+# graphs for the GCN across MPI ranks (gcn_mpi).
 pkgs=(build-essential cmake pkg-config clang libcunit1-dev zlib1g-dev libopenblas-dev libjson-c-dev libsodium-dev valgrind verilator yosys
       dataset-fashion-mnist libdnnl-dev ocl-icd-opencl-dev libopenmpi-dev openmpi-bin openssh-client
-      protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata python3-onnx)
+      protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata python3-onnx libmetis-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

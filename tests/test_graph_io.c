@@ -190,6 +190,37 @@ static void test_self_loops_and_norm(void)
     chm_graph_free(g);
 }
 
+/* The int8 edge-code scale: the graph's own by default, a larger graph's when set. */
+static void test_edge_scale(void)
+{
+    chm_graph *g;
+    const int32_t s[] = { 0, 1, 2 }, d[] = { 1, 2, 0 };
+    const float w[] = { 0.5f, -2.54f, 1.0f };
+    CU_ASSERT_EQUAL_FATAL(chm_graph_from_edges(3, 3, s, d, w, 0, &g), CHM_OK);
+    float sc;
+    CU_ASSERT_EQUAL(chm_graph_edge_scale(g, &sc), CHM_OK);
+    CU_ASSERT_EQUAL(sc, 2.54f / 127.0f);
+    /* a part of a graph whose largest weight is 5.08: its scale, twice this one's own */
+    CU_ASSERT_EQUAL(chm_graph_set_edge_scale(g, 0.04f), CHM_OK);
+    CU_ASSERT_EQUAL(chm_graph_edge_scale(g, &sc), CHM_OK);
+    CU_ASSERT_EQUAL(sc, 0.04f);
+    /* too fine a scale for -2.54 (63.5 steps is fine, 127.5 the limit): refused, kept */
+    CU_ASSERT_EQUAL(chm_graph_set_edge_scale(g, 0.01f), CHM_ERANGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(NULL), "int8 codes reach 127"));
+    CU_ASSERT_EQUAL(chm_graph_edge_scale(g, &sc), CHM_OK);
+    CU_ASSERT_EQUAL(sc, 0.04f);
+    CU_ASSERT_EQUAL(chm_graph_set_edge_scale(g, -1.0f), CHM_EINVAL);
+    /* new weights: back to the graph's own */
+    CU_ASSERT_EQUAL(chm_graph_normalize(g, CHM_NORM_MEAN), CHM_OK);
+    CU_ASSERT_EQUAL(chm_graph_edge_scale(g, &sc), CHM_OK);
+    CU_ASSERT(sc != 0.04f);
+    CU_ASSERT_EQUAL(chm_graph_set_edge_scale(g, 0.5f), CHM_OK);
+    CU_ASSERT_EQUAL(chm_graph_set_edge_scale(g, 0.0f), CHM_OK);
+    CU_ASSERT_EQUAL(chm_graph_edge_scale(g, &sc), CHM_OK);
+    CU_ASSERT(sc != 0.5f);
+    chm_graph_free(g);
+}
+
 static void test_planetoid(void)
 {
     snprintf(path2, sizeof path2, "%s", tu_tmp("test_graph_io.cites"));
@@ -427,6 +458,7 @@ int main(void)
         { "edge arrays and edge lists; symmetric edges, duplicates, ranges", test_edges_and_symmetry },
         { "self loops keep existing ones; GCN and mean normalization", test_self_loops_and_norm },
         { "Planetoid content + cites, and its malformed files", test_planetoid },
+        { "the int8 edge-code scale: own, set from a larger graph, refused, cleared", test_edge_scale },
         { "dense Matrix Market features (coordinate and array)", test_dense_mtx },
         { "reordering: RCM makes a shuffled path banded; degree order; edges kept", test_reorder },
         { "Cora from ../shared/data/cora", test_cora },

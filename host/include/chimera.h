@@ -630,6 +630,18 @@ typedef enum {
 /* Rescales the edge weights; a vertex of degree 0 has no edges to scale. */
 int chm_graph_normalize(chm_graph *g, chm_graph_norm norm);
 
+/*
+ * int8 layers read the edge weights as int8 codes round(w / scale), scale =
+ * max |w| / 127 of the graph by default. A graph that is part of a larger
+ * one (a partition) takes the larger graph's scale here, so that its int8
+ * results equal the larger graph's. CHM_ERANGE if a weight would need a
+ * code past 127; 0 restores the default. chm_graph_normalize clears it
+ * (as does chm_graph_add_self_loops). chm_graph_edge_scale: the scale an
+ * upload uses now.
+ */
+int chm_graph_set_edge_scale(chm_graph *g, float scale);
+int chm_graph_edge_scale(const chm_graph *g, float *scale);
+
 typedef enum {
     CHM_REORDER_RCM = 1,    /* reverse Cuthill-McKee: neighbours get nearby numbers */
     CHM_REORDER_DEGREE = 2, /* by in-degree, highest first (hubs together) */

@@ -250,6 +250,37 @@ int chm_graph_normalize(chm_graph *g, chm_graph_norm norm)
         }
     }
     free(deg);
+    g->edge_scale = 0.0f; /* the weights changed */
+    return CHM_OK;
+}
+
+/* max |w| / 127, the default scale of the int8 edge codes (1 for a graph of zeros) */
+static float own_edge_scale(const chm_graph *g)
+{
+    float wmax = 0.0f;
+    for (int64_t k = 0; k < g->nnz; k++)
+        wmax = fabsf(g->w[k]) > wmax ? fabsf(g->w[k]) : wmax;
+    return wmax > 0.0f ? wmax / 127.0f : 1.0f;
+}
+
+int chm_graph_set_edge_scale(chm_graph *g, float scale)
+{
+    if (!g || !(scale >= 0.0f) || !isfinite(scale))
+        return chm__fail(NULL, __func__, CHM_EINVAL, "g must not be NULL and scale finite and >= 0");
+    for (int64_t k = 0; scale > 0.0f && k < g->nnz; k++)
+        if (fabsf(g->w[k]) / scale > 127.5f)
+            return chm__fail(NULL, __func__, CHM_ERANGE, "edge %lld's weight %g is %g steps of %g; "
+                             "int8 codes reach 127", (long long)k, (double)g->w[k],
+                             (double)(fabsf(g->w[k]) / scale), (double)scale);
+    g->edge_scale = scale;
+    return CHM_OK;
+}
+
+int chm_graph_edge_scale(const chm_graph *g, float *scale)
+{
+    if (!g || !scale)
+        return chm__fail(NULL, __func__, CHM_EINVAL, "g and scale must not be NULL");
+    *scale = g->edge_scale > 0.0f ? g->edge_scale : own_edge_scale(g);
     return CHM_OK;
 }
 

@@ -15,6 +15,7 @@ struct chm_graph {
     int64_t *row_ptr; /* [n + 1] */
     int32_t *col;     /* [nnz], ascending within a row */
     float *w;         /* [nnz] */
+    float edge_scale; /* int8 code scale of w set by chm_graph_set_edge_scale; 0: max |w| / 127 */
 };
 
 /* One edge src -> dst as read; line is where it came from (0: not a file). */

@@ -73,10 +73,7 @@ static uint8_t *build_blob(const chm_graph *g, uint64_t *bytes)
         free(tmp);
         return NULL;
     }
-    float wmax = 0.0f;
-    for (int64_t k = 0; k < g->nnz; k++)
-        wmax = fabsf(g->w[k]) > wmax ? fabsf(g->w[k]) : wmax;
-    h.wscale = wmax > 0.0f ? wmax / 127.0f : 1.0f;
+    chm_graph_edge_scale(g, &h.wscale);
     uint64_t *ptr = (uint64_t *)(blob + GRAPH_OFF_PTR);
     uint32_t *src = (uint32_t *)(blob + h.off_src), *deg = (uint32_t *)(blob + h.off_deg);
     uint8_t *dst = blob + h.off_dst;
