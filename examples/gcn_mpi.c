@@ -137,16 +137,22 @@ static net cora_net(const char *dir, const char *model_path, chm_graph **g)
 
 /* ------------------------------------------------------------ partition */
 
+/* g's CSR arrays (by destination); returns its vertex count. */
+static int64_t csr(const chm_graph *g, const int64_t **rp, const int32_t **ci, const float **w)
+{
+    chm_graph_info gi;
+    chm_graph_csr(g, rp, ci, w);
+    chm_graph_query(g, &gi);
+    return gi.n;
+}
+
 /* part[v]: the rank owning v. */
 static void partition(const char *how, const chm_graph *g, int parts, int *part)
 {
     const int64_t *rp;
     const int32_t *ci;
     const float *w;
-    chm_graph_csr(g, &rp, &ci, &w);
-    chm_graph_info gi;
-    chm_graph_query(g, &gi);
-    const int64_t n = gi.n;
+    const int64_t n = csr(g, &rp, &ci, &w);
     if (parts == 1) {
         memset(part, 0, sizeof(int) * (size_t)n);
         return;
@@ -219,10 +225,7 @@ static local build_local(const chm_graph *g, const int *part, int rank)
     const int64_t *rp;
     const int32_t *ci;
     const float *w;
-    chm_graph_csr(g, &rp, &ci, &w);
-    chm_graph_info gi;
-    chm_graph_query(g, &gi);
-    const int64_t n = gi.n;
+    const int64_t n = csr(g, &rp, &ci, &w);
     local L = { 0 };
     L.to_local = malloc(sizeof(int32_t) * (size_t)n);
     uint8_t *need = calloc((size_t)n, 1);
@@ -273,17 +276,15 @@ static int64_t rows_between(const chm_graph *g, const int *part, int owner, int 
     const int64_t *rp;
     const int32_t *ci;
     const float *w;
-    chm_graph_csr(g, &rp, &ci, &w);
-    chm_graph_info gi;
-    chm_graph_query(g, &gi);
-    uint8_t *mark = calloc((size_t)gi.n, 1);
-    for (int64_t v = 0; v < gi.n; v++)
+    const int64_t n = csr(g, &rp, &ci, &w);
+    uint8_t *mark = calloc((size_t)n, 1);
+    for (int64_t v = 0; v < n; v++)
         if (part[v] == reader)
             for (int64_t k = rp[v]; k < rp[v + 1]; k++)
                 if (part[ci[k]] == owner)
                     mark[ci[k]] = 1;
     int64_t cnt = 0;
-    for (int64_t u = 0; u < gi.n; u++)
+    for (int64_t u = 0; u < n; u++)
         if (mark[u]) {
             if (out)
                 out[cnt] = (int32_t)u;
@@ -464,106 +465,124 @@ static double copy_us(uint64_t bytes, int up)
     return et.device_end_us - et.device_start_us;
 }
 
+typedef struct proj {
+    double cut_frac, worst[2], comm[2]; /* slowest card's layers + comm, its comm; [fp32, int8] */
+    int64_t max_halo;
+    int na8;                            /* int8 not plannable (a degree past its limit) */
+} proj;
+
+/* One K: partition, and every part's two layers planned and its halo charged. */
+static proj project_k(int k, const char *how, const chm_graph *g, const net *t,
+                      const chm_gnn_quant *q, float escale, int *part)
+{
+    const double link = 12.5e3; /* bytes per µs: 100 Gb/s, chm_comm's default */
+    proj P = { 0 };
+    partition(how, g, k, part);
+    const int64_t *rp;
+    const int32_t *ci;
+    const float *ew;
+    chm_graph_csr(g, &rp, &ci, &ew);
+    int64_t cut = 0, und = 0;
+    for (int64_t v = 0; v < t->n; v++)
+        for (int64_t e = rp[v]; e < rp[v + 1]; e++)
+            cut += part[ci[e]] != part[v], und += ci[e] != v;
+    P.cut_frac = und ? (double)cut / (double)und : 0.0;
+    /* rows[owner][reader]: in one pass (the graph is undirected: row u lists u's readers) */
+    int64_t *rows = calloc((size_t)k * (size_t)k, sizeof *rows);
+    int64_t *stamp = malloc(sizeof(int64_t) * (size_t)k);
+    for (int i = 0; i < k; i++)
+        stamp[i] = -1;
+    for (int64_t u = 0; u < t->n; u++)
+        for (int64_t e = rp[u]; e < rp[u + 1]; e++) {
+            const int reader = part[ci[e]];
+            if (reader != part[u] && stamp[reader] != u)
+                stamp[reader] = u, rows[part[u] * k + reader]++;
+        }
+    free(stamp);
+    for (int r = 0; r < k; r++) {
+        local L = build_local(g, part, r);
+        chm_graph_set_edge_scale(L.g, escale);
+        P.max_halo = L.n_halo > P.max_halo ? L.n_halo : P.max_halo;
+        chm_tensor *tg;
+        OK(chm_graph_upload(dev, L.g, CHM_BANK_DEFAULT, &tg));
+        for (int int8 = 0; int8 < 2; int8++) {
+            const chm_dtype dt = int8 ? CHM_INT8 : CHM_FP32;
+            const uint64_t es = int8 ? 1 : 4;
+            chm_tensor *tx = tensor2(dt, L.n_local, t->f), *th = tensor2(dt, L.n_local, t->h),
+                       *to = tensor2(dt, L.n_local, t->c), *w1 = tensor2(dt, t->h, t->f),
+                       *w2 = tensor2(dt, t->c, t->h);
+            chm_gnn_params p1 = { .kind = CHM_GNN_GCN, .relu = 1, .order = CHM_ORDER_COMBINE_FIRST };
+            chm_gnn_params p2 = { .kind = CHM_GNN_GCN, .order = CHM_ORDER_COMBINE_FIRST };
+            if (int8)
+                p1.q = q[0], p2.q = q[1];
+            chm_gnn_plan a, b;
+            if (chm_gnn_layer_plan(dev, tg, tx, w1, NULL, NULL, NULL, th, &p1, &a) ||
+                chm_gnn_layer_plan(dev, tg, th, w2, NULL, NULL, NULL, to, &p2, &b)) {
+                if (!int8)
+                    gcn_die("plan: %s", chm_last_error(dev));
+                P.na8 = 1; /* e.g. a hub past the int8 aggregator's degree limit */
+                memset(&a, 0, sizeof a), memset(&b, 0, sizeof b);
+            }
+            /* each layer's rows, as chm_comm charges them: up + link at the owner, down at the reader */
+            double cus = 0;
+            for (int l = 0; l < 2; l++) {
+                const uint64_t row = (uint64_t)(l ? t->h : t->f) * es;
+                for (int s2 = 0; s2 < k; s2++) {
+                    if (rows[r * k + s2])
+                        cus += copy_us((uint64_t)rows[r * k + s2] * row, 1) +
+                               (double)rows[r * k + s2] * (double)row / link;
+                    if (rows[s2 * k + r])
+                        cus += copy_us((uint64_t)rows[s2 * k + r] * row, 0);
+                }
+            }
+            const double tot = a.device_us + b.device_us + cus;
+            if (tot > P.worst[int8])
+                P.worst[int8] = tot, P.comm[int8] = cus;
+            chm_tensor *all[] = { tx, th, to, w1, w2 };
+            for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+                OK(chm_tensor_free(all[i]));
+        }
+        OK(chm_tensor_free(tg));
+        chm_graph_free(L.g);
+        free(L.global), free(L.to_local);
+    }
+    free(rows);
+    return P;
+}
+
+/*
+ * --project K,K,...: no MPI run; for each K the graph is partitioned into K
+ * parts and every part's two layers are planned on this process's card
+ * (chm_gnn_layer_plan: the same cycle model the runs use); communication is
+ * charged as chm_comm charges it: each halo row crosses PCIe up at its
+ * owner (the device's copy model), the link (12.5 GB/s, 100 Gb/s), and
+ * PCIe down at the reader. Speedups are against K = 1, the whole graph on
+ * one card.
+ */
 static void project(const char *list, const char *how, const chm_graph *g, const net *t,
                     const chm_gnn_quant *q)
 {
-    const double link = 12.5e3; /* bytes per µs: 100 Gb/s, chm_comm's default */
-    chm_gnn_plan one[2][2];
-    printf("projection (%s partitions, modelled; one card = K 1):\n", how);
-    printf("|  K | edge cut | largest halo (rows) | slowest card fp32: layers + comm us | speedup | comm share "
-           "| int8: layers + comm us | speedup |\n|---|---|---|---|---|---|---|---|\n");
     int *part = malloc(sizeof(int) * (size_t)t->n);
     float escale;
     chm_graph_edge_scale(g, &escale);
+    const proj one = project_k(1, how, g, t, q, escale, part);
+    printf("projection (%s partitions, modelled; speedup against the whole graph on one card):\n", how);
+    printf("|  K | edge cut | largest halo (rows) | slowest card fp32: layers + comm us | speedup | comm share "
+           "| int8: layers + comm us | speedup |\n|---|---|---|---|---|---|---|---|\n");
     for (const char *p = list; p && *p;) {
         const int k = atoi(p);
         p = strchr(p, ',');
         p = p ? p + 1 : NULL;
         if (k < 1 || k > 4096)
             gcn_die("--project: %d parts", k);
-        partition(how, g, k, part);
-        const int64_t *rp;
-        const int32_t *ci;
-        const float *ew;
-        chm_graph_csr(g, &rp, &ci, &ew);
-        int64_t cut = 0, und = 0;
-        for (int64_t v = 0; v < t->n; v++)
-            for (int64_t e = rp[v]; e < rp[v + 1]; e++)
-                cut += part[ci[e]] != part[v], und += ci[e] != v;
-        double worst[2] = { 0, 0 }, worst_comm[2] = { 0, 0 };
-        int64_t max_halo = 0;
-        int na8 = 0;
-        /* rows[owner][reader]: in one pass (the graph is undirected: row u lists u's readers) */
-        int64_t *rows = calloc((size_t)k * (size_t)k, sizeof *rows);
-        int64_t *stamp = malloc(sizeof(int64_t) * (size_t)k);
-        for (int i = 0; i < k; i++)
-            stamp[i] = -1;
-        for (int64_t u = 0; u < t->n; u++)
-            for (int64_t e = rp[u]; e < rp[u + 1]; e++) {
-                const int reader = part[ci[e]];
-                if (reader != part[u] && stamp[reader] != u)
-                    stamp[reader] = u, rows[part[u] * k + reader]++;
-            }
-        free(stamp);
-        for (int r = 0; r < k; r++) {
-            local L = build_local(g, part, r);
-            chm_graph_set_edge_scale(L.g, escale);
-            max_halo = L.n_halo > max_halo ? L.n_halo : max_halo;
-            chm_tensor *tg;
-            OK(chm_graph_upload(dev, L.g, CHM_BANK_DEFAULT, &tg));
-            for (int int8 = 0; int8 < 2; int8++) {
-                const chm_dtype dt = int8 ? CHM_INT8 : CHM_FP32;
-                const double es = int8 ? 1 : 4;
-                chm_tensor *tx = tensor2(dt, L.n_local, t->f), *th = tensor2(dt, L.n_local, t->h),
-                           *to = tensor2(dt, L.n_local, t->c), *w1 = tensor2(dt, t->h, t->f),
-                           *w2 = tensor2(dt, t->c, t->h);
-                chm_gnn_params p1 = { .kind = CHM_GNN_GCN, .relu = 1, .order = CHM_ORDER_COMBINE_FIRST };
-                chm_gnn_params p2 = { .kind = CHM_GNN_GCN, .order = CHM_ORDER_COMBINE_FIRST };
-                if (int8)
-                    p1.q = q[0], p2.q = q[1];
-                chm_gnn_plan a, b;
-                if (chm_gnn_layer_plan(dev, tg, tx, w1, NULL, NULL, NULL, th, &p1, &a) ||
-                    chm_gnn_layer_plan(dev, tg, th, w2, NULL, NULL, NULL, to, &p2, &b)) {
-                    if (!int8)
-                        gcn_die("plan: %s", chm_last_error(dev));
-                    na8 = 1; /* e.g. a hub past the int8 aggregator's degree limit */
-                    memset(&a, 0, sizeof a), memset(&b, 0, sizeof b);
-                }
-                /* each layer's rows, as chm_comm charges them: up + link at the owner, down at the reader */
-                double cus = 0;
-                for (int l = 0; l < 2; l++) {
-                    const uint64_t row = (uint64_t)(l ? t->h : t->f) * (uint64_t)es;
-                    for (int s2 = 0; s2 < k; s2++) {
-                        if (rows[r * k + s2])
-                            cus += copy_us((uint64_t)rows[r * k + s2] * row, 1) +
-                                   (double)rows[r * k + s2] * (double)row / link;
-                        if (rows[s2 * k + r])
-                            cus += copy_us((uint64_t)rows[s2 * k + r] * row, 0);
-                    }
-                }
-                const double tot = a.device_us + b.device_us + cus;
-                if (k == 1)
-                    one[int8][0] = a, one[int8][1] = b;
-                if (tot > worst[int8])
-                    worst[int8] = tot, worst_comm[int8] = cus;
-                chm_tensor *all[] = { tx, th, to, w1, w2 };
-                for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-                    OK(chm_tensor_free(all[i]));
-            }
-            OK(chm_tensor_free(tg));
-            chm_graph_free(L.g);
-            free(L.global), free(L.to_local);
-        }
-        free(rows);
-        const double base[2] = { one[0][0].device_us + one[0][1].device_us,
-                                 one[1][0].device_us + one[1][1].device_us };
-        printf("| %2d | %.1f%% | %lld | %.1f | %.2fx | %.0f%% | ", k,
-               und ? 100.0 * (double)cut / (double)und : 0.0, (long long)max_halo, worst[0],
-               base[0] / worst[0], 100.0 * worst_comm[0] / worst[0]);
-        if (na8 || base[1] <= 0)
+        const proj P = k == 1 ? one : project_k(k, how, g, t, q, escale, part);
+        printf("| %2d | %.1f%% | %lld | %.1f | %.2fx | %.0f%% | ", k, 100.0 * P.cut_frac,
+               (long long)P.max_halo, P.worst[0], one.worst[0] / P.worst[0],
+               100.0 * P.comm[0] / P.worst[0]);
+        if (P.na8 || one.na8)
             printf("n/a (degree past the int8 limit) | |\n");
         else
-            printf("%.1f | %.2fx |\n", worst[1], base[1] / worst[1]);
+            printf("%.1f | %.2fx |\n", P.worst[1], one.worst[1] / P.worst[1]);
         fflush(stdout);
     }
     free(part);

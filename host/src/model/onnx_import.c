@@ -438,6 +438,42 @@ static sym *output(imp *I, skind kind)
     return s;
 }
 
+/* The node's output: a card value (S_QVAL) or a layer's float result waiting for Q (S_PEND). */
+static int emit(imp *I, skind kind, const mlayer *L, int val)
+{
+    sym *o = output(I, kind);
+    if (!o)
+        return CHM_EFORMAT;
+    o->val = L ? L->out : val;
+    o->layer = L ? (int)(L - I->m->layers) : -1;
+    return CHM_OK;
+}
+
+/* A QLinear operand: value at input i, its scale at i + 1, zero point at i + 2. */
+static int q_operand(imp *I, size_t i, float *scale, int *val)
+{
+    int32_t zp;
+    int elem;
+    int rc = scalar_f(I, i + 1, scale);
+    if (!rc)
+        rc = scalar_zp(I, i + 2, &zp, &elem);
+    if (!rc)
+        rc = qval_in(I, i, *scale, zp, elem, val);
+    return rc;
+}
+
+/* A QLinear result's scale (input i) and zero point (i + 1), the latter as int8. */
+static int q_result(imp *I, size_t i, float *scale, int32_t *zp8)
+{
+    int elem;
+    int rc = scalar_f(I, i, scale);
+    if (!rc)
+        rc = scalar_zp(I, i + 1, zp8, &elem);
+    if (!rc && elem == T_UINT8)
+        *zp8 -= 128;
+    return rc;
+}
+
 /* --------------------------------------------------------- quantization */
 
 /* Per-channel multipliers for real[c] = in_scale * w_scale[c] / out_scale. */
@@ -1001,28 +1037,18 @@ static int node_qdq_linear(imp *I)
     if (rc)
         return rc;
     L->wsc = w.scales, L->n_wsc = w.n_scales;
-    sym *o = output(I, S_PEND);
-    if (!o)
-        return CHM_EFORMAT;
-    o->layer = (int)(L - I->m->layers), o->val = L->out;
-    return CHM_OK;
+    return emit(I, S_PEND, L, -1);
 }
 
 static int node_qlinear(imp *I)
 {
     /* QLinearConv: x xs xzp w ws wzp ys yzp [B]; QLinearMatMul: a as azp b bs bzp ys yzp */
     float xs, ys;
-    int32_t xzp, yzp;
-    int xe, ye, val;
-    int rc = scalar_f(I, 1, &xs);
+    int32_t yzp8;
+    int val = -1;
+    int rc = q_operand(I, 0, &xs, &val);
     if (!rc)
-        rc = scalar_zp(I, 2, &xzp, &xe);
-    if (!rc)
-        rc = qval_in(I, 0, xs, xzp, xe, &val);
-    if (!rc)
-        rc = scalar_f(I, 6, &ys);
-    if (!rc)
-        rc = scalar_zp(I, 7, &yzp, &ye);
+        rc = q_result(I, 6, &ys, &yzp8);
     if (rc)
         return rc;
     sym *ws = input(I, 4, 1), *wz = input(I, 5, 1), *wt = input(I, 3, 1);
@@ -1042,48 +1068,27 @@ static int node_qlinear(imp *I)
     rc = conv ? conv_like(I, val, xs, &w, 8, &L)
               : fc_like(I, val, find(I, in_name(I->node, 0)), xs, &w, transposed, 99, &L);
     if (!rc)
-        rc = finish(I, L, xs, w.scales, w.n_scales, ys, ye == T_UINT8 ? yzp - 128 : yzp);
-    if (rc)
-        return rc;
-    sym *o = output(I, S_QVAL);
-    if (!o)
-        return CHM_EFORMAT;
-    o->val = L->out;
-    return CHM_OK;
+        rc = finish(I, L, xs, w.scales, w.n_scales, ys, yzp8);
+    return rc ? rc : emit(I, S_QVAL, L, -1);
 }
 
 static int node_qlinear_add(imp *I)
 {
+    /* QLinearAdd: a as azp b bs bzp cs czp */
     float as, bs, cs;
-    int32_t az, bz, cz;
-    int ae, be, ce, a, b;
-    int rc = scalar_f(I, 1, &as);
+    int32_t czp8;
+    int a = -1, b = -1;
+    int rc = q_operand(I, 0, &as, &a);
     if (!rc)
-        rc = scalar_zp(I, 2, &az, &ae);
+        rc = q_operand(I, 3, &bs, &b);
     if (!rc)
-        rc = qval_in(I, 0, as, az, ae, &a);
-    if (!rc)
-        rc = scalar_f(I, 4, &bs);
-    if (!rc)
-        rc = scalar_zp(I, 5, &bz, &be);
-    if (!rc)
-        rc = qval_in(I, 3, bs, bz, be, &b);
-    if (!rc)
-        rc = scalar_f(I, 6, &cs);
-    if (!rc)
-        rc = scalar_zp(I, 7, &cz, &ce);
+        rc = q_result(I, 6, &cs, &czp8);
     mlayer *L = NULL;
     if (!rc)
         rc = add_like(I, a, b, &L);
     if (!rc)
-        rc = finish(I, L, 0, NULL, 0, cs, ce == T_UINT8 ? cz - 128 : cz);
-    if (rc)
-        return rc;
-    sym *o = output(I, S_QVAL);
-    if (!o)
-        return CHM_EFORMAT;
-    o->val = L->out;
-    return CHM_OK;
+        rc = finish(I, L, 0, NULL, 0, cs, czp8);
+    return rc ? rc : emit(I, S_QVAL, L, -1);
 }
 
 /* Pools and Add in QDQ form (float in), or pools straight on int8 (QOperator). */
@@ -1113,26 +1118,14 @@ static int node_pool_add(imp *I)
             const mval *in = &I->m->vals[x->val];
             rc = finish(I, L, 0, NULL, 0, in->scale, in->zp);
         }
-        if (rc)
-            return rc;
-        sym *o = output(I, S_QVAL);
-        if (!o)
-            return CHM_EFORMAT;
-        o->val = L->out;
-        return CHM_OK;
+        return rc ? rc : emit(I, S_QVAL, L, -1);
     } else {
         int v = -1;
         rc = fview_in(I, 0, &v, NULL);
         if (!rc)
             rc = pool_like(I, v, kind, global, &L);
     }
-    if (rc)
-        return rc;
-    sym *o = output(I, S_PEND);
-    if (!o)
-        return CHM_EFORMAT;
-    o->layer = (int)(L - I->m->layers), o->val = L->out;
-    return CHM_OK;
+    return rc ? rc : emit(I, S_PEND, L, -1);
 }
 
 static int node_act(imp *I)
