@@ -823,7 +823,8 @@ typedef struct chm_model chm_model;
 typedef struct chm_model_opts {
     double sparse_below;  /* dense weights with density below this run in SPARSE mode (0: never);
                              sparse_initializer weights always do */
-    int max_batch;        /* images a run may carry (0: 1) */
+    int max_batch;        /* activations are allocated at load for this many images (0: 1);
+                             a run with another batch reallocates them */
     int bank;             /* where weights and activations go (CHM_BANK_DEFAULT) */
 } chm_model_opts;
 
@@ -870,8 +871,10 @@ int chm_model_layer_get(const chm_model *m, int i, chm_model_layer *out);
 /*
  * Runs `batch` inputs (ONNX layout and element type, back to back) and
  * writes the outputs (likewise) to `output`. With ev NULL it returns when
- * the outputs are written; otherwise *ev completes when the card is done and
- * chm_model_output() waits for it and writes `output`.
+ * the outputs are written; otherwise *ev completes when the card is done,
+ * and chm_model_output(m, *ev) waits for it, writes `output` and releases
+ * the event. One run at a time: a run before the last one's output was
+ * taken fails with CHM_EBUSY. A graph that fixes its batch takes only that.
  */
 int chm_model_run(chm_model *m, const void *input, int batch, void *output, chm_event **ev);
 int chm_model_output(chm_model *m, chm_event *ev);
