@@ -294,26 +294,58 @@ static int64_t rows_between(const chm_graph *g, const int *part, int owner, int 
     return cnt;
 }
 
+/* Which rows go to and come from each peer (global ids, ascending), worked out once. */
+typedef struct halo {
+    int64_t *n_send, *n_recv;
+    int32_t **send, **recv;
+} halo;
+
+static halo halo_lists(const chm_graph *g, const int *part, const local *L)
+{
+    const int me = chm_comm_rank(comm), size = chm_comm_size(comm);
+    halo h = { calloc((size_t)size, sizeof(int64_t)), calloc((size_t)size, sizeof(int64_t)),
+               calloc((size_t)size, sizeof(int32_t *)), calloc((size_t)size, sizeof(int32_t *)) };
+    for (int peer = 0; peer < size; peer++) {
+        if (peer == me)
+            continue;
+        h.n_send[peer] = rows_between(g, part, me, peer, NULL);
+        h.send[peer] = malloc(sizeof(int32_t) * (size_t)(h.n_send[peer] + 1));
+        rows_between(g, part, me, peer, h.send[peer]);
+        h.recv[peer] = malloc(sizeof(int32_t) * (size_t)(L->n_halo + 1));
+    }
+    for (int64_t i = 0; i < L->n_local; i++) { /* the halo: what my edges read from others */
+        const int32_t v = L->global[i];
+        if (part[v] != me)
+            h.recv[part[v]][h.n_recv[part[v]]++] = v;
+    }
+    return h;
+}
+
+static void halo_free(halo *h)
+{
+    for (int peer = 0; peer < chm_comm_size(comm); peer++)
+        free(h->send[peer]), free(h->recv[peer]);
+    free(h->n_send), free(h->n_recv), free(h->send), free(h->recv);
+}
+
 /*
  * buf: this rank's local rows (n_local x width elements of es bytes), its
  * owned rows filled; fills the halo rows from their owners. Pairs exchange
  * in rank order (the lower rank sends first), so no cycle of waits forms.
  * Returns the bytes received.
  */
-static uint64_t exchange(const chm_graph *g, const int *part, const local *L, uint8_t *buf,
-                         int64_t width, chm_dtype dt)
+static uint64_t exchange(const halo *h, const local *L, uint8_t *buf, int64_t width, chm_dtype dt)
 {
     const int me = chm_comm_rank(comm), size = chm_comm_size(comm);
     const size_t es = dt == CHM_FP32 ? 4 : 1, row = (size_t)width * es;
-    int32_t *ids = malloc(sizeof(int32_t) * (size_t)(L->n_local + 1));
     uint64_t got = 0;
     for (int peer = 0; peer < size; peer++) {
         if (peer == me)
             continue;
         for (int step = 0; step < 2; step++) {
             const int sending = (step == 0) == (me < peer);
-            const int64_t cnt = sending ? rows_between(g, part, me, peer, ids)
-                                        : rows_between(g, part, peer, me, ids);
+            const int64_t cnt = sending ? h->n_send[peer] : h->n_recv[peer];
+            const int32_t *ids = sending ? h->send[peer] : h->recv[peer];
             if (!cnt)
                 continue;
             chm_tensor *t = tensor2(dt, cnt, width);
@@ -334,7 +366,6 @@ static uint64_t exchange(const chm_graph *g, const int *part, const local *L, ui
             OK(chm_tensor_free(t));
         }
     }
-    free(ids);
     return got;
 }
 
@@ -347,9 +378,8 @@ typedef struct result {
 
 /* What a card computes over: its rows, and for a partitioned run where the halo comes from. */
 typedef struct graph_io {
-    const chm_graph *g;
-    const int *part;
-    const local *L;   /* NULL: one card, the whole graph */
+    const halo *h;    /* NULL: one card, the whole graph */
+    const local *L;
     int64_t rows;
     uint8_t *x, *hid, *out; /* rows x f, rows x h, rows x c elements (owned rows of x filled) */
 } graph_io;
@@ -387,8 +417,8 @@ static void two_layers(chm_tensor *tg, const net *t, int int8, const chm_gnn_qua
     for (int l = 0; l < 2; l++) {
         uint8_t *in = l ? io->hid : io->x;
         const int64_t width = l ? t->h : t->f;
-        if (io->L)
-            r->halo_bytes[l] = exchange(io->g, io->part, io->L, in, width, dt);
+        if (io->h)
+            r->halo_bytes[l] = exchange(io->h, io->L, in, width, dt);
         OK(chm_tensor_write(l ? th : tx, 0, in, (size_t)io->rows * (size_t)width * es));
         chm_event *e;
         chm_tensor *out = l ? to : th;
@@ -637,6 +667,7 @@ int main(int argc, char **argv)
     int *part = malloc(sizeof(int) * (size_t)t.n);
     partition(how, g, size, part);
     local L = build_local(g, part, me);
+    halo hl = halo_lists(g, part, &L);
     /* the int8 edge codes at the whole graph's scale, not the part's own */
     float escale;
     chm_graph_edge_scale(g, &escale);
@@ -665,7 +696,7 @@ int main(int argc, char **argv)
         int8_t *qx = int8 ? quantize(t.x, (size_t)(t.n * t.f), q[0].in_scale, -128) : NULL;
         const uint8_t *xs = int8 ? (const uint8_t *)qx : (const uint8_t *)t.x;
         const size_t xrow = (size_t)t.f * es;
-        graph_io io = { g, part, &L, L.n_local, calloc((size_t)L.n_local, xrow),
+        graph_io io = { &hl, &L, L.n_local, calloc((size_t)L.n_local, xrow),
                         calloc((size_t)L.n_local, (size_t)t.h * es),
                         calloc((size_t)L.n_local, (size_t)t.c * es) };
         for (int64_t i = 0; i < L.n_local; i++) /* owned rows only: the halo comes by exchange */
@@ -717,7 +748,7 @@ int main(int argc, char **argv)
             /* the same network on one card, the whole graph */
             chm_tensor *tgf;
             OK(chm_graph_upload(dev, g, CHM_BANK_DEFAULT, &tgf));
-            graph_io one = { g, part, NULL, t.n, malloc((size_t)t.n * xrow),
+            graph_io one = { NULL, NULL, t.n, malloc((size_t)t.n * xrow),
                              malloc((size_t)t.n * (size_t)t.h * es), malloc((size_t)t.n * orow) };
             memcpy(one.x, xs, (size_t)t.n * xrow);
             result r1;
@@ -757,6 +788,7 @@ int main(int argc, char **argv)
         printf("result %s\n", pass_all ? "PASS" : "FAIL");
     OK(chm_tensor_free(tg));
     OK(chm_device_close(dev));
+    halo_free(&hl);
     chm_graph_free(L.g), chm_graph_free(g);
     free(L.global), free(L.to_local), free(part);
     chm_comm_free(comm);

@@ -27,6 +27,7 @@ static inline int hls_native_threads(int64_t work)
 #endif
 
 #ifndef __SYNTHESIS__
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,9 +35,11 @@ enum { HLS_ISA_PORTABLE = 0, HLS_ISA_AVX2 = 1, HLS_ISA_AVX512 = 2 };
 
 static inline int hls_native_isa(void)
 {
-    static int known = -1; /* once a process (a benign race: every thread stores the same) */
-    if (known >= 0)
-        return known;
+    /* once a translation unit a process; threads may race to store the same value */
+    static _Atomic int known = -1;
+    const int seen = atomic_load_explicit(&known, memory_order_relaxed);
+    if (seen >= 0)
+        return seen;
     int best = HLS_ISA_PORTABLE;
 #if defined(__x86_64__) && defined(__GNUC__)
     __builtin_cpu_init();
@@ -50,8 +53,9 @@ static inline int hls_native_isa(void)
                       : !strcmp(want, "portable") ? HLS_ISA_PORTABLE
                       : !strcmp(want, "avx2")     ? HLS_ISA_AVX2
                                                   : best;
-    known = asked < best ? asked : best;
-    return known;
+    const int isa = asked < best ? asked : best;
+    atomic_store_explicit(&known, isa, memory_order_relaxed);
+    return isa;
 }
 #endif
 
