@@ -9,8 +9,8 @@
  * Layers: the ResNet-18 convolutions of conv_bench, its pooling and residual
  * adds, and the Fashion-MNIST demo's layers (pooling and add rows: GOP/s
  * counts window taps or elements, not MACs); then sparse_bench's layers at
- * each of its densities in Cambricon-X and Cambricon-S form (4 x 16
- * blocks, 8-bit codes; GOP/s counts the dense layer's
+ * each of its densities in Cambricon-X form (4-bit steps) and Cambricon-S
+ * form (4 x 16 blocks, 8-bit and 4-bit codes); GOP/s counts the dense layer's
  * MACs, as sparse_bench does); then int8 GCN layers in GRAPH mode on
  * R-MAT graphs of Cora's and Pubmed's sizes (graph_bench's generator,
  * renumbered by RCM as the demo does), F -> 16 and 16 -> classes, in both
@@ -206,12 +206,14 @@ static void sparse_rows(chm_device *emu, chm_device *rtl, double mhz, const char
             wd[j] = rnd8();
         for (size_t j = 0; j < nin; j++)
             in[j] = rnd8();
-        for (size_t fi = 0; fi < 2; fi++)
+        /* X (4-bit steps), S with 8-bit codes (lossless), S with 4-bit codes (the demo's) */
+        static const char *const fname[] = { "X", "S", "S4" };
+        for (size_t fi = 0; fi < 3; fi++)
         for (size_t di = 0; di < sizeof sparse_densities / sizeof sparse_densities[0]; di++) {
             const chm_sparse_format f = fi ? CHM_SPARSE_S : CHM_SPARSE_X;
             chm_sparse *s;
             if (chm_sparse_from_dense(wd, rows, cols,
-                                      &(chm_sparse_params){ .format = f,
+                                      &(chm_sparse_params){ .format = f, .code_bits = fi == 2 ? 4 : 0,
                                                             .density = sparse_densities[di] }, &s)) {
                 fprintf(stderr, "rtl_calib: %s\n", chm_last_error(NULL));
                 exit(1);
@@ -222,7 +224,7 @@ static void sparse_rows(chm_device *emu, chm_device *rtl, double mhz, const char
             const double sim_s = now_s() - t0;
             const double macs = (double)nout * cols, mc = model_us * mhz, rc = rtl_us * mhz;
             char name[96];
-            snprintf(name, sizeof name, "%s %s %.0f%%", L->name, fi ? "S" : "X",
+            snprintf(name, sizeof name, "%s %s %.0f%%", L->name, fname[fi],
                      100 * sparse_densities[di]);
             printf("| %s | %.1f | %.0f | %.0f | %+.1f%% | %.1f | %.1f | %s | %.1f |\n", name,
                    macs / 1e6, mc, rc, 100.0 * (mc - rc) / rc, 2 * macs / (rtl_us * 1e3),

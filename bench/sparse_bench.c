@@ -5,12 +5,15 @@
  * For each layer shape and density it prunes random int8 weights by
  * magnitude, then runs, on one emulated U250:
  *   dense   the unpruned layer in CNN mode (32x32 array, 1,024 MACs/cycle)
- *   X, S    the pruned layer in SPARSE mode (32 PEs x 16 lanes = 512 MACs/cycle),
- *           Cambricon-X (4-bit steps) and Cambricon-S (4x16 blocks, 8-bit codes)
- * and prints modelled card time, speedup over the same SPARSE array running
- * the unpruned layer (the same PE count), over CNN mode, compression, and
- * emulation wall time. Every sparse result is checked against CNN mode run
- * on the same pruned weights.
+ *   X, S    the pruned layer in SPARSE mode (one indexing module: 64 lanes a
+ *   S4      segment for X, a 4x16 block a cycle for S), Cambricon-X (4-bit
+ *           steps) and Cambricon-S (4x16 blocks, 8-bit codes, lossless; S4:
+ *           4-bit codes, lossy), steps and codes packed at their width as the
+ *           card reads them
+ * and prints modelled card time, speedup over the same SPARSE engine running
+ * the unpruned layer in X form, over CNN mode, the formats' sizes, and
+ * emulation wall time. The X result is checked against CNN mode run on the
+ * same pruned weights.
  *
  *   sparse_bench [--reps 3]
  */
@@ -87,40 +90,46 @@ static int bench_layer(chm_device *dev, const layer *L, int reps)
     chm_tensor_write(ti, 0, in, nin);
     int bad = 0;
     for (size_t di = 0; di < sizeof densities / sizeof densities[0]; di++) {
-        run best[4] = { { 1e30, 1e30 }, { 1e30, 1e30 }, { 1e30, 1e30 }, { 1e30, 1e30 } };
-        chm_sparse *sx, *ss, *s100;
+        run best[5] = { { 1e30, 1e30 }, { 1e30, 1e30 }, { 1e30, 1e30 }, { 1e30, 1e30 }, { 1e30, 1e30 } };
+        chm_sparse *sx, *ss, *s100, *ss4;
         chm_sparse_from_dense(wd, rows, cols, &(chm_sparse_params){ .format = CHM_SPARSE_X, .density = densities[di] }, &sx);
         chm_sparse_from_dense(wd, rows, cols, &(chm_sparse_params){ .format = CHM_SPARSE_S, .density = densities[di] }, &ss);
         chm_sparse_from_dense(wd, rows, cols, &(chm_sparse_params){ .format = CHM_SPARSE_X }, &s100);
+        /* 4-bit codes: the packed stream the card reads is half the 8-bit one (lossy codebook) */
+        chm_sparse_from_dense(wd, rows, cols, &(chm_sparse_params){ .format = CHM_SPARSE_S, .code_bits = 4, .density = densities[di] }, &ss4);
         chm_sparse_to_dense(sx, wp);
-        chm_sparse *ws[3] = { sx, ss, s100 };
-        chm_tensor *tw[3];
-        for (int i = 0; i < 3; i++)
+        chm_sparse *ws[4] = { sx, ss, s100, ss4 };
+        chm_tensor *tw[4];
+        for (int i = 0; i < 4; i++)
             chm_sparse_upload(dev, ws[i], CHM_BANK_DEFAULT, &tw[i]);
         chm_tensor_alloc(dev, CHM_INT8, fc ? 2 : 4, fc ? (int64_t[]){ rows, cols } : dw, CHM_BANK_DEFAULT, &twd);
         chm_tensor_write(twd, 0, wp, (size_t)rows * cols);
         for (int r = 0; r < reps; r++) {
-            run cur[4];
+            run cur[5];
             bad |= run_op(dev, L, ti, twd, 0, to, &cur[0]) || chm_tensor_read(to, 0, o1, nout);
             bad |= run_op(dev, L, ti, tw[0], 1, to, &cur[1]) || chm_tensor_read(to, 0, o2, nout);
             bad |= memcmp(o1, o2, nout) != 0; /* X == CNN mode on the same pruned weights */
             bad |= run_op(dev, L, ti, tw[1], 1, to, &cur[2]);
             bad |= run_op(dev, L, ti, tw[2], 1, to, &cur[3]);
-            for (int i = 0; i < 4; i++) {
+            bad |= run_op(dev, L, ti, tw[3], 1, to, &cur[4]);
+            for (int i = 0; i < 5; i++) {
                 best[i].card_us = cur[i].card_us;
                 best[i].wall_us = cur[i].wall_us < best[i].wall_us ? cur[i].wall_us : best[i].wall_us;
             }
         }
-        chm_sparse_info ix, is;
+        chm_sparse_info ix, is, is4;
         chm_sparse_query(sx, &ix);
         chm_sparse_query(ss, &is);
-        printf("%-19s %5.0f%% | %9.1f %8.1f %8.1f | %5.2fx %5.2fx | %5.2fx %5.2fx | %5.1f %5.1f | %7.0f %7.0f %7.0f%s\n",
+        chm_sparse_query(ss4, &is4);
+        printf("%-19s %5.0f%% | %9.1f %8.1f %8.1f %8.1f | %5.2fx %5.2fx %5.2fx | %5.2fx %5.2fx %5.2fx | %5.1f %5.1f %5.1f | %7.0f %7.0f %7.0f%s\n",
                L->name, 100 * densities[di], best[0].card_us, best[1].card_us, best[2].card_us,
-               best[3].card_us / best[1].card_us, best[3].card_us / best[2].card_us,
-               best[0].card_us / best[1].card_us, best[0].card_us / best[2].card_us,
+               best[4].card_us, best[3].card_us / best[1].card_us, best[3].card_us / best[2].card_us,
+               best[3].card_us / best[4].card_us, best[0].card_us / best[1].card_us,
+               best[0].card_us / best[2].card_us, best[0].card_us / best[4].card_us,
                100.0 * ix.bytes / ix.dense_bytes, 100.0 * is.bytes / is.dense_bytes,
-               best[0].wall_us, best[1].wall_us, best[2].wall_us, bad ? "  MISMATCH" : "");
-        for (int i = 0; i < 3; i++) {
+               100.0 * is4.bytes / is4.dense_bytes, best[0].wall_us, best[1].wall_us, best[2].wall_us,
+               bad ? "  MISMATCH" : "");
+        for (int i = 0; i < 4; i++) {
             chm_tensor_free(tw[i]);
             chm_sparse_free(ws[i]);
         }
@@ -140,8 +149,8 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("SPARSE mode vs dense, emu:u250, modelled card time (us) and emulation wall (us, best of %d)\n", reps);
-    printf("%-19s %6s | %9s %8s %8s | %13s | %13s | %11s | %23s\n", "layer", "dens", "dense", "X",
-           "S", "vs 100% X, S", "vs CNN X, S", "size% X, S", "wall dense, X, S");
+    printf("%-19s %6s | %9s %8s %8s %8s | %20s | %20s | %17s | %23s\n", "layer", "dens", "dense", "X",
+           "S", "S4", "vs 100% X, S, S4", "vs CNN X, S, S4", "size% X, S, S4", "wall dense, X, S");
     int bad = 0;
     for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++)
         bad |= bench_layer(dev, &layers[i], reps);

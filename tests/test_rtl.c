@@ -333,10 +333,12 @@ static void test_sparse_engine(void)
     static const struct { int n, h, w, c, oc, k, s, pad, fmt, br, bc, bits, per_tensor, bias; double keep; } P[] = {
         { 3, 1, 1, 157, 70, 1, 1, 0, 1, 0, 0, 0, 0, 1, 0.3 },   /* X fc, 4-bit steps */
         { 2, 1, 1, 200, 33, 1, 1, 0, 1, 0, 0, 0, 1, 0, 0.05 },  /* X fc, long gaps: padding entries */
+        { 2, 1, 1, 301, 29, 1, 1, 0, 1, 0, 0, 3, 0, 1, 0.2 },   /* X fc, 3-bit steps straddling bytes */
         { 2, 6, 5, 6, 11, 3, 2, 1, 1, 0, 0, 0, 0, 1, 0.5 },     /* X conv, stride 2, pad 1 */
         { 3, 1, 1, 157, 70, 1, 1, 0, 2, 4, 16, 8, 0, 1, 0.3 },  /* S fc, 4 x 16 blocks */
         { 2, 6, 5, 6, 11, 3, 1, 1, 2, 3, 5, 4, 1, 1, 0.5 },     /* S conv, 3 x 5 blocks, 4-bit codes */
         { 1, 1, 1, 64, 16, 1, 1, 0, 2, 16, 16, 8, 0, 0, 1.0 },  /* S fc, one 16 x 16 block row */
+        { 3, 1, 1, 97, 23, 1, 1, 0, 2, 5, 7, 3, 0, 1, 0.4 },    /* S fc, 5 x 7 blocks, 3-bit codes */
     };
     enum { BLOB = 0x1000, IN = 0x9003, BIAS = 0xA000, MUL = 0xA400, SHF = 0xA800, OUT = 0xB025 };
     tu_rng r;
@@ -352,7 +354,8 @@ static void test_sparse_engine(void)
             w[j] = tu_u32(&r) < P[i].keep * 4294967295.0 ? (int8_t)tu_range(&r, -127, 127) : 0;
         chm_sparse_params sp = { .format = P[i].fmt == 1 ? CHM_SPARSE_X : CHM_SPARSE_S,
                                  .block_rows = P[i].br, .block_cols = P[i].bc,
-                                 .code_bits = P[i].bits };
+                                 .step_bits = P[i].fmt == 1 ? P[i].bits : 0,
+                                 .code_bits = P[i].fmt == 2 ? P[i].bits : 0 };
         chm_sparse *sw;
         CU_ASSERT_EQUAL_FATAL(chm_sparse_from_dense(w, P[i].oc, cols, &sp, &sw), CHM_OK);
         size_t blob_bytes = 0;

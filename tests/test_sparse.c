@@ -25,7 +25,8 @@ static chm_sparse_params params(int variant)
 {
     switch (variant) {
     case 0: return (chm_sparse_params){ .format = CHM_SPARSE_X };
-    case 1: return (chm_sparse_params){ .format = CHM_SPARSE_X, .step_bits = 2 }; /* many pads */
+    case 1: return (chm_sparse_params){ .format = CHM_SPARSE_X, .step_bits = 3 }; /* many pads;
+                                                                 steps straddle bytes */
     case 2: return (chm_sparse_params){ .format = CHM_SPARSE_S };
     case 3: return (chm_sparse_params){ .format = CHM_SPARSE_S, .block_rows = 3, .block_cols = 5,
                                         .code_bits = 4 };

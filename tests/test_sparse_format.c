@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hls_bytes.h"
 #include "sparse_format.h"
 #include "test_util.h"
 
@@ -192,23 +193,74 @@ static void test_codebook(void)
     chm_sparse_info info;
     chm_sparse_query(s, &info);
     CU_ASSERT_EQUAL(info.value_bytes, (info.kept_blocks * 4 * 16 * 2 + 7) / 8 + 4); /* 4x16 blocks */
+    /* the card's blob holds the codes packed, as the format's size says */
+    size_t len;
+    sparse_hdr h;
+    memcpy(&h, chm_sparse_blob(s, &len), sizeof h);
+    CU_ASSERT_EQUAL(h.off_c - h.off_b, ((uint64_t)info.kept_blocks * 4 * 16 * 2 / 8 + 7) / 8 * 8);
+    CU_ASSERT_EQUAL(len, h.off_c + 256);
     chm_sparse_free(s);
     free(w);
     free(back);
 }
 
-/* Imports a damaged copy and expects it refused with why. */
-static void expect_corrupt(const uint8_t *blob, size_t len, size_t at, uint8_t value, const char *why)
+/* Imports a copy with field i of a bits-wide packed array at byte at set to value
+ * (bits 8: a byte) and expects it refused with why. */
+static void expect_corrupt_field(const uint8_t *blob, size_t len, size_t at, uint64_t i,
+                                 uint32_t bits, uint32_t value, const char *why)
 {
     uint8_t *bad = malloc(len);
     memcpy(bad, blob, len);
-    bad[at] = value;
+    hls_wr_field(bad + at, i, bits, value);
     chm_sparse *s = (chm_sparse *)&s;
     CU_ASSERT_EQUAL(chm_sparse_import(bad, len, &s), CHM_EFORMAT);
     CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(NULL), why));
     if (!strstr(chm_last_error(NULL), why))
         fprintf(stderr, "expected \"%s\", got \"%s\"\n", why, chm_last_error(NULL));
     free(bad);
+}
+
+static void expect_corrupt(const uint8_t *blob, size_t len, size_t at, uint8_t value, const char *why)
+{
+    expect_corrupt_field(blob, len, at, 0, 8, value, why);
+}
+
+/* hls_rd_field / hls_wr_field against a bit-at-a-time reading of the same bytes,
+ * every width 1..8, fields straddling bytes, neighbours untouched. */
+static void test_packed_fields(void)
+{
+    tu_rng r;
+    tu_seed(&r, 29);
+    for (uint32_t bits = 1; bits <= 8; bits++) {
+        uint8_t a[64], keep[64];
+        uint32_t want[64 * 8];
+        const uint32_t n = 64 * 8 / bits;
+        for (int i = 0; i < 64; i++)
+            a[i] = (uint8_t)tu_u32(&r);
+        for (uint32_t i = 0; i < n; i++)
+            want[i] = (uint32_t)tu_u32(&r) & ((1u << bits) - 1);
+        for (uint32_t i = 0; i < n; i++)
+            hls_wr_field(a, i, bits, want[i] | 0xF00u); /* bits past the width ignored */
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t v = 0;
+            for (uint32_t b = 0; b < bits; b++) {
+                const uint32_t at = i * bits + b;
+                v |= (uint32_t)(a[at / 8] >> (at % 8) & 1u) << b;
+            }
+            CU_ASSERT_EQUAL(v, want[i]);
+            CU_ASSERT_EQUAL(hls_rd_field(a, i, bits), want[i]);
+        }
+        /* rewriting one field leaves its neighbours as they were */
+        memcpy(keep, a, sizeof a);
+        const uint32_t mid = n / 2 + 1;
+        hls_wr_field(a, mid, bits, ~want[mid]);
+        for (uint32_t i = 0; i < n; i++)
+            CU_ASSERT_EQUAL(hls_rd_field(a, i, bits), i == mid ? (~want[mid] & ((1u << bits) - 1)) : want[i]);
+        hls_wr_field(a, mid, bits, want[mid]);
+        CU_ASSERT_EQUAL(memcmp(a, keep, sizeof a), 0);
+        CU_ASSERT_EQUAL(hls_field_bytes(n, bits), 64);
+        CU_ASSERT_EQUAL(hls_field_bytes(n + 1, bits), 65);
+    }
 }
 
 static void test_corrupt_blobs(void)
@@ -224,11 +276,15 @@ static void test_corrupt_blobs(void)
     memcpy(&xh, xb, sizeof xh);
     memcpy(&sh, sb, sizeof sh);
     expect_corrupt(xb, xl, 0, 'Z', "bad magic");
-    expect_corrupt(xb, xl, xh.off_b + xh.entries - 1, 15, "past the row"); /* last step too far */
-    expect_corrupt(xb, xl, xh.off_b, 0, "step 0 is outside 1..15");
+    /* steps are packed 4 bits each: the last one too far, the first one 0 */
+    expect_corrupt_field(xb, xl, xh.off_b, xh.entries - 1, 4, 15, "past the row");
+    expect_corrupt_field(xb, xl, xh.off_b, 0, 4, 0, "step 0 is outside 1..15");
     expect_corrupt(xb, xl, xh.off_a, 0, "nonzero values stored, the header says"); /* counts */
     expect_corrupt(xb, xl, xh.off_ptr + 4, 200, "goes backwards");
-    expect_corrupt(sb, sl, sh.off_b, 7 + 1, "out of range for a 3-bit codebook");
+    /* 3-bit codes packed: a nonzero code in the third block's column 47, past the 40 columns */
+    CU_ASSERT_EQUAL(sh.entries, 3);
+    expect_corrupt_field(sb, sl, sh.off_b, 2 * 4 * 16 + 15, 3, 1, "outside the 4x40 matrix");
+    expect_corrupt_field(sb, sl, sh.off_b, 0, 3, 1, "weights decode, the header says");
     expect_corrupt(sb, sl, sh.off_a, 200, "column block 200 is outside");
     expect_corrupt(sb, sl, sh.off_c, 5, "code 0 must mean 0");
     expect_corrupt(sb, sl, 4 * 14, 0xFF, "header says"); /* bytes field */
@@ -258,6 +314,7 @@ int main(void)
         { "CSR -> X -> CSR exact; bad CSR refused", test_csr_round_trip },
         { "pruning keeps the largest weights / blocks", test_pruning },
         { "codebook: 2-bit codes, zeros kept, sizes", test_codebook },
+        { "packed fields: every width, straddling bytes, neighbours kept", test_packed_fields },
         { "corrupt blobs are refused with the reason", test_corrupt_blobs },
         { "bad parameters", test_bad_params },
         { NULL, NULL },

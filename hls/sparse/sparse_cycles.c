@@ -7,11 +7,12 @@
  *   - gather: the window's taps, a run of ic bytes each, through read port
  *     0 (a beat a cycle at most; padding taps land without a read);
  *   - stream: two arrays of the blob through read port 1, each padded to a
- *     64-byte word: X the values and the steps (a byte per entry each, as
- *     the blob holds them), S the codes (a byte each) and the kept blocks'
- *     column indexes;
+ *     64-byte word: X the values (a byte an entry) and the steps (packed at
+ *     step_bits), S the codes (packed at code_bits) and the kept blocks'
+ *     column indexes (two bytes each);
  *   - walker: X one segment a cycle, a segment being the part of one row
- *     inside one 64-entry word; S one kept block a cycle; an empty row
+ *     inside one 64-entry word; S up to four kept blocks of a row group a
+ *     cycle (sparse_s_blocks: four 4 x 16 blocks, one 16 x 16); an empty row
  *     (group) costs its cycle; behind it the output stage, a row a cycle;
  *   - each read port's latency bound: 32 gather runs / 16 stream runs in
  *     flight, a read latency each (narrow gathers, e.g. a one-channel
@@ -31,6 +32,7 @@
  * input vector (an earlier model credited a 4 MiB weight buffer the kernel
  * never had and SPARSE's 32-URAM budget could not hold).
  */
+#include "hls_bytes.h"
 #include "sparse_kernels.h"
 
 /* Start, header read, preload and pipeline fill / drain: four bank read latencies
@@ -60,14 +62,16 @@ static uint64_t segments_x(const uint8_t *blob, const sparse_hdr *h)
     return cycles;
 }
 
-/* Walker cycles of one vector (S): a kept block a cycle, an empty row group one cycle. */
+/* Walker cycles of one vector (S): sparse_s_blocks kept blocks of a row group a cycle,
+ * an empty row group one cycle. */
 static uint64_t blocks_s(const uint8_t *blob, const sparse_hdr *h)
 {
     const uint32_t *ptr = (const uint32_t *)(blob + h->off_ptr);
     const uint32_t groups = (h->rows + h->block_rows - 1) / h->block_rows;
+    const uint32_t per = sparse_s_blocks(h->block_rows, h->block_cols);
     uint64_t cycles = 0;
     for (uint32_t g = 0; g < groups; g++)
-        cycles += ptr[g + 1] > ptr[g] ? ptr[g + 1] - ptr[g] : 1;
+        cycles += ptr[g + 1] > ptr[g] ? cdiv(ptr[g + 1] - ptr[g], per) : 1;
     return cycles;
 }
 
@@ -106,10 +110,11 @@ sparse_cost sparse_layer_cost(const sparse_desc *d, const uint8_t *blob, const i
     (void)in;
     const sparse_hdr *h = (const sparse_hdr *)blob;
     const int is_s = h->format == SPARSE_FMT_S;
-    /* The two streamed arrays (ring A, ring B): X values and steps, a byte an entry each;
-     * S codes (a byte each) and the kept blocks' u16 column indexes. */
+    /* The two streamed arrays (ring A, ring B): X values (a byte an entry) and steps
+     * (step_bits an entry); S codes (code_bits each) and the kept blocks' u16 column indexes. */
     const uint64_t bb = is_s ? (uint64_t)h->block_rows * h->block_cols : 1;
-    const uint64_t len_a = h->entries * bb, len_b = is_s ? 2ull * h->entries : h->entries;
+    const uint64_t len_a = is_s ? hls_field_bytes(h->entries * bb, h->code_bits) : h->entries;
+    const uint64_t len_b = is_s ? 2ull * h->entries : hls_field_bytes(h->entries, h->step_bits);
     const uint64_t off_a = is_s ? h->off_b : h->off_a, off_b = is_s ? h->off_a : h->off_b;
     const uint64_t groups = is_s ? (h->rows + h->block_rows - 1) / h->block_rows : h->rows;
     sparse_cost c = { 0 };

@@ -13,7 +13,7 @@
  * 0 and the widest step, as the paper does (Zhang et al., MICRO 2016, §4).
  *   ptr   u32[rows + 1]   entry range of each row
  *   value i8[entries]     weight (0 in a padding entry)
- *   step  u8[entries]     1 .. 2^step_bits - 1
+ *   step  step_bits x entries, packed   1 .. 2^step_bits - 1
  *
  * Cambricon-S (format 2), coarse-grained: the matrix is cut into blocks of
  * block_rows x block_cols; a block is kept or pruned whole, so one index
@@ -22,9 +22,16 @@
  * codebook of int8 values (local quantization); code 0 always means 0.
  *   ptr   u32[row_groups + 1]  kept-block range of each row group
  *   col   u16[kept]            column-block index of each kept block
- *   code  u8[kept x block_rows x block_cols]  row-major within a block;
- *                              edge blocks keep the full shape, padded with 0
+ *   code  code_bits x kept x block_rows x block_cols, packed: row-major
+ *                              within a block, blocks back to back; edge
+ *                              blocks keep the full shape, padded with 0
  *   book  i8[256]              codebook (entries past 2^code_bits unused)
+ *
+ * Packed arrays hold their fields back to back at their width, least
+ * significant bit first (hls_rd_field in hls_bytes.h): field i starts at bit
+ * (i x bits) % 8 of byte (i x bits) / 8, and the array takes
+ * ceil(n x bits / 8) bytes. A 4-bit code takes half a byte on the card and
+ * in the stream the engine reads, as in the format's size.
  */
 #ifndef SPARSE_FORMAT_H
 #define SPARSE_FORMAT_H

@@ -13,12 +13,24 @@
 
 /*
  * Cambricon-X's indexing module: 64 lanes, one 64-entry word of the entry
- * stream (a 512-bit beat of values and one of steps) a cycle. Cambricon-S:
- * a kept block (up to SPARSE_MAX_BLOCK x SPARSE_MAX_BLOCK codes) a cycle.
+ * stream (values, and steps packed at step_bits) a cycle. Cambricon-S: up
+ * to SPARSE_S_BLOCKS kept blocks of one row group a cycle, as many as fit
+ * the 256 multipliers (a 16 x 16 block's worth): four 4 x 16 blocks, one
+ * 16 x 16 block (sparse_s_blocks).
  */
 #define SPARSE_X_LANES 64
-/* Most multiplies in a cycle: a 16 x 16 Cambricon-S block (X: 64). */
+/* Most multiplies in a cycle: a 16 x 16 Cambricon-S block's worth (X: 64). */
 #define SPARSE_PEAK_MACS (SPARSE_MAX_BLOCK * SPARSE_MAX_BLOCK)
+#define SPARSE_S_BLOCKS 4
+
+/* Kept blocks of br x bc codes the S walker takes a cycle: they share the
+ * 256 multipliers; each reads its bc <= 16 inputs (4 x 16 = the X lanes'
+ * 64 neuron-buffer reads a cycle). */
+static inline uint32_t sparse_s_blocks(uint32_t br, uint32_t bc)
+{
+    const uint32_t p = SPARSE_PEAK_MACS / (br * bc);
+    return p < SPARSE_S_BLOCKS ? p : SPARSE_S_BLOCKS;
+}
 /* Longest input vector (fc inputs, or kh*kw*ic taps of a conv) the on-chip
  * neuron buffer holds. */
 #define SPARSE_MAX_K 16384

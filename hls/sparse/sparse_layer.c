@@ -14,6 +14,10 @@
  * Zero weights and zero-weight rows cost nothing; the output stage is the
  * CNN mode's requantization.
  */
+#ifndef __SYNTHESIS__
+#include <stdlib.h>
+#endif
+
 #include "hls_bytes.h"
 #include "hls_quant.h"
 #include "hls_native.h"
@@ -64,7 +68,8 @@ gather_ky:
  * input vector through the wblob port a 64-entry word at a time (a word of
  * values and a word of steps); a segment is the part of one row inside one
  * word, so a row costs a cycle per word it touches and an empty row one
- * cycle. The 64 lanes of a segment add their steps (a prefix sum: each
+ * cycle (the word's steps are packed at step_bits, 64 x step_bits / 8
+ * bytes). The 64 lanes of a segment add their steps (a prefix sum: each
  * lane's column), read their input and multiply; the row's sum closes at
  * its last segment.
  */
@@ -80,7 +85,7 @@ static void mv_x(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const spar
         int32_t col = -1, sum = 0;
         const uint32_t e1 = hls_rd_u32(ptr + 4 * (r + 1));
         for (uint32_t e = hls_rd_u32(ptr + 4 * r); e < e1; e++) {
-            col += step[e];
+            col += (int32_t)hls_rd_field(step, e, h->step_bits);
             if (val[e])
                 sum += (vec[col] - zp) * val[e];
         }
@@ -105,7 +110,7 @@ x_rows:
 #pragma HLS UNROLL
                 const uint32_t i = word + l;
                 if (i >= e && i < end) {
-                    col += step[i];
+                    col += (int32_t)hls_rd_field(step, i, h->step_bits);
                     if (val[i])
                         sum += (vec[col] - zp) * val[i];
                 }
@@ -119,69 +124,97 @@ x_rows:
 }
 
 /*
- * Cambricon-S: one kept block a cycle. The block's column index is shared
- * by the row group's block_rows PEs: its block_cols inputs are read once,
- * and each PE decodes its codes through the codebook and multiplies (a
- * zero input neuron adds nothing; in this one-block-a-cycle form skipping
- * it saves no cycle). A group's sums close at its last block; an empty
- * group costs its cycle.
+ * Cambricon-S: up to SPARSE_S_BLOCKS kept blocks of a row group a cycle, as
+ * many as fit the 256 multipliers (sparse_s_blocks). A block's column index
+ * is shared by the row group's block_rows PEs: its block_cols inputs are
+ * read once, and each PE decodes its codes (packed at code_bits,
+ * hls_rd_field) through the codebook and multiplies (a zero input neuron
+ * adds nothing; with whole blocks a cycle, skipping it saves no cycle). A
+ * group's sums close at its last blocks; an empty group costs its cycle.
  */
-static void mv_s(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const sparse_hdr *h,
-                 int32_t zp, int32_t acc[SPARSE_MAX_M])
+#ifndef __SYNTHESIS__
+/* Native emulation only: the codebook weights of every kept block decoded once a call,
+ * w[k * br * bc + i * bc + j] (NULL if out of memory: mv_s then runs as HLS sees it). */
+static int8_t *decode_s(const uint8_t *blob, const sparse_hdr *h)
 {
-    const uint32_t br = h->block_rows, bc = h->block_cols;
-    const uint32_t groups = (h->rows + br - 1) / br;
-    const uint8_t *ptr = blob + h->off_ptr;
-    const uint8_t *col = blob + h->off_a;
+    const uint64_t n = (uint64_t)h->entries * h->block_rows * h->block_cols;
     const uint8_t *code = blob + h->off_b;
     const int8_t *book = (const int8_t *)(blob + h->off_c);
-#ifndef __SYNTHESIS__
-    /* native shortcut: the same sums, only the block's real columns and nonzero inputs */
+    int8_t *w = malloc(n ? n : 1);
+    for (uint64_t i = 0; w && i < n; i++)
+        w[i] = book[hls_rd_field(code, i, h->code_bits)];
+    return w;
+}
+
+/* Native shortcut of mv_s: the same sums, only the blocks' real columns and nonzero inputs. */
+static void mv_s_native(const int8_t *vec, const uint8_t *blob, const sparse_hdr *h,
+                        const int8_t *w, int32_t zp, int32_t *acc)
+{
+    const uint32_t br = h->block_rows, bc = h->block_cols, groups = (h->rows + br - 1) / br;
+    const uint8_t *ptr = blob + h->off_ptr, *col = blob + h->off_a;
     for (uint32_t g = 0; g < groups; g++) {
         int32_t sum[SPARSE_MAX_BLOCK] = { 0 };
         const uint32_t k1 = hls_rd_u32(ptr + 4 * (g + 1));
         for (uint32_t k = hls_rd_u32(ptr + 4 * g); k < k1; k++) {
             const uint32_t c0 = hls_rd_u16(col + 2 * k) * bc;
+            const int8_t *wk = w + (uint64_t)k * br * bc;
             for (uint32_t j = 0; j < bc; j++) {
                 const uint32_t c = c0 + j;
                 const int32_t x = c < h->cols ? vec[c] - zp : 0;
                 if (x == 0)
                     continue;
-                const uint8_t *cd = code + (uint64_t)k * br * bc + j;
                 for (uint32_t i = 0; i < br; i++)
-                    sum[i] += x * book[cd[(uint64_t)i * bc]];
+                    sum[i] += x * wk[i * bc + j];
             }
         }
         for (uint32_t i = 0; i < br && g * br + i < h->rows; i++)
             acc[g * br + i] = sum[i];
     }
-    return;
+}
 #endif
+
+static void mv_s(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const sparse_hdr *h,
+                 int32_t zp, int32_t acc[SPARSE_MAX_M])
+{
+    const uint32_t br = h->block_rows, bc = h->block_cols;
+    const uint32_t groups = (h->rows + br - 1) / br, per = sparse_s_blocks(br, bc);
+    const uint8_t *ptr = blob + h->off_ptr;
+    const uint8_t *col = blob + h->off_a;
+    const uint8_t *code = blob + h->off_b;
+    const int8_t *book = (const int8_t *)(blob + h->off_c);
 s_groups:
     for (uint32_t g = 0; g < groups; g++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=1024
         int32_t sum[SPARSE_MAX_BLOCK] = { 0 };
 #pragma HLS ARRAY_PARTITION variable=sum complete
-    s_blocks:
-        for (uint32_t k = hls_rd_u32(ptr + 4 * g); k < hls_rd_u32(ptr + 4 * (g + 1)); k++) {
+        const uint32_t k1 = hls_rd_u32(ptr + 4 * (g + 1));
+    s_cycles:
+        for (uint32_t k = hls_rd_u32(ptr + 4 * g); k < k1; k += per) {
 #pragma HLS LOOP_TRIPCOUNT min=0 max=1024
 #pragma HLS PIPELINE II=1
-            int32_t x[SPARSE_MAX_BLOCK];
+        s_blocks:
+            for (uint32_t p = 0; p < SPARSE_S_BLOCKS; p++) {
+#pragma HLS UNROLL
+                const uint32_t kb = k + p;
+                const int live = p < per && kb < k1;
+                int32_t x[SPARSE_MAX_BLOCK];
 #pragma HLS ARRAY_PARTITION variable=x complete
-        s_inputs:
-            for (uint32_t j = 0; j < SPARSE_MAX_BLOCK; j++) {
-#pragma HLS UNROLL
-                const uint32_t c = hls_rd_u16(col + 2 * k) * bc + j;
-                x[j] = j < bc && c < h->cols ? vec[c] - zp : 0;
-            }
-        s_rows:
-            for (uint32_t i = 0; i < SPARSE_MAX_BLOCK; i++) {
-#pragma HLS UNROLL
-            s_cols:
+            s_inputs:
                 for (uint32_t j = 0; j < SPARSE_MAX_BLOCK; j++) {
 #pragma HLS UNROLL
-                    if (i < br && j < bc && x[j] != 0)
-                        sum[i] += x[j] * book[code[((uint64_t)k * br + i) * bc + j]];
+                    const uint32_t c = live ? hls_rd_u16(col + 2 * kb) * bc + j : 0;
+                    x[j] = live && j < bc && c < h->cols ? vec[c] - zp : 0;
+                }
+            s_rows:
+                for (uint32_t i = 0; i < SPARSE_MAX_BLOCK; i++) {
+#pragma HLS UNROLL
+                s_cols:
+                    for (uint32_t j = 0; j < SPARSE_MAX_BLOCK; j++) {
+#pragma HLS UNROLL
+                        if (i < br && j < bc && x[j] != 0)
+                            sum[i] += x[j] * book[hls_rd_field(code, ((uint64_t)kb * br + i) * bc + j,
+                                                               h->code_bits)];
+                    }
                 }
             }
         }
@@ -200,6 +233,9 @@ void sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bias,
 #pragma HLS STREAM variable=vec type=pipo depth=4
     int32_t acc[SPARSE_MAX_M];
     const int32_t vectors = d.n * d.oh * d.ow;
+#ifndef __SYNTHESIS__
+    int8_t *wdec = h->format == SPARSE_FMT_S ? decode_s(wblob, h) : NULL;
+#endif
     /* Native emulation only: the vectors are independent, so the host's cores take
      * them side by side, each with its own buffers (hls_native.h); the same bytes. */
 #if !defined(__SYNTHESIS__) && defined(_OPENMP)
@@ -211,6 +247,10 @@ void sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bias,
         gather(in, vec, &d, m);
         if (h->format == SPARSE_FMT_X)
             mv_x(vec, wblob, h, d.in_zp, acc);
+#ifndef __SYNTHESIS__
+        else if (wdec)
+            mv_s_native(vec, wblob, h, wdec, d.in_zp, acc);
+#endif
         else
             mv_s(vec, wblob, h, d.in_zp, acc);
     layer_store:
@@ -223,4 +263,7 @@ void sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bias,
                                                           d.act_min, d.act_max);
         }
     }
+#ifndef __SYNTHESIS__
+    free(wdec);
+#endif
 }

@@ -62,7 +62,7 @@ static void decode(const chm_sparse *s, int8_t *w)
         for (uint32_t r = 0; r < h->rows; r++) {
             int64_t col = -1;
             for (uint32_t e = ptr[r]; e < ptr[r + 1]; e++) {
-                col += step[e];
+                col += hls_rd_field(step, e, h->step_bits);
                 if (val[e])
                     w[(size_t)r * h->cols + (size_t)col] = val[e];
             }
@@ -79,7 +79,8 @@ static void decode(const chm_sparse *s, int8_t *w)
                 for (uint32_t j = 0; j < bc; j++) {
                     uint32_t r = g * br + i, c = (uint32_t)cb[k] * bc + j;
                     if (r < h->rows && c < h->cols)
-                        w[(size_t)r * h->cols + c] = book[code[((size_t)k * br + i) * bc + j]];
+                        w[(size_t)r * h->cols + c] =
+                            book[hls_rd_field(code, ((uint64_t)k * br + i) * bc + j, h->code_bits)];
                 }
 }
 

@@ -90,7 +90,8 @@ static chm_sparse *build_x(const int8_t *w, int rows, int cols, const build_opts
     sparse_hdr h = { .format = SPARSE_FMT_X, .rows = (uint32_t)rows, .cols = (uint32_t)cols,
                      .step_bits = (uint32_t)o->step_bits, .entries = (uint32_t)entries,
                      .nnz = (uint32_t)nnz };
-    chm_sparse *s = chm__sparse_alloc(h, (uint32_t)rows + 1, (uint32_t)entries, (uint32_t)entries, 0);
+    chm_sparse *s = chm__sparse_alloc(h, (uint32_t)rows + 1, (uint32_t)entries,
+                                      (uint32_t)hls_field_bytes(entries, h.step_bits), 0);
     if (!s)
         return NULL;
     uint32_t *ptr = (uint32_t *)(s->blob + s->hdr->off_ptr);
@@ -105,11 +106,11 @@ static chm_sparse *build_x(const int8_t *w, int rows, int cols, const build_opts
                 continue;
             for (int64_t gap = c - last; gap > (int64_t)max_step; gap -= max_step) {
                 val[e] = 0; /* padding: moves max_step columns, adds nothing */
-                step[e++] = (uint8_t)max_step;
+                hls_wr_field(step, e++, h.step_bits, max_step);
                 last += max_step;
             }
             val[e] = w[(size_t)r * cols + c];
-            step[e++] = (uint8_t)(c - last);
+            hls_wr_field(step, e++, h.step_bits, (uint32_t)(c - last));
             last = c;
         }
     }
@@ -206,7 +207,8 @@ static chm_sparse *build_s(const int8_t *w, int rows, int cols, const build_opts
     sparse_hdr h = { .format = SPARSE_FMT_S, .rows = (uint32_t)rows, .cols = (uint32_t)cols,
                      .block_rows = br, .block_cols = bc, .code_bits = (uint32_t)o->code_bits,
                      .entries = (uint32_t)kept };
-    chm_sparse *s = chm__sparse_alloc(h, groups + 1, 2 * (uint32_t)kept, (uint32_t)kept * br * bc, 256);
+    chm_sparse *s = chm__sparse_alloc(h, groups + 1, 2 * (uint32_t)kept,
+                                      (uint32_t)hls_field_bytes(kept * br * bc, h.code_bits), 256);
     if (!s)
         return NULL;
     uint32_t *ptr = (uint32_t *)(s->blob + s->hdr->off_ptr);
@@ -226,7 +228,7 @@ static chm_sparse *build_s(const int8_t *w, int rows, int cols, const build_opts
                     uint32_t r = g * br + i, c = cb * bc + j;
                     uint8_t q = (r < (uint32_t)rows && c < (uint32_t)cols)
                                     ? map[w[(size_t)r * cols + c] + 128] : 0;
-                    code[((size_t)k * br + i) * bc + j] = q;
+                    hls_wr_field(code, ((uint64_t)k * br + i) * bc + j, h.code_bits, q);
                     nnz += book[q] != 0;
                 }
             k++;
@@ -329,10 +331,11 @@ static int check_x(const uint8_t *blob, const sparse_hdr *h)
                        h->entries);
         int64_t col = -1;
         for (uint32_t e = ptr[r]; e < ptr[r + 1]; e++) {
-            if (step[e] < 1 || step[e] > max_step)
-                return BAD("entry %u: step %u is outside 1..%u (%u-bit field)", e, step[e],
-                           max_step, h->step_bits);
-            col += step[e];
+            const uint32_t st = hls_rd_field(step, e, h->step_bits);
+            if (st < 1 || st > max_step)
+                return BAD("entry %u: step %u is outside 1..%u (%u-bit field)", e, st, max_step,
+                           h->step_bits);
+            col += st;
             if (col >= h->cols)
                 return BAD("row %u: entry %u steps to column %lld, past the row's %u columns", r,
                            e, (long long)col, h->cols);
@@ -367,11 +370,8 @@ static int check_s(const uint8_t *blob, const sparse_hdr *h)
                 return BAD("block %u: column block %u is outside 0..%u or not ascending", k,
                            col[k], cbs - 1);
             for (uint32_t i = 0; i < br * bc; i++) {
-                uint8_t q = code[(size_t)k * br * bc + i];
+                const uint32_t q = hls_rd_field(code, (uint64_t)k * br * bc + i, h->code_bits);
                 uint32_t r = g * br + i / bc, c = col[k] * bc + i % bc;
-                if (q >= (1u << h->code_bits))
-                    return BAD("block %u: code %u is out of range for a %u-bit codebook", k, q,
-                               h->code_bits);
                 if ((r >= h->rows || c >= h->cols) && q != 0)
                     return BAD("block %u: code %u outside the %ux%u matrix", k, q, h->rows,
                                h->cols);
@@ -407,7 +407,8 @@ int chm__sparse_check(const uint8_t *blob, size_t bytes)
     uint64_t need[4][2] = { /* offset, size of each array */
         { h.off_ptr, 4 * (groups + 1) },
         { h.off_a, x ? h.entries : 2ull * h.entries },
-        { h.off_b, x ? h.entries : (uint64_t)h.entries * h.block_rows * h.block_cols },
+        { h.off_b, x ? hls_field_bytes(h.entries, h.step_bits)
+                     : hls_field_bytes((uint64_t)h.entries * h.block_rows * h.block_cols, h.code_bits) },
         { h.off_c, x ? 0 : 256 },
     };
     for (int i = 0; i < 4; i++)

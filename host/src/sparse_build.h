@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "chimera.h"
+#include "hls_bytes.h"
 #include "sparse_format.h"
 
 struct chm_sparse {

@@ -10,19 +10,21 @@
 //   stream  - read master 1 streams two arrays of the blob into two ring
 //             buffers of Ring bytes (runs of up to 1 KiB), each vector's
 //             stream padded to a 64-byte word: X the values (ring A) and the
-//             step indexes (ring B); S the codes (A) and the kept blocks'
-//             column indexes (B). The engine keeps no weights on chip: the
+//             step indexes packed at step_bits (ring B); S the codes packed
+//             at code_bits (A) and the kept blocks' column indexes (B). The engine keeps no weights on chip: the
 //             stream is read again for every vector, as the kernel does.
 //   walker  - the indexing module.
 //             X: 64 lanes, one segment a cycle (the part of one row inside
 //             one 64-entry word); the lanes add their steps (each lane's
 //             column), read the neuron buffer there and multiply value x
 //             (input - in_zp); the row's sum closes at its last segment.
-//             S: one kept block a cycle; the block's column index is shared
-//             by the row group's block_rows PEs: the bc inputs it names are
-//             read once, each PE decodes its codes through the codebook and
-//             multiplies (a zero input adds nothing); a group's sums close
-//             at its last block (an empty group costs its cycle).
+//             S: up to four kept blocks of a row group a cycle, as many as
+//             fit the 256 multipliers (four 4 x 16 blocks, one 16 x 16);
+//             a block's column index is shared by the row group's
+//             block_rows PEs: the bc inputs it names are read once, each PE
+//             decodes its codes (packed at code_bits) through the codebook
+//             and multiplies (a zero input adds nothing); a group's sums
+//             close at its last blocks (an empty group costs its cycle).
 //   output  - closed rows queue (up to 32), are requantized a row a cycle
 //             (bias, the CNN mode's MultiplyByQuantizedMultiplier, clamp)
 //             and written through write master 2 in runs that end at
@@ -64,19 +66,28 @@ module chm_sparse #(
   // header fields
   logic [7:0]  hdr [64];
   logic [31:0] h_format, h_rows, h_cols, h_br, h_bc, h_entries, h_off_ptr, h_off_a, h_off_b, h_off_c;
+  logic [31:0] h_sbits, h_cbits;  // X step and S code widths: the packed fields' bits
   function automatic logic [31:0] hdr32(input int unsigned b);
     hdr32 = {hdr[b + 3], hdr[b + 2], hdr[b + 1], hdr[b]};
   endfunction
   assign h_format = hdr32(4);
   assign h_rows = hdr32(8);
   assign h_cols = hdr32(12);
+  assign h_sbits = hdr32(16);
   assign h_br = hdr32(20);
   assign h_bc = hdr32(24);
+  assign h_cbits = hdr32(28);
   assign h_off_c = hdr32(52);
   assign h_entries = hdr32(32);
   assign h_off_ptr = hdr32(40);
   assign h_off_a = hdr32(44);
   assign h_off_b = hdr32(48);
+
+  // bytes of n fields of bits bits packed back to back (hls_field_bytes)
+  function automatic logic [63:0] packed_bytes(input logic [63:0] nf, input logic [31:0] bits);
+    packed_bytes = (nf * 64'(bits) + 64'd7) >> 3;
+  endfunction
+  assign fmask = 8'((16'd1 << fbits) - 16'd1);
 
   typedef enum logic [2:0] { C_IDLE, C_HDR, C_HDRW, C_PRE, C_PREW, C_RUN, C_DONE } ctrl_e;
   ctrl_e ctrl_q;
@@ -85,6 +96,9 @@ module chm_sparse #(
   logic [31:0] a_off, a_len, b_off, b_len;  // the streamed arrays (offset in the blob, bytes)
   logic [63:0] e64a, e64b;               // a vector's stream in each ring (padded)
   logic [31:0] n_groups, bb;             // S: row groups; codes in a block
+  logic [31:0] s_per;                    // S: kept blocks a cycle (sparse_s_blocks)
+  logic [3:0]  fbits;                    // bits of a packed field: X steps, S codes
+  logic [7:0]  fmask;
   logic [31:0] n_params;
   logic [63:0] land_hdr, land_pre, pre_total;
   logic [2:0]  pre_arr;                  // array being preloaded: ptr, bias, mult, shift, book
@@ -152,7 +166,7 @@ module chm_sparse #(
       in_zp <= '0; out_zp <= '0; act_min <= '0; act_max <= '0; has_bias <= 1'b0;
       per_tensor <= 1'b0; vectors <= '0; tap_bytes <= '0; pre_arr <= '0; is_s <= 1'b0;
       a_off <= '0; a_len <= '0; b_off <= '0; b_len <= '0; e64a <= '0; e64b <= '0;
-      n_groups <= '0; bb <= '0;
+      n_groups <= '0; bb <= '0; fbits <= 4'd8; s_per <= 32'd1;
       pre_off <= '0; pre_total <= '0;
     end else begin
       ap_done <= 1'b0;
@@ -182,21 +196,27 @@ module chm_sparse #(
           is_s <= h_format == 32'd2;
           n_groups <= h_br != 0 ? (h_rows + h_br - 1) / h_br : 32'd0;
           bb <= h_br * h_bc;
-          if (h_format == 32'd2) begin  // ring A: codes; ring B: column-block indexes (u16)
-            a_off <= h_off_b; a_len <= h_entries * h_br * h_bc;
+          // as many blocks a cycle as fit the 256 multipliers, at most four
+          s_per <= h_br * h_bc <= 32'd64 ? 32'd4 : h_br * h_bc <= 32'd85 ? 32'd3 :
+                   h_br * h_bc <= 32'd128 ? 32'd2 : 32'd1;
+          if (h_format == 32'd2) begin  // ring A: packed codes; ring B: column-block indexes (u16)
+            a_off <= h_off_b; a_len <= 32'(packed_bytes(64'(h_entries * h_br * h_bc), h_cbits));
             b_off <= h_off_a; b_len <= 2 * h_entries;
-            e64a <= (64'(h_entries * h_br * h_bc) + 64'd63) & ~64'd63;
+            e64a <= (packed_bytes(64'(h_entries * h_br * h_bc), h_cbits) + 64'd63) & ~64'd63;
             e64b <= (64'(2 * h_entries) + 64'd63) & ~64'd63;
-          end else begin                // ring A: values; ring B: steps
+            fbits <= h_cbits[3:0];
+          end else begin                // ring A: values; ring B: packed steps
             a_off <= h_off_a; a_len <= h_entries;
-            b_off <= h_off_b; b_len <= h_entries;
+            b_off <= h_off_b; b_len <= 32'(packed_bytes(64'(h_entries), h_sbits));
             e64a <= (64'(h_entries) + 64'd63) & ~64'd63;
-            e64b <= (64'(h_entries) + 64'd63) & ~64'd63;
+            e64b <= (packed_bytes(64'(h_entries), h_sbits) + 64'd63) & ~64'd63;
+            fbits <= h_sbits[3:0];
           end
           pre_arr <= '0; pre_off <= '0; pre_total <= '0;
           // another format, or a layer past the on-chip sizes: nothing to do (the host refuses both)
-          ctrl_q <= (h_format == 32'd1 ||
-                     (h_format == 32'd2 && h_br >= 1 && h_br <= 16 && h_bc >= 1 && h_bc <= 16)) &&
+          ctrl_q <= ((h_format == 32'd1 && h_sbits >= 1 && h_sbits <= 8) ||
+                     (h_format == 32'd2 && h_br >= 1 && h_br <= 16 && h_bc >= 1 && h_bc <= 16 &&
+                      h_cbits >= 1 && h_cbits <= 8)) &&
                     h_rows <= MaxM && 64'(kh) * 64'(kw) * 64'(ic) <= 64'(MaxK) ? C_PRE : C_DONE;
         end
         C_PRE: begin
@@ -461,6 +481,7 @@ module chm_sparse #(
   logic signed [31:0] s_new [16];
   logic [63:0] need_a, need_b;
   logic        s_empty;
+  logic [31:0] s_nb;             // S: blocks of the group taken this cycle
 
   assign w_all = wm >= vectors;
 
@@ -471,20 +492,21 @@ module chm_sparse #(
     ws = w_e & ~32'd63;
     w_end = ptr_next < ws + 64 ? ptr_next : ws + 64;
     s_empty = w_e >= ptr_next;
+    s_nb = s_empty ? 32'd0 : ptr_next - w_e < s_per ? ptr_next - w_e : s_per;
     if (is_s) begin
-      w_closes = s_empty || w_e + 1 >= ptr_next;
+      w_closes = s_empty || w_e + s_nb >= ptr_next;
       w_last = w_r + 1 >= n_groups;
-      need_a = s_empty ? 64'd0 : ga + (64'(w_e) + 64'd1) * 64'(bb);
-      need_b = s_empty ? 64'd0 : gb + (64'(w_e) + 64'd1) * 64'd2;
-      cons_a = ga + ((64'(w_e) * 64'(bb)) & ~64'd63);
+      need_a = s_empty ? 64'd0 : ga + packed_bytes((64'(w_e) + 64'(s_nb)) * 64'(bb), 32'(fbits));
+      need_b = s_empty ? 64'd0 : gb + (64'(w_e) + 64'(s_nb)) * 64'd2;
+      cons_a = ga + (((64'(w_e) * 64'(bb) * 64'(fbits)) >> 3) & ~64'd63);
       cons_b = gb + (64'(2 * w_e) & ~64'd63);
     end else begin
       w_closes = w_end >= ptr_next;
       w_last = w_r + 1 >= h_rows;
       need_a = w_end <= w_e ? 64'd0 : ga + 64'(w_end);
-      need_b = need_a;
+      need_b = w_end <= w_e ? 64'd0 : gb + packed_bytes(64'(w_end), 32'(fbits));
       cons_a = ga + 64'(ws);
-      cons_b = gb + 64'(ws);
+      cons_b = gb + (((64'(ws) * 64'(fbits)) >> 3) & ~64'd63);
     end
     w_have = ctrl_q == C_RUN && !w_all && land_g >= (wm + 1) * tap_bytes &&
              land_a >= need_a && land_b >= need_b &&
@@ -494,15 +516,21 @@ module chm_sparse #(
     w_tot = '0;
     for (int l = 0; l < 64; l++) begin
       logic [31:0] i;
-      logic [RB-1:0] pos;
+      logic [RB-1:0] pos, spos;
+      logic [63:0] sbit;
+      logic [7:0] spair;
       logic signed [7:0] v;
       logic signed [8:0] x;
       i = ws + 32'(l);
       pos = RB'(ga + 64'(i));
       v = $signed(ring_a[pos]);
+      // the lane's step, packed at fbits bits (it may straddle two bytes)
+      sbit = 64'(i) * 64'(fbits);
+      spos = RB'(gb + (sbit >> 3));
+      spair = 8'({ring_b[RB'(spos + RB'(1))], ring_b[spos]} >> sbit[2:0]);
       x = '0;
       if (!is_s && i >= w_e && i < w_end) begin
-        c = c + $signed({24'd0, ring_b[pos]});
+        c = c + $signed({24'd0, spair & fmask});
         x = $signed({vec[wm[1:0]][c[GK-1:0]][7], vec[wm[1:0]][c[GK-1:0]]}) - $signed(in_zp[8:0]);
         if (v != 0) w_tot = w_tot + 32'(x) * 32'(v);
       end
@@ -515,24 +543,33 @@ module chm_sparse #(
     logic [15:0] bcol;
     logic signed [8:0] xs [16];
     logic [7:0] code;
-    // S: block w_e's bc inputs, read once for the group's PEs, times each PE's decoded codes
-    bcol = {ring_b[RB'(gb + 64'(2 * w_e + 1))], ring_b[RB'(gb + 64'(2 * w_e))]};
-    for (int j = 0; j < 16; j++) begin
-      logic [31:0] cj;
-      cj = 32'(bcol) * h_bc + 32'(j);
-      xs[j] = '0;
-      if (j < h_bc && cj < h_cols)
-        xs[j] = $signed({vec[wm[1:0]][cj[GK-1:0]][7], vec[wm[1:0]][cj[GK-1:0]]}) - $signed(in_zp[8:0]);
-    end
-    code = '0;
-    for (int i = 0; i < 16; i++) begin
-      s_new[i] = s_sum[i];
-      if (!s_empty && i < h_br)
-        for (int j = 0; j < 16; j++)
-          if (j < h_bc) begin
-            code = ring_a[RB'(ga + 64'(w_e) * 64'(bb) + 64'(i) * 64'(h_bc) + 64'(j))];
-            s_new[i] = s_new[i] + 32'(xs[j]) * 32'($signed(book[code]));
-          end
+    logic [63:0] cbit;
+    logic [7:0] cpair;
+    logic [31:0] blk;
+    // S: blocks w_e .. w_e + s_nb - 1 of the group, each with its bc inputs read once for the
+    // group's PEs, times each PE's decoded codes; the blocks share the 256 multipliers
+    bcol = '0; code = '0; cbit = '0; cpair = '0; blk = '0;
+    for (int j = 0; j < 16; j++) xs[j] = '0;
+    for (int i = 0; i < 16; i++) s_new[i] = s_sum[i];
+    for (int p = 0; p < 4; p++) begin
+      blk = w_e + 32'(p);
+      bcol = {ring_b[RB'(gb + 64'(2 * blk + 1))], ring_b[RB'(gb + 64'(2 * blk))]};
+      for (int j = 0; j < 16; j++) begin
+        logic [31:0] cj;
+        cj = 32'(bcol) * h_bc + 32'(j);
+        xs[j] = '0;
+        if (32'(p) < s_nb && j < h_bc && cj < h_cols)
+          xs[j] = $signed({vec[wm[1:0]][cj[GK-1:0]][7], vec[wm[1:0]][cj[GK-1:0]]}) - $signed(in_zp[8:0]);
+      end
+      for (int i = 0; i < 16; i++)
+        if (32'(p) < s_nb && i < h_br)
+          for (int j = 0; j < 16; j++)
+            if (j < h_bc) begin
+              cbit = (64'(blk) * 64'(bb) + 64'(i) * 64'(h_bc) + 64'(j)) * 64'(fbits);
+              cpair = 8'({ring_a[RB'(ga + (cbit >> 3) + 64'd1)], ring_a[RB'(ga + (cbit >> 3))]} >> cbit[2:0]);
+              code = cpair & fmask;
+              s_new[i] = s_new[i] + 32'(xs[j]) * 32'($signed(book[code]));
+            end
     end
   end
 
@@ -562,7 +599,7 @@ module chm_sparse #(
       f_tail <= f_tail + 6'(push_n);
       if (!w_closes) begin
         if (is_s) begin
-          w_e <= w_e + 1;
+          w_e <= w_e + s_nb;
           for (int i = 0; i < 16; i++) s_sum[i] <= s_new[i];
         end else begin
           w_e <= w_end; w_col <= col_out; w_sum <= w_new;
