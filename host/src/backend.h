@@ -49,6 +49,10 @@ typedef struct chm_backend_ops {
      * region's last run, or < 0 if none was measured. NULL: the modelled
      * times (op_time_us) are the card's. */
     double (*last_run_us)(chm_device *dev, int region);
+    /* The measured times already include the banks shared between regions (a
+     * card: xrt). 0: kernel times are each kernel's alone (models, rtl's
+     * per-engine memory), and the runtime shares each bank on the timeline. */
+    int shares_banks;
     /* Backends that measure board power (xrt): the energy of the region's last
      * run in µJ (chm_op_actions.measured_uj), or < 0. NULL: not measured. */
     double (*last_run_uj)(chm_device *dev, int region);

@@ -245,6 +245,10 @@ int chm_device_close(chm_device *dev)
     while (dev->tensors)
         chm_tensor_free(dev->tensors);
     dev->be->close(dev);
+    for (int b = 0; b < CHM_MAX_BANKS; b++) {
+        chm__bank_free(&dev->bank_use[b]);
+        chm__bank_free(&dev->bank_meas[b]);
+    }
     free(dev->trace);
     free(dev->trust);
     pthread_rwlock_destroy(&dev->gate);

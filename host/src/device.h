@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "bankshare.h"
 #include "chimera.h"
 #include "kop.h"
 #include "platform.h"
@@ -167,6 +168,9 @@ struct chm_device {
     undervolt_params uv;    /* on-chip memory fault curve, read at the first voltage change */
     int uv_loaded;
     uint64_t fault_seed;    /* where this card's weak on-chip cells are */
+    /* Each bank's use over the card timeline (bankshare.c): modelled, and laid
+     * again from measured kernel times (rtl). */
+    chm_bank_use bank_use[CHM_MAX_BANKS], bank_meas[CHM_MAX_BANKS];
     chm_device_stats stats;
     trace_rec *trace;
     size_t n_trace, cap_trace;

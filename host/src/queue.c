@@ -157,12 +157,54 @@ double chm__ready_us_locked(chm_tensor *const *reads, int n_reads, const chm_ten
     return t;
 }
 
-static void model_times(chm_engine *eng, chm_event *ev, chm_tensor *const *reads, int n_reads,
-                        chm_tensor *write)
+/*
+ * The bank a copy or kernel moves its card-memory bytes through and its share
+ * of the bank's bandwidth over dur (bankshare.c); -1 if none. A kernel's
+ * bytes are its model's (chm_op_actions), charged to its output's bank as
+ * the models charge them; a copy's go through its tensor's bank.
+ */
+static int bank_share(const chm_device *dev, const chm_event *ev, double dur, double *f)
+{
+    int bank = -1;
+    uint64_t bytes = 0;
+    if (ev->kind == CMD_KERNEL && ev->op.out) {
+        bank = ev->op.out->bank;
+        bytes = ev->act.ddr_bytes + ev->act.hbm_bytes;
+    } else if ((ev->kind == CMD_WRITE || ev->kind == CMD_READ) && ev->tensor) {
+        bank = ev->tensor->bank;
+        bytes = ev->bytes;
+    }
+    if (bank < 0 || (uint32_t)bank >= dev->plat->n_banks || !bytes || !(dur > 0))
+        return -1;
+    *f = (double)bytes / (dev->plat->banks[bank].gbps * 1e3) / dur;
+    return bank;
+}
+
+/* ev's end when it starts at start and lasts dur alone, sharing its bank with what use
+ * holds; earlier use no engine can start before (min_avail) is forgotten. */
+static double lay_on_bank(chm_device *dev, chm_bank_use *use, const chm_event *ev, double start,
+                          double dur, double min_avail)
+{
+    double f;
+    const int bank = bank_share(dev, ev, dur, &f);
+    if (bank < 0)
+        return start + dur;
+    const double end = chm__bank_lay(&use[bank], start, dur, f);
+    chm__bank_forget(&use[bank], min_avail);
+    return end;
+}
+
+static void model_times(chm_device *dev, chm_engine *eng, chm_event *ev, chm_tensor *const *reads,
+                        int n_reads, chm_tensor *write)
 {
     double start = max_d(eng->dev_avail_us, chm__ready_us_locked(reads, n_reads, write));
+    double min_avail = start;
+    for (int e = 0; e < dev->n_engines; e++)
+        if (&dev->engines[e] != eng && dev->engines[e].dev_avail_us < min_avail)
+            min_avail = dev->engines[e].dev_avail_us;
     ev->dev_start_us = start;
-    ev->dev_end_us = start + ev->dev_dur_us;
+    ev->dev_end_us = lay_on_bank(dev, dev->bank_use, ev, start, ev->dev_dur_us, min_avail);
+    ev->dev_dur_us = ev->dev_end_us - start;
     eng->dev_avail_us = ev->dev_end_us;
     for (int i = 0; i < n_reads; i++)
         reads[i]->dev_read_end_us = max_d(reads[i]->dev_read_end_us, ev->dev_end_us);
@@ -197,7 +239,7 @@ void chm__place_locked(chm_device *dev, chm_event *ev)
     if (ev->kind == CMD_LOAD)
         chm__load_span_locked(dev, ev);
     else
-        model_times(eng, ev, ev->reads, ev->n_reads, ev->write);
+        model_times(dev, eng, ev, ev->reads, ev->n_reads, ev->write);
     chm__engine_append(eng, ev);
     ev->placed = 1;
 }
@@ -371,8 +413,17 @@ static void retime_locked(chm_device *dev, chm_engine *eng, chm_event *ev)
         start = max_d(start, ev->reads[i]->meas_write_end_us);
     if (ev->write)
         start = max_d(start, max_d(ev->write->meas_write_end_us, ev->write->meas_read_end_us));
+    double min_avail = start;
+    for (int e = 0; e < dev->n_engines; e++)
+        if (&dev->engines[e] != eng && dev->engines[e].meas_end_us < min_avail)
+            min_avail = dev->engines[e].meas_end_us;
     ev->dev_start_us = start;
-    ev->dev_end_us = start + ev->dev_dur_us;
+    /* a card's measured times already include the sharing (xrt); rtl's engines each have
+     * their own memory model, so the sharing is laid on here as on the modelled timeline */
+    ev->dev_end_us = dev->be->shares_banks
+                         ? start + ev->dev_dur_us
+                         : lay_on_bank(dev, dev->bank_meas, ev, start, ev->dev_dur_us, min_avail);
+    ev->dev_dur_us = ev->dev_end_us - start;
     eng->meas_end_us = ev->dev_end_us;
     for (int e = 0; card && e < dev->n_engines; e++)
         dev->engines[e].meas_end_us = ev->dev_end_us;

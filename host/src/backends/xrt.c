@@ -437,6 +437,7 @@ const chm_backend_ops chm_xrt_backend = {
     .copy_from = xrt_copy_from,
     .run = xrt__run,
     .last_run_us = xrt__last_run_us,
+    .shares_banks = 1,
     .last_run_uj = xrt__last_run_uj,
     .describe = xrt_describe,
     .container_for = xrt_container_for,
