@@ -761,6 +761,86 @@ static void test_calibration_guard_eltwise(void)
     chm_device_close(emu);
 }
 
+/* Card time of a pruned layer (fc: h = k = 1) on dev, its output in y. */
+static double sparse_time(chm_device *dev, const chm_sparse *s, const int8_t *x, int batch, int h,
+                          int c, int oc, int k, int pad, int8_t *y)
+{
+    const int fc = h == 1 && k == 1;
+    const size_t nx = (size_t)batch * h * h * c, ny = (size_t)batch * h * h * oc;
+    chm_tensor *tx = fc ? tu_tensor(dev, CHM_INT8, 2, TU_DIMS(batch, c), x)
+                        : tu_tensor(dev, CHM_INT8, 4, TU_DIMS(batch, h, h, c), x);
+    chm_tensor *ty = fc ? tu_tensor(dev, CHM_INT8, 2, TU_DIMS(batch, oc), NULL)
+                        : tu_tensor(dev, CHM_INT8, 4, TU_DIMS(batch, h, h, oc), NULL);
+    chm_tensor *tw;
+    CU_ASSERT_EQUAL_FATAL(chm_sparse_upload(dev, s, CHM_BANK_DEFAULT, &tw), CHM_OK);
+    (void)nx;
+    int32_t mult = 1 << 30, shift = -11;
+    chm_requant rq = { .multiplier = &mult, .shift = &shift, .per_tensor = 1, .in_zero_point = -3 };
+    chm_conv2d_params p = { .pad_top = pad, .pad_left = pad, .pad_bottom = pad, .pad_right = pad,
+                            .rq = rq };
+    chm_event *ev;
+    CU_ASSERT_EQUAL_FATAL(fc ? chm_sparse_fully_connected(dev, tx, tw, NULL, ty, &rq, &ev)
+                             : chm_sparse_conv2d(dev, tx, tw, k, k, NULL, ty, &p, &ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_wait(ev), CHM_OK);
+    chm_event_times t;
+    CU_ASSERT_EQUAL(chm_event_times_get(ev, &t), CHM_OK);
+    chm_event_release(ev);
+    CU_ASSERT_EQUAL(chm_tensor_read(ty, 0, y, ny), CHM_OK);
+    chm_tensor_free(tx), chm_tensor_free(tw), chm_tensor_free(ty);
+    return t.device_end_us - t.device_start_us;
+}
+
+/*
+ * The calibration guard for SPARSE (its engine has no array size: it runs in
+ * every build): emu's model within 10% of the RTL on the demo's fc1 and conv2
+ * shapes in X form (4-bit steps), S with 8-bit and 4-bit codes packed, and S
+ * with 3 x 5 blocks and 3-bit codes (fields straddling bytes; three blocks a
+ * cycle), outputs identical.
+ */
+static void test_calibration_guard_sparse(void)
+{
+    chm_device *emu;
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("emu:u250", &emu), CHM_OK);
+    static const struct { int batch, h, c, oc, k, pad, fmt, br, bc, bits; double density; } L[] = {
+        { 20, 1, 1568, 64, 1, 0, 1, 0, 0, 4, 0.25 },   /* fc1, X */
+        { 20, 1, 1568, 64, 1, 0, 2, 4, 16, 8, 0.25 },  /* fc1, S */
+        { 20, 1, 1568, 64, 1, 0, 2, 4, 16, 4, 1.0 },   /* fc1, S4 unpruned: bank-bound */
+        { 1, 14, 16, 32, 3, 1, 2, 4, 16, 4, 0.5 },     /* conv2, S4 */
+        { 1, 14, 16, 32, 3, 1, 2, 3, 5, 3, 0.5 },      /* conv2, S 3 x 5, 3-bit codes */
+        { 1, 14, 16, 32, 3, 1, 1, 0, 0, 3, 0.3 },      /* conv2, X with 3-bit steps */
+    };
+    tu_rng r;
+    tu_seed(&r, 79);
+    for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
+        const int cols = L[i].k * L[i].k * L[i].c;
+        const size_t nx = (size_t)L[i].batch * L[i].h * L[i].h * L[i].c;
+        const size_t ny = (size_t)L[i].batch * L[i].h * L[i].h * L[i].oc;
+        int8_t *x = malloc(nx), *w = malloc((size_t)L[i].oc * cols), *y1 = malloc(ny), *y2 = malloc(ny);
+        tu_fill_i8(&r, x, nx, -128, 127);
+        tu_fill_i8(&r, w, (size_t)L[i].oc * cols, -128, 127);
+        chm_sparse_params sp = { .format = L[i].fmt == 1 ? CHM_SPARSE_X : CHM_SPARSE_S,
+                                 .density = L[i].density, .block_rows = L[i].br,
+                                 .block_cols = L[i].bc,
+                                 .step_bits = L[i].fmt == 1 ? L[i].bits : 0,
+                                 .code_bits = L[i].fmt == 2 ? L[i].bits : 0 };
+        chm_sparse *s;
+        CU_ASSERT_EQUAL_FATAL(chm_sparse_from_dense(w, L[i].oc, cols, &sp, &s), CHM_OK);
+        const double model = sparse_time(emu, s, x, L[i].batch, L[i].h, L[i].c, L[i].oc, L[i].k,
+                                         L[i].pad, y1);
+        const double meas = sparse_time(tu_dev, s, x, L[i].batch, L[i].h, L[i].c, L[i].oc, L[i].k,
+                                        L[i].pad, y2);
+        const double err = (model - meas) / meas;
+        if (err > 0.10 || err < -0.10 || getenv("CHM_CALIB_VERBOSE"))
+            fprintf(stderr, "sparse layer %zu: model %.2f us, rtl %.2f us (%+.1f%%)\n", i, model,
+                    meas, 100 * err);
+        CU_ASSERT(err <= 0.10 && err >= -0.10);
+        CU_ASSERT_EQUAL(memcmp(y1, y2, ny), 0);
+        chm_sparse_free(s);
+        free(x), free(w), free(y1), free(y2);
+    }
+    chm_device_close(emu);
+}
+
 int main(void)
 {
     static const tu_test tests[] = {
@@ -780,6 +860,8 @@ int main(void)
           test_calibration_guard_graph },
         { "calibration guard: pooling and add models within 10% of their RTL engines",
           test_calibration_guard_eltwise },
+        { "calibration guard: SPARSE model within 10% of the RTL engine, packed fields",
+          test_calibration_guard_sparse },
         { NULL, NULL },
     };
     return tu_run_suite("rtl", "rtl:u250", tests, NULL, NULL);

@@ -79,20 +79,6 @@ static void mv_x(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const spar
     const uint8_t *ptr = blob + h->off_ptr;
     const int8_t *val = (const int8_t *)(blob + h->off_a);
     const uint8_t *step = blob + h->off_b;
-#ifndef __SYNTHESIS__
-    /* native shortcut: the same sums, an entry at a time */
-    for (uint32_t r = 0; r < h->rows; r++) {
-        int32_t col = -1, sum = 0;
-        const uint32_t e1 = hls_rd_u32(ptr + 4 * (r + 1));
-        for (uint32_t e = hls_rd_u32(ptr + 4 * r); e < e1; e++) {
-            col += (int32_t)hls_rd_field(step, e, h->step_bits);
-            if (val[e])
-                sum += (vec[col] - zp) * val[e];
-        }
-        acc[r] = sum;
-    }
-    return;
-#endif
 x_rows:
     for (uint32_t r = 0; r < h->rows; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=SPARSE_MAX_M
@@ -133,6 +119,39 @@ x_rows:
  * group's sums close at its last blocks; an empty group costs its cycle.
  */
 #ifndef __SYNTHESIS__
+/* Native emulation only: each X entry's column worked out once a call (NULL if out of
+ * memory: mv_x then runs as HLS sees it). */
+static uint16_t *decode_x(const uint8_t *blob, const sparse_hdr *h)
+{
+    const uint8_t *ptr = blob + h->off_ptr, *step = blob + h->off_b;
+    uint16_t *cols = malloc(h->entries ? (size_t)h->entries * sizeof *cols : 1);
+    for (uint32_t r = 0; cols && r < h->rows; r++) {
+        int32_t col = -1;
+        const uint32_t e1 = hls_rd_u32(ptr + 4 * (r + 1));
+        for (uint32_t e = hls_rd_u32(ptr + 4 * r); e < e1; e++) {
+            col += (int32_t)hls_rd_field(step, e, h->step_bits);
+            cols[e] = (uint16_t)col;
+        }
+    }
+    return cols;
+}
+
+/* Native shortcut of mv_x: the same sums, an entry at a time. */
+static void mv_x_native(const int8_t *vec, const uint8_t *blob, const sparse_hdr *h,
+                        const uint16_t *cols, int32_t zp, int32_t *acc)
+{
+    const uint8_t *ptr = blob + h->off_ptr;
+    const int8_t *val = (const int8_t *)(blob + h->off_a);
+    for (uint32_t r = 0; r < h->rows; r++) {
+        int32_t sum = 0;
+        const uint32_t e1 = hls_rd_u32(ptr + 4 * (r + 1));
+        for (uint32_t e = hls_rd_u32(ptr + 4 * r); e < e1; e++)
+            if (val[e])
+                sum += (vec[cols[e]] - zp) * val[e];
+        acc[r] = sum;
+    }
+}
+
 /* Native emulation only: the codebook weights of every kept block decoded once a call,
  * w[k * br * bc + i * bc + j] (NULL if out of memory: mv_s then runs as HLS sees it). */
 static int8_t *decode_s(const uint8_t *blob, const sparse_hdr *h)
@@ -234,6 +253,7 @@ void sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bias,
     int32_t acc[SPARSE_MAX_M];
     const int32_t vectors = d.n * d.oh * d.ow;
 #ifndef __SYNTHESIS__
+    uint16_t *xcols = h->format == SPARSE_FMT_X ? decode_x(wblob, h) : NULL;
     int8_t *wdec = h->format == SPARSE_FMT_S ? decode_s(wblob, h) : NULL;
 #endif
     /* Native emulation only: the vectors are independent, so the host's cores take
@@ -245,6 +265,11 @@ void sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bias,
 #pragma HLS LOOP_TRIPCOUNT min=1 max=65536
 #pragma HLS DATAFLOW
         gather(in, vec, &d, m);
+#ifndef __SYNTHESIS__
+        if (xcols)
+            mv_x_native(vec, wblob, h, xcols, d.in_zp, acc);
+        else
+#endif
         if (h->format == SPARSE_FMT_X)
             mv_x(vec, wblob, h, d.in_zp, acc);
 #ifndef __SYNTHESIS__
@@ -264,6 +289,7 @@ void sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bias,
         }
     }
 #ifndef __SYNTHESIS__
+    free(xcols);
     free(wdec);
 #endif
 }

@@ -540,6 +540,18 @@ void chm__tensor_drain_locked(chm_tensor *t)
         pthread_cond_wait(&t->dev->changed, &t->dev->lock);
 }
 
+/* The host learnt that the card reached time t: no engine starts anything queued from now
+ * on before t (the host had not queued it yet). */
+static void host_waited_locked(chm_device *dev, double t)
+{
+    for (int i = 0; i < dev->n_engines; i++) {
+        if (dev->engines[i].dev_avail_us < t)
+            dev->engines[i].dev_avail_us = t;
+        if (dev->engines[i].meas_end_us < t)
+            dev->engines[i].meas_end_us = t;
+    }
+}
+
 int chm_wait(chm_event *ev)
 {
     CHECK(event_live(__func__, ev));
@@ -549,6 +561,10 @@ int chm_wait(chm_event *ev)
         chm__sched_flush_locked(dev, 0);
     while (!ev->done)
         pthread_cond_wait(&dev->changed, &dev->lock);
+    /* The host waited for ev: what it queues next starts no earlier on the card's
+     * timeline than ev's end (as after chm_finish). */
+    if (ev->status == CHM_OK)
+        host_waited_locked(dev, ev->dev_end_us);
     int st = ev->status;
     pthread_mutex_unlock(&dev->lock);
     if (st)
@@ -567,12 +583,7 @@ int chm_finish(chm_device *dev)
         pthread_cond_wait(&dev->changed, &dev->lock);
     /* The host waited for the card: what it queues next starts no earlier
      * on the card's timeline than the end of everything before. */
-    for (int i = 0; i < dev->n_engines; i++) {
-        if (dev->engines[i].dev_avail_us < dev->stats.device_makespan_us)
-            dev->engines[i].dev_avail_us = dev->stats.device_makespan_us;
-        if (dev->engines[i].meas_end_us < dev->stats.device_makespan_us)
-            dev->engines[i].meas_end_us = dev->stats.device_makespan_us;
-    }
+    host_waited_locked(dev, dev->stats.device_makespan_us);
     int st = dev->first_failure;
     dev->first_failure = CHM_OK;
     pthread_mutex_unlock(&dev->lock);
