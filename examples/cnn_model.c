@@ -227,7 +227,7 @@ struct model_dev {
 static int alloc_act(model_dev *md, int s, int i, int h, int w, int c, int flat)
 {
     int64_t d4[4] = { md->batch, h, w, c }, d2[2] = { md->batch, (int64_t)h * w * c };
-    return chm_tensor_alloc(md->dev, CHM_INT8, flat ? 2 : 4, flat ? d2 : d4, CHM_BANK_DEFAULT,
+    return chm_tensor_alloc(md->dev, CHM_INT8, flat ? 2 : 4, flat ? d2 : d4, CHM_BANK_SPREAD,
                             &md->act[s][i]);
 }
 
@@ -266,7 +266,7 @@ static int upload_sparse(model_dev *md, const model_layer *L, int i)
     md->nnz += info.nnz;
     md->packed += info.bytes;
     md->dense += info.dense_bytes;
-    rc = chm_sparse_upload(md->dev, s, CHM_BANK_DEFAULT, &md->w[i]);
+    rc = chm_sparse_upload(md->dev, s, CHM_BANK_SPREAD, &md->w[i]);
     chm_sparse_free(s);
     return rc;
 }
@@ -283,7 +283,7 @@ static int upload_layer(model_dev *md, int i)
     if (md->sparse) {
         rc = upload_sparse(md, L, i);
     } else {
-        rc = chm_tensor_alloc(md->dev, CHM_INT8, conv ? 4 : 2, conv ? wd4 : wd2, CHM_BANK_DEFAULT,
+        rc = chm_tensor_alloc(md->dev, CHM_INT8, conv ? 4 : 2, conv ? wd4 : wd2, CHM_BANK_SPREAD,
                               &md->w[i]);
         if (!rc)
             rc = chm_tensor_write(md->w[i], 0, L->w, nw);
@@ -293,7 +293,7 @@ static int upload_layer(model_dev *md, int i)
     }
     int64_t bd[1] = { L->cout };
     if (!rc)
-        rc = chm_tensor_alloc(md->dev, CHM_INT32, 1, bd, CHM_BANK_DEFAULT, &md->bias[i]);
+        rc = chm_tensor_alloc(md->dev, CHM_INT32, 1, bd, CHM_BANK_SPREAD, &md->bias[i]);
     if (!rc)
         rc = chm_tensor_write(md->bias[i], 0, L->bias, 4 * (size_t)L->cout);
     return rc;

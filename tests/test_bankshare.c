@@ -2,7 +2,8 @@
  * test_bankshare.c - a memory bank's bandwidth shared on the card timeline
  * by the commands that use it at once (host/src/bankshare.c): hand-worked
  * cases of the arbiter, then two residual adds on two regions of emu:u250,
- * slowed when their outputs share a bank and not when they do not.
+ * slowed when their outputs share a bank and not when they do not; and the
+ * CHM_BANK_SPREAD placement rule.
  */
 #include <math.h>
 #include <stdio.h>
@@ -110,11 +111,53 @@ static void test_two_regions(void)
     CU_ASSERT(fabs(apart[1] - apart[0]) < 1e-6 * apart[0]);
 }
 
+/* CHM_BANK_SPREAD: the least-filled bank every region reaches, else the first. */
+static void test_spread(void)
+{
+    chm_tensor *t[5];
+    chm_tensor_info ti;
+    int seen[4] = { 0 };
+    for (int i = 0; i < 4; i++) {
+        CU_ASSERT_EQUAL_FATAL(chm_tensor_alloc(tu_dev, CHM_INT8, 1, TU_DIMS(1 << 20), CHM_BANK_SPREAD,
+                                               &t[i]), CHM_OK);
+        CU_ASSERT_EQUAL(chm_tensor_query(t[i], &ti), CHM_OK);
+        CU_ASSERT(ti.bank >= 0 && ti.bank < 4);
+        if (ti.bank >= 0 && ti.bank < 4)
+            seen[ti.bank]++;
+    }
+    CU_ASSERT(seen[0] == 1 && seen[1] == 1 && seen[2] == 1 && seen[3] == 1); /* U250: 4 DDR banks */
+    /* a smaller one goes where the least is: all equal, so the first */
+    CU_ASSERT_EQUAL_FATAL(chm_tensor_alloc(tu_dev, CHM_INT8, 1, TU_DIMS(4096), CHM_BANK_SPREAD, &t[4]),
+                          CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_query(t[4], &ti), CHM_OK);
+    CU_ASSERT_EQUAL(ti.bank, 0);
+    /* freeing one makes its bank the emptiest again */
+    CU_ASSERT_EQUAL(chm_tensor_query(t[2], &ti), CHM_OK);
+    const int freed = ti.bank;
+    chm_tensor_free(t[2]);
+    CU_ASSERT_EQUAL_FATAL(chm_tensor_alloc(tu_dev, CHM_INT8, 1, TU_DIMS(1 << 20), CHM_BANK_SPREAD,
+                                           &t[2]), CHM_OK);
+    CU_ASSERT(chm_tensor_query(t[2], &ti) == CHM_OK && ti.bank == freed);
+    for (int i = 0; i < 5; i++)
+        chm_tensor_free(t[i]);
+    /* U280: its two regions reach different HBM halves and DDR banks: no common bank */
+    chm_device *u280;
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("emu:u280", &u280), CHM_OK);
+    chm_tensor *a, *b;
+    CU_ASSERT_EQUAL(chm_tensor_alloc(u280, CHM_INT8, 1, TU_DIMS(4096), CHM_BANK_SPREAD, &a), CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_alloc(u280, CHM_INT8, 1, TU_DIMS(4096), CHM_BANK_SPREAD, &b), CHM_OK);
+    CU_ASSERT(chm_tensor_query(a, &ti) == CHM_OK && ti.bank == 0);
+    CU_ASSERT(chm_tensor_query(b, &ti) == CHM_OK && ti.bank == 0);
+    chm_tensor_free(a), chm_tensor_free(b);
+    chm_device_close(u280);
+}
+
 int main(void)
 {
     static const tu_test tests[] = {
         { "the arbiter: hand-worked shares, waits and forgetting", test_arbiter },
         { "two adds on two regions: one bank shared, two banks not", test_two_regions },
+        { "CHM_BANK_SPREAD: the least-filled common bank; none in common: the first", test_spread },
         { NULL, NULL },
     };
     return tu_run_suite("bankshare", "emu:u250", tests, NULL, NULL);

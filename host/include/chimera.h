@@ -256,9 +256,14 @@ const char *chm_last_error(chm_device *dev);
 /* ---------------------------------------------------------------- tensor */
 
 #define CHM_BANK_DEFAULT (-1) /* the platform's first bank */
+/* Spread: the bank with the fewest bytes allocated among those every region
+ * reaches (ties: the lowest index; none in common: the first bank). Kernels
+ * whose outputs sit in different banks do not share a bank's bandwidth. */
+#define CHM_BANK_SPREAD (-2)
 
 /*
- * Allocates a dense tensor of ndim (1..4) dims in a memory bank of dev.
+ * Allocates a dense tensor of ndim (1..4) dims in a memory bank of dev (its
+ * index, chm_bank_find; CHM_BANK_DEFAULT; or CHM_BANK_SPREAD).
  * Device memory is aligned to 4 KiB; host memory backing it in emulation is
  * taken only when the tensor is first written. Contents start as zero.
  */

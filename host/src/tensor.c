@@ -27,6 +27,23 @@ static int check_dims(chm_device *dev, const char *who, chm_dtype dtype, int ndi
     return CHM_OK;
 }
 
+/* CHM_BANK_SPREAD: the least-filled bank every region reaches (the first bank if none). */
+static int spread_bank_locked(const chm_device *dev)
+{
+    uint64_t used[CHM_MAX_BANKS] = { 0 };
+    for (const chm_tensor *t = dev->tensors; t; t = t->next)
+        used[t->bank] += t->bytes;
+    int best = -1;
+    for (uint32_t b = 0; b < dev->plat->n_banks && b < CHM_MAX_BANKS; b++) {
+        int all = 1;
+        for (int r = 0; r < dev->n_regions && all; r++)
+            all = chm__region_reaches(dev, r, 1ull << b);
+        if (all && (best < 0 || used[b] < used[best]))
+            best = (int)b;
+    }
+    return best < 0 ? 0 : best;
+}
+
 static int tensor_alloc(const char *who, chm_device *dev, chm_dtype dtype, int ndim,
                         const int64_t *dims, int bank, chm_tensor **out)
 {
@@ -38,7 +55,8 @@ static int tensor_alloc(const char *who, chm_device *dev, chm_dtype dtype, int n
     int rc = check_dims(dev, who, dtype, ndim, dims, &bytes);
     if (rc)
         return rc;
-    if (bank == CHM_BANK_DEFAULT)
+    const int spread = bank == CHM_BANK_SPREAD;
+    if (bank == CHM_BANK_DEFAULT || spread)
         bank = 0;
     if (bank < 0 || (uint32_t)bank >= dev->plat->n_banks)
         return chm__fail(dev, who, CHM_EBANK, "bank %d does not exist; %s has banks 0..%u", bank,
@@ -52,8 +70,8 @@ static int tensor_alloc(const char *who, chm_device *dev, chm_dtype dtype, int n
     t->ndim = ndim;
     memcpy(t->dims, dims, (size_t)ndim * sizeof *dims);
     t->bytes = bytes;
-    t->bank = bank;
     pthread_mutex_lock(&dev->lock);
+    t->bank = bank = spread ? spread_bank_locked(dev) : bank;
     rc = dev->be->mem_alloc(dev, t);
     if (rc == CHM_OK) {
         t->next = dev->tensors;
