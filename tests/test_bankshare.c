@@ -6,6 +6,7 @@
  * CHM_BANK_SPREAD placement rule.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,12 +153,61 @@ static void test_spread(void)
     chm_device_close(u280);
 }
 
+typedef struct waiter {
+    chm_event *ev;
+    chm_tensor *t;
+    const void *src;
+    chm_event *after; /* the copy it queues once ev is done */
+} waiter;
+
+static void *wait_then_copy(void *arg)
+{
+    waiter *w = arg;
+    CU_ASSERT_EQUAL(chm_wait(w->ev), CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_write_async(w->t, 0, w->src, 4096, &w->after), CHM_OK);
+    return NULL;
+}
+
+/* A thread that waited for an event queues work that starts after it; a thread that did not
+ * wait is not held back by the other's wait. */
+static void test_waits_per_thread(void)
+{
+    static int8_t x[256 * 1024];
+    chm_tensor *a = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(256, 1024), x);
+    chm_tensor *b = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(256, 1024), x);
+    chm_tensor *o = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(256, 1024), NULL);
+    chm_tensor *p = tu_tensor(tu_dev, CHM_INT8, 1, TU_DIMS(4096), NULL);
+    chm_tensor *q = tu_tensor(tu_dev, CHM_INT8, 1, TU_DIMS(4096), NULL);
+    CU_ASSERT_EQUAL(chm_finish(tu_dev), CHM_OK);
+    chm_add_params ap = { 0 };
+    CU_ASSERT_EQUAL(chm_add_params_from_scales(0.05, 0.05, 0.1, &ap), CHM_OK);
+    waiter w = { .t = p, .src = x };
+    CU_ASSERT_EQUAL_FATAL(chm_add(tu_dev, a, b, o, &ap, &w.ev), CHM_OK);
+    pthread_t th;
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, wait_then_copy, &w), 0);
+    pthread_join(th, NULL);
+    /* this thread never waited for the add: its copy (independent of it, on the other DMA
+     * direction) may run beside it */
+    static int8_t back[4096];
+    chm_event *mine;
+    CU_ASSERT_EQUAL_FATAL(chm_tensor_read_async(q, 0, back, 4096, &mine), CHM_OK);
+    chm_event_times te, tw, tm;
+    CU_ASSERT_EQUAL(chm_wait(w.after), CHM_OK);
+    CU_ASSERT_EQUAL(chm_wait(mine), CHM_OK);
+    chm_event_times_get(w.ev, &te), chm_event_times_get(w.after, &tw), chm_event_times_get(mine, &tm);
+    CU_ASSERT(tw.device_start_us >= te.device_end_us);      /* queued after its wait */
+    CU_ASSERT(tm.device_start_us < te.device_end_us);       /* not held back by it */
+    chm_event_release(w.ev), chm_event_release(w.after), chm_event_release(mine);
+    chm_tensor_free(a), chm_tensor_free(b), chm_tensor_free(o), chm_tensor_free(p), chm_tensor_free(q);
+}
+
 int main(void)
 {
     static const tu_test tests[] = {
         { "the arbiter: hand-worked shares, waits and forgetting", test_arbiter },
         { "two adds on two regions: one bank shared, two banks not", test_two_regions },
         { "CHM_BANK_SPREAD: the least-filled common bank; none in common: the first", test_spread },
+        { "a wait holds back what its own thread queues next, not other threads", test_waits_per_thread },
         { NULL, NULL },
     };
     return tu_run_suite("bankshare", "emu:u250", tests, NULL, NULL);

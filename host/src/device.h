@@ -66,6 +66,8 @@ struct chm_event {
     /* What it cost. */
     char name[48];
     double dev_dur_us;      /* modelled duration, set before submit */
+    double not_before_us;   /* the latest card time the submitting thread had waited for
+                               (chm_wait): the command cannot start before it */
     uint64_t macs;
     chm_op_actions act;     /* what it did on the card (energy.c); energy_uj set at completion */
     double dev_start_us, dev_end_us;   /* modelled, fixed when queued; measured backends

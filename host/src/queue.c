@@ -142,6 +142,41 @@ static double max_d(double a, double b)
 }
 
 /*
+ * What each host thread has waited for, per device: a command a thread queues
+ * after chm_wait returned cannot start on the card before the end of the
+ * event it waited for (it had not been queued). A few devices per thread,
+ * keyed by the device and its open time (a later device at the same address
+ * starts clean); past that the oldest is dropped (the model then lets that
+ * thread's commands start earlier, as before this rule).
+ */
+#define WAIT_SLOTS 4
+static _Thread_local struct {
+    const chm_device *dev;
+    uint64_t opened_ns;
+    double t;
+} waited[WAIT_SLOTS];
+static _Thread_local int waited_next;
+
+static void thread_waited(const chm_device *dev, double t)
+{
+    for (int i = 0; i < WAIT_SLOTS; i++)
+        if (waited[i].dev == dev && waited[i].opened_ns == dev->opened_ns) {
+            waited[i].t = max_d(waited[i].t, t);
+            return;
+        }
+    const int i = waited_next++ % WAIT_SLOTS;
+    waited[i].dev = dev, waited[i].opened_ns = dev->opened_ns, waited[i].t = t;
+}
+
+static double thread_waited_until(const chm_device *dev)
+{
+    for (int i = 0; i < WAIT_SLOTS; i++)
+        if (waited[i].dev == dev && waited[i].opened_ns == dev->opened_ns)
+            return waited[i].t;
+    return 0.0;
+}
+
+/*
  * Places ev on the modelled card timeline: after its engine's previous
  * command, after the writes it reads, and (if it writes) after every
  * earlier read and write of its output, completed or not.
@@ -197,7 +232,8 @@ static double lay_on_bank(chm_device *dev, chm_bank_use *use, const chm_event *e
 static void model_times(chm_device *dev, chm_engine *eng, chm_event *ev, chm_tensor *const *reads,
                         int n_reads, chm_tensor *write)
 {
-    double start = max_d(eng->dev_avail_us, chm__ready_us_locked(reads, n_reads, write));
+    double start = max_d(max_d(eng->dev_avail_us, ev->not_before_us),
+                         chm__ready_us_locked(reads, n_reads, write));
     double min_avail = start;
     for (int e = 0; e < dev->n_engines; e++)
         if (&dev->engines[e] != eng && dev->engines[e].dev_avail_us < min_avail)
@@ -259,6 +295,7 @@ int chm__submit(chm_device *dev, chm_event *ev, chm_tensor *const *reads, int n_
     if (n_reads)
         memcpy(ev->reads, reads, (size_t)n_reads * sizeof *reads);
     ev->seq = dev->next_seq++;
+    ev->not_before_us = thread_waited_until(dev);
     ev->n_reads = n_reads;
     ev->write = write;
     dev->queued++;
@@ -413,6 +450,7 @@ static void retime_locked(chm_device *dev, chm_engine *eng, chm_event *ev)
         start = max_d(start, ev->reads[i]->meas_write_end_us);
     if (ev->write)
         start = max_d(start, max_d(ev->write->meas_write_end_us, ev->write->meas_read_end_us));
+    start = max_d(start, ev->not_before_us);
     double min_avail = start;
     for (int e = 0; e < dev->n_engines; e++)
         if (&dev->engines[e] != eng && dev->engines[e].meas_end_us < min_avail)
@@ -561,10 +599,10 @@ int chm_wait(chm_event *ev)
         chm__sched_flush_locked(dev, 0);
     while (!ev->done)
         pthread_cond_wait(&dev->changed, &dev->lock);
-    /* The host waited for ev: what it queues next starts no earlier on the card's
-     * timeline than ev's end (as after chm_finish). */
+    /* This thread waited for ev: what it queues next starts no earlier on the card's
+     * timeline than ev's end (other threads did not wait and are not held back). */
     if (ev->status == CHM_OK)
-        host_waited_locked(dev, ev->dev_end_us);
+        thread_waited(dev, ev->dev_end_us);
     int st = ev->status;
     pthread_mutex_unlock(&dev->lock);
     if (st)

@@ -166,7 +166,7 @@ static size_t auto_bits(chm_device *dev, int region, chm_mode mode)
 void chm__load_span_locked(chm_device *dev, chm_event *ev)
 {
     chm_engine *eng = &dev->engines[ev->engine];
-    double start = eng->dev_avail_us;
+    double start = eng->dev_avail_us > ev->not_before_us ? eng->dev_avail_us : ev->not_before_us;
     if (dev->card_wide)
         for (int e = 0; e < dev->n_engines; e++)
             if (dev->engines[e].dev_avail_us > start)
