@@ -1,8 +1,11 @@
 /*
  * test_requant.c - the kernels' requantization datapath (hls/common) against
- * the reference's formulas, and chm_quantize_multiplier.
+ * the reference's formulas (TFLite's fixed-point rule) and the float unit
+ * (ONNX Runtime's float32 rule), chm_quantize_multiplier and
+ * chm_quantize_scale_f32.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chm_ref.h"
@@ -65,10 +68,86 @@ static void test_quantize_multiplier(void)
 }
 
 /*
+ * ONNX Runtime's float32 rule: the integer datapath (hls_multiply_f32_rule,
+ * what the card builds) against the float unit (the reference computes
+ * nearbyintf((float)acc * scale)). Random accumulators over the whole int32
+ * range (rounded to 24 bits on the way in), scales over the whole shift
+ * range, and operands with few significant bits so that the product's
+ * rounding to 24 bits lands on ties often.
+ */
+static void test_f32_rule_vs_fpu(void)
+{
+    tu_rng r;
+    tu_seed(&r, 31);
+    long bad = 0, ties = 0;
+    for (long i = 0; i < 1000000; i++) {
+        int32_t acc = (int32_t)tu_u32(&r) >> tu_range(&r, 0, 31);
+        int32_t m = (int32_t)((1u << 23) | (tu_u32(&r) & 0x7FFFFFu));
+        int32_t s = tu_range(&r, -40, 8);
+        if (i % 4 == 1) { /* few bits each: ties in the product's rounding */
+            acc = (int32_t)((tu_u32(&r) & 0xFFFu) << tu_range(&r, 0, 19)) * (tu_range(&r, 0, 1) ? 1 : -1);
+            m = (int32_t)((1u << 23) | ((tu_u32(&r) & 0xFFFu) << 11));
+        } else if (i % 4 == 2) {
+            s = tu_range(&r, -126, 30);
+        }
+        int32_t e = 0;
+        const uint64_t p = hls_round_sig24((uint64_t)llabs((long long)acc), &e) * (uint64_t)m;
+        int k = 0;
+        while (p >> (24 + k))
+            k++;
+        if (k && (p & ((UINT64_C(1) << k) - 1)) == UINT64_C(1) << (k - 1))
+            ties++; /* the product's rounding to 24 bits is a tie */
+        if (hls_multiply_f32_rule(acc, m, s) != ref_requant(acc, m, s)) {
+            if (bad < 5)
+                fprintf(stderr, "\n  acc %d m %d shift %d: datapath %d, float unit %d", acc, m, s,
+                        hls_multiply_f32_rule(acc, m, s), ref_requant(acc, m, s));
+            bad++;
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(ties > 1000);
+    /* ties to even at the last step: 2.5 -> 2, 3.5 -> 4, -2.5 -> -2; and at the
+     * first: 2^24 + 1 is 2^24 as a float, 2^24 + 3 is 2^24 + 4 */
+    CU_ASSERT_EQUAL(hls_multiply_f32_rule(5, 1 << 23, -1), 2);
+    CU_ASSERT_EQUAL(hls_multiply_f32_rule(7, 1 << 23, -1), 4);
+    CU_ASSERT_EQUAL(hls_multiply_f32_rule(-5, 1 << 23, -1), -2);
+    CU_ASSERT_EQUAL(hls_multiply_f32_rule((1 << 24) + 1, 1 << 23, 0), 1 << 24);
+    CU_ASSERT_EQUAL(hls_multiply_f32_rule((1 << 24) + 3, 1 << 23, 0), (1 << 24) + 4);
+    CU_ASSERT_EQUAL(hls_multiply_f32_rule(INT32_MAX, 1 << 23, 1), INT32_MAX);
+    CU_ASSERT_EQUAL(hls_multiply_f32_rule(INT32_MIN, 1 << 23, 1), INT32_MIN);
+    /* the output stage picks the rule by the multiplier's range */
+    CU_ASSERT_EQUAL(hls_rescale(5, 1 << 23, -1), 2);
+    CU_ASSERT_EQUAL(hls_rescale(5, 1 << 30, 0), 3); /* TFLite: 2.5 rounds up */
+}
+
+static void test_quantize_scale_f32(void)
+{
+    int32_t m, s;
+    tu_rng r;
+    tu_seed(&r, 12);
+    for (int i = 0; i < 10000; i++) {
+        uint32_t bits = (tu_u32(&r) & 0x007FFFFFu) | ((uint32_t)tu_range(&r, 1, 157) << 23);
+        float f;
+        memcpy(&f, &bits, sizeof f);
+        CU_ASSERT_EQUAL_FATAL(chm_quantize_scale_f32(f, &m, &s), CHM_OK);
+        CU_ASSERT(m >= (1 << 23) && m < (1 << 24));
+        CU_ASSERT(s >= -126 && s <= 30);
+        CU_ASSERT(ldexpf((float)m, s - 23) == f); /* exact */
+    }
+    CU_ASSERT_EQUAL(chm_quantize_scale_f32(0.0f, &m, &s), CHM_OK);
+    CU_ASSERT_EQUAL(m, 0);
+    CU_ASSERT_EQUAL(chm_quantize_scale_f32(1e-40f, &m, &s), CHM_EINVAL); /* subnormal */
+    CU_ASSERT_EQUAL(chm_quantize_scale_f32(-0.5f, &m, &s), CHM_EINVAL);
+    CU_ASSERT_EQUAL(chm_quantize_scale_f32(ldexpf(1.0f, 31), &m, &s), CHM_EINVAL);
+    CU_ASSERT_EQUAL(chm_quantize_scale_f32(INFINITY, &m, &s), CHM_EINVAL);
+}
+
+/*
  * The native emulation's vector output stage (cnn_store_native.c, AVX-512
  * when the host has it) against the scalar datapath, tile by tile: random
  * accumulators, column sums, biases and zero points, per-channel and
- * per-tensor multipliers over the whole range, shifts -31..30, clamps.
+ * per-tensor multipliers over the whole range, shifts -31..30, clamps; in
+ * odd tiles a third of the channels take the float32 rule.
  */
 static void test_vector_store(void)
 {
@@ -98,6 +177,10 @@ static void test_vector_store(void)
             bias[c] = (int32_t)tu_u32(&r) >> tu_range(&r, 0, 31);
             mult[c] = tu_range(&r, 0, 20) ? (int32_t)((1u << 30) + (tu_u32(&r) >> 2)) : 0;
             shift[c] = tu_range(&r, -31, 30);
+            if (tile % 2 && tu_range(&r, 0, 2) == 0) { /* the float32 rule, lane by lane */
+                mult[c] = (int32_t)((1u << 23) | (tu_u32(&r) & 0x7FFFFFu));
+                shift[c] = tu_range(&r, -126, 30);
+            }
         }
         const int m0 = 0;
         memset(got, 0x55, sizeof got);
@@ -131,6 +214,8 @@ int main(void)
         { "kernel datapath equals the reference on 200,000 values", test_datapath_vs_formulas },
         { "rounding of ties", test_known_values },
         { "chm_quantize_multiplier", test_quantize_multiplier },
+        { "float32 rule: datapath equals the float unit on 1,000,000 values", test_f32_rule_vs_fpu },
+        { "chm_quantize_scale_f32 is exact", test_quantize_scale_f32 },
         { NULL, NULL },
     };
     return tu_run_suite("requant", NULL, tests, NULL, NULL);

@@ -33,7 +33,11 @@ const char *tu_tmp(const char *name);
 /* Index of the first differing byte, or -1. */
 long tu_first_diff(const int8_t *a, const int8_t *b, size_t n);
 
-/* Random per-channel requantization: multipliers in [2^30, 2^31), shifts in [lo, hi]. */
+/*
+ * Random per-channel requantization: multipliers in [2^30, 2^31), shifts in
+ * [lo, hi]; a quarter of the channels (drawn from the same bits) take the
+ * float32 rule instead, a significand in [2^23, 2^24) of the same magnitude.
+ */
 void tu_random_requant(tu_rng *r, int32_t *mult, int32_t *shift, int n, int shift_lo,
                        int shift_hi);
 

@@ -39,6 +39,7 @@ function idx(path) {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const chm = new Int8Array(fs.readFileSync(chmOut).buffer.slice(0));
   let same = 0, argSame = 0, maxd = 0, ortOk = 0, chmOk = 0, off1 = 0;
+  const apart = [];
   for (let i = 0; i < n; i++) {
     let a = 0, c = 0, eq = true;
     for (let k = 0; k < ncls; k++) {
@@ -51,11 +52,13 @@ function idx(path) {
       if (h > chm[i * ncls + c]) c = k;
     }
     same += eq; argSame += a === c;
+    if (!eq && apart.length < 5) apart.push(i);
     ortOk += a === lab.data[i]; chmOk += c === lab.data[i];
   }
   console.log(`onnxruntime ${ort.env.versions.common} (${threads} thread${threads > 1 ? 's' : ''}): ` +
               `${n} images in ${ms.toFixed(1)} ms (${(1000 * ms / n).toFixed(2)} us an image)`);
   console.log(`  logits identical to chimera's: ${same} of ${n} images; ` +
               `${off1} logits one step apart, largest difference ${maxd}; top-1 same on ${argSame}`);
+  if (apart.length) console.log(`  images whose logits differ (first ${apart.length}): ${apart.join(', ')}`);
   console.log(`  accuracy: onnxruntime ${(100 * ortOk / n).toFixed(2)}%, chimera ${(100 * chmOk / n).toFixed(2)}%`);
 })().catch((e) => { console.error(e); process.exit(1); });

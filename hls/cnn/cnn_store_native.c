@@ -3,7 +3,8 @@
  * only (never synthesized): a tile's accumulators requantized eight
  * channels at a time with AVX-512, where the host has it, bit for bit the
  * datapath of hls_quant.h (TFLite's MultiplyByQuantizedMultiplier with a
- * saturating left shift, gemmlowp's rounding). On a layer of 576 MACs an
+ * saturating left shift, gemmlowp's rounding; or ONNX Runtime's float32
+ * rule, lane by lane, as the multiplier says). On a layer of 576 MACs an
  * output, one scalar requantization costs about as much as the MACs.
  */
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include "cnn_kernels.h"
 #include "cnn_store_native.h"
 #include "hls_native.h"
+#include "hls_quant.h"
 
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__SYNTHESIS__)
@@ -29,6 +31,25 @@ STORE_TARGET static inline __m512i sat32(__m512i v)
 {
     return _mm512_min_epi64(_mm512_max_epi64(v, _mm512_set1_epi64(INT32_MIN)),
                             _mm512_set1_epi64(INT32_MAX));
+}
+
+/*
+ * hls_multiply_f32_rule on eight lanes, by the float unit the rule describes:
+ * float(acc) * scale and the conversion back, each rounded to nearest even
+ * (the default MXCSR mode), the product clamped first so that a value past
+ * int32 saturates as the integer datapath does. scale's bits are built from
+ * the significand and the power of two (shift >= -126: a normal float).
+ */
+STORE_TARGET static inline __m512i f32_rule8(__m512i acc, __m512i mult, __m512i shift)
+{
+    const __m512i bits = _mm512_or_si512(
+        _mm512_slli_epi64(_mm512_add_epi64(shift, _mm512_set1_epi64(127)), 23),
+        _mm512_sub_epi64(mult, _mm512_set1_epi64(HLS_F32_RULE_MIN)));
+    const __m256 scale = _mm256_castsi256_ps(_mm512_cvtepi64_epi32(bits));
+    __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm512_cvtepi64_epi32(acc)), scale);
+    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-2147483648.0f)),
+                      _mm256_set1_ps(2147483520.0f));
+    return _mm512_cvtepi32_epi64(_mm256_cvtps_epi32(v));
 }
 
 /* hls_requant_int8 on eight channels; acc already holds the int32-saturated sum. */
@@ -57,6 +78,10 @@ STORE_TARGET static inline __m512i requant8(__m512i acc, __m512i mult, __m512i s
                                               _mm512_srli_epi64(mask, 1), _mm512_set1_epi64(1));
     __m512i y = _mm512_srav_epi64(x, right);
     y = _mm512_mask_add_epi64(y, _mm512_cmpgt_epi64_mask(rem, thr), y, _mm512_set1_epi64(1));
+    const __mmask8 f32 = _mm512_cmpge_epi64_mask(mult, _mm512_set1_epi64(HLS_F32_RULE_MIN)) &
+                         _mm512_cmplt_epi64_mask(mult, _mm512_set1_epi64(HLS_F32_RULE_END));
+    if (f32)
+        y = _mm512_mask_blend_epi64(f32, y, f32_rule8(acc, mult, shift));
     y = _mm512_add_epi64(y, out_zp);
     return _mm512_min_epi64(_mm512_max_epi64(y, lo), hi);
 }

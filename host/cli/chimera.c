@@ -32,7 +32,7 @@ typedef struct command {
 static const char *const opt_names[N_OPTS] = { "--key",   "--trust",  "--policy", "--target",
                                                "--out",   "--dry-run", "--input", "--device",
                                                "--trace", "--batch",  "--limit",  "--labels",
-                                               "--output" };
+                                               "--output", "--requant" };
 
 static const command commands[];
 static const size_t n_commands;
@@ -482,12 +482,14 @@ static const command commands[] = {
       "                     (connectivity from the platform JSON), runs v++ -c per\n"
       "                     kernel and v++ -l; --dry-run prints the commands", 2, 2,
       cli_vitis },
-    { NULL, "run", "MODEL.onnx --input FILE [--device D] [--batch N] [--limit N] [--labels FILE] [--trace T.json] [--output OUT]",
+    { NULL, "run", "MODEL.onnx --input FILE [--device D] [--batch N] [--limit N] [--labels FILE] [--trace T.json] [--output OUT] [--requant float|fixed]",
       "                     run a quantized ONNX model on D (default emu:u250): inputs\n"
       "                     from .npy or IDX (pixels / 255 for a float input); prints\n"
       "                     top-3 outputs, card time and energy per layer and input,\n"
       "                     accuracy with --labels (IDX), writes a Chrome trace, and\n"
-      "                     the outputs as raw bytes (ONNX type and layout) to OUT", 1, 1,
+      "                     the outputs as raw bytes (ONNX type and layout) to OUT;\n"
+      "                     --requant fixed: TFLite's rule in conv/matmul layers\n"
+      "                     (default float: ONNX Runtime's float32 rule)", 1, 1,
       cli_run },
     { "model", "info", "MODEL.onnx [--device D]",
       "                     check a quantized ONNX model as chm_model_load does and list\n"

@@ -10,7 +10,7 @@
 /* Options a command may take; index into opt[]. Value options take the next
  * word; --dry-run is a flag (its entry is "1" when given). */
 enum { OPT_KEY, OPT_TRUST, OPT_POLICY, OPT_TARGET, OPT_OUT, OPT_DRY_RUN, OPT_INPUT, OPT_DEVICE,
-       OPT_TRACE, OPT_BATCH, OPT_LIMIT, OPT_LABELS, OPT_OUTPUT, N_OPTS };
+       OPT_TRACE, OPT_BATCH, OPT_LIMIT, OPT_LABELS, OPT_OUTPUT, OPT_REQUANT, N_OPTS };
 
 /* Opens name, or prints why not; 0 or the status. */
 int cli_open(const char *name, chm_device **dev);

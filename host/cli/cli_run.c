@@ -55,14 +55,20 @@ static void print_layers(const chm_model *m, int images)
            (unsigned long long)mi.weight_bytes);
 }
 
-static int load(const char *dev_name, const char *path, int batch, chm_device **dev,
-                chm_model **m)
+static int load(const char *dev_name, const char *path, int batch, const char *const *opt,
+                chm_device **dev, chm_model **m)
 {
+    const char *rule = opt[OPT_REQUANT] ? opt[OPT_REQUANT] : "float";
+    if (strcmp(rule, "float") && strcmp(rule, "fixed")) {
+        fprintf(stderr, "chimera: --requant is \"%s\", expected float or fixed\n", rule);
+        return 2;
+    }
     int rc = cli_open(dev_name, dev);
     if (rc)
         return rc;
     rc = chm_model_load(*dev, path, m, &(chm_model_opts){ .max_batch = batch,
-                                                        .bank = CHM_BANK_DEFAULT });
+                                                        .bank = CHM_BANK_DEFAULT,
+                                                        .fixed_point_requant = !strcmp(rule, "fixed") });
     if (rc) {
         fprintf(stderr, "chimera: %s\n", chm_last_error(*dev));
         chm_device_close(*dev);
@@ -75,7 +81,7 @@ int cli_model_info(char **a, int n, const char *const *opt)
     (void)n;
     chm_device *dev;
     chm_model *m;
-    if (load(opt[OPT_DEVICE] ? opt[OPT_DEVICE] : "emu:u250", a[0], 1, &dev, &m))
+    if (load(opt[OPT_DEVICE] ? opt[OPT_DEVICE] : "emu:u250", a[0], 1, opt, &dev, &m))
         return 1;
     chm_model_info mi;
     chm_model_info_get(m, &mi);
@@ -224,7 +230,7 @@ int cli_run(char **a, int n, const char *const *opt)
     chm_device *dev;
     chm_model *m;
     const char *dev_name = opt[OPT_DEVICE] ? opt[OPT_DEVICE] : "emu:u250";
-    if (load(dev_name, a[0], 1, &dev, &m))
+    if (load(dev_name, a[0], 1, opt, &dev, &m))
         return 1;
     chm_model_info mi;
     chm_model_info_get(m, &mi);
@@ -252,18 +258,32 @@ int cli_run(char **a, int n, const char *const *opt)
     chm_device_stats_get(dev, &s0);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int done = 0;
-    while (done < images) {
+    /* two runs in flight: batch i+1 is queued before batch i's outputs are taken */
+    int done = 0, k = 0, last_b = 0, failed = 0;
+    chm_event *ev[2] = { NULL, NULL };
+    while (done < images && !failed) {
         int b = images - done < batch ? images - done : batch;
         if (mi.input.dims[0] > 0 && b != batch)
             break; /* a fixed batch: the remainder cannot run */
-        if (chm_model_run(m, in + (size_t)done * in_per * in_es, b,
-                          outs + (size_t)done * out_per * out_es, NULL)) {
-            fprintf(stderr, "chimera: %s\n", chm_last_error(dev));
-            free(outs);
-            goto out;
-        }
-        done += b;
+        if (ev[k]) /* the run two before */
+            failed = chm_model_output(m, ev[k]);
+        ev[k] = NULL;
+        if (!failed && b != last_b && ev[!k]) /* a new batch size: nothing in flight */
+            failed = chm_model_output(m, ev[!k]), ev[!k] = NULL;
+        if (!failed)
+            failed = chm_model_run(m, in + (size_t)done * in_per * in_es, b,
+                                   outs + (size_t)done * out_per * out_es, &ev[k]);
+        k ^= 1, last_b = b;
+        if (!failed)
+            done += b;
+    }
+    for (int i = 0; i < 2; i++, k ^= 1) /* the older run first */
+        if (ev[k] && chm_model_output(m, ev[k]) && !failed)
+            failed = 1;
+    if (failed) {
+        fprintf(stderr, "chimera: %s\n", chm_last_error(dev));
+        free(outs);
+        goto out;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     chm_device_stats_get(dev, &s1);
@@ -272,6 +292,9 @@ int cli_run(char **a, int n, const char *const *opt)
            dev_name, done, batch, wall_ms);
     print_io("input", &mi.input);
     print_io("output", &mi.output);
+    printf("requant %s\n", opt[OPT_REQUANT] && !strcmp(opt[OPT_REQUANT], "fixed")
+                               ? "TFLite's fixed-point rule (--requant fixed)"
+                               : "ONNX Runtime's float32 rule in conv/matmul layers");
     int correct = 0, shown = 0;
     for (int i = 0; i < done; i++) {
         int top[3] = { -1, -1, -1 };

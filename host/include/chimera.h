@@ -367,7 +367,7 @@ typedef enum {
 } chm_activation;
 
 /*
- * How an int32 accumulator becomes int8 (TFLite / ONNX QLinear rules):
+ * How an int32 accumulator becomes int8 (TFLite's fixed-point rule):
  *   acc = sum over taps of (x - in_zero_point) * w  + bias[c]
  *   out = clamp(out_zero_point + rshift_round(sat_rounding_doubling_high_mul(
  *               acc << max(shift[c], 0), multiplier[c]), max(-shift[c], 0)))
@@ -377,9 +377,20 @@ typedef enum {
  * (other than 0) fails with CHM_EINVAL. Where TFLite lets acc << shift wrap,
  * Chimera saturates it to the int32 range (same results whenever TFLite's
  * are defined; defined for every input here).
+ *
+ * A second rule, ONNX Runtime's (its x86 kernels requantize in float32):
+ *   out = clamp(out_zero_point + nearbyintf((float)acc * scale[c]))
+ * with scale[c] a float32 (ONNX Runtime evaluates in_scale * w_scale[c] /
+ * out_scale in float) and every rounding to nearest, ties to even. A channel
+ * takes this rule when its multiplier is the scale's 24-bit significand, in
+ * [2^23, 2^24), and its shift the power of two: scale = multiplier *
+ * 2^(shift - 23), shift in [-126, 30] (chm_quantize_scale_f32 splits a
+ * float so). The card computes it in integers, bit for bit as the float unit
+ * does. Conv, fully connected and SPARSE layers take either rule per
+ * channel; chm_add and the GRAPH mode use TFLite's.
  */
 typedef struct chm_requant {
-    const int32_t *multiplier; /* Q0.31, in [2^30, 2^31) or 0 */
+    const int32_t *multiplier; /* Q0.31, in [2^30, 2^31), or 0, or a float32 significand */
     const int32_t *shift;      /* power of two: > 0 left, < 0 right, in [-31, 30] */
     int per_tensor;            /* nonzero: multiplier[0], shift[0] for every channel */
     int32_t in_zero_point;     /* [-128, 127] */
@@ -393,6 +404,14 @@ typedef struct chm_requant {
  * multiplier and a shift so that real ~= multiplier * 2^(shift - 31).
  */
 int chm_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift);
+
+/*
+ * Splits a float32 scale into its 24-bit significand (multiplier, in
+ * [2^23, 2^24)) and power of two (shift), exactly, for the float32 rule
+ * above. 0 gives multiplier 0; subnormal, negative, non-finite or >= 2^31
+ * scales fail with CHM_EINVAL.
+ */
+int chm_quantize_scale_f32(float scale, int32_t *multiplier, int32_t *shift);
 
 /* ----------------------------------------------------- operations (CNN) */
 
@@ -819,9 +838,12 @@ int chm_region_faults_get(chm_device *dev, int region, chm_fault_stats *out);
  * naming the node, its op type and why; a model is never split or run in
  * float. Activations are converted from the model's NCHW to the card's NHWC
  * once, at the input and output.
- * Requantization follows TFLite's fixed-point rule (chm_requant): a result
- * can differ by one step from ONNX's float rule where x * scale lands on a
- * rounding tie (README, "ONNX models").
+ * Conv, Gemm and MatMul layers requantize by ONNX Runtime's float32 rule
+ * (chm_requant: scale = in_scale * w_scale / out_scale in float, then
+ * nearbyintf((float)acc * scale)), so their outputs are ONNX Runtime's bit
+ * for bit; opts.fixed_point_requant selects TFLite's rule instead. Add
+ * always uses TFLite's rule and average pools round half away from zero:
+ * there a result can be one step from ONNX Runtime's (README, "ONNX models").
  */
 typedef struct chm_model chm_model;
 
@@ -831,6 +853,8 @@ typedef struct chm_model_opts {
     int max_batch;        /* activations are allocated at load for this many images (0: 1);
                              a run with another batch reallocates them */
     int bank;             /* where weights and activations go (CHM_BANK_DEFAULT) */
+    int fixed_point_requant; /* 0: conv/matmul layers requantize by ONNX Runtime's float32
+                                rule (bit-exact to it); 1: by TFLite's fixed-point rule */
 } chm_model_opts;
 
 /*
@@ -878,8 +902,11 @@ int chm_model_layer_get(const chm_model *m, int i, chm_model_layer *out);
  * writes the outputs (likewise) to `output`. With ev NULL it returns when
  * the outputs are written; otherwise *ev completes when the card is done,
  * and chm_model_output(m, *ev) waits for it, writes `output` and releases
- * the event. One run at a time: a run before the last one's output was
- * taken fails with CHM_EBUSY. A graph that fixes its batch takes only that.
+ * the event. Two runs may be in flight (the model keeps two activation
+ * sets, so one run's copies and kernels overlap the other's on the card);
+ * a third before the first's output was taken fails with CHM_EBUSY, as
+ * does a change of batch while a run is in flight. A graph that fixes its
+ * batch takes only that.
  */
 int chm_model_run(chm_model *m, const void *input, int batch, void *output, chm_event **ev);
 int chm_model_output(chm_model *m, chm_event *ev);

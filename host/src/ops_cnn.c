@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hls_quant.h"
 #include "op_submit.h"
 
 static int check_zp(chm_device *dev, const char *who, const char *arg, int32_t zp)
@@ -39,12 +40,21 @@ static int act_range(chm_device *dev, const char *who, chm_activation act, int32
     return chm__fail(dev, who, CHM_EINVAL, "act is %d, not a chm_activation", (int)act);
 }
 
+/* A Q31 multiplier and shift (TFLite's rule); with f32_ok also a float32 significand. */
 static int check_mult_shift(chm_device *dev, const char *who, const char *arg, int i,
-                            int32_t m, int32_t s)
+                            int32_t m, int32_t s, int f32_ok)
 {
+    if (f32_ok && m >= HLS_F32_RULE_MIN && m < HLS_F32_RULE_END) {
+        if (s < -126 || s > 30)
+            return chm__fail(dev, who, CHM_EINVAL, "%s shift[%d] is %d, expected -126..30 with a "
+                             "float32 significand as multiplier", arg, i, s);
+        return CHM_OK;
+    }
     if (m < 0 || (m > 0 && m < (INT32_C(1) << 30)))
-        return chm__fail(dev, who, CHM_EINVAL, "%s multiplier[%d] is %d, expected 0 or "
-                         "2^30..2^31-1 (a normalized Q31 value: chm_quantize_multiplier)", arg, i, m);
+        return chm__fail(dev, who, CHM_EINVAL, "%s multiplier[%d] is %d, expected 0, 2^30..2^31-1 "
+                         "(a Q31 value: chm_quantize_multiplier)%s", arg, i, m,
+                         f32_ok ? " or 2^23..2^24-1 (a float32 significand: chm_quantize_scale_f32)"
+                                : "");
     if (s < -31 || s > 30)
         return chm__fail(dev, who, CHM_EINVAL, "%s shift[%d] is %d, expected -31..30", arg, i, s);
     return CHM_OK;
@@ -63,7 +73,7 @@ int chm__take_requant(chm_device *dev, const char *who, const chm_requant *rq, i
     CHECK(act_range(dev, who, rq->act, rq->out_zero_point, rq->relu6_q, &d->act_min, &d->act_max));
     int32_t n = rq->per_tensor ? 1 : oc;
     for (int32_t i = 0; i < n; i++)
-        CHECK(check_mult_shift(dev, who, "rq", i, rq->multiplier[i], rq->shift[i]));
+        CHECK(check_mult_shift(dev, who, "rq", i, rq->multiplier[i], rq->shift[i], 1));
     op->mult = malloc((size_t)n * sizeof *op->mult);
     op->shift = malloc((size_t)n * sizeof *op->shift);
     if (!op->mult || !op->shift) {
@@ -311,9 +321,9 @@ static int add_desc(chm_device *dev, const char *who, const chm_add_params *p, c
     CHECK(check_zp(dev, who, "a_zero_point", p->a_zero_point));
     CHECK(check_zp(dev, who, "b_zero_point", p->b_zero_point));
     CHECK(check_zp(dev, who, "out_zero_point", p->out_zero_point));
-    CHECK(check_mult_shift(dev, who, "a", 0, p->a_multiplier, p->a_shift));
-    CHECK(check_mult_shift(dev, who, "b", 0, p->b_multiplier, p->b_shift));
-    CHECK(check_mult_shift(dev, who, "out", 0, p->out_multiplier, p->out_shift));
+    CHECK(check_mult_shift(dev, who, "a", 0, p->a_multiplier, p->a_shift, 0));
+    CHECK(check_mult_shift(dev, who, "b", 0, p->b_multiplier, p->b_shift, 0));
+    CHECK(check_mult_shift(dev, who, "out", 0, p->out_multiplier, p->out_shift, 0));
     d->left_shift = p->left_shift ? p->left_shift : 20;
     if (d->left_shift < 0 || d->left_shift > 22)
         return chm__fail(dev, who, CHM_EINVAL, "left_shift is %d, expected 0..22", p->left_shift);

@@ -57,3 +57,25 @@ int chm_add_params_from_scales(double a_scale, double b_scale, double out_scale,
     *p = q;
     return CHM_OK;
 }
+
+int chm_quantize_scale_f32(float scale, int32_t *multiplier, int32_t *shift)
+{
+    if (!multiplier || !shift)
+        return CHM_FAIL(NULL, CHM_EINVAL, "multiplier and shift must not be NULL");
+    if (!(scale >= 0.0f) || isinf(scale))
+        return CHM_FAIL(NULL, CHM_EINVAL, "scale %g is not a finite value >= 0", (double)scale);
+    if (scale == 0.0f) {
+        *multiplier = 0;
+        *shift = 0;
+        return CHM_OK;
+    }
+    if (!isnormal(scale))
+        return CHM_FAIL(NULL, CHM_EINVAL, "scale %g is a subnormal float", (double)scale);
+    int exp;
+    float frac = frexpf(scale, &exp); /* scale = frac * 2^exp, frac in [0.5, 1): exact */
+    if (exp - 1 > 30)
+        return CHM_FAIL(NULL, CHM_EINVAL, "scale %g is 2^31 or more", (double)scale);
+    *multiplier = (int32_t)ldexpf(frac, 24); /* the 24-bit significand, exactly */
+    *shift = exp - 1;
+    return CHM_OK;
+}

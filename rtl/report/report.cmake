@@ -23,7 +23,7 @@ foreach(i RANGE 1 10)
     set(CB ${i})
   endif()
 endforeach()
-set(files ${SRC}/common/chm_axil_ctrl.sv ${SRC}/common/chm_mbqm.sv ${SRC}/common/chm_clamp8.sv
+set(files ${SRC}/common/chm_axil_ctrl.sv ${SRC}/common/chm_mbqm.sv ${SRC}/common/chm_f32rule.sv ${SRC}/common/chm_clamp8.sv
           ${SRC}/common/chm_requant.sv ${SRC}/common/chm_divider.sv
           ${SRC}/common/chm_run_fetch.sv ${SRC}/common/chm_tile_buf.sv ${SRC}/cnn/chm_pe.sv
           ${SRC}/cnn/chm_systolic_array.sv ${SRC}/cnn/chm_cnn_conv.sv)
@@ -47,7 +47,7 @@ set(units
   "chm_cnn_conv|-set Rows ${PE} -set Cols ${PE}|1")
 set(title "CNN conv engine, ${PE} x ${PE} array")
 if(ENGINE STREQUAL "sparse")
-  set(files ${SRC}/common/chm_axil_ctrl.sv ${SRC}/common/chm_mbqm.sv ${SRC}/common/chm_clamp8.sv
+  set(files ${SRC}/common/chm_axil_ctrl.sv ${SRC}/common/chm_mbqm.sv ${SRC}/common/chm_f32rule.sv ${SRC}/common/chm_clamp8.sv
             ${SRC}/common/chm_requant.sv ${SRC}/common/chm_run_fetch.sv
             ${SRC}/common/chm_run_write.sv ${SRC}/sparse/chm_sparse.sv)
   string(JOIN " " file_list ${files})
@@ -57,7 +57,7 @@ if(ENGINE STREQUAL "sparse")
   set(units "chm_sparse|-set MaxK 1024 -set MaxM 256 -set Ring 2048|1")
   set(title "SPARSE engine (whole, reduced buffers: MaxK 1024, MaxM 256, Ring 2048)")
 elseif(NOT ENGINE STREQUAL "conv")
-  set(files ${SRC}/common/chm_axil_ctrl.sv ${SRC}/common/chm_mbqm.sv ${SRC}/common/chm_clamp8.sv
+  set(files ${SRC}/common/chm_axil_ctrl.sv ${SRC}/common/chm_mbqm.sv ${SRC}/common/chm_f32rule.sv ${SRC}/common/chm_clamp8.sv
             ${SRC}/common/chm_requant.sv ${SRC}/common/chm_divider.sv ${SRC}/common/chm_run_fetch.sv
             ${SRC}/common/chm_run_write.sv ${SRC}/cnn/chm_cnn_${ENGINE}.sv)
   string(JOIN " " file_list ${files})

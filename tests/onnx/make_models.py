@@ -2,7 +2,7 @@
 """Quantized ONNX models for test_onnx, written with python3-onnx (no
 framework needed), and their expected outputs from an independent numpy
 reference that reads the ONNX graph's own tensors (NCHW, OIHW) and applies
-TFLite's fixed-point requantization, the rule the card implements.
+either of the card's requantization rules.
 
     make_models.py OUTDIR CHMQ_DENSE CHMQ_SPARSE
 
@@ -14,9 +14,10 @@ writes into OUTDIR:
         residual Add, ReLU6, pools, Flatten, Gemm, MatMul; QDQ form
   ops_qop.onnx + ops_qop_{in,out,float}.pb  QOperator form, uint8 activations
   bad_*.onnx  models each refused for one reason
-*_out.pb is the fixed-point reference; *_float.pb ONNX's float rule for the
-same graph (rint(acc * scale)) applied to the last layer's input as the card
-computed it, to count where the two rounding rules part (at most one step).
+*_out.pb is the reference with TFLite's fixed-point rule in every conv and
+matmul layer (chm_model_opts.fixed_point_requant); *_float.pb with ONNX
+Runtime's float32 rule there (rint(float32(acc) * scale), the importer's
+default). Add and the pools round as the card does under either.
 
   make_models.py --rewrite-chmq CHMQ
 rewrites a .chmq's multipliers as the float32 scales of its ONNX export give
@@ -94,14 +95,22 @@ def conv_acc(x, xzp, w, stride, pads, dil, group):
     return out
 
 
-def finish(acc, real, zp, lo, hi, bias_axis=1):
-    """Both rules: fixed point (the card) and ONNX's float rint(acc * real)."""
+def finish(acc, xs, ws, ys, zp, lo, hi, rule, bias_axis=1):
+    """A layer's output stage by either of the card's rules. 'fixed': TFLite's,
+    the ratio xs * ws / ys in double precision as a Q31 multiplier. 'float':
+    ONNX Runtime's, rint(float32(acc) * scale) with scale = xs * ws / ys
+    evaluated in float32, every rounding to nearest even."""
     shape = [1] * acc.ndim
     shape[bias_axis] = -1
-    mult, shift = zip(*(quantize_multiplier(float(r)) for r in real))
-    fx = requant(acc, np.array(mult).reshape(shape), np.array(shift).reshape(shape)) + zp
-    fl = np.rint(acc.astype(np.float32) * np.asarray(real, np.float32).reshape(shape)) + zp
-    return np.clip(fx, lo, hi), np.clip(fl, lo, hi)
+    ws = np.broadcast_to(np.asarray(ws, F32), (acc.shape[bias_axis],))
+    if rule == "fixed":
+        real = [float(F32(xs)) * float(w) / float(F32(ys)) for w in ws]
+        mult, shift = zip(*(quantize_multiplier(r) for r in real))
+        v = requant(acc, np.array(mult).reshape(shape), np.array(shift).reshape(shape))
+    else:
+        scale = (F32(xs) * ws) / F32(ys)
+        v = np.rint(acc.astype(F32) * scale.reshape(shape)).astype(np.int64)
+    return np.clip(v + zp, lo, hi)
 
 
 def pool(x, k, stride, pads, avg):
@@ -186,17 +195,17 @@ def rng_w(rng, shape, lo=-127, hi=127):
 # ------------------------------------------------------------- ops (QDQ)
 
 
-def ops_qdq(rng):
+def ops_qdq(rng, rule):
     g = G()
-    N, C, H, W = 6, 3, 11, 9
+    N, C, H, W = 40, 3, 11, 9
     x_f = rng.uniform(-1.0, 1.0, size=(N, C, H, W)).astype(F32)
     s_in, z_in = F32(2.0 / 255), 3
     xq = np.clip(np.rint(x_f / s_in) + z_in, -128, 127).astype(np.int64)
     cur = g.q("input", s_in, z_in)
     cur_s, cur_z = s_in, z_in
-    ref, flt = xq, xq.astype(np.int64)
+    ref = xq
 
-    def conv(cur, cur_s, cur_z, ref, flt, m, k, stride=(1, 1), pads=(0, 0, 0, 0), dil=(1, 1),
+    def conv(cur, cur_s, cur_z, ref, m, k, stride=(1, 1), pads=(0, 0, 0, 0), dil=(1, 1),
              group=1, act=None, out_s=None, out_z=0):
         cg = ref.shape[1] // group
         w = rng_w(rng, (m, cg, k, k))
@@ -216,40 +225,29 @@ def ops_qdq(rng):
             y = g.node("Clip", [y, g.const(F32(0)), g.const(F32(6))])
             lo, hi = out_z, min(127, out_z + int(np.rint(F32(6) / F32(out_s))))
         y = g.q(y, out_s, out_z)
-        real = [float(cur_s) * float(ws[i]) / float(F32(out_s)) for i in range(m)]
-        bshape = (1, m, 1, 1)
-        acc = conv_acc(ref, cur_z, w, stride, pads, dil, group) + b.reshape(bshape)
-        accf = conv_acc(flt, cur_z, w, stride, pads, dil, group) + b.reshape(bshape)
-        r, _ = finish(acc, real, out_z, lo, hi)
-        _, f = finish(accf, real, out_z, lo, hi)
-        return y, F32(out_s), out_z, r, f
+        acc = conv_acc(ref, cur_z, w, stride, pads, dil, group) + b.reshape(1, m, 1, 1)
+        return y, F32(out_s), out_z, finish(acc, cur_s, ws, out_s, out_z, lo, hi, rule)
 
-    c1, s1, z1, r1, f1 = conv(cur, cur_s, cur_z, ref, flt, 8, 3, pads=(1, 0, 2, 1), act="relu",
-                              out_s=0.05, out_z=-20)
-    c2, s2, z2, r2, f2 = conv(c1, s1, z1, r1, r1, 8, 3, pads=(2, 2, 2, 2), dil=(2, 2), group=8,
-                              act="relu6", out_s=0.04, out_z=-100)
-    c3, s3, z3, r3, f3 = conv(c1, s1, z1, r1, r1, 8, 1, out_s=0.06, out_z=5)
-    # residual add + ReLU
+    c1, s1, z1, r1 = conv(cur, cur_s, cur_z, ref, 8, 3, pads=(1, 0, 2, 1), act="relu",
+                          out_s=0.05, out_z=-20)
+    c2, s2, z2, r2 = conv(c1, s1, z1, r1, 8, 3, pads=(2, 2, 2, 2), dil=(2, 2), group=8,
+                          act="relu6", out_s=0.04, out_z=-100)
+    c3, s3, z3, r3 = conv(c1, s1, z1, r1, 8, 1, out_s=0.06, out_z=5)
+    # residual add + ReLU (the card's add has TFLite's rule under either)
     s4, z4 = F32(0.07), -30
     a = g.node("Add", [g.dq(c2, s2, z2), g.dq(c3, s3, z3)])
     a = g.q(g.node("Relu", [a]), s4, z4)
     r4 = add_fixed(r2, z2, s2, r3, z3, s3, s4, z4, z4, 127)
-    f4 = np.clip(np.rint(((r2 - z2) * F32(s2) + (r3 - z3) * F32(s3)) / s4) + z4, z4, 127)
     # max pool 3x3 stride 2 pad 1, then average 2x2 stride 1 (same scales)
     mp = g.q(g.node("MaxPool", [g.dq(a, s4, z4)], {"kernel_shape": [3, 3], "strides": [2, 2],
                                                     "pads": [1, 1, 1, 1]}), s4, z4)
-    r5, f5 = pool(r4, (3, 3), (2, 2), (1, 1, 1, 1), False), pool(r4, (3, 3), (2, 2),
-                                                                   (1, 1, 1, 1), False)
+    r5 = pool(r4, (3, 3), (2, 2), (1, 1, 1, 1), False)
     ap = g.q(g.node("AveragePool", [g.dq(mp, s4, z4)], {"kernel_shape": [2, 2],
                                                          "strides": [1, 1]}), s4, z4)
     r6 = pool(r5, (2, 2), (1, 1), (0, 0, 0, 0), True)
-    f6 = np.rint(np.mean(np.stack([r5[:, :, dy:dy + r5.shape[2] - 1, dx:dx + r5.shape[3] - 1]
-                                   for dy in (0, 1) for dx in (0, 1)]), axis=0))
-    c7, s7, z7, r7, f7 = conv(ap, s4, z4, r6, r6, 16, 3, stride=(2, 2), group=2, out_s=0.08,
-                              out_z=0)
+    c7, s7, z7, r7 = conv(ap, s4, z4, r6, 16, 3, stride=(2, 2), group=2, out_s=0.08, out_z=0)
     gp = g.q(g.node("GlobalAveragePool", [g.dq(c7, s7, z7)]), s7, z7)
     r8 = pool(r7, (r7.shape[2], r7.shape[3]), (1, 1), (0, 0, 0, 0), True)
-    f8 = np.rint(r7.mean(axis=(2, 3), keepdims=True))
     fl = g.node("Flatten", [g.dq(gp, s7, z7)], {"axis": 1})
     # Gemm 16 -> 12, transB = 1, per-channel weights, + ReLU
     M1 = 12
@@ -261,11 +259,8 @@ def ops_qdq(rng):
                          g.dq(g.const(b9, "b"), (s7 * ws9).astype(F32), np.zeros(M1, np.int32),
                               np.int32, axis=0)], {"transB": 1})
     gm = g.q(g.node("Relu", [gm]), s9, z9)
-    real9 = [float(s7) * float(ws9[i]) / float(s9) for i in range(M1)]
     acc9 = (r8.reshape(N, 16) - z7) @ w9.astype(np.int64).T + b9
-    accf9 = (r8.reshape(N, 16) - z7) @ w9.astype(np.int64).T + b9
-    r9, _ = finish(acc9, real9, z9, z9, 127)
-    _, f9 = finish(accf9, real9, z9, z9, 127)
+    r9 = finish(acc9, s7, ws9, s9, z9, z9, 127, rule)
     # MatMul 12 -> 5 (weights [K, M], per-tensor scale), no bias; float output
     w10 = rng_w(rng, (M1, 5))
     ws10 = F32(0.01)
@@ -273,22 +268,20 @@ def ops_qdq(rng):
     mm = g.q(g.node("MatMul", [g.dq(gm, s9, z9), g.dq(g.const(w10, "w"), ws10, np.int8(0))]),
              s10, z10)
     out = g.dq(mm, s10, z10)
-    real10 = [float(s9) * float(ws10) / float(s10)] * 5
-    r10, _ = finish((r9 - z9) @ w10.astype(np.int64), real10, z10, -128, 127)
-    _, f10 = finish((r9 - z9) @ w10.astype(np.int64), real10, z10, -128, 127)
+    r10 = finish((r9 - z9) @ w10.astype(np.int64), s9, ws10, s10, z10, -128, 127, rule)
     g.nodes[-1].output[0] = "output"
     model = g.model(helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", C, H, W]),
                     helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 5]))
     deq = lambda q: ((q - z10).astype(F32) * s10).astype(F32)
-    return model, x_f, deq(r10), deq(f10)
+    return model, x_f, deq(r10)
 
 
 # -------------------------------------------------------- ops (QOperator)
 
 
-def ops_qop(rng):
+def ops_qop(rng, rule):
     g = G()
-    N, C, H, W = 5, 4, 7, 10
+    N, C, H, W = 40, 4, 7, 10
     xu = rng.integers(0, 256, size=(N, C, H, W)).astype(np.uint8)
     s0, z0 = F32(0.02), 128
 
@@ -303,21 +296,17 @@ def ops_qop(rng):
         y = g.node("QLinearConv", ins, {"kernel_shape": [k, k], "pads": list(pads),
                                         "group": group, "strides": list(stride)})
         acc = conv_acc(ref, xz, w, stride, pads, (1, 1), group) + b.reshape(1, m, 1, 1)
-        real = [float(F32(xs)) * float(ws[i]) / float(F32(ys)) for i in range(m)]
-        fx, fl = finish(acc, real, yz, 0, 255)
-        return y, fx, fl
+        return y, finish(acc, xs, ws, ys, yz, 0, 255, rule)
 
-    y1, r1, f1 = qconv("input", s0, z0, xu, 6, 3, (1, 1, 1, 1), 0.1, 120)
-    y2, r2, f2 = qconv(y1, 0.1, 120, r1, 6, 3, (1, 1, 1, 1), 0.09, 110, group=3)
+    y1, r1 = qconv("input", s0, z0, xu, 6, 3, (1, 1, 1, 1), 0.1, 120)
+    y2, r2 = qconv(y1, 0.1, 120, r1, 6, 3, (1, 1, 1, 1), 0.09, 110, group=3)
     s3, z3 = F32(0.15), 100
     ad = g.node("QLinearAdd", [y1, g.const(F32(0.1)), g.const(np.uint8(120)), y2,
                                g.const(F32(0.09)), g.const(np.uint8(110)), g.const(s3),
                                g.const(np.uint8(z3))], domain="com.microsoft")
     r3 = add_fixed(r1, 120, F32(0.1), r2, 110, F32(0.09), s3, z3, 0, 255)
-    f3 = np.clip(np.rint(((r1 - 120) * F32(0.1) + (r2 - 110) * F32(0.09)) / s3) + z3, 0, 255)
     mp = g.node("MaxPool", [ad], {"kernel_shape": [2, 2], "strides": [2, 2]})
-    r4, f4 = pool(r3, (2, 2), (2, 2), (0, 0, 0, 0), False), pool(r3, (2, 2), (2, 2),
-                                                                   (0, 0, 0, 0), False)
+    r4 = pool(r3, (2, 2), (2, 2), (0, 0, 0, 0), False)
     fl = g.node("Flatten", [mp], {"axis": 1})
     K = r4.shape[1] * r4.shape[2] * r4.shape[3]
     M = 7
@@ -327,11 +316,8 @@ def ops_qop(rng):
     mm = g.node("QLinearMatMul", [fl, g.const(s3), g.const(np.uint8(z3)), g.const(wb, "w"),
                                   g.const(sb), g.const(np.zeros(M, np.int8)), g.const(s5),
                                   g.const(np.uint8(z5))])
-    real = [float(s3) * float(sb[i]) / float(s5) for i in range(M)]
     acc = (r4.reshape(N, K) - z3) @ wb.astype(np.int64)
-    accf = (r4.reshape(N, K) - z3) @ wb.astype(np.int64)
-    r5, _ = finish(acc, real, z5, 0, 255)
-    _, f5 = finish(accf, real, z5, 0, 255)
+    r5 = finish(acc, s3, sb, s5, z5, 0, 255, rule)
     out = g.dq(mm, s5, np.uint8(z5), np.uint8)
     g.nodes[-1].output[0] = "output"
     del out
@@ -339,7 +325,7 @@ def ops_qop(rng):
                     helper.make_tensor_value_info("output", TensorProto.FLOAT, [N, M]),
                     extra_opsets=[helper.make_opsetid("com.microsoft", 1)])
     deq = lambda q: ((q - z5).astype(F32) * s5).astype(F32)
-    return model, xu, deq(r5), deq(f5)
+    return model, xu, deq(r5)
 
 
 # ------------------------------------------------------------ FMNIST .chmq
@@ -553,7 +539,12 @@ def main():
     outdir, dense, sparse = sys.argv[1:4]
     rng = np.random.default_rng(2026)
     for name, fn in (("ops_qdq", ops_qdq), ("ops_qop", ops_qop)):
-        m, x, ref, flt = fn(rng)
+        state = rng.bit_generator.state
+        m, x, ref = fn(rng, "fixed")
+        rng2 = np.random.default_rng()
+        rng2.bit_generator.state = state
+        m2, _, flt = fn(rng2, "float")
+        assert m2.SerializeToString() == m.SerializeToString()
         onnx.checker.check_model(m)
         onnx.save(m, f"{outdir}/{name}.onnx")
         save_pb(x, f"{outdir}/{name}_in.pb", "input")

@@ -1,6 +1,8 @@
 /*
  * chm_ref.c - the reference: direct loops and the rounding rules as formulas.
  */
+#include <math.h>
+
 #include "chm_ref.h"
 
 static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
@@ -26,8 +28,23 @@ static int64_t round_shift(int64_t x, int e)
     return x >= 0 ? (x + half) / (INT64_C(1) << e) : -((-x + half) / (INT64_C(1) << e));
 }
 
+/* ONNX Runtime's rule by the float unit itself: nearbyintf((float)acc * scale). */
+static int32_t f32_rule(int32_t acc, int32_t m, int32_t shift)
+{
+    volatile float scale = ldexpf((float)m, shift - 23); /* exact: m has 24 bits */
+    volatile float prod = (float)acc * scale;            /* rounded once, to float */
+    float r = nearbyintf(prod);
+    if (r >= 2147483648.0f)
+        return INT32_MAX;
+    if (r < -2147483648.0f)
+        return INT32_MIN;
+    return (int32_t)r;
+}
+
 int32_t ref_requant(int32_t acc, int32_t multiplier, int32_t shift)
 {
+    if (multiplier >= (1 << 23) && multiplier < (1 << 24))
+        return f32_rule(acc, multiplier, shift);
     int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
     int64_t x = clamp64((int64_t)acc * ((int64_t)1 << left), INT32_MIN, INT32_MAX);
     return (int32_t)round_shift(doubling_high_mul(x, multiplier), right);

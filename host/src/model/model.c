@@ -13,13 +13,15 @@
 
 static void free_acts(chm_model *m)
 {
-    for (int i = 0; i < m->n_vals; i++) {
-        chm_tensor_free(m->vals[i].t);
-        m->vals[i].t = NULL;
+    for (int s = 0; s < CHM_MODEL_SETS; s++) {
+        for (int i = 0; i < m->n_vals; i++) {
+            chm_tensor_free(m->vals[i].t[s]);
+            m->vals[i].t[s] = NULL;
+        }
+        free(m->stage_in[s]);
+        free(m->stage_out[s]);
+        m->stage_in[s] = m->stage_out[s] = NULL;
     }
-    free(m->stage_in);
-    free(m->stage_out);
-    m->stage_in = m->stage_out = NULL;
     m->act_batch = 0;
 }
 
@@ -29,11 +31,13 @@ void chm__model_release(chm_model *m)
         return;
     if (m->dev)
         chm_finish(m->dev);
-    chm_event_release(m->pending_ev);
+    for (int s = 0; s < CHM_MODEL_SETS; s++)
+        chm_event_release(m->pending_ev[s]);
     free_acts(m);
     for (int i = 0; i < m->n_layers; i++) {
         mlayer *L = &m->layers[i];
-        chm_event_release(L->ev);
+        for (int s = 0; s < CHM_MODEL_SETS; s++)
+            chm_event_release(L->ev[s]);
         chm_tensor_free(L->wt);
         chm_tensor_free(L->bt);
     }
@@ -83,17 +87,19 @@ static size_t per_image(const mval *v)
 static int alloc_acts(chm_model *m, int batch)
 {
     int rc = CHM_OK;
-    for (int i = 0; i < m->n_vals && !rc; i++) {
-        int64_t d[2] = { batch, (int64_t)per_image(&m->vals[i]) };
-        rc = chm_tensor_alloc(m->dev, CHM_INT8, 2, d, m->bank, &m->vals[i].t);
-    }
     size_t in = per_image(&m->vals[m->in_val]), out = per_image(&m->vals[m->out_val]);
-    if (!rc) {
-        m->stage_in = malloc((size_t)batch * in);
-        m->stage_out = malloc((size_t)batch * out);
-        if (!m->stage_in || !m->stage_out)
-            rc = chm__fail(m->dev, "chm_model", CHM_ENOMEM, "no host memory for a batch of %d",
-                           batch);
+    for (int s = 0; s < CHM_MODEL_SETS && !rc; s++) {
+        for (int i = 0; i < m->n_vals && !rc; i++) {
+            int64_t d[2] = { batch, (int64_t)per_image(&m->vals[i]) };
+            rc = chm_tensor_alloc(m->dev, CHM_INT8, 2, d, m->bank, &m->vals[i].t[s]);
+        }
+        if (!rc) {
+            m->stage_in[s] = malloc((size_t)batch * in);
+            m->stage_out[s] = malloc((size_t)batch * out);
+            if (!m->stage_in[s] || !m->stage_out[s])
+                rc = chm__fail(m->dev, "chm_model", CHM_ENOMEM, "no host memory for a batch of %d",
+                               batch);
+        }
     }
     if (rc)
         free_acts(m);
@@ -181,7 +187,8 @@ int chm_model_layer_get(const chm_model *m, int i, chm_model_layer *out)
     out->out_dims[3] = v->c;
     out->macs = L->macs, out->weight_bytes = L->wbytes;
     chm_event_times t;
-    if (L->ev && chm_event_times_get(L->ev, &t) == CHM_OK) {
+    chm_event *ev = L->ev[m->last_set];
+    if (ev && chm_event_times_get(ev, &t) == CHM_OK) {
         out->last_us = t.device_end_us - t.device_start_us;
         out->last_uj = t.energy_uj;
     }
@@ -190,38 +197,38 @@ int chm_model_layer_get(const chm_model *m, int i, chm_model_layer *out)
 
 /* ----------------------------------------------------------------- run */
 
-static int view(chm_model *m, int val, int batch, int flat)
+static int view(chm_model *m, int val, int s, int batch, int flat)
 {
     const mval *v = &m->vals[val];
     int64_t d4[4] = { batch, v->h, v->w, v->c }, d2[2] = { batch, (int64_t)per_image(v) };
-    return chm_tensor_reshape(v->t, flat ? 2 : 4, flat ? d2 : d4);
+    return chm_tensor_reshape(v->t[s], flat ? 2 : 4, flat ? d2 : d4);
 }
 
-static int run_layer(chm_model *m, mlayer *L, int batch)
+/* Queues layer L of a run on activation set s. */
+static int run_layer(chm_model *m, mlayer *L, int s, int batch)
 {
-    chm_event_release(L->ev);
-    L->ev = NULL;
-    chm_tensor *in = m->vals[L->in0].t, *out = m->vals[L->out].t;
+    chm_event **ev = &L->ev[s];
+    chm_event_release(*ev);
+    *ev = NULL;
+    chm_tensor *in = m->vals[L->in0].t[s], *out = m->vals[L->out].t[s];
     int fc = L->kind == ML_FC;
-    int rc = view(m, L->in0, batch, fc);
+    int rc = view(m, L->in0, s, batch, fc);
     if (!rc)
-        rc = view(m, L->out, batch, fc);
+        rc = view(m, L->out, s, batch, fc);
     if (!rc && L->kind == ML_ADD)
-        rc = view(m, L->in1, batch, 0);
+        rc = view(m, L->in1, s, batch, 0);
     if (rc)
         return rc;
     switch (L->kind) {
     case ML_CONV:
-        return L->sparse ? chm_sparse_conv2d(m->dev, in, L->wt, L->kh, L->kw, L->bt, out, &L->cp,
-                                             &L->ev)
-                         : chm_conv2d(m->dev, in, L->wt, L->bt, out, &L->cp, &L->ev);
+        return L->sparse ? chm_sparse_conv2d(m->dev, in, L->wt, L->kh, L->kw, L->bt, out, &L->cp, ev)
+                         : chm_conv2d(m->dev, in, L->wt, L->bt, out, &L->cp, ev);
     case ML_FC:
-        return L->sparse
-                   ? chm_sparse_fully_connected(m->dev, in, L->wt, L->bt, out, &L->cp.rq, &L->ev)
-                   : chm_fully_connected(m->dev, in, L->wt, L->bt, out, &L->cp.rq, &L->ev);
-    case ML_MAXPOOL: return chm_maxpool(m->dev, in, out, &L->pp, &L->ev);
-    case ML_AVGPOOL: return chm_avgpool(m->dev, in, out, &L->pp, &L->ev);
-    default: return chm_add(m->dev, in, m->vals[L->in1].t, out, &L->ap, &L->ev);
+        return L->sparse ? chm_sparse_fully_connected(m->dev, in, L->wt, L->bt, out, &L->cp.rq, ev)
+                         : chm_fully_connected(m->dev, in, L->wt, L->bt, out, &L->cp.rq, ev);
+    case ML_MAXPOOL: return chm_maxpool(m->dev, in, out, &L->pp, ev);
+    case ML_AVGPOOL: return chm_avgpool(m->dev, in, out, &L->pp, ev);
+    default: return chm_add(m->dev, in, m->vals[L->in1].t[s], out, &L->ap, ev);
     }
 }
 
@@ -237,7 +244,7 @@ static int8_t quantize(float x, float scale, int32_t zp, int u8)
 }
 
 /* Host side of the input: ONNX element type and layout to int8 NHWC. */
-static void stage_input(chm_model *m, const void *input, int batch)
+static void stage_input(chm_model *m, int8_t *stage, const void *input, int batch)
 {
     const mval *v = &m->vals[m->in_val];
     size_t per = per_image(v);
@@ -258,11 +265,11 @@ static void stage_input(chm_model *m, const void *input, int batch)
                 q = (int8_t)((int32_t)((const uint8_t *)input)[src] - 128);
             else
                 q = ((const int8_t *)input)[src];
-            m->stage_in[(size_t)n * per + k] = q;
+            stage[(size_t)n * per + k] = q;
         }
 }
 
-static void unstage_output(chm_model *m, void *output, int batch)
+static void unstage_output(chm_model *m, const int8_t *stage, void *output, int batch)
 {
     const mval *v = &m->vals[m->out_val];
     size_t per = per_image(v);
@@ -275,7 +282,7 @@ static void unstage_output(chm_model *m, void *output, int batch)
                 dst = c * (size_t)(v->h * v->w) + hw;
             }
             dst += (size_t)n * per;
-            int8_t q = m->stage_out[(size_t)n * per + k];
+            int8_t q = stage[(size_t)n * per + k];
             if (m->out_float)
                 /* ONNX DequantizeLinear: (x - zero_point) * scale, in float */
                 ((float *)output)[dst] = (float)((int32_t)q - v->zp) * v->scale;
@@ -294,10 +301,14 @@ int chm_model_run(chm_model *m, const void *input, int batch, void *output, chm_
         (m->in.dims[0] > 0 && m->in.ndim > 1 && batch != m->in.dims[0]))
         return CHM_FAIL(m->dev, CHM_ESHAPE, "batch %d; the model's input \"%s\" takes %lld", batch,
                         m->in.name, (long long)m->in.dims[0]);
-    if (m->pending_ev)
-        return CHM_FAIL(m->dev, CHM_EBUSY, "the last run's output has not been taken "
-                        "(chm_model_output)");
+    const int s = m->next_set;
+    if (m->pending_ev[s])
+        return CHM_FAIL(m->dev, CHM_EBUSY, "%d runs are in flight: take the earlier one's output "
+                        "first (chm_model_output)", CHM_MODEL_SETS);
     if (batch != m->act_batch) {
+        if (m->pending_ev[!s])
+            return CHM_FAIL(m->dev, CHM_EBUSY, "batch %d after a run of %d still in flight: take "
+                            "its output first (chm_model_output)", batch, m->act_batch);
         int rc = chm_finish(m->dev);
         if (rc)
             return rc;
@@ -306,19 +317,20 @@ int chm_model_run(chm_model *m, const void *input, int batch, void *output, chm_
         if (rc)
             return rc;
     }
-    stage_input(m, input, batch);
+    stage_input(m, m->stage_in[s], input, batch);
     const mval *vin = &m->vals[m->in_val], *vout = &m->vals[m->out_val];
-    int rc = view(m, m->in_val, batch, 1);
+    int rc = view(m, m->in_val, s, batch, 1);
     if (!rc)
-        rc = chm_tensor_write_async(vin->t, 0, m->stage_in, (size_t)batch * per_image(vin), NULL);
+        rc = chm_tensor_write_async(vin->t[s], 0, m->stage_in[s], (size_t)batch * per_image(vin),
+                                    NULL);
     for (int i = 0; i < m->n_layers && !rc; i++)
-        rc = run_layer(m, &m->layers[i], batch);
+        rc = run_layer(m, &m->layers[i], s, batch);
     if (!rc)
-        rc = view(m, m->out_val, batch, 1);
+        rc = view(m, m->out_val, s, batch, 1);
     chm_event *done = NULL;
     if (!rc)
-        rc = chm_tensor_read_async(vout->t, 0, m->stage_out, (size_t)batch * per_image(vout),
-                                   &done);
+        rc = chm_tensor_read_async(vout->t[s], 0, m->stage_out[s],
+                                   (size_t)batch * per_image(vout), &done);
     if (rc) {
         /* what was queued finishes; the caller gets the first error */
         char msg[512];
@@ -326,7 +338,9 @@ int chm_model_run(chm_model *m, const void *input, int batch, void *output, chm_
         chm_finish(m->dev);
         return chm__fail(m->dev, "chm_model_run", rc, "%s", msg);
     }
-    m->pending_ev = done, m->pending_out = output, m->pending_batch = batch;
+    m->pending_ev[s] = done, m->pending_out[s] = output, m->pending_batch[s] = batch;
+    m->last_set = s;
+    m->next_set = (s + 1) % CHM_MODEL_SETS;
     if (ev) {
         *ev = done;
         return CHM_OK;
@@ -336,12 +350,16 @@ int chm_model_run(chm_model *m, const void *input, int batch, void *output, chm_
 
 int chm_model_output(chm_model *m, chm_event *ev)
 {
-    if (!m || !ev || ev != m->pending_ev)
-        return CHM_FAIL(m ? m->dev : NULL, CHM_EINVAL, "not the event of this model's last run");
+    int s = 0;
+    while (m && ev && s < CHM_MODEL_SETS && ev != m->pending_ev[s])
+        s++;
+    if (!m || !ev || s == CHM_MODEL_SETS)
+        return CHM_FAIL(m ? m->dev : NULL, CHM_EINVAL,
+                        "not the event of a run of this model in flight");
     int rc = chm_wait(ev);
     if (!rc)
-        unstage_output(m, m->pending_out, m->pending_batch);
-    m->pending_ev = NULL, m->pending_out = NULL;
+        unstage_output(m, m->stage_out[s], m->pending_out[s], m->pending_batch[s]);
+    m->pending_ev[s] = NULL, m->pending_out[s] = NULL;
     chm_event_release(ev);
     return rc;
 }

@@ -10,6 +10,13 @@
 
 #include "chimera.h"
 
+/*
+ * Activation sets: a run uses one, the next run the other, so a run's
+ * copies and kernels can overlap the previous run's on the card (as the
+ * demo's two batches in flight do). Weights are shared.
+ */
+#define CHM_MODEL_SETS 2
+
 /* An int8 activation tensor on the card, per image. */
 typedef struct mval {
     int64_t h, w, c;
@@ -17,7 +24,7 @@ typedef struct mval {
     float scale;
     int32_t zp;      /* int8 zero point (a uint8 one minus 128) */
     int has_q;       /* scale / zp known yet */
-    chm_tensor *t;   /* on the card, max_batch images */
+    chm_tensor *t[CHM_MODEL_SETS]; /* on the card, act_batch images each */
 } mval;
 
 typedef enum { ML_CONV, ML_FC, ML_MAXPOOL, ML_AVGPOOL, ML_ADD } ml_kind;
@@ -38,7 +45,7 @@ typedef struct mlayer {
     int sparse;                /* runs in SPARSE mode */
     uint64_t macs, wbytes;     /* per image; wbytes packed when sparse */
     chm_tensor *wt, *bt;       /* on the card */
-    chm_event *ev;             /* of the last run */
+    chm_event *ev[CHM_MODEL_SETS]; /* of the last run on each set */
 } mlayer;
 
 struct chm_model {
@@ -52,10 +59,11 @@ struct chm_model {
     int in_u8, out_u8;         /* the int8 side of the ONNX tensor is uint8 (128 apart) */
     int out_chw;               /* the output was flattened from [C,H,W]: ONNX order c,h,w */
     int act_batch, bank;       /* activations allocated for act_batch images */
-    int8_t *stage_in, *stage_out;
-    void *pending_out;         /* chm_model_run's output until chm_model_output */
-    int pending_batch;
-    chm_event *pending_ev;
+    int8_t *stage_in[CHM_MODEL_SETS], *stage_out[CHM_MODEL_SETS];
+    void *pending_out[CHM_MODEL_SETS]; /* chm_model_run's output until chm_model_output */
+    int pending_batch[CHM_MODEL_SETS];
+    chm_event *pending_ev[CHM_MODEL_SETS];
+    int next_set, last_set;    /* the set the next run takes; the last run's */
 };
 
 /* onnx_import.c: fills m's values and layers (no card tensors yet). */

@@ -476,12 +476,28 @@ static int q_result(imp *I, size_t i, float *scale, int32_t *zp8)
 
 /* --------------------------------------------------------- quantization */
 
-/* Per-channel multipliers for real[c] = in_scale * w_scale[c] / out_scale. */
+/*
+ * Per-channel output stages for real[c] = in_scale * w_scale[c] / out_scale:
+ * by default ONNX Runtime's float32 rule (the ratio evaluated in float, as
+ * its kernels do, held as the float's significand and power of two); with
+ * opts.fixed_point_requant TFLite's Q31 multiplier of the ratio in double.
+ */
 static int set_requant(imp *I, mlayer *L, float in_scale, const float *w_scales, int n_scales,
                        float out_scale)
 {
+    const int fixed = I->opts && I->opts->fixed_point_requant;
     for (int c = 0; c < L->cout; c++) {
-        double real = (double)in_scale * w_scales[n_scales == 1 ? 0 : c] / out_scale;
+        const float ws = w_scales[n_scales == 1 ? 0 : c];
+        if (!fixed) {
+            volatile float sc = in_scale * ws; /* each step rounded to float, as in ORT */
+            sc = sc / out_scale;
+            if (chm_quantize_scale_f32(sc, &L->mult[c], &L->shift[c]) ||
+                (L->mult[c] && L->shift[c] < -126))
+                return fail(I, CHM_ELIMIT, "output channel %d's scale ratio %g is beyond the "
+                            "card's float32 requantization (2^-126 .. 2^31)", c, (double)sc);
+            continue;
+        }
+        double real = (double)in_scale * ws / out_scale;
         if (chm_quantize_multiplier(real, &L->mult[c], &L->shift[c]) ||
             L->shift[c] < -31 || L->shift[c] > 30)
             return fail(I, CHM_ELIMIT, "output channel %d's scale ratio %g is beyond the card's "
