@@ -13,7 +13,8 @@
  * and prints modelled card time, speedup over the same SPARSE engine running
  * the unpruned layer in X form, over CNN mode, the formats' sizes, and
  * emulation wall time. The X result is checked against CNN mode run on the
- * same pruned weights.
+ * same pruned weights. A second table: X with each matrix's step width
+ * chosen for the fewest bytes (CHM_SPARSE_STEP_AUTO) against 4-bit steps.
  *
  *   sparse_bench [--reps 3]
  */
@@ -45,6 +46,15 @@ static int8_t rnd8(void)
 typedef struct run {
     double card_us, wall_us;
 } run;
+
+/* X with CHM_SPARSE_STEP_AUTO, one row per layer and density, printed last. */
+typedef struct auto_row {
+    const char *name;
+    double density, size4, size_auto, us4, us_auto;
+    int bits;
+} auto_row;
+static auto_row auto_rows[32];
+static int n_auto;
 
 static int run_op(chm_device *dev, const layer *L, chm_tensor *in, chm_tensor *w, int sparse,
                   chm_tensor *out, run *r)
@@ -129,6 +139,22 @@ static int bench_layer(chm_device *dev, const layer *L, int reps)
                100.0 * ix.bytes / ix.dense_bytes, 100.0 * is.bytes / is.dense_bytes,
                100.0 * is4.bytes / is4.dense_bytes, best[0].wall_us, best[1].wall_us, best[2].wall_us,
                bad ? "  MISMATCH" : "");
+        /* X with the step width that packs this matrix smallest */
+        chm_sparse *sxa;
+        chm_tensor *twa;
+        chm_sparse_from_dense(wd, rows, cols, &(chm_sparse_params){ .format = CHM_SPARSE_X, .step_bits = CHM_SPARSE_STEP_AUTO, .density = densities[di] }, &sxa);
+        chm_sparse_upload(dev, sxa, CHM_BANK_DEFAULT, &twa);
+        run ra;
+        bad |= run_op(dev, L, ti, twa, 1, to, &ra) || chm_tensor_read(to, 0, o2, nout);
+        bad |= memcmp(o1, o2, nout) != 0;
+        chm_sparse_info ia;
+        chm_sparse_query(sxa, &ia);
+        if (n_auto < (int)(sizeof auto_rows / sizeof auto_rows[0]))
+            auto_rows[n_auto++] = (auto_row){ L->name, densities[di], 100.0 * ix.bytes / ix.dense_bytes,
+                                              100.0 * ia.bytes / ia.dense_bytes, best[1].card_us,
+                                              ra.card_us, ia.step_bits };
+        chm_tensor_free(twa);
+        chm_sparse_free(sxa);
         for (int i = 0; i < 4; i++) {
             chm_tensor_free(tw[i]);
             chm_sparse_free(ws[i]);
@@ -154,6 +180,14 @@ int main(int argc, char **argv)
     int bad = 0;
     for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++)
         bad |= bench_layer(dev, &layers[i], reps);
+    printf("\nCambricon-X step width chosen per matrix (CHM_SPARSE_STEP_AUTO) vs 4-bit steps\n");
+    printf("%-19s %6s | %4s | %12s | %21s | %7s\n", "layer", "dens", "bits", "size% 4, auto",
+           "card us 4, auto", "speedup");
+    for (int i = 0; i < n_auto; i++)
+        printf("%-19s %5.0f%% | %4d | %5.1f %6.1f | %10.1f %10.1f | %6.2fx\n", auto_rows[i].name,
+               100 * auto_rows[i].density, auto_rows[i].bits, auto_rows[i].size4,
+               auto_rows[i].size_auto, auto_rows[i].us4, auto_rows[i].us_auto,
+               auto_rows[i].us4 / auto_rows[i].us_auto);
     chm_device_stats st;
     chm_device_stats_get(dev, &st);
     printf("reconfigurations between CNN and SPARSE: %llu\n", (unsigned long long)st.reconfigurations);

@@ -256,7 +256,8 @@ int model_quantize_codes(cnn_model *m, int code_bits)
 static int upload_sparse(model_dev *md, const model_layer *L, int i)
 {
     /* keep every nonzero; S codes at the model's width (its weights already decoded from it) */
-    chm_sparse_params p = { .format = (chm_sparse_format)md->sparse, .code_bits = md->m->code_bits };
+    chm_sparse_params p = { .format = (chm_sparse_format)md->sparse, .code_bits = md->m->code_bits,
+                            .step_bits = md->m->step_bits };
     chm_sparse *s;
     int rc = chm_sparse_from_dense(L->w, L->cout, L->k * L->k * L->cin, &p, &s);
     if (rc)

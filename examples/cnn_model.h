@@ -32,6 +32,7 @@ typedef struct cnn_model {
     model_layer layers[MODEL_MAX_LAYERS];
     int n_classes;
     int code_bits;               /* Cambricon-S code width for SPARSE runs (0: 8, lossless) */
+    int step_bits;               /* Cambricon-X step width (0: 4; CHM_SPARSE_STEP_AUTO) */
 } cnn_model;
 
 /* Reads path; on error prints why to stderr and returns nonzero. */

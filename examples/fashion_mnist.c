@@ -8,6 +8,8 @@
  *                 [--data /usr/share/datasets/fashion-mnist] [--trace trace.json]
  *                 [--sparse x|s [--sparse-model examples/models/fmnist_cnn_sparse.chmq]]
  *                 [--code-bits N]  (Cambricon-S code width, 1..8)
+ *                 [--step-bits N|auto]  (Cambricon-X step width, 1..8, default 4;
+ *                                        auto: the fewest bytes per layer)
  *
  * With --sparse it runs the dense model in CNN mode, then the pruned model
  * with every conv and fc layer in SPARSE mode (Cambricon-X or -S), and
@@ -45,7 +47,7 @@
 
 typedef struct options {
     const char *device, *model, *data, *trace, *sparse_model;
-    int batch, limit, sparse, code_bits;
+    int batch, limit, sparse, code_bits, step_bits;
 } options;
 
 /* What one model's run gave. */
@@ -97,7 +99,7 @@ static int argmax(const int8_t *v, int n)
 static int parse_args(int argc, char **argv, options *o)
 {
     *o = (options){ "emu:u250", CHM_DEFAULT_MODEL, "/usr/share/datasets/fashion-mnist", NULL,
-                    CHM_DEFAULT_SPARSE_MODEL, 100, 10000, 0, CHM_DEFAULT_CODE_BITS };
+                    CHM_DEFAULT_SPARSE_MODEL, 100, 10000, 0, CHM_DEFAULT_CODE_BITS, 4 };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
@@ -112,13 +114,17 @@ static int parse_args(int argc, char **argv, options *o)
         else if (!strcmp(a, "--limit")) o->limit = atoi(v);
         else if (!strcmp(a, "--sparse-model")) o->sparse_model = v;
         else if (!strcmp(a, "--code-bits")) o->code_bits = atoi(v);
+        else if (!strcmp(a, "--step-bits"))
+            o->step_bits = !strcmp(v, "auto") ? CHM_SPARSE_STEP_AUTO : atoi(v);
         else if (!strcmp(a, "--sparse") && (!strcmp(v, "x") || !strcmp(v, "s")))
             o->sparse = v[0] == 'x' ? CHM_SPARSE_X : CHM_SPARSE_S;
         else return -1;
         i++;
     }
     return (o->batch < 1 || o->batch > 4096 || o->limit < 1 || o->code_bits < 1 ||
-            o->code_bits > 8) ? -1 : 0;
+            o->code_bits > 8 ||
+            (o->step_bits != CHM_SPARSE_STEP_AUTO && (o->step_bits < 1 || o->step_bits > 8)))
+               ? -1 : 0;
 }
 
 /* Images as the model's int8 input: q = round(p / 255 / scale) + zp. */
@@ -339,6 +345,13 @@ static int evaluate(const options *o, const char *path, int sparse, const uint8_
     int8_t *ref_logits = calloc((size_t)n * m.n_classes, 1);
     printf("model             %s: %d layers, float test accuracy %.2f%%\n", path, m.n_layers,
            m.float_accuracy);
+    if (sparse == CHM_SPARSE_X) {
+        m.step_bits = o->step_bits;
+        if (o->step_bits == CHM_SPARSE_STEP_AUTO)
+            printf("steps             Cambricon-X, each layer's step width chosen for the fewest bytes\n");
+        else
+            printf("steps             Cambricon-X, %d-bit step indexes\n", o->step_bits);
+    }
     if (sparse == CHM_SPARSE_S && o->code_bits < 8) {
         /* local quantization: the reference computes with the decoded weights too */
         if (model_quantize_codes(&m, o->code_bits)) {
@@ -399,7 +412,8 @@ int main(int argc, char **argv)
         fprintf(pa > 0 ? stdout : stderr,
                 "usage: fashion_mnist [--device emu:u250[,emu:u250...]] [--batch 100] [--limit N]\n"
                 "                     [--model FILE.chmq] [--data DIR] [--trace FILE.json]\n"
-                "                     [--sparse x|s [--sparse-model FILE.chmq]] [--code-bits 1..8]\n");
+                "                     [--sparse x|s [--sparse-model FILE.chmq]] [--code-bits 1..8]\n"
+                "                     [--step-bits 1..8|auto]\n");
         return pa > 0 ? 0 : 2;
     }
     char ip[512], lp[512];

@@ -813,6 +813,9 @@ static void test_calibration_guard_sparse(void)
         { 1, 14, 16, 32, 3, 1, 2, 4, 16, 4, 0.5 },     /* conv2, S4 */
         { 1, 14, 16, 32, 3, 1, 2, 3, 5, 3, 0.5 },      /* conv2, S 3 x 5, 3-bit codes */
         { 1, 14, 16, 32, 3, 1, 1, 0, 0, 3, 0.3 },      /* conv2, X with 3-bit steps */
+        { 20, 1, 1568, 64, 1, 0, 1, 0, 0, 1, 1.0 },    /* fc1, X unpruned, 1-bit steps */
+        { 20, 1, 1568, 64, 1, 0, 1, 0, 0, 8, 0.01 },   /* fc1, X at 1%, 8-bit steps */
+        { 1, 14, 16, 32, 3, 1, 1, 0, 0, CHM_SPARSE_STEP_AUTO, 0.05 }, /* conv2, X auto steps */
     };
     tu_rng r;
     tu_seed(&r, 79);

@@ -294,6 +294,56 @@ static void test_corrupt_blobs(void)
     chm_sparse_free(s);
 }
 
+/*
+ * CHM_SPARSE_STEP_AUTO picks, per matrix, the step width with the fewest
+ * value and step bytes: the blob equals the one built at that width, no
+ * fixed width is smaller, and the width moves with the density (dense rows
+ * want narrow steps, sparse rows wide ones). Round trips stay exact.
+ */
+static void test_auto_step_bits(void)
+{
+    const double dens[] = { 0.9, 0.5, 0.2, 0.05, 0.01 };
+    int lo = 9, hi = 0;
+    for (int d = 0; d < 5; d++) {
+        tu_rng r;
+        tu_seed(&r, 60 + d);
+        int8_t *w = random_matrix(&r, 41, 777, dens[d]), *back = malloc(41 * 777);
+        chm_sparse *a = NULL;
+        CU_ASSERT_EQUAL_FATAL(chm_sparse_from_dense(w, 41, 777, &(chm_sparse_params){
+                                  .format = CHM_SPARSE_X, .step_bits = CHM_SPARSE_STEP_AUTO }, &a),
+                              CHM_OK);
+        chm_sparse_info ai;
+        chm_sparse_query(a, &ai);
+        CU_ASSERT(ai.step_bits >= 1 && ai.step_bits <= 8);
+        uint64_t best = UINT64_MAX;
+        for (int b = 1; b <= 8; b++) {
+            chm_sparse *f = NULL;
+            CU_ASSERT_EQUAL_FATAL(chm_sparse_from_dense(w, 41, 777, &(chm_sparse_params){
+                                      .format = CHM_SPARSE_X, .step_bits = b }, &f), CHM_OK);
+            chm_sparse_info fi;
+            chm_sparse_query(f, &fi);
+            CU_ASSERT_EQUAL(fi.step_bits, b);
+            if (fi.bytes < best)
+                best = fi.bytes;
+            if (b == ai.step_bits) { /* the same blob as asking for that width */
+                size_t la, lf;
+                const void *ba = chm_sparse_blob(a, &la), *bf = chm_sparse_blob(f, &lf);
+                CU_ASSERT(la == lf && !memcmp(ba, bf, la));
+            }
+            chm_sparse_free(f);
+        }
+        CU_ASSERT_EQUAL(ai.bytes, best);
+        CU_ASSERT_EQUAL(chm_sparse_to_dense(a, back), CHM_OK);
+        CU_ASSERT_EQUAL(memcmp(w, back, 41 * 777), 0);
+        lo = ai.step_bits < lo ? ai.step_bits : lo;
+        hi = ai.step_bits > hi ? ai.step_bits : hi;
+        chm_sparse_free(a);
+        free(w), free(back);
+    }
+    CU_ASSERT(lo < hi);
+    printf("\n  auto step widths from %d bits (90%% dense) to %d bits (1%%) ", lo, hi);
+}
+
 static void test_bad_params(void)
 {
     int8_t w[4] = { 1, 2, 3, 4 };
@@ -301,6 +351,7 @@ static void test_bad_params(void)
     CU_ASSERT_EQUAL(chm_sparse_from_dense(w, 2, 2, &(chm_sparse_params){ .format = 7 }, &s), CHM_EINVAL);
     CU_ASSERT_EQUAL(chm_sparse_from_dense(w, 2, 2, &(chm_sparse_params){ .format = CHM_SPARSE_X, .density = 1.5 }, &s), CHM_EINVAL);
     CU_ASSERT_EQUAL(chm_sparse_from_dense(w, 2, 2, &(chm_sparse_params){ .format = CHM_SPARSE_X, .step_bits = 9 }, &s), CHM_EINVAL);
+    CU_ASSERT_EQUAL(chm_sparse_from_dense(w, 2, 2, &(chm_sparse_params){ .format = CHM_SPARSE_X, .step_bits = -2 }, &s), CHM_EINVAL);
     CU_ASSERT_EQUAL(chm_sparse_from_dense(w, 2, 2, &(chm_sparse_params){ .format = CHM_SPARSE_S, .block_rows = 17 }, &s), CHM_EINVAL);
     CU_ASSERT_EQUAL(chm_sparse_from_dense(w, 0, 2, &(chm_sparse_params){ .format = CHM_SPARSE_X }, &s), CHM_ESHAPE);
     CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(NULL), "rows and cols must be"));
@@ -316,6 +367,7 @@ int main(void)
         { "codebook: 2-bit codes, zeros kept, sizes", test_codebook },
         { "packed fields: every width, straddling bytes, neighbours kept", test_packed_fields },
         { "corrupt blobs are refused with the reason", test_corrupt_blobs },
+        { "automatic step width: the fewest bytes", test_auto_step_bits },
         { "bad parameters", test_bad_params },
         { NULL, NULL },
     };

@@ -490,13 +490,16 @@ typedef enum {
     CHM_SPARSE_S = 2, /* Cambricon-S: coarse blocks, shared index, codebook weights */
 } chm_sparse_format;
 
+#define CHM_SPARSE_STEP_AUTO (-1) /* chm_sparse_params.step_bits: chosen per matrix */
+
 typedef struct chm_sparse_params {
     chm_sparse_format format;   /* required */
     double density;             /* keep this fraction of weights (X) or blocks (S) by
                                    magnitude, in (0, 1]; 0: prune by threshold instead */
     int threshold;              /* with density 0: X drops |w| <= threshold; S drops
                                    blocks whose largest |w| <= threshold (0: only zeros) */
-    int step_bits;              /* X: width of a step index, 1..8; 0 means 4 */
+    int step_bits;              /* X: width of a step index, 1..8; 0 means 4;
+                                   CHM_SPARSE_STEP_AUTO: the width giving the fewest bytes */
     int block_rows, block_cols; /* S: block shape, 1..16 each; 0 means 4 rows x 16
                                    columns (16 = the SPARSE PE's lanes) */
     int code_bits;              /* S: codebook index width, 1..8; 0 means 8 (lossless) */
@@ -533,6 +536,7 @@ typedef struct chm_sparse_info {
     uint64_t bytes;          /* value_bytes + index_bytes: the packed size */
     uint64_t padding;        /* X: padding entries bridging wide gaps */
     uint64_t kept_blocks;    /* S */
+    int step_bits;           /* X: the step width (as chosen with CHM_SPARSE_STEP_AUTO) */
 } chm_sparse_info;
 
 int chm_sparse_query(const chm_sparse *s, chm_sparse_info *info);

@@ -130,6 +130,7 @@ int chm_sparse_query(const chm_sparse *s, chm_sparse_info *info)
     info->density = info->dense_bytes ? (double)h->nnz / (double)info->dense_bytes : 0;
     if (h->format == SPARSE_FMT_X) {
         info->padding = h->entries - h->nnz;
+        info->step_bits = (int)h->step_bits;
         info->value_bytes = h->entries;
         info->index_bytes = ((uint64_t)h->entries * h->step_bits + 7) / 8 + 4ull * (h->rows + 1);
     } else {

@@ -30,9 +30,10 @@ static int take_params(const chm_sparse_params *p, int rows, int cols, build_opt
     *o = (build_opts){ (int)p->format, p->step_bits ? p->step_bits : 4,
                        p->block_rows ? p->block_rows : 4, p->block_cols ? p->block_cols : 16,
                        p->code_bits ? p->code_bits : 8, p->threshold, p->density };
-    if (o->step_bits < 1 || o->step_bits > 8 || o->code_bits < 1 || o->code_bits > 8)
-        return chm__fail(NULL, WHO, CHM_EINVAL, "step_bits %d / code_bits %d: each must be 1..8",
-                         o->step_bits, o->code_bits);
+    if ((o->step_bits != CHM_SPARSE_STEP_AUTO && (o->step_bits < 1 || o->step_bits > 8)) ||
+        o->code_bits < 1 || o->code_bits > 8)
+        return chm__fail(NULL, WHO, CHM_EINVAL, "step_bits %d / code_bits %d: each must be 1..8 "
+                         "(step_bits also CHM_SPARSE_STEP_AUTO)", o->step_bits, o->code_bits);
     if (o->br < 1 || o->br > (int)SPARSE_MAX_BLOCK || o->bc < 1 || o->bc > (int)SPARSE_MAX_BLOCK)
         return chm__fail(NULL, WHO, CHM_EINVAL, "block %dx%d: each side must be 1..%u", o->br,
                          o->bc, SPARSE_MAX_BLOCK);
@@ -70,25 +71,56 @@ static void choose(scored *items, uint32_t n, const build_opts *o, uint8_t *keep
         keep[items[i].index] = items[i].score > o->threshold;
 }
 
-static chm_sparse *build_x(const int8_t *w, int rows, int cols, const build_opts *o,
-                           const uint8_t *keep)
+/* X entries (kept weights plus padding) with steps of `bits` bits. */
+static uint64_t x_entries(int rows, int cols, const uint8_t *keep, int bits, uint64_t *nnz)
 {
-    const uint32_t max_step = (1u << o->step_bits) - 1;
-    uint64_t entries = 0, nnz = 0;
+    const uint32_t max_step = (1u << bits) - 1;
+    uint64_t entries = 0, n = 0;
     for (int r = 0; r < rows; r++) {
         int64_t last = -1;
         for (int c = 0; c < cols; c++) {
             if (!keep[(size_t)r * cols + c])
                 continue;
             entries += (uint64_t)(c - last - 1) / max_step + 1;
-            nnz++;
+            n++;
             last = c;
         }
     }
+    *nnz = n;
+    return entries;
+}
+
+/*
+ * CHM_SPARSE_STEP_AUTO: the step width giving the fewest bytes of values and
+ * steps (an entry is a value byte and a step field; narrow steps need padding
+ * entries across long gaps). On a tie the wider width: fewer entries, fewer
+ * walker cycles.
+ */
+static int x_best_step_bits(int rows, int cols, const uint8_t *keep)
+{
+    int best = 8;
+    uint64_t best_bytes = UINT64_MAX, nnz;
+    for (int b = 8; b >= 1; b--) {
+        const uint64_t e = x_entries(rows, cols, keep, b, &nnz);
+        const uint64_t bytes = e + hls_field_bytes(e, (uint32_t)b);
+        if (bytes < best_bytes)
+            best = b, best_bytes = bytes;
+    }
+    return best;
+}
+
+static chm_sparse *build_x(const int8_t *w, int rows, int cols, const build_opts *o,
+                           const uint8_t *keep)
+{
+    const int bits = o->step_bits == CHM_SPARSE_STEP_AUTO ? x_best_step_bits(rows, cols, keep)
+                                                          : o->step_bits;
+    const uint32_t max_step = (1u << bits) - 1;
+    uint64_t nnz;
+    const uint64_t entries = x_entries(rows, cols, keep, bits, &nnz);
     if (entries > UINT32_MAX / 2)
         return NULL;
     sparse_hdr h = { .format = SPARSE_FMT_X, .rows = (uint32_t)rows, .cols = (uint32_t)cols,
-                     .step_bits = (uint32_t)o->step_bits, .entries = (uint32_t)entries,
+                     .step_bits = (uint32_t)bits, .entries = (uint32_t)entries,
                      .nnz = (uint32_t)nnz };
     chm_sparse *s = chm__sparse_alloc(h, (uint32_t)rows + 1, (uint32_t)entries,
                                       (uint32_t)hls_field_bytes(entries, h.step_bits), 0);
