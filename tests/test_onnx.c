@@ -468,6 +468,24 @@ static void test_bad_models(void)
     int8_t y[64];
     CU_ASSERT_EQUAL(chm_model_run(m, x, 1, y, NULL), CHM_OK);
     CU_ASSERT_EQUAL(chm_model_run(m, x, 2, y, NULL), CHM_ESHAPE); /* the graph says batch 1 */
+    /* a ReLU6 bound far past int8 (6 / 1e-12 steps) loads and clamps nothing but the lower end
+     * (the bound overflowed an int once: found by fuzz_onnx) */
+    chm_model *mc = NULL;
+    snprintf(path, sizeof path, "%s/bad_none_relu6_tiny_scale.onnx", CHM_ONNX_MODELS);
+    CU_ASSERT_EQUAL(chm_model_load(tu_dev, path, &mc, NULL), CHM_OK);
+    chm_model_layer L;
+    CU_ASSERT_EQUAL(chm_model_layer_get(mc, 0, &L), CHM_OK);
+    float xc[72];
+    for (int i = 0; i < 72; i++)
+        xc[i] = (float)((i * 37) % 23 - 11) * 0.1f;
+    int8_t yc[64];
+    CU_ASSERT_EQUAL(chm_model_run(mc, xc, 1, yc, NULL), CHM_OK);
+    int low = 0, high = 0;
+    for (int i = 0; i < 64; i++)
+        low += yc[i] == 0, high += yc[i] == 127;
+    CU_ASSERT(low > 0 && high > 0); /* clamped below at 0, saturated above at 127 */
+    CU_ASSERT_EQUAL(low + high, 64);
+    chm_model_free(mc);
     chm_model_free(m);
     CU_ASSERT_EQUAL(bank_used(), used);
 }

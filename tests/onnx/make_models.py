@@ -486,7 +486,8 @@ def bad_models(outdir, good_bytes):
     def save(m, name):
         onnx.save(m, f"{outdir}/bad_{name}.onnx")
 
-    def simple(op_after=None, opset=OPSET, w=None, wzp=0, wdt=np.int8, ws=None):
+    def simple(op_after=None, opset=OPSET, w=None, wzp=0, wdt=np.int8, ws=None, clip=None,
+               out_scale=0.2):
         g = G()
         x = g.q("input", F32(0.1), 0)
         w = rng_w(rng, (4, 2, 3, 3)) if w is None else w
@@ -496,7 +497,9 @@ def bad_models(outdir, good_bytes):
                    {"kernel_shape": [3, 3]}, base="conv")
         if op_after:
             y = g.node(op_after, [y], base="act")
-        y = g.q(y, F32(0.2), 0)
+        if clip:
+            y = g.node("Clip", [y, g.const(F32(clip[0])), g.const(F32(clip[1]))], base="clip")
+        y = g.q(y, F32(out_scale), 0)
         g.nodes[-1].output[0] = "output"
         return g.model(helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 2, 6, 6]),
                        helper.make_tensor_value_info("output", TensorProto.INT8, [1, 4, 4, 4]),
@@ -505,6 +508,8 @@ def bad_models(outdir, good_bytes):
     save(simple(), "none")  # a control: this one loads
     save(simple("Sigmoid"), "unsupported_op")
     save(simple(opset=7), "opset")
+    # loads: ReLU6 whose bound, 6 / 1e-12 steps, is far past int8 (it overflowed an int once)
+    save(simple(clip=(0.0, 6.0), out_scale=1e-12), "none_relu6_tiny_scale")
     save(simple(w=rng.integers(0, 256, (4, 2, 3, 3)).astype(np.uint8), wzp=100, wdt=np.uint8),
          "uint8_weights")
     m = simple()

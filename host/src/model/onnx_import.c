@@ -898,13 +898,21 @@ static int set_act(imp *I, mlayer *L, chm_activation act, float hi)
     return CHM_OK;
 }
 
-/* The activation's quantized upper bound, known once the output scale is. */
-static void act_bound(mlayer *L, float out_scale)
+/*
+ * The activation's quantized upper bound, known once the output scale is.
+ * Past 255 steps it clamps nothing (an int8 value is at most 255 above the
+ * zero point), so it is held at 255; below 0 (or NaN) the model is refused.
+ */
+static int act_bound(imp *I, mlayer *L, float out_scale)
 {
-    if (L->cp.rq.act == CHM_ACT_RELU6) {
-        int32_t q = (int32_t)nearbyintf(L->act_hi / out_scale);
-        L->cp.rq.relu6_q = L->ap.relu6_q = q;
-    }
+    if (L->cp.rq.act != CHM_ACT_RELU6)
+        return CHM_OK;
+    const float q = nearbyintf(L->act_hi / out_scale);
+    if (!(q >= 0.0f))
+        return fail(I, CHM_ELIMIT, "Clip's upper bound %g is below its lower bound 0 in the "
+                    "output's units", (double)L->act_hi);
+    L->cp.rq.relu6_q = L->ap.relu6_q = q > 255.0f ? 255 : (int32_t)q;
+    return CHM_OK;
 }
 
 /* ---------------------------------------------------------------- nodes */
@@ -940,8 +948,9 @@ static int node_quantize(imp *I)
     } else if (x->kind == S_PEND) {
         mlayer *L = &I->m->layers[x->layer];
         const mval *in = &I->m->vals[L->in0];
-        act_bound(L, s);
-        rc = finish(I, L, in->scale, L->wsc, L->n_wsc, s, zp8);
+        rc = act_bound(I, L, s);
+        if (!rc)
+            rc = finish(I, L, in->scale, L->wsc, L->n_wsc, s, zp8);
         if (rc)
             return rc;
         val = L->out;
