@@ -120,10 +120,19 @@ static void test_edge_shapes(void)
     cases[n].groups = 12, n++;
     cases[n] = base(1, 6, 7, 16, 20, 3, 1, 11);         /* grouped, 4 groups, 3x1 */
     cases[n].groups = 4, n++;
-    cases[n] = base(1, 5, 5, 300, 40, 3, 3, 12);        /* K = 2700: two K slices */
+    cases[n] = base(1, 5, 5, 300, 40, 3, 3, 12);        /* K = 2700, window rows cut by padding */
     cases[n].pt = cases[n].pl = 1, n++;
-    cases[n] = base(1, 4, 4, 2100, 3, 1, 1, 13);        /* one tap wider than a K slice */
+    cases[n] = base(1, 4, 4, 4100, 3, 1, 1, 13);        /* one tap wider than a K slice */
     n++;
+    /* Two equal slices (K = 5,400), the weights kept from pixel tile to pixel
+     * tile (more pixel tiles than channel tiles), then the input rows kept
+     * from channel tile to channel tile (the other way round). */
+    cases[n] = base(1, 9, 9, 600, 40, 3, 3, 20);
+    cases[n].pt = cases[n].pl = cases[n].pb = cases[n].pr = 1, n++;
+    cases[n] = base(1, 3, 4, 600, 300, 3, 3, 21);
+    cases[n].pt = cases[n].pb = 1, cases[n].pl = 2, n++;
+    cases[n] = base(1, 3, 3, 1000, 9, 3, 3, 22);        /* K = 9,000: three slices, nothing kept */
+    cases[n].pt = cases[n].pl = cases[n].pb = cases[n].pr = 1, n++;
     cases[n] = base(1, 3, 3, 2, 2, 3, 3, 14);           /* window = whole image: 1x1 output */
     n++;
     cases[n] = base(1, 11, 3, 3, 65, 5, 2, 15);         /* non-square kernel, asymmetric stride */

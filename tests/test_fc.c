@@ -48,7 +48,9 @@ static void test_shapes(void)
     run_fc(1, 1568, 64, 2, 0, 0, CHM_ACT_RELU);   /* the demo's fc1 */
     run_fc(100, 64, 10, 3, 0, 0, CHM_ACT_NONE);    /* batch 100 */
     run_fc(7, 33, 31, 4, 1, 1, CHM_ACT_RELU6);     /* odd, per-tensor, no bias */
-    run_fc(3, 4100, 5, 5, 0, 0, CHM_ACT_NONE);     /* K across three slices */
+    run_fc(3, 4100, 5, 5, 0, 0, CHM_ACT_NONE);     /* K in two equal slices */
+    run_fc(2, 8300, 3, 7, 0, 0, CHM_ACT_NONE);     /* K across three slices */
+    run_fc(70, 4500, 3, 8, 0, 0, CHM_ACT_RELU);    /* two slices, weights kept over 3 row tiles */
     run_fc(65, 17, 97, 6, 0, 0, CHM_ACT_RELU);     /* rows and columns past one tile */
 }
 

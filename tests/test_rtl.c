@@ -541,8 +541,9 @@ static int open_full_size(chm_device **emu, chm_device **rtl)
 }
 
 /*
- * The calibration guard: on two layers small enough to simulate at full
- * size in a few seconds (the Fashion-MNIST demo's conv2 and fc1), emu's
+ * The calibration guard: on layers small enough to simulate at full size
+ * in a few seconds (the Fashion-MNIST demo's conv2 and fc1, a two-slice
+ * conv), emu's
  * cycle model stays within 10% of the 32 x 32 RTL engine (README table),
  * and both compute the same bytes. A change to the model or the RTL that
  * breaks their agreement fails here.
@@ -552,7 +553,11 @@ static void test_calibration_guard(void)
     chm_device *emu, *rtl;
     if (!open_full_size(&emu, &rtl))
         return;
-    static const struct { int h, c, oc, k, pad; } L[] = { { 14, 16, 32, 3, 1 }, { 1, 1568, 64, 1, 0 } };
+    /* the demo's conv2 (padding, the weights kept across pixel tiles), fc1,
+     * and K = 5,400 in two slices with the input rows kept across channel tiles */
+    static const struct { int h, c, oc, k, pad; } L[] = {
+        { 14, 16, 32, 3, 1 }, { 1, 1568, 64, 1, 0 }, { 4, 600, 64, 3, 1 }
+    };
     tu_rng r;
     tu_seed(&r, 77);
     for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {

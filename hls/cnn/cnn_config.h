@@ -6,8 +6,11 @@
  * DSPs, DS962). Two int8 MACs pack into one DSP48E2 (WP486), so the
  * 32 x 32 = 1,024-MAC array takes 512 DSPs and leaves room for the wider
  * accumulators; at 300 MHz it peaks at 614 GOP/s (2 ops a MAC).
- * Buffers: A tile 32 x 2048 B + B tile 2048 x 32 B, double-buffered = 256 KiB
- * of BRAM/URAM; the accumulators are 32 x 32 x 32 bit in registers.
+ * Buffers: A tile 32 x 4096 B + B tile 4096 x 32 B, double-buffered = 512 KiB
+ * of BRAM/URAM; the accumulators are 32 x 32 x 32 bit in registers. 4096 taps
+ * hold every ResNet/VGG 3x3 layer (K <= 4,608) in at most two slices, the
+ * depth at which one operand can stay in its buffer set from tile to tile
+ * (rtl/cnn/chm_cnn_conv.sv, cnn_cycles.c).
  */
 #ifndef CNN_CONFIG_H
 #define CNN_CONFIG_H
@@ -19,7 +22,7 @@
 #define CNN_PE_COLS 32 /* output channels in flight (systolic columns) */
 #endif
 #ifndef CNN_TILE_K
-#define CNN_TILE_K 2048 /* reduction depth one tile buffers */
+#define CNN_TILE_K 4096 /* reduction depth one tile buffers (2^KBits in the RTL) */
 #endif
 
 /* Channels the pooling engine handles per cycle (one 64-byte AXI beat). */

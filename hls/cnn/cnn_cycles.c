@@ -2,17 +2,19 @@
  * cnn_cycles.c - how many cycles the CNN kernels take, stage by stage.
  *
  * Conv: the structure of the RTL engine (rtl/cnn/chm_cnn_conv.sv), against
- * which this model is calibrated (bench/rtl_calib, README). For every output
- * tile (group, CNN_PE_ROWS pixels, CNN_PE_COLS channels) and K slice of up to
- * CNN_TILE_K taps, three machines overlap through ping-pong buffers, so a
- * slice costs the slowest of:
- *   - fetch A: one AXI burst per window tap of every row (its channels are
- *     contiguous in NHWC), ceil(run / 64) beats each; a port keeps
+ * which this model is calibrated (bench/rtl_calib, README), walked in its
+ * order (cnn_schedule.h): for every output tile (group, CNN_PE_ROWS pixels,
+ * CNN_PE_COLS channels) and K slice, three machines overlap through
+ * ping-pong buffers, so a slice costs the slowest of:
+ *   - fetch A, unless its buffer set already holds the rows: the tile's
+ *     first-pixel divisions (two), the first-tap divisions of a slice past
+ *     the first (two), then each row's runs (a window row at a time, or a
+ *     tap at a time; cnn_run_end) at their real alignment; a port keeps
  *     CNN_AXI_OUTSTANDING bursts in flight, so short bursts are latency
- *     bound (bursts x latency / outstanding); plus its address divisions
- *     (two a slice, two more a tile) and the last burst's latency;
- *   - fetch B: one burst per column of weights, and at a tile's first slice
- *     three parameter reads (bias, multiplier, shift) one after another;
+ *     bound; padding runs land without a read;
+ *   - fetch B, unless its set already holds the weights: one burst per
+ *     column, and at a tile's first slice three parameter reads (bias,
+ *     multiplier, shift) one after another;
  *   - the bank: A's and B's beats share it (bank bytes per cycle / 64);
  *   - compute: one tap a cycle, plus two cycles between slices.
  * With two buffer sets a fetch waits for the compute two slices back (see
@@ -21,6 +23,7 @@
  * Depthwise layers have one channel per group: a tile's column is used once.
  */
 #include "cnn_cycles.h"
+#include "cnn_schedule.h"
 
 static uint64_t ceil_div(uint64_t a, uint64_t b)
 {
@@ -40,19 +43,56 @@ static uint64_t bw_cycles(uint64_t bytes, double bytes_per_cycle)
     return (uint64_t)c + ((double)(uint64_t)c < c ? 1 : 0);
 }
 
-/* Bursts and beats fetch A issues for one array row over taps [k0, k0 + kt). */
-static void load_a_runs(int32_t icg, int32_t k0, int32_t kt, uint64_t *bursts, uint64_t *beats)
+/* What fetch A moves for one tile and slice. */
+typedef struct a_fetch {
+    uint64_t bursts, beats, pad_runs, pad_beats, bytes;
+} a_fetch;
+
+static uint64_t beats_at(uint64_t offset, uint64_t len)
 {
-    int32_t k = k0, end = k0 + kt;
-    *bursts = *beats = 0;
-    while (k < end) {
-        int32_t run_end = (k / icg + 1) * icg; /* end of this tap's channels */
-        if (run_end > end)
-            run_end = end;
-        *beats += ceil_div((uint64_t)(run_end - k), CNN_AXI_BYTES);
-        (*bursts)++;
-        k = run_end;
+    return ceil_div(offset % CNN_AXI_BYTES + len, CNN_AXI_BYTES);
+}
+
+/* The runs of rows [m0, m0 + nr) over taps [k0, k0 + kt) as the RTL walks
+ * them (chm_cnn_conv_fetch_a.svh): a real run is one burst at its address's
+ * alignment; a pad run lands at the tap's lane without a read. */
+static a_fetch load_a_runs(const cnn_conv_desc *d, int32_t g, int64_t m0, int32_t nr, int32_t k0,
+                           int32_t kt)
+{
+    const int32_t icg = d->ic / d->groups;
+    const int64_t plane = (int64_t)d->oh * d->ow;
+    a_fetch f = {0, 0, 0, 0, 0};
+    for (int32_t r = 0; r < nr; r++) {
+        const int64_t m = m0 + r, b = m / plane;
+        const int32_t oy = (int32_t)((m % plane) / d->ow), ox = (int32_t)(m % d->ow);
+        const int32_t ix0 = ox * d->stride_w - d->pad_l;
+        int32_t ci = k0 % icg, kx = (k0 / icg) % d->kw, ky = k0 / icg / d->kw, k = 0;
+        while (k < kt) {
+            const int32_t iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
+            const int32_t ix = ix0 + kx * d->dil_w;
+            const int row_in = iy >= 0 && iy < d->ih;
+            const int32_t end = cnn_run_end(d, kx, ix0, row_in);
+            const int32_t whole = (end - kx) * icg - ci;
+            const int32_t run = whole < kt - k ? whole : kt - k;
+            if (row_in && ix >= 0 && ix < d->iw) {
+                const int64_t addr = ((b * d->ih + iy) * d->iw + ix) * d->ic + (int64_t)g * icg + ci;
+                f.bursts++;
+                f.beats += beats_at((uint64_t)addr, (uint64_t)run);
+                f.bytes += (uint64_t)run;
+            } else {
+                f.pad_runs++;
+                f.pad_beats += beats_at((uint64_t)k, (uint64_t)run);
+            }
+            k += run;
+            ci = 0;
+            kx = end;
+            if (kx == d->kw) {
+                kx = 0;
+                ky++;
+            }
+        }
     }
+    return f;
 }
 
 /*
@@ -64,79 +104,119 @@ static void load_a_runs(int32_t icg, int32_t k0, int32_t kt, uint64_t *bursts, u
 static uint64_t port_cycles(uint64_t bursts, uint64_t beats)
 {
     if (bursts == 0)
-        return 0;
+        return beats;
     const uint64_t groups = ceil_div(bursts, CNN_AXI_OUTSTANDING);
     const uint64_t lat = groups * CNN_AXI_LATENCY + (bursts - 1) % CNN_AXI_OUTSTANDING + 1;
     return max_u64(beats + CNN_AXI_LATENCY, lat);
 }
 
+/* The walk's fixed facts and each buffer set's tag (what it holds). */
+typedef struct conv_walk {
+    const cnn_conv_desc *d;
+    int32_t icg, ocg, K, ks;
+    int64_t M, row_tiles, col_tiles;
+    int reuse;
+    double beats_per_cycle;
+    int32_t a_tag[2][3], b_tag[2][3]; /* cnn_tag_hit */
+    uint64_t bytes;                    /* read from card memory */
+} conv_walk;
+
+/* What one slice's fetch into buffer set `set` takes: fetch A's and fetch
+ * B's cycles (each machine on its own port) and the bank's, for the beats
+ * both move through it. */
+typedef struct slice_cost {
+    uint64_t a, b, bank;
+} slice_cost;
+
+static slice_cost slice_fetch(conv_walk *w, int set, int32_t g, int64_t mt, int64_t nt, int32_t k0)
+{
+    const cnn_conv_desc *d = w->d;
+    const int32_t kt = w->K - k0 < w->ks ? w->K - k0 : w->ks;
+    const int32_t nr = (int32_t)(w->M - mt * CNN_PE_ROWS < CNN_PE_ROWS ? w->M - mt * CNN_PE_ROWS
+                                                                       : CNN_PE_ROWS);
+    const int32_t nc = w->ocg - (int32_t)nt * CNN_PE_COLS < CNN_PE_COLS
+                           ? w->ocg - (int32_t)nt * CNN_PE_COLS : CNN_PE_COLS;
+    slice_cost sc = { 3, 2, 0 };   /* a set already holding its operand: a few control cycles */
+    uint64_t bank_beats = 0;
+    if (!cnn_tag_hit(w->a_tag[set], g, (int32_t)mt, k0, w->reuse)) {
+        const a_fetch f = load_a_runs(d, g, mt * CNN_PE_ROWS, nr, k0, kt);
+        /* a padding run takes a queue slot as a burst does: it lands in order */
+        sc.a = (k0 ? 4 : 2) * CNN_DIV_CYCLES + port_cycles(f.bursts + f.pad_runs, f.beats + f.pad_beats);
+        bank_beats += f.beats;
+        w->bytes += f.bytes;
+    }
+    if (!cnn_tag_hit(w->b_tag[set], g, (int32_t)nt, k0, w->reuse)) {
+        uint64_t b_beats = 0;
+        for (int32_t c = 0; c < nc; c++) {
+            const int64_t addr = ((int64_t)g * w->ocg + nt * CNN_PE_COLS + c) * w->K + k0;
+            b_beats += beats_at((uint64_t)addr, (uint64_t)kt);
+        }
+        sc.b = port_cycles((uint64_t)nc, b_beats);
+        if (k0 == 0)
+            sc.b += 3 * (CNN_AXI_LATENCY + 2);    /* bias, multipliers, shifts */
+        bank_beats += b_beats;
+        w->bytes += (uint64_t)nc * (uint64_t)kt;
+    }
+    if (w->beats_per_cycle > 0 && bank_beats)
+        sc.bank = (uint64_t)((double)bank_beats / w->beats_per_cycle) + CNN_AXI_LATENCY;
+    return sc;
+}
+
 cnn_cost cnn_conv_cost(const cnn_conv_desc *d, double bpc)
 {
     cnn_cost c = {0};
-    const int32_t icg = d->ic / d->groups, ocg = d->oc / d->groups;
-    const int32_t K = d->kh * d->kw * icg;
-    const uint64_t M = (uint64_t)d->n * d->oh * d->ow;
-    const uint64_t row_tiles = ceil_div(M, CNN_PE_ROWS);
-    const uint64_t col_tiles = ceil_div((uint64_t)ocg, CNN_PE_COLS);
-    const uint64_t cols = ocg < CNN_PE_COLS ? (uint64_t)ocg : CNN_PE_COLS;
-    const double beats_per_cycle = bpc / CNN_AXI_BYTES;
-    c.macs = M * (uint64_t)d->oc * (uint64_t)K;
+    conv_walk w = {0};
+    w.d = d;
+    w.icg = d->ic / d->groups;
+    w.ocg = d->oc / d->groups;
+    w.K = d->kh * d->kw * w.icg;
+    w.ks = cnn_slice_depth(w.K);
+    w.M = (int64_t)d->n * d->oh * d->ow;
+    w.row_tiles = (w.M + CNN_PE_ROWS - 1) / CNN_PE_ROWS;
+    w.col_tiles = (w.ocg + CNN_PE_COLS - 1) / CNN_PE_COLS;
+    w.reuse = cnn_reuse(w.K);
+    w.beats_per_cycle = bpc / CNN_AXI_BYTES;
+    for (int s = 0; s < 2; s++)
+        w.a_tag[s][0] = w.b_tag[s][0] = -1;
+    const int n_outer = cnn_n_outer(w.row_tiles, w.col_tiles);
+    c.macs = (uint64_t)w.M * (uint64_t)d->oc * (uint64_t)w.K;
 
-    /* Each slice's fetch time (the slowest of A, B and the bank) and compute
-     * time, for a full tile [0] and for the last row of tiles [1], whose
-     * fewer rows fetch less. */
-    const uint64_t last_rows = M - (row_tiles - 1) * CNN_PE_ROWS;
-    uint64_t fetch[2][CNN_MAX_K / CNN_TILE_K + 1], comp[CNN_MAX_K / CNN_TILE_K + 1];
-    uint64_t tile_mac = 0, tile_bytes = 0;
-    int32_t slices = 0;
-    for (int32_t k0 = 0; k0 < K; k0 += CNN_TILE_K, slices++) {
-        const int32_t kt = K - k0 < CNN_TILE_K ? K - k0 : CNN_TILE_K;
-        uint64_t a_bursts, a_beats;
-        load_a_runs(icg, k0, kt, &a_bursts, &a_beats);
-        const uint64_t b_beats = cols * ceil_div((uint64_t)kt, CNN_AXI_BYTES);
-        for (int last = 0; last < 2; last++) {
-            const uint64_t rows = last ? last_rows : CNN_PE_ROWS;
-            uint64_t fa = 2 * CNN_DIV_CYCLES + port_cycles(rows * a_bursts, rows * a_beats);
-            uint64_t fb = port_cycles(cols, b_beats);
-            if (k0 == 0) {
-                fa += 2 * CNN_DIV_CYCLES;           /* the tile's first pixel */
-                fb += 3 * (CNN_AXI_LATENCY + 2);    /* bias, multipliers, shifts */
-            }
-            const uint64_t bank = beats_per_cycle > 0
-                ? (uint64_t)((double)(rows * a_beats + b_beats) / beats_per_cycle) +
-                      CNN_AXI_LATENCY : 0;
-            fetch[last][slices] = max_u64(max_u64(fa, fb), bank);
-        }
-        comp[slices] = (uint64_t)kt + 2;
-        tile_mac += (uint64_t)kt;
-        tile_bytes += (uint64_t)(CNN_PE_ROWS + cols) * (uint64_t)kt;
-    }
     /*
-     * Two buffer sets: slice i's fetch starts when the fetcher is done with
-     * slice i - 1 and the compute is done with slice i - 2 (which held its
-     * set); its compute starts when the fetch is done and slice i - 1's
-     * compute is. Unequal slices (K = 2304: 2048 + 256) leave the long
-     * fetch exposed behind the short compute. Laid out slice by slice over
-     * every tile, in the kernel's order (group, pixel tile, channel tile).
+     * Two buffer sets. Fetch A and fetch B are separate machines: each
+     * starts slice i when it is done with slice i - 1 and the compute is
+     * done with slice i - 2 (which held the set), so one may run ahead of
+     * the other; the bank paces their beats together. Slice i's compute
+     * starts when both have filled its set and slice i - 1's compute is
+     * done. Laid out slice by slice over every tile, in the engine's order.
      */
-    const uint64_t tiles = (uint64_t)d->groups * row_tiles * col_tiles;
-    uint64_t f_end = 0, c_end = 0, c_prev2 = 0;
-    for (uint64_t t = 0; t < tiles; t++) {
-        const int last = (t / col_tiles) % row_tiles == row_tiles - 1;
-        for (int32_t i = 0; i < slices; i++) {
-            f_end = max_u64(f_end, c_prev2) + fetch[last][i];
-            c_prev2 = c_end;
-            c_end = max_u64(c_end, f_end) + comp[i];
-        }
-    }
-    /* start (two divisions), the slices, then the last tile: through the array,
-     * the output stage (a row a cycle) and the writer (a burst a row, about
-     * three cycles) and its last write response */
-    c.cycles = 2 * CNN_DIV_CYCLES + c_end + CNN_PE_ROWS + CNN_PE_COLS + CNN_PE_ROWS +
+    const int64_t inner = n_outer ? w.row_tiles : w.col_tiles, outer = n_outer ? w.col_tiles : w.row_tiles;
+    uint64_t a_end = 0, b_end = 0, m_end = 0, c_end = 0, c_prev2 = 0;
+    int set = 0;
+    for (int32_t g = 0; g < d->groups; g++)
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t i = 0; i < inner; i++) {
+                const int64_t mt = n_outer ? i : o, nt = n_outer ? o : i;
+                for (int32_t k0 = 0; k0 < w.K; k0 += w.ks) {
+                    const int32_t kt = w.K - k0 < w.ks ? w.K - k0 : w.ks;
+                    const slice_cost sc = slice_fetch(&w, set, g, mt, nt, k0);
+                    a_end = max_u64(a_end, c_prev2) + sc.a;
+                    b_end = max_u64(b_end, c_prev2) + sc.b;
+                    m_end = max_u64(m_end, c_prev2) + sc.bank;
+                    c_prev2 = c_end;
+                    c_end = max_u64(c_end, max_u64(max_u64(a_end, b_end), m_end)) + (uint64_t)kt + 2;
+                    set ^= 1;
+                }
+            }
+    /* start (three divisions), the slices, then the last tile: through the
+     * array, the output stage (a row a cycle) and the writer (a burst a row,
+     * about three cycles) and its last write response */
+    const uint64_t last_rows = (uint64_t)(w.M - (w.row_tiles - 1) * CNN_PE_ROWS);
+    c.cycles = 3 * CNN_DIV_CYCLES + c_end + CNN_PE_ROWS + CNN_PE_COLS + CNN_PE_ROWS +
                3 * last_rows + CNN_AXI_LATENCY;
-    c.mac_cycles = tiles * tile_mac;
-    c.bytes_read = tiles * tile_bytes;
-    c.bytes_written = M * (uint64_t)d->oc;
+    const uint64_t tiles = (uint64_t)d->groups * (uint64_t)w.row_tiles * (uint64_t)w.col_tiles;
+    c.mac_cycles = tiles * (uint64_t)w.K;
+    c.bytes_read = w.bytes;
+    c.bytes_written = (uint64_t)w.M * (uint64_t)d->oc;
     return c;
 }
 

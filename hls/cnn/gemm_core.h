@@ -51,7 +51,7 @@ typedef int32_t gemm_acc_tile[CNN_PE_ROWS][CNN_PE_COLS];
         (void)nr;                                                                            \
         (void)nc;                                                                            \
         for (int32_t k = 0; k < kt; k++) {                                                   \
-            _Pragma("HLS LOOP_TRIPCOUNT min=1 max=2048")                                     \
+            _Pragma("HLS LOOP_TRIPCOUNT min=1 max=4096")                                     \
             _Pragma("HLS PIPELINE II=1")                                                     \
             for (int32_t r = 0; r < ROWS; r++) {                                             \
                 _Pragma("HLS UNROLL")                                                        \

@@ -65,11 +65,13 @@ VNNI_TARGET static void tile_vnni(int32_t *acc, int32_t ldacc, const int8_t *a, 
 {
     const __m512i flip = _mm512_set1_epi8((char)0x80), ones = _mm512_set1_epi8(1);
     const int32_t kv = (kt + 63) / 64; /* 64-byte chunks */
-    /* b + 128 once a tile, 0 past kt (times a = 0 there: nothing) */
-    __m512i bf[CNN_PE_COLS][CNN_TILE_K / 64];
+    /* b + 128 once a tile, 0 past kt (times a = 0 there: nothing); column c's
+     * chunks at bf[c * kv]: packed, so that short slices do not put every
+     * column in the same cache set, as a CNN_TILE_K pitch would */
+    __m512i bf[CNN_PE_COLS * (CNN_TILE_K / 64)];
     for (int32_t c = 0; c < nc; c++)
         for (int32_t v = 0; v < kv; v++)
-            bf[c][v] = _mm512_maskz_mov_epi8(
+            bf[c * kv + v] = _mm512_maskz_mov_epi8(
                 64 * v + 64 <= kt ? ~(__mmask64)0 : (((__mmask64)1 << (kt - 64 * v)) - 1),
                 _mm512_xor_si512(load64(b + (int64_t)c * ld, 64 * v, kt), flip));
     for (int32_t r = 0; r < nr; r++) {
@@ -85,10 +87,10 @@ VNNI_TARGET static void tile_vnni(int32_t *acc, int32_t ldacc, const int8_t *a, 
         for (; c + 4 <= nc; c += 4) {
             __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
             for (int32_t v = 0; v < kv; v++) {
-                s0 = _mm512_dpbusd_epi32(s0, bf[c][v], av[v]);
-                s1 = _mm512_dpbusd_epi32(s1, bf[c + 1][v], av[v]);
-                s2 = _mm512_dpbusd_epi32(s2, bf[c + 2][v], av[v]);
-                s3 = _mm512_dpbusd_epi32(s3, bf[c + 3][v], av[v]);
+                s0 = _mm512_dpbusd_epi32(s0, bf[c * kv + v], av[v]);
+                s1 = _mm512_dpbusd_epi32(s1, bf[(c + 1) * kv + v], av[v]);
+                s2 = _mm512_dpbusd_epi32(s2, bf[(c + 2) * kv + v], av[v]);
+                s3 = _mm512_dpbusd_epi32(s3, bf[(c + 3) * kv + v], av[v]);
             }
             /* four sums at once: pairwise adds of the halves, then one reduction a quarter */
             const __m512i s01 = _mm512_add_epi32(_mm512_unpacklo_epi32(s0, s1),
@@ -109,7 +111,7 @@ VNNI_TARGET static void tile_vnni(int32_t *acc, int32_t ldacc, const int8_t *a, 
         for (; c < nc; c++) {
             __m512i s0 = _mm512_setzero_si512();
             for (int32_t v = 0; v < kv; v++)
-                s0 = _mm512_dpbusd_epi32(s0, bf[c][v], av[v]);
+                s0 = _mm512_dpbusd_epi32(s0, bf[c * kv + v], av[v]);
             row[c] += _mm512_reduce_add_epi32(s0) - bias;
         }
     }

@@ -2,10 +2,14 @@
 //
 // The same GEMM view as the HLS kernel: per group, M = n*oh*ow output pixels
 // by N = oc/groups channels, K = kh*kw*ic/groups taps, tiled Rows x Cols and
-// sliced 2^KBits taps deep. Five decoupled machines share the work:
-//   fetch A  - im2col runs of each tile row (one per window tap, its channels
-//              contiguous in NHWC; padding written as the zero point) through
-//              read master 0 into A's ping-pong buffers;
+// sliced ks taps deep: K split into ceil(K / 2^KBits) equal slices (2,304 =
+// 2 x 1,152, not 2,048 + 256, whose long fetch the short compute could not
+// hide). Five decoupled machines share the work:
+//   fetch A  - im2col runs of each tile row through read master 0 into A's
+//              ping-pong buffers: one run per window row (its kw taps'
+//              channels are contiguous in NHWC when groups = 1 and the
+//              window is not dilated; otherwise one per tap), split where the
+//              window leaves the input (padding written as the zero point);
 //   fetch B  - per tile the channels' bias / multiplier / shift, then each
 //              column's weights (K contiguous in OHWI) through read master 1,
 //              summing each column's weights (colsum) as they land;
@@ -19,15 +23,24 @@
 //              row (at most two beats with byte strobes).
 // A slice's fetch overlaps the previous slice's compute, and a tile's store
 // and write overlap the next tiles; the array stalls only when a fetch is
-// slower than the slice it feeds. The control port is Vitis HLS's (the
-// register map in rtl/regmap/cnn_conv2d.json). The host checks descriptors;
-// the engine trusts them, as the kernel does.
+// slower than the slice it feeds.
+// Operand reuse: the tiles are walked with the longer of the two tile loops
+// inside (chm_tile_walk), and each fetcher tags what each buffer set holds
+// (group, tile, first tap); a slice whose operand is already in its set is
+// not fetched again. With at most two slices a tile, slice i always lands in
+// set i mod 2 (or, one slice a tile, every other tile in the same set), so
+// the operand that stays (the weights of a channel tile, or the input rows
+// of a pixel tile) is read once or twice per pass instead of once a tile,
+// and a tile moves one operand, not two: half the bank's beats.
+// The control port is Vitis HLS's (the register map in
+// rtl/regmap/cnn_conv2d.json). The host checks descriptors; the engine
+// trusts them, as the kernel does.
 `include "cnn_conv2d_regs.svh"
 
 module chm_cnn_conv #(
   parameter int unsigned Rows = 8,
   parameter int unsigned Cols = 8,
-  parameter int unsigned KBits = 11
+  parameter int unsigned KBits = 12
 ) (
   `include "chm_cnn_ports.svh"
 );
@@ -46,8 +59,12 @@ module chm_cnn_conv #(
   logic has_bias, per_tensor;
   // Derived at start.
   logic [31:0] icg, ocg, kk, mm, plane, col_tiles;
+  logic [31:0] ks;        // taps a slice
+  logic        n_outer;   // pixel tiles inside channel tiles (weights stay)
+  logic        reuse;     // at most two slices a tile: the buffer tags hold
+  logic [31:0] k_slices, row_tiles;
 
-  typedef enum logic [2:0] { C_IDLE, C_DIV_IC, C_DIV_OC, C_RUN, C_DONE } ctrl_e;
+  typedef enum logic [2:0] { C_IDLE, C_DIV_IC, C_DIV_OC, C_DIV_K, C_RUN, C_DONE } ctrl_e;
   ctrl_e ctrl_q;
   logic go_q;    // one cycle: the machines below start
 
@@ -61,9 +78,17 @@ module chm_cnn_conv #(
 
   assign ap_idle = ctrl_q == C_IDLE;
   assign ap_ready = ctrl_q == C_IDLE && ap_start;
-  assign dv_start = (ctrl_q == C_DIV_IC || ctrl_q == C_DIV_OC) && !dv_busy && !dv_done;
-  assign dv_num = ctrl_q == C_DIV_IC ? ic : oc;
-  assign dv_den = groups;
+  assign dv_start = (ctrl_q == C_DIV_IC || ctrl_q == C_DIV_OC || ctrl_q == C_DIV_K) &&
+                    !dv_busy && !dv_done;
+  assign k_slices = (kk + TileK - 1) >> KBits;
+  assign row_tiles = (mm + Rows - 1) >> RB;
+  always_comb begin
+    case (ctrl_q)
+      C_DIV_IC: begin dv_num = ic; dv_den = groups; end
+      C_DIV_OC: begin dv_num = oc; dv_den = groups; end
+      default:  begin dv_num = kk + k_slices - 1; dv_den = k_slices; end  // ks = ceil(K / slices)
+    endcase
+  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -73,7 +98,7 @@ module chm_cnn_conv #(
       sh <= '0; sw <= '0; pt <= '0; pl <= '0; dh <= '0; dw <= '0; groups <= 32'd1;
       in_zp <= '0; out_zp <= '0; act_min <= '0; act_max <= '0; has_bias <= 1'b0;
       per_tensor <= 1'b0; icg <= '0; ocg <= '0; kk <= '0; mm <= '0; plane <= '0;
-      col_tiles <= '0; tiles_total <= '0;
+      col_tiles <= '0; tiles_total <= '0; ks <= '0; n_outer <= 1'b0; reuse <= 1'b0;
     end else begin
       ap_done <= 1'b0;
       go_q <= 1'b0;
@@ -108,6 +133,14 @@ module chm_cnn_conv #(
           plane <= oh * ow;
           col_tiles <= (dv_quot + Cols - 1) >> CB;
           tiles_total <= groups * ((n * oh * ow + Rows - 1) >> RB) * ((dv_quot + Cols - 1) >> CB);
+          ctrl_q <= C_DIV_K;
+        end
+        C_DIV_K: if (dv_done) begin
+          ks <= dv_quot;
+          // The longer tile loop inside; a tie keeps the input rows (the
+          // weights' long runs are the cheaper operand to stream).
+          n_outer <= row_tiles > col_tiles;
+          reuse <= k_slices <= 2;
           go_q <= 1'b1;
           ctrl_q <= C_RUN;
         end
@@ -138,7 +171,7 @@ module chm_cnn_conv #(
   `include "chm_cnn_conv_store.svh"
 
   logic unused_ok;
-  assign unused_ok = ^{dv_rem, fb_kt[31:KBits+1], m0_rlast_i};
+  assign unused_ok = ^{dv_rem, fb_kt[31:KBits+1], m0_rlast_i, fa_nt, fa_last_slice, cp_g, cp_m0, cp_nt};
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin

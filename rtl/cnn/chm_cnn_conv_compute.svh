@@ -7,7 +7,7 @@
 typedef enum logic [1:0] { CP_IDLE, CP_WAIT, CP_STREAM, CP_NEXT } cp_e;
 cp_e cp_q;
 logic [31:0] cp_g, cp_m0, cp_nt, cp_k0, cp_k, cp_kt;
-logic        cp_first, cp_last;
+logic        cp_first, cp_last, cp_end;
 logic [1:0]  out_free_q;
 logic [31:0] gap_q;
 logic        cp_issue, cp_issue_last, cp_take_slot;
@@ -45,10 +45,15 @@ chm_tile_buf #(.Rows(Cols), .KBits(KBits)) u_bbuf (
   .rd_set_i(c_set_q), .rd_k_i(cp_k[KBits-1:0]), .rd_data_o(b_rd)
 );
 
+chm_tile_walk #(.Rows(Rows)) u_walk_c (
+  .clk_i, .rst_ni, .start_i(go_q), .step_i(cp_q == CP_NEXT), .n_outer_i(n_outer),
+  .groups_i(groups), .mm_i(mm), .col_tiles_i(col_tiles), .kk_i(kk), .ks_i(ks), .g_o(cp_g),
+  .m0_o(cp_m0), .nt_o(cp_nt), .k0_o(cp_k0), .last_slice_o(cp_last), .last_o(cp_end)
+);
+
 always_comb begin
-  cp_kt = kk - cp_k0 < TileK ? kk - cp_k0 : TileK;
+  cp_kt = kk - cp_k0 < ks ? kk - cp_k0 : ks;
   cp_first = cp_k0 == 0;
-  cp_last = cp_k0 + TileK >= kk;
   cp_issue = cp_q == CP_STREAM;
   cp_issue_last = cp_issue && cp_last && cp_k + 1 == cp_kt;
   cp_take_slot = cp_issue_last;
@@ -96,7 +101,7 @@ chm_systolic_array #(.Rows(Rows), .Cols(Cols)) u_array (
 
 always_ff @(posedge clk_i or negedge rst_ni) begin
   if (!rst_ni) begin
-    cp_q <= CP_IDLE; cp_g <= '0; cp_m0 <= '0; cp_nt <= '0; cp_k0 <= '0; cp_k <= '0;
+    cp_q <= CP_IDLE; cp_k <= '0;
     c_set_q <= 1'b0; gap_q <= '0; om_slot_q <= 1'b0;
     for (int s = 0; s < 2; s++) begin
       om_m0[s] <= '0; om_oc0[s] <= '0; om_nr[s] <= '0; om_nc[s] <= '0;
@@ -109,7 +114,7 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
     else if (gap_q < Rows + Cols) gap_q <= gap_q + 1;
     case (cp_q)
       CP_IDLE: if (go_q) begin
-        cp_g <= '0; cp_m0 <= '0; cp_nt <= '0; cp_k0 <= '0; c_set_q <= 1'b0;
+        c_set_q <= 1'b0;
         gap_q <= Rows + Cols; om_slot_q <= 1'b0;
         cp_q <= CP_WAIT;
       end
@@ -139,29 +144,7 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
           cp_k <= cp_k + 1;
         end
       end
-      CP_NEXT: begin
-        cp_q <= CP_WAIT;
-        if (cp_k0 + TileK < kk) begin
-          cp_k0 <= cp_k0 + TileK;
-        end else begin
-          cp_k0 <= '0;
-          if (cp_nt + 1 < col_tiles) begin
-            cp_nt <= cp_nt + 1;
-          end else begin
-            cp_nt <= '0;
-            if (cp_m0 + Rows < mm) begin
-              cp_m0 <= cp_m0 + Rows;
-            end else begin
-              cp_m0 <= '0;
-              if (cp_g + 1 < groups) cp_g <= cp_g + 1;
-              else begin
-                cp_g <= '0;
-                cp_q <= CP_IDLE;
-              end
-            end
-          end
-        end
-      end
+      CP_NEXT: cp_q <= cp_end ? CP_IDLE : CP_WAIT;  // the walker steps now
       default: cp_q <= CP_IDLE;
     endcase
   end

@@ -1,16 +1,30 @@
 // chm_cnn_conv_fetch_a.svh - fetch A of chm_cnn_conv (a fragment of its body).
 //
-// Walks (group, pixel tile, channel tile, K slice) as the compute does. Per
-// pixel tile it divides the first pixel index into (image, oy, ox); per
-// slice the first tap into (ky, kx, ci); then each row of the tile asks
-// for one run per window tap: its contiguous channels, or the zero point
-// where the tap falls in the padding.
+// Walks the slices as the compute does (chm_tile_walk). A slice whose input
+// rows are already in its buffer set (same group, pixel tile and first tap:
+// the tag) is not fetched. Otherwise, per pixel tile it divides the first
+// pixel index into (image, oy, ox); per slice past the first, the first tap
+// into (ky, kx, ci); then each row of the tile asks for its runs: with one
+// group and no dilation the kw taps of a window row are one contiguous run
+// of kw * ic bytes in NHWC, cut where the window leaves the input (that
+// part is a pad run of the zero point); otherwise one run a tap.
 typedef enum logic [3:0] {
-  FA_IDLE, FA_TDIV1, FA_TDIV2, FA_SDIV1, FA_SDIV2, FA_WAITSET, FA_RUN, FA_DRAIN, FA_NEXT
+  FA_IDLE, FA_CHECK, FA_SKIP, FA_TDIV1, FA_TDIV2, FA_SDIV1, FA_SDIV2, FA_WAITSET, FA_RUN,
+  FA_DRAIN, FA_NEXT
 } fa_e;
 fa_e fa_q;
 logic [31:0] fa_g, fa_m0, fa_nt, fa_k0;
+logic        fa_last_slice, fa_last, fa_step;
 logic        fa_set;
+logic        fa_hit;
+logic [1:0]  fa_tag_ok;            // the set holds the rows its tag says
+logic [31:0] fa_tag_g [2];
+logic [31:0] fa_tag_m0 [2];
+logic [31:0] fa_tag_k0 [2];
+logic        fa_merge;             // a window row's taps are one run
+logic signed [31:0] fa_ix0;        // input column of the window's first tap
+logic [31:0] fa_kx_end;            // the run covers taps kx .. kx_end - 1 of the row
+logic [31:0] fa_row_bytes;
 logic [31:0] fa_b0, fa_oy0, fa_ox0, fa_ci0, fa_kx0, fa_ky0;
 logic [31:0] fa_r, fa_b, fa_oy, fa_ox, fa_ci, fa_kx, fa_ky, fa_k;
 logic [31:0] fa_kt, fa_nr;
@@ -26,6 +40,15 @@ logic [RB-1:0] fa_wr_row;
 logic [63:0] fa_wr_en;
 logic [64*(KBits-6)-1:0] fa_wr_word;
 logic [511:0] fa_wr_data;
+
+chm_tile_walk #(.Rows(Rows)) u_walk_a (
+  .clk_i, .rst_ni, .start_i(go_q), .step_i(fa_step), .n_outer_i(n_outer), .groups_i(groups),
+  .mm_i(mm), .col_tiles_i(col_tiles), .kk_i(kk), .ks_i(ks), .g_o(fa_g), .m0_o(fa_m0),
+  .nt_o(fa_nt), .k0_o(fa_k0), .last_slice_o(fa_last_slice), .last_o(fa_last)
+);
+assign fa_step = fa_q == FA_NEXT;
+assign fa_hit = reuse && fa_tag_ok[fa_set] && fa_tag_g[fa_set] == fa_g &&
+                fa_tag_m0[fa_set] == fa_m0 && fa_tag_k0[fa_set] == fa_k0;
 
 chm_divider u_div_a (.clk_i, .rst_ni, .start_i(fa_dv_start), .num_i(fa_dv_num),
                      .den_i(fa_dv_den), .busy_o(fa_dv_busy), .done_o(fa_dv_done),
@@ -45,12 +68,20 @@ always_comb begin
 end
 
 always_comb begin
-  fa_kt = kk - fa_k0 < TileK ? kk - fa_k0 : TileK;
+  fa_kt = kk - fa_k0 < ks ? kk - fa_k0 : ks;
   fa_nr = mm - fa_m0 < Rows ? mm - fa_m0 : Rows;
-  fa_run = icg - fa_ci < fa_kt - fa_k ? icg - fa_ci : fa_kt - fa_k;
   fa_iy = $signed(fa_oy * sh) - $signed(pt) + $signed(fa_ky * dh);
-  fa_ix = $signed(fa_ox * sw) - $signed(pl) + $signed(fa_kx * dw);
+  fa_ix0 = $signed(fa_ox * sw) - $signed(pl);
+  fa_ix = fa_ix0 + $signed(fa_kx * dw);
   fa_inside = fa_iy >= 0 && fa_iy < $signed(ih) && fa_ix >= 0 && fa_ix < $signed(iw);
+  fa_merge = groups == 1 && dw == 1;
+  // Where this run's taps stop being all inside or all padding.
+  if (!fa_merge) fa_kx_end = fa_kx + 1;
+  else if (fa_iy < 0 || fa_iy >= $signed(ih) || fa_ix >= $signed(iw)) fa_kx_end = kw;
+  else if (fa_ix < 0) fa_kx_end = -fa_ix0 < $signed(kw) ? 32'(-fa_ix0) : kw;  // first inside tap
+  else fa_kx_end = $signed(iw) - fa_ix0 < $signed(kw) ? 32'($signed(iw) - fa_ix0) : kw;
+  fa_row_bytes = (fa_kx_end - fa_kx) * icg - fa_ci;
+  fa_run = fa_row_bytes < fa_kt - fa_k ? fa_row_bytes : fa_kt - fa_k;
   fa_addr = p_in + ((64'(fa_b) * 64'(ih) + 64'(fa_iy)) * 64'(iw) + 64'(fa_ix)) * 64'(ic) +
             64'(fa_g) * 64'(icg) + 64'(fa_ci);
   fa_req_valid = fa_q == FA_RUN;
@@ -68,20 +99,26 @@ chm_run_fetch #(.DestBits(RB), .KBits(KBits)) u_fetch_a (
   .wr_word_o(fa_wr_word), .wr_data_o(fa_wr_data)
 );
 
-assign a_fill_done = fa_q == FA_DRAIN && !fa_busy;
+assign a_fill_done = (fa_q == FA_DRAIN && !fa_busy) || (fa_q == FA_SKIP && !a_full_q[fa_set]);
 assign a_fill_set = fa_set;
 
 always_ff @(posedge clk_i or negedge rst_ni) begin
   if (!rst_ni) begin
-    fa_q <= FA_IDLE; fa_g <= '0; fa_m0 <= '0; fa_nt <= '0; fa_k0 <= '0; fa_set <= 1'b0;
+    fa_q <= FA_IDLE; fa_set <= 1'b0; fa_tag_ok <= '0;
+    for (int i = 0; i < 2; i++) begin fa_tag_g[i] <= '0; fa_tag_m0[i] <= '0; fa_tag_k0[i] <= '0; end
     fa_b0 <= '0; fa_oy0 <= '0; fa_ox0 <= '0; fa_ci0 <= '0; fa_kx0 <= '0; fa_ky0 <= '0;
     fa_r <= '0; fa_b <= '0; fa_oy <= '0; fa_ox <= '0; fa_ci <= '0; fa_kx <= '0; fa_ky <= '0;
     fa_k <= '0;
   end else begin
     case (fa_q)
       FA_IDLE: if (go_q) begin
-        fa_g <= '0; fa_m0 <= '0; fa_nt <= '0; fa_k0 <= '0; fa_set <= 1'b0;
-        fa_q <= FA_TDIV1;
+        fa_set <= 1'b0; fa_tag_ok <= '0;
+        fa_q <= FA_CHECK;
+      end
+      FA_CHECK: fa_q <= fa_hit ? FA_SKIP : FA_TDIV1;
+      FA_SKIP: if (!a_full_q[fa_set]) begin
+        fa_set <= !fa_set;
+        fa_q <= FA_NEXT;
       end
       FA_TDIV1: if (fa_dv_done) begin
         fa_b0 <= fa_dv_quot;
@@ -90,7 +127,12 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
       FA_TDIV2: if (fa_dv_done) begin
         fa_oy0 <= fa_dv_quot;
         fa_ox0 <= fa_dv_rem;
-        fa_q <= FA_SDIV1;
+        if (fa_k0 == 0) begin                 // the first slice starts at tap (0, 0, 0)
+          fa_ci0 <= '0; fa_ky0 <= '0; fa_kx0 <= '0;
+          fa_q <= FA_WAITSET;
+        end else begin
+          fa_q <= FA_SDIV1;
+        end
       end
       FA_SDIV1: if (fa_dv_done) begin
         fa_ci0 <= fa_dv_rem;
@@ -102,20 +144,22 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
         fa_q <= FA_WAITSET;
       end
       FA_WAITSET: if (!a_full_q[fa_set]) begin
+        fa_tag_ok[fa_set] <= 1'b1;
+        fa_tag_g[fa_set] <= fa_g; fa_tag_m0[fa_set] <= fa_m0; fa_tag_k0[fa_set] <= fa_k0;
         fa_r <= '0;
         fa_b <= fa_b0; fa_oy <= fa_oy0; fa_ox <= fa_ox0;
         fa_ci <= fa_ci0; fa_kx <= fa_kx0; fa_ky <= fa_ky0; fa_k <= '0;
         fa_q <= FA_RUN;
       end
       FA_RUN: if (fa_req_ready) begin
-        if (fa_k + fa_run < fa_kt) begin      // next tap of this row
+        if (fa_k + fa_run < fa_kt) begin      // next run of this row
           fa_k <= fa_k + fa_run;
           fa_ci <= '0;
-          if (fa_kx + 1 == kw) begin
+          if (fa_kx_end == kw) begin
             fa_kx <= '0;
             fa_ky <= fa_ky + 1;
           end else begin
-            fa_kx <= fa_kx + 1;
+            fa_kx <= fa_kx_end;
           end
         end else if (fa_r + 1 < fa_nr) begin  // next row: the next pixel
           fa_r <= fa_r + 1;
@@ -139,33 +183,7 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
         fa_set <= !fa_set;
         fa_q <= FA_NEXT;
       end
-      FA_NEXT: begin
-        if (fa_k0 + TileK < kk) begin
-          fa_k0 <= fa_k0 + TileK;
-          fa_q <= FA_SDIV1;
-        end else begin
-          fa_k0 <= '0;
-          if (fa_nt + 1 < col_tiles) begin
-            fa_nt <= fa_nt + 1;
-            fa_q <= FA_SDIV1;
-          end else begin
-            fa_nt <= '0;
-            if (fa_m0 + Rows < mm) begin
-              fa_m0 <= fa_m0 + Rows;
-              fa_q <= FA_TDIV1;
-            end else begin
-              fa_m0 <= '0;
-              if (fa_g + 1 < groups) begin
-                fa_g <= fa_g + 1;
-                fa_q <= FA_TDIV1;
-              end else begin
-                fa_g <= '0;
-                fa_q <= FA_IDLE;
-              end
-            end
-          end
-        end
-      end
+      FA_NEXT: fa_q <= fa_last ? FA_IDLE : FA_CHECK;  // the walker steps now
       default: fa_q <= FA_IDLE;
     endcase
   end

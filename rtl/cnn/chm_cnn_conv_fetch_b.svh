@@ -1,5 +1,10 @@
 // chm_cnn_conv_fetch_b.svh - fetch B of chm_cnn_conv (a fragment of its body).
 //
+// Walks the slices as the compute does (chm_tile_walk). A slice whose
+// weights are already in its buffer set (same group, channel tile and first
+// tap: the tag) is not fetched; the parameters and column sums that travel
+// with that set are then still the channel tile's, and only the pixel
+// tile's place is updated.
 // At a tile's first slice: its channels' bias, multiplier and shift (one
 // word each per channel, or one for all with per_tensor), through the same
 // read master before any weight run. Then one run a column: the slice of
@@ -7,10 +12,17 @@
 // weights (for the zero-point term) accumulate as the beats land; at the
 // tile's last slice they and the parameters go with the buffer set to the
 // compute, and on to the store.
-typedef enum logic [2:0] { FB_IDLE, FB_WAITSET, FB_PAR_AR, FB_PAR_R, FB_COLS, FB_DRAIN, FB_NEXT } fb_e;
+typedef enum logic [2:0] {
+  FB_IDLE, FB_WAITSET, FB_PAR_AR, FB_PAR_R, FB_COLS, FB_DRAIN, FB_NEXT
+} fb_e;
 fb_e fb_q;
 logic [31:0] fb_g, fb_m0, fb_nt, fb_k0, fb_c;
+logic        fb_last_slice, fb_last, fb_step, fb_hit;
 logic        fb_set;
+logic [1:0]  fb_tag_ok;
+logic [31:0] fb_tag_g [2];
+logic [31:0] fb_tag_nt [2];
+logic [31:0] fb_tag_k0 [2];
 logic [1:0]  fb_par;                 // 0 bias, 1 multiplier, 2 shift
 logic [7:0]  fb_beat;
 logic [31:0] fb_kt, fb_nc, fb_nr, fb_oc0;
@@ -42,8 +54,17 @@ logic [63:0] fr_araddr;
 logic [7:0]  fr_arlen;
 logic        fr_arvalid, fr_rready;
 
+chm_tile_walk #(.Rows(Rows)) u_walk_b (
+  .clk_i, .rst_ni, .start_i(go_q), .step_i(fb_step), .n_outer_i(n_outer), .groups_i(groups),
+  .mm_i(mm), .col_tiles_i(col_tiles), .kk_i(kk), .ks_i(ks), .g_o(fb_g), .m0_o(fb_m0),
+  .nt_o(fb_nt), .k0_o(fb_k0), .last_slice_o(fb_last_slice), .last_o(fb_last)
+);
+assign fb_step = fb_q == FB_NEXT;
+assign fb_hit = reuse && fb_tag_ok[fb_set] && fb_tag_g[fb_set] == fb_g &&
+                fb_tag_nt[fb_set] == fb_nt && fb_tag_k0[fb_set] == fb_k0;
+
 always_comb begin
-  fb_kt = kk - fb_k0 < TileK ? kk - fb_k0 : TileK;
+  fb_kt = kk - fb_k0 < ks ? kk - fb_k0 : ks;
   fb_nc = ocg - fb_nt * Cols < Cols ? ocg - fb_nt * Cols : Cols;
   fb_nr = mm - fb_m0 < Rows ? mm - fb_m0 : Rows;
   fb_oc0 = fb_g * ocg + fb_nt * Cols;
@@ -84,13 +105,13 @@ assign m1_arlen_o = fb_q == FB_PAR_AR ? fb_par_beats - 8'd1 : fr_arlen;
 assign m1_arvalid_o = fb_q == FB_PAR_AR ? 1'b1 : (fb_q != FB_PAR_R && fr_arvalid);
 assign m1_rready_o = fb_q == FB_PAR_R ? 1'b1 : fr_rready;
 
-assign b_fill_done = fb_q == FB_DRAIN && !fb_busy;
+assign b_fill_done = (fb_q == FB_DRAIN && !fb_busy) || (fb_q == FB_WAITSET && !b_full_q[fb_set] && fb_hit);
 assign b_fill_set = fb_set;
 
 always_ff @(posedge clk_i or negedge rst_ni) begin
   if (!rst_ni) begin
-    fb_q <= FB_IDLE; fb_g <= '0; fb_m0 <= '0; fb_nt <= '0; fb_k0 <= '0; fb_c <= '0;
-    fb_set <= 1'b0; fb_par <= '0; fb_beat <= '0;
+    fb_q <= FB_IDLE; fb_c <= '0; fb_set <= 1'b0; fb_par <= '0; fb_beat <= '0; fb_tag_ok <= '0;
+    for (int i = 0; i < 2; i++) begin fb_tag_g[i] <= '0; fb_tag_nt[i] <= '0; fb_tag_k0[i] <= '0; end
     for (int c = 0; c < $signed(Cols); c++) begin
       fb_colsum_q[c] <= '0; fb_bias[c] <= '0; fb_mult[c] <= '0; fb_shift[c] <= '0;
       for (int s = 0; s < 2; s++) begin
@@ -104,10 +125,19 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
     for (int c = 0; c < $signed(Cols); c++) fb_colsum_q[c] <= fb_colsum_d[c];
     case (fb_q)
       FB_IDLE: if (go_q) begin
-        fb_g <= '0; fb_m0 <= '0; fb_nt <= '0; fb_k0 <= '0; fb_set <= 1'b0;
+        fb_set <= 1'b0; fb_tag_ok <= '0;
         fb_q <= FB_WAITSET;
       end
-      FB_WAITSET: if (!b_full_q[fb_set]) begin
+      FB_WAITSET: if (!b_full_q[fb_set] && fb_hit) begin  // the set holds these weights
+        if (fb_last_slice) begin
+          bs_m0[fb_set] <= fb_m0;
+          bs_nr[fb_set] <= fb_nr;
+        end
+        fb_set <= !fb_set;
+        fb_q <= FB_NEXT;
+      end else if (!b_full_q[fb_set]) begin
+        fb_tag_ok[fb_set] <= 1'b1;
+        fb_tag_g[fb_set] <= fb_g; fb_tag_nt[fb_set] <= fb_nt; fb_tag_k0[fb_set] <= fb_k0;
         fb_c <= '0;
         if (fb_k0 == 0) begin
           for (int c = 0; c < $signed(Cols); c++) fb_colsum_q[c] <= '0;
@@ -149,7 +179,7 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
         else fb_q <= FB_DRAIN;
       end
       FB_DRAIN: if (!fb_busy) begin
-        if (fb_k0 + TileK >= kk) begin        // the tile's last slice
+        if (fb_last_slice) begin
           for (int c = 0; c < $signed(Cols); c++) begin
             bs_colsum[fb_set][c] <= fb_colsum_d[c];
             bs_bias[fb_set][c] <= fb_bias[c];
@@ -164,30 +194,7 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
         fb_set <= !fb_set;
         fb_q <= FB_NEXT;
       end
-      FB_NEXT: begin
-        fb_q <= FB_WAITSET;
-        if (fb_k0 + TileK < kk) begin
-          fb_k0 <= fb_k0 + TileK;
-        end else begin
-          fb_k0 <= '0;
-          if (fb_nt + 1 < col_tiles) begin
-            fb_nt <= fb_nt + 1;
-          end else begin
-            fb_nt <= '0;
-            if (fb_m0 + Rows < mm) begin
-              fb_m0 <= fb_m0 + Rows;
-            end else begin
-              fb_m0 <= '0;
-              if (fb_g + 1 < groups) begin
-                fb_g <= fb_g + 1;
-              end else begin
-                fb_g <= '0;
-                fb_q <= FB_IDLE;
-              end
-            end
-          end
-        end
-      end
+      FB_NEXT: fb_q <= fb_last ? FB_IDLE : FB_WAITSET;  // the walker steps now
       default: fb_q <= FB_IDLE;
     endcase
   end

@@ -26,7 +26,7 @@ endforeach()
 set(files ${SRC}/common/chm_axil_ctrl.sv ${SRC}/common/chm_mbqm.sv ${SRC}/common/chm_f32rule.sv ${SRC}/common/chm_clamp8.sv
           ${SRC}/common/chm_requant.sv ${SRC}/common/chm_divider.sv
           ${SRC}/common/chm_run_fetch.sv ${SRC}/common/chm_tile_buf.sv ${SRC}/cnn/chm_pe.sv
-          ${SRC}/cnn/chm_systolic_array.sv ${SRC}/cnn/chm_cnn_conv.sv)
+          ${SRC}/cnn/chm_systolic_array.sv ${SRC}/cnn/chm_tile_walk.sv ${SRC}/cnn/chm_cnn_conv.sv)
 string(JOIN " " file_list ${files})
 set(inc "-I${GEN} -I${SRC}/common -I${SRC}/cnn")
 math(EXPR pes "${PE} * ${PE}")
@@ -40,8 +40,9 @@ endif()
 set(units
   "chm_pe||${pes}"
   "chm_requant||${PE}"
-  "chm_tile_buf|-set Rows ${PE} -set KBits 11|2"
-  "chm_run_fetch|-set DestBits ${CB} -set KBits 11|2"
+  "chm_tile_buf|-set Rows ${PE} -set KBits 12|2"
+  "chm_run_fetch|-set DestBits ${CB} -set KBits 12|2"
+  "chm_tile_walk|-set Rows ${PE}|3"
   "chm_divider||2"
   "chm_axil_ctrl|-set NumWords ${words}|1"
   "chm_cnn_conv|-set Rows ${PE} -set Cols ${PE}|1")
@@ -76,7 +77,7 @@ foreach(u ${units})
   list(GET f 2 count)
   set(bb "")
   if(mod STREQUAL "chm_cnn_conv")  # the engine's own logic: its submodules are counted above
-    set(bb "blackbox chm_pe chm_requant chm_tile_buf chm_run_fetch chm_divider chm_axil_ctrl chm_systolic_array\n")
+    set(bb "blackbox chm_pe chm_requant chm_tile_buf chm_run_fetch chm_divider chm_axil_ctrl chm_systolic_array chm_tile_walk\n")
   endif()
   set(chp "")
   if(par)
