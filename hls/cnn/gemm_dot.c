@@ -11,7 +11,7 @@
  *    across lanes four at once. The extra 128 * sum(a[r]) is taken off
  *    once a row: a . b = a . (b + 128) -
  *    128 * sum(a), exact in int32 for any K this core takes (each lane's
- *    sum stays below 2048 * 255 * 128).
+ *    sum stays below CNN_TILE_K * 255 * 128 = 4096 * 255 * 128 < 2^31).
  *  - otherwise one dot product a PE, the plain loop built twice (AVX2 and
  *    baseline SSE2), chosen once a tile by hls_native_isa() (so
  *    CHIMERA_EMU_ISA can force either; the tests run both).
