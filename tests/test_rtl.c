@@ -188,11 +188,78 @@ static int start_and_run(rtl_engine *e, uint64_t max, rtl_stats *st)
     CU_ASSERT_EQUAL(rtl_reg_write(e, GIE, 1), 0);
     CU_ASSERT_EQUAL(rtl_reg_write(e, IER, 1), 0);
     CU_ASSERT_EQUAL(rtl_reg_write(e, CTRL, START), 0);
+    rtl_stats own;
+    if (!st)
+        st = &own;
     int rc = rtl_run(e, &host_mem, &ddr, 1, max, st);
     CU_ASSERT_EQUAL(rc, 0);
+    /* every burst inside its 4 KiB page, WLAST where each write burst ends */
+    CU_ASSERT_EQUAL(st->axi_4k_crossings, 0);
+    CU_ASSERT_EQUAL(st->axi_wlast_errors, 0);
     CU_ASSERT_EQUAL(rd(e, CTRL) & (DONE | IDLE), DONE | IDLE);
     CU_ASSERT_EQUAL(rtl_reg_write(e, ISR, 1), 0);
     return rc;
+}
+
+/*
+ * AXI4 forbids a burst that crosses a 4 KiB boundary. A conv whose every
+ * tensor straddles one (input window rows, weight columns, the bias,
+ * multiplier and shift arrays, output rows of 20 bytes starting 10 bytes
+ * before a page): the memory model counts no crossing burst and no wrong
+ * WLAST, the output is the reference's and nothing around it is written.
+ * (Before the masters cut their bursts at pages, every engine suite broke
+ * this rule.)
+ */
+static void test_bursts_stop_at_4k(void)
+{
+    enum { H = 9, WD = 9, IC = 40, OC = 20 };
+    enum { PIN = 0x1000 - 20, PW = 0x3000 - 30, PB = 0x6000 - 8, PM = 0x7000 - 4,
+           PS = 0x8000 - 12, POUT = 0x9000 - 10 };
+    static int8_t ref[H * WD * OC];
+    tu_rng r;
+    tu_seed(&r, 4096);
+    int8_t *in = (int8_t *)mem + PIN, *w = (int8_t *)mem + PW;
+    int32_t bias[OC], mult[OC], shift[OC];
+    tu_fill_i8(&r, in, H * WD * IC, -128, 127);
+    tu_fill_i8(&r, w, OC * 9 * IC, -128, 127);
+    for (int i = 0; i < OC; i++)
+        bias[i] = tu_range(&r, -3000, 3000);
+    tu_random_requant(&r, mult, shift, OC, -12, -9);
+    memcpy(mem + PB, bias, sizeof bias);
+    memcpy(mem + PM, mult, sizeof mult);
+    memcpy(mem + PS, shift, sizeof shift);
+    memset(mem + POUT - 64, 0x5A, sizeof ref + 128);
+    chm_conv2d_params p = { .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1 };
+    p.rq = (chm_requant){ .multiplier = mult, .shift = shift, .in_zero_point = 5, .out_zero_point = -4 };
+    ref_conv2d(in, 1, H, WD, IC, w, OC, 3, 3, bias, &p, ref);
+    rtl_engine *e = rtl_engine_new_cnn_conv(8);
+    CU_ASSERT_FATAL(e != NULL);
+    const uint32_t ptr_reg[] = { CHM_CNN_CONV2D_IN, CHM_CNN_CONV2D_WTS, CHM_CNN_CONV2D_BIAS,
+                                 CHM_CNN_CONV2D_MULT, CHM_CNN_CONV2D_SHIFT, CHM_CNN_CONV2D_OUT };
+    const uint32_t ptr_off[] = { PIN, PW, PB, PM, PS, POUT };
+    for (size_t i = 0; i < sizeof ptr_reg / sizeof ptr_reg[0]; i++)
+        put_ptr(e, ptr_reg[i], BASE + ptr_off[i]);
+    const struct { uint32_t off; int32_t v; } a[] = {
+        { CHM_CNN_CONV2D_N, 1 }, { CHM_CNN_CONV2D_IH, H }, { CHM_CNN_CONV2D_IW, WD },
+        { CHM_CNN_CONV2D_IC, IC }, { CHM_CNN_CONV2D_OH, H }, { CHM_CNN_CONV2D_OW, WD },
+        { CHM_CNN_CONV2D_OC, OC }, { CHM_CNN_CONV2D_KH, 3 }, { CHM_CNN_CONV2D_KW, 3 },
+        { CHM_CNN_CONV2D_STRIDE_H, 1 }, { CHM_CNN_CONV2D_STRIDE_W, 1 },
+        { CHM_CNN_CONV2D_PAD_T, 1 }, { CHM_CNN_CONV2D_PAD_L, 1 }, { CHM_CNN_CONV2D_DIL_H, 1 },
+        { CHM_CNN_CONV2D_DIL_W, 1 }, { CHM_CNN_CONV2D_GROUPS, 1 }, { CHM_CNN_CONV2D_IN_ZP, 5 },
+        { CHM_CNN_CONV2D_OUT_ZP, -4 }, { CHM_CNN_CONV2D_ACT_MIN, -128 },
+        { CHM_CNN_CONV2D_ACT_MAX, 127 }, { CHM_CNN_CONV2D_HAS_BIAS, 1 },
+        { CHM_CNN_CONV2D_PER_TENSOR, 0 },
+    };
+    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
+        CU_ASSERT_EQUAL(rtl_reg_write(e, a[i].off, (uint32_t)a[i].v), 0);
+    rtl_stats st;
+    if (start_and_run(e, 10000000, &st) == 0) {
+        CU_ASSERT_EQUAL(memcmp(mem + POUT, ref, sizeof ref), 0);
+        CU_ASSERT_EQUAL(mem[POUT - 1], 0x5A); /* nothing written around the output */
+        CU_ASSERT_EQUAL(mem[POUT + sizeof ref], 0x5A);
+        CU_ASSERT(st.beats_read > 0 && st.beats_written > 0);
+    }
+    rtl_engine_free(e);
 }
 
 /*
@@ -864,6 +931,8 @@ int main(void)
         { "pooling engine: max/avg, odd channels, padding, misaligned, vs cnn_pool",
           test_pool_engine },
         { "add engine: ragged lengths, misaligned tensors, vs cnn_add", test_add_engine },
+        { "AXI4: no burst crosses a 4 KiB page (conv with every tensor straddling one)",
+          test_bursts_stop_at_4k },
         { "the SPARSE engine bare: X and S, fc and conv, odd alignments, a bad header", test_sparse_engine },
         { "operations without an rtl engine are refused at submit", test_unsupported_refused },
         { "measured card times keep dependency order", test_measured_timeline },

@@ -29,6 +29,8 @@ logic [31:0] fb_kt, fb_nc, fb_nr, fb_oc0;
 logic [63:0] fb_par_addr;
 logic [31:0] fb_par_bytes;
 logic [7:0]  fb_par_beats;
+logic [63:0] fb_par_base;            // the next beat's address
+logic [7:0]  fb_par_n, fb_par_end;   // beats of the next burst (to the 4 KiB page's end); its end
 logic signed [31:0] fb_colsum_q [Cols];
 logic signed [31:0] fb_colsum_d [Cols];
 logic [31:0] fb_bias [Cols];
@@ -76,6 +78,10 @@ always_comb begin
   endcase
   fb_par_bytes = (fb_par != 0 && per_tensor) ? 32'd4 : fb_nc * 4;
   fb_par_beats = 8'((32'(fb_par_addr[5:0]) + fb_par_bytes + 63) >> 6);
+  // a parameter array's read stops at a 4 KiB boundary (AXI4 lets no burst cross one)
+  fb_par_base = {fb_par_addr[63:6], 6'd0} + {50'd0, fb_beat, 6'd0};
+  fb_par_n = fb_par_beats - fb_beat < 8'd64 - {2'b00, fb_par_base[11:6]}
+           ? fb_par_beats - fb_beat : 8'd64 - {2'b00, fb_par_base[11:6]};
   for (int c = 0; c < $signed(Cols); c++) begin
     logic signed [31:0] s;
     s = '0;
@@ -100,8 +106,8 @@ chm_run_fetch #(.DestBits(CB), .KBits(KBits)) u_fetch_b (
 );
 
 // The parameter reads borrow read master 1 while no weight run is queued.
-assign m1_araddr_o = fb_q == FB_PAR_AR ? {fb_par_addr[63:6], 6'd0} : fr_araddr;
-assign m1_arlen_o = fb_q == FB_PAR_AR ? fb_par_beats - 8'd1 : fr_arlen;
+assign m1_araddr_o = fb_q == FB_PAR_AR ? fb_par_base : fr_araddr;
+assign m1_arlen_o = fb_q == FB_PAR_AR ? fb_par_n - 8'd1 : fr_arlen;
 assign m1_arvalid_o = fb_q == FB_PAR_AR ? 1'b1 : (fb_q != FB_PAR_R && fr_arvalid);
 assign m1_rready_o = fb_q == FB_PAR_R ? 1'b1 : fr_rready;
 
@@ -111,6 +117,7 @@ assign b_fill_set = fb_set;
 always_ff @(posedge clk_i or negedge rst_ni) begin
   if (!rst_ni) begin
     fb_q <= FB_IDLE; fb_c <= '0; fb_set <= 1'b0; fb_par <= '0; fb_beat <= '0; fb_tag_ok <= '0;
+    fb_par_end <= '0;
     for (int i = 0; i < 2; i++) begin fb_tag_g[i] <= '0; fb_tag_nt[i] <= '0; fb_tag_k0[i] <= '0; end
     for (int c = 0; c < $signed(Cols); c++) begin
       fb_colsum_q[c] <= '0; fb_bias[c] <= '0; fb_mult[c] <= '0; fb_shift[c] <= '0;
@@ -142,13 +149,14 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
         if (fb_k0 == 0) begin
           for (int c = 0; c < $signed(Cols); c++) fb_colsum_q[c] <= '0;
           fb_par <= has_bias ? 2'd0 : 2'd1;
+          fb_beat <= '0;
           fb_q <= FB_PAR_AR;
         end else begin
           fb_q <= FB_COLS;
         end
       end
       FB_PAR_AR: if (m1_arready_i) begin
-        fb_beat <= '0;
+        fb_par_end <= fb_beat + fb_par_n;
         fb_q <= FB_PAR_R;
       end
       FB_PAR_R: if (m1_rvalid_i) begin
@@ -168,10 +176,12 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
             fb_q <= FB_COLS;
           end else begin
             fb_par <= fb_par + 2'd1;
+            fb_beat <= '0;
             fb_q <= FB_PAR_AR;
           end
         end else begin
           fb_beat <= fb_beat + 8'd1;
+          if (fb_beat + 8'd1 == fb_par_end) fb_q <= FB_PAR_AR;  // the array's next page
         end
       end
       FB_COLS: if (fb_req_ready) begin

@@ -4,7 +4,9 @@
 // settled when its last flag leaves the row). Cols requantization units
 // turn the row into int8 bytes in the tile's output slot. The writer sends
 // each finished slot's rows to card memory, one burst of at most two beats
-// a row (a row of up to Cols channels, at any alignment, with byte strobes).
+// a row (a row of up to Cols channels, at any alignment, with byte strobes;
+// two bursts of a beat when the second beat starts a 4 KiB page, which no
+// AXI4 burst may cross).
 logic        st_slot_q;                      // slot the rows now leaving belong to
 logic [1:0]  ready_q;                        // slots finished by the store
 logic [7:0]  ob [2][Rows][Cols];
@@ -35,16 +37,18 @@ logic        wr_slot_q;
 logic [31:0] wr_r;
 logic [7:0]  wr_beat, wr_beats;
 logic [63:0] wr_addr;
+logic        wr_split, wr_half;
 logic [31:0] outstanding_q;
 
 always_comb begin
   wr_addr = p_out + (64'(om_m0[wr_slot_q]) + 64'(wr_r)) * 64'(oc) + 64'(om_oc0[wr_slot_q]);
   wr_beats = 8'((32'(wr_addr[5:0]) + om_nc[wr_slot_q] + 63) >> 6);
-  m2_awaddr_o = {wr_addr[63:6], 6'd0};
-  m2_awlen_o = wr_beats - 8'd1;
+  wr_split = wr_beats == 8'd2 && wr_addr[11:6] == 6'h3F;
+  m2_awaddr_o = {wr_addr[63:6] + {57'd0, wr_half}, 6'd0};
+  m2_awlen_o = wr_split ? 8'd0 : wr_beats - 8'd1;
   m2_awvalid_o = wr_q == WR_AW;
   m2_wvalid_o = wr_q == WR_W;
-  m2_wlast_o = wr_beat + 8'd1 == wr_beats;
+  m2_wlast_o = wr_split || wr_beat + 8'd1 == wr_beats;
   // Byte i of the beat is the row's byte (beat start - row start) + i: a
   // 16-bit offset, the row being at most Cols bytes.
   for (int i = 0; i < 64; i++) begin
@@ -60,7 +64,7 @@ end
 always_ff @(posedge clk_i or negedge rst_ni) begin
   if (!rst_ni) begin
     st_slot_q <= 1'b0; ready_q <= '0; wr_q <= WR_IDLE; wr_slot_q <= 1'b0; wr_r <= '0;
-    wr_beat <= '0; outstanding_q <= '0; tiles_written <= '0; out_free_q <= 2'd2;
+    wr_beat <= '0; wr_half <= 1'b0; outstanding_q <= '0; tiles_written <= '0; out_free_q <= 2'd2;
     // ob is data: written before it is read, no reset
   end else begin
     // Store: one row a cycle as it leaves the array.
@@ -82,12 +86,19 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
         wr_q <= WR_AW;
       end
       WR_AW: if (m2_awready_i) begin
-        wr_beat <= '0;
+        wr_beat <= {7'd0, wr_half};
         wr_q <= WR_W;
       end
       WR_W: if (m2_wready_i) begin
-        if (wr_beat + 8'd1 == wr_beats) wr_q <= WR_NEXT;
-        else wr_beat <= wr_beat + 8'd1;
+        if (wr_beat + 8'd1 == wr_beats) begin
+          wr_half <= 1'b0;
+          wr_q <= WR_NEXT;
+        end else if (wr_split) begin  // the second beat's own address
+          wr_half <= 1'b1;
+          wr_q <= WR_AW;
+        end else begin
+          wr_beat <= wr_beat + 8'd1;
+        end
       end
       WR_NEXT: begin
         if (wr_r + 1 < om_nr[wr_slot_q]) begin

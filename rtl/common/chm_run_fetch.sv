@@ -10,6 +10,8 @@
 // (the conv's padding reads as the input zero point). Requests queue (up to
 // Depth) and their bursts are issued ahead of the data, so the read latency
 // is paid once per queue, not once per run; data land in request order.
+// A run's read is cut into bursts that end at 4 KiB boundaries (AXI4 lets
+// no burst cross one); the beats a run takes do not change.
 module chm_run_fetch #(
   parameter int unsigned DestBits = 5,
   parameter int unsigned KBits = 12,   // taps per buffer row: 2^KBits
@@ -57,6 +59,7 @@ module chm_run_fetch #(
   logic [7:0]          q_pval [Depth];
   logic [PtrBits:0]    head_q, issue_q, tail_q;   // landing, next burst, next free
   logic [7:0]          beat_q;                    // beat of the head run
+  logic [7:0]          iss_beat_q;                // beats of the issuing run already asked for
 
   wire [PtrBits-1:0] head = head_q[PtrBits-1:0];
   wire [PtrBits-1:0] iss  = issue_q[PtrBits-1:0];
@@ -69,17 +72,28 @@ module chm_run_fetch #(
   assign req_ready_o = (tail_q - head_q) != (PtrBits+1)'(Depth);
   assign busy_o = head_q != tail_q;
 
-  // Burst issue: skip pad runs, which need no read.
-  logic issue_pad;
+  // Burst issue: skip pad runs, which need no read; a run's bursts stop at
+  // each 4 KiB boundary.
+  logic issue_pad, iss_last;
+  logic [7:0] iss_left, iss_page, iss_n;
+  logic [63:0] iss_addr;
+  always_comb begin
+    iss_addr = {q_addr[iss][63:6], 6'd0} + {50'd0, iss_beat_q, 6'd0};
+    iss_left = beats_of(q_addr[iss][5:0], q_len[iss]) - iss_beat_q;
+    iss_page = 8'd64 - {2'b00, iss_addr[11:6]};   // beats to the page's end
+    iss_n = iss_left < iss_page ? iss_left : iss_page;
+    iss_last = iss_n == iss_left;
+  end
   assign issue_pad = issue_q != tail_q && q_pad[iss];
   assign m_arvalid_o = issue_q != tail_q && !q_pad[iss];
-  assign m_araddr_o = {q_addr[iss][63:6], 6'd0};
-  assign m_arlen_o = beats_of(q_addr[iss][5:0], q_len[iss]) - 8'd1;
+  assign m_araddr_o = iss_addr;
+  assign m_arlen_o = iss_n - 8'd1;
 
   // Landing: the head run takes an R beat (or a virtual one if it is a pad run).
   logic head_ok, head_pad, beat_fire, last_beat;
   logic [7:0] head_beats;
-  assign head_ok = head_q != tail_q && issue_q != head_q;   // its burst (if any) was issued
+  // its bursts (if any) were issued, or a first one of them: data come in order
+  assign head_ok = head_q != tail_q && (issue_q != head_q || (!q_pad[head] && iss_beat_q != 0));
   assign head_pad = q_pad[head];
   assign m_rready_o = head_ok && !head_pad;
   assign beat_fire = head_ok && (head_pad || m_rvalid_i);
@@ -101,7 +115,7 @@ module chm_run_fetch #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      head_q <= '0; issue_q <= '0; tail_q <= '0; beat_q <= '0;
+      head_q <= '0; issue_q <= '0; tail_q <= '0; beat_q <= '0; iss_beat_q <= '0;
       wr_valid_o <= 1'b0; wr_set_o <= 1'b0; wr_dest_o <= '0; wr_en_o <= '0; wr_word_o <= '0;
       wr_data_o <= '0;
       for (int i = 0; i < $signed(Depth); i++) begin
@@ -114,7 +128,12 @@ module chm_run_fetch #(
         q_addr[tail] <= addr_i; q_pad[tail] <= pad_i; q_pval[tail] <= pad_val_i;
         tail_q <= tail_q + 1'b1;
       end
-      if (issue_pad || (m_arvalid_o && m_arready_i)) issue_q <= issue_q + 1'b1;
+      if (issue_pad || (m_arvalid_o && m_arready_i && iss_last)) begin
+        issue_q <= issue_q + 1'b1;
+        iss_beat_q <= '0;
+      end else if (m_arvalid_o && m_arready_i) begin
+        iss_beat_q <= iss_beat_q + iss_n;
+      end
       wr_valid_o <= beat_fire;
       if (beat_fire) begin
         wr_set_o <= q_set[head];

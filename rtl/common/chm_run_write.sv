@@ -3,7 +3,8 @@
 // master at the bank's width (512 bits).
 //
 // A run takes one burst of ceil((addr % 64 + len) / 64) beats (one or two)
-// with byte strobes. Runs queue (up to Depth); a burst's address goes out
+// with byte strobes, or two bursts of a beat when its second beat starts a
+// 4 KiB page (AXI4 lets no burst cross one). Runs queue (up to Depth); a burst's address goes out
 // as soon as it is queued and its data follow on the W channel, so a run a
 // cycle moves when the bank keeps up. busy_o stays high until the last
 // write response is back: the engine's ap_done waits for it.
@@ -37,6 +38,7 @@ module chm_run_write #(
   logic [511:0] q_data [Depth];
   logic [PtrBits:0] head_q, aw_q, tail_q;   // next W, next AW, next free
   logic         beat_q;                     // second beat of the head run
+  logic         aw_half_q;                  // the first of a split run's two addresses went out
   logic [15:0]  outstanding_q;
 
   wire [PtrBits-1:0] head = head_q[PtrBits-1:0];
@@ -50,16 +52,23 @@ module chm_run_write #(
   assign req_ready_o = (tail_q - head_q) != (PtrBits+1)'(Depth);
   assign busy_o = head_q != tail_q || outstanding_q != 0;
 
+  // a two-beat run whose second beat starts a 4 KiB page goes as two one-beat bursts
+  function automatic logic split_run(input logic [11:0] a, input logic [6:0] n);
+    split_run = two_beats(a[5:0], n) && a[11:6] == 6'h3F;
+  endfunction
+  logic aw_split;
+  assign aw_split = split_run(q_addr[awp][11:0], q_len[awp]);
   assign m_awvalid_o = aw_q != tail_q;
-  assign m_awaddr_o = {q_addr[awp][63:6], 6'd0};
-  assign m_awlen_o = {7'd0, two_beats(q_addr[awp][5:0], q_len[awp])};
+  assign m_awaddr_o = {q_addr[awp][63:6] + {57'd0, aw_half_q}, 6'd0};
+  assign m_awlen_o = {7'd0, two_beats(q_addr[awp][5:0], q_len[awp]) && !aw_split};
 
   // The head run's beat: byte i is the run's byte (beat start - run start) + i.
   logic        head_two;
   always_comb begin
     head_two = two_beats(q_addr[head][5:0], q_len[head]);
-    m_wvalid_o = head_q != aw_q;   // its address went out
-    m_wlast_o = !head_two || beat_q;
+    // its address went out (a split run's first beat: the first of its two)
+    m_wvalid_o = head_q != aw_q || (aw_half_q && !beat_q);
+    m_wlast_o = !head_two || beat_q || split_run(q_addr[head][11:0], q_len[head]);
     for (int i = 0; i < 64; i++) begin
       logic signed [8:0] off;
       off = $signed({2'b00, beat_q, 6'd0}) - $signed({3'd0, q_addr[head][5:0]}) + 9'(i);
@@ -71,7 +80,8 @@ module chm_run_write #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      head_q <= '0; aw_q <= '0; tail_q <= '0; beat_q <= 1'b0; outstanding_q <= '0;
+      head_q <= '0; aw_q <= '0; tail_q <= '0; beat_q <= 1'b0; aw_half_q <= 1'b0;
+      outstanding_q <= '0;
       for (int i = 0; i < $signed(Depth); i++) begin
         q_addr[i] <= '0; q_len[i] <= '0; q_data[i] <= '0;
       end
@@ -80,9 +90,16 @@ module chm_run_write #(
         q_addr[tail] <= addr_i; q_len[tail] <= len_i; q_data[tail] <= data_i;
         tail_q <= tail_q + 1'b1;
       end
-      if (m_awvalid_o && m_awready_i) aw_q <= aw_q + 1'b1;
+      if (m_awvalid_o && m_awready_i) begin
+        if (aw_split && !aw_half_q) begin
+          aw_half_q <= 1'b1;
+        end else begin
+          aw_half_q <= 1'b0;
+          aw_q <= aw_q + 1'b1;
+        end
+      end
       if (m_wvalid_o && m_wready_i) begin
-        if (m_wlast_o) begin
+        if (!head_two || beat_q) begin  // the run's last beat (a split run has WLAST on both)
           beat_q <= 1'b0;
           head_q <= head_q + 1'b1;
         end else begin

@@ -216,6 +216,12 @@ template <class V> struct AxiEngine : Engine {
         top->m2_wready_i = wp.wready;
     }
 
+    // A burst of len + 1 beats of 64 bytes from addr leaves its 4 KiB page: AXI4 forbids it.
+    static bool crosses_4k(uint64_t addr, unsigned len)
+    {
+        return (addr & 4095u) + 64u * (len + 1u) > 4096u;
+    }
+
     // Applies a read port's handshakes of this cycle.
     void settle_read(ReadPort &p, bool ar_fire, uint64_t araddr, unsigned arlen, bool r_fire)
     {
@@ -227,6 +233,8 @@ template <class V> struct AxiEngine : Engine {
                 p.q.pop_front();
         }
         if (ar_fire) {
+            if (crosses_4k(araddr, arlen))
+                mm.st.axi_4k_crossings++;
             int bank = mm.bank(araddr);
             p.q.push_back({araddr, arlen + 1u, 0u, now + mm.banks[bank].read_latency, bank});
             mm.st.bursts_read++;
@@ -271,6 +279,7 @@ template <class V> struct AxiEngine : Engine {
         for (int i = 0; i < 16; i++)
             wdata[i] = top->m2_wdata_o[i];
         const uint64_t wstrb = top->m2_wstrb_o;
+        const bool wlast = top->m2_wlast_o;
         top->clk_i = 1;
         top->eval();
         top->clk_i = 0;
@@ -283,12 +292,16 @@ template <class V> struct AxiEngine : Engine {
             Burst &bu = wp.aw.front();
             mm.write_beat(bu.addr + 64ull * bu.done, wdata, wstrb);
             mm.st.beats_written++;
+            if (wlast != (bu.done + 1 == bu.beats))
+                mm.st.axi_wlast_errors++;
             if (++bu.done == bu.beats) {
                 wp.b.push_back(now + mm.banks[bu.bank].write_latency);
                 wp.aw.pop_front();
             }
         }
         if (aw) {
+            if (crosses_4k(awa, awl))
+                mm.st.axi_4k_crossings++;
             int bank = mm.bank(awa);
             wp.aw.push_back({awa, awl + 1u, 0u, 0, bank});
             mm.st.bursts_written++;

@@ -43,6 +43,11 @@ typedef struct rtl_stats {
     uint64_t beats_read, beats_written;
     uint64_t bursts_read, bursts_written;
     uint64_t read_stall_cycles; /* cycles a read beat was ready but the bank had no bandwidth */
+    /* AXI4 rules the masters broke (the memory model checks every burst, as a protocol
+     * checker on a card's interconnect would): a burst crossing a 4 KiB boundary
+     * (IHI 0022, A3.4.1), a W beat with WLAST where the burst does not end or without it
+     * where it does. Any of them makes the backend fail the operation. */
+    uint64_t axi_4k_crossings, axi_wlast_errors;
 } rtl_stats;
 
 typedef struct rtl_engine rtl_engine;

@@ -239,6 +239,16 @@ static int run_engine(chm_device *dev, int region, const chm_kop *op, char *why,
                  (unsigned long long)RTL_MAX_CYCLES);
         rc = CHM_EDEVICE;
     }
+    const rtl_stats *st = &c->last[region];
+    if (!rc && (st->axi_4k_crossings || st->axi_wlast_errors)) {
+        /* The engine broke the AXI4 protocol: a card's interconnect would answer with an
+         * error or a hang, so the result is not trusted. */
+        snprintf(why, whylen, "the %s engine of region %d broke the AXI4 protocol: %llu bursts "
+                 "across a 4 KiB boundary, %llu W beats with a wrong WLAST", k.kernel, region,
+                 (unsigned long long)st->axi_4k_crossings,
+                 (unsigned long long)st->axi_wlast_errors);
+        rc = CHM_EDEVICE;
+    }
     uint32_t ctrl;
     if (!rc && (rtl_reg_read(e, 0x00, &ctrl) || !(ctrl & 2u) || !(ctrl & 4u)))
         rc = CHM_EDEVICE; /* done and idle, and the read clears done */
