@@ -1,9 +1,10 @@
 /*
  * undervolt_bench.c - the Fashion-MNIST model on the emulated U250 with
  * its regions' on-chip memories at falling voltages (chm_region_set_voltage),
- * without and with ECC: weak cells, accuracy, logits still equal to the
- * nominal run, batches ECC stopped (rerun at nominal voltage, as a runtime
- * would), and on-chip dynamic energy per image against nominal.
+ * without protection, with ECC and with ECC + ABFT: weak cells, accuracy,
+ * logits still equal to the nominal run, batches stopped (rerun at nominal
+ * voltage, as a runtime would), commands ABFT recomputed, and dynamic
+ * energy per image against nominal.
  *   ./build/bench/undervolt_bench [--images N] [--batch B]
  */
 #include <math.h>
@@ -19,14 +20,16 @@
 typedef struct result {
     double acc, same, onchip_uj, total_uj;
     int rerun, weak;
-    unsigned long long corrected, detected, undetected;
+    unsigned long long corrected, detected, undetected, recomputed;
 } result;
 
 static int run(chm_device *dev, const cnn_model *m, const int8_t *img, const uint8_t *lab, int n,
-               int batch, int mv, int ecc, int8_t *logits, const int8_t *nominal, result *r)
+               int batch, int mv, int ecc, int abft, int8_t *logits, const int8_t *nominal,
+               result *r)
 {
     memset(r, 0, sizeof *r);
-    if (chm_region_set_ecc(dev, -1, ecc) || chm_region_set_voltage(dev, -1, mv))
+    if (chm_region_set_ecc(dev, -1, ecc) || chm_region_set_abft(dev, -1, abft) ||
+        chm_region_set_voltage(dev, -1, mv))
         return 1;
     chm_energy_table t;
     chm_device_energy_table(dev, &t);
@@ -38,7 +41,7 @@ static int run(chm_device *dev, const cnn_model *m, const int8_t *img, const uin
     chm_device_stats_get(dev, &s0);
     for (int b = 0; b + batch <= n; b += batch) {
         model_dev_enqueue(md, img + (size_t)b * per, logits + (size_t)b * m->n_classes);
-        if (chm_finish(dev)) { /* ECC stopped a layer: this batch again at nominal voltage */
+        if (chm_finish(dev)) { /* ECC or ABFT stopped a layer: this batch again at nominal */
             r->rerun++;
             chm_region_set_voltage(dev, -1, 0);
             model_dev_enqueue(md, img + (size_t)b * per, logits + (size_t)b * m->n_classes);
@@ -67,6 +70,7 @@ static int run(chm_device *dev, const cnn_model *m, const int8_t *img, const uin
     for (uint32_t g = 0; g < di.n_regions; g++) {
         chm_region_faults_get(dev, (int)g, &f);
         r->corrected += f.corrected, r->detected += f.detected, r->undetected += f.undetected;
+        r->recomputed += f.abft_recomputed;
         r->weak = (int)f.weak_cells;
     }
     return 0;
@@ -103,7 +107,7 @@ int main(int argc, char **argv)
     if (chm_device_open("emu:u250", &dev))
         return 1;
     result base;
-    if (run(dev, &m, img, lab, n, batch, 0, 0, nominal, NULL, &base)) {
+    if (run(dev, &m, img, lab, n, batch, 0, 0, 0, nominal, NULL, &base)) {
         fprintf(stderr, "undervolt_bench: %s\n", chm_last_error(dev));
         return 1;
     }
@@ -113,20 +117,23 @@ int main(int argc, char **argv)
            "Vmin %.0f, crash %.0f\n", n, batch, f.nominal_mv, f.vmin_mv, f.vcrash_mv);
     printf("nominal: accuracy %.2f%%, %.3f uJ an image (dynamic)\n\n", base.acc, base.total_uj);
     printf("| V/Vnom | mV | weak cells (2 buffers) | no ECC: accuracy | logits = nominal | ECC: accuracy "
-           "| logits = nominal | batches rerun | bits corrected / detected / undetected | energy an image vs nominal |\n");
-    printf("|---|---|---|---|---|---|---|---|---|---|\n");
+           "| logits = nominal | batches rerun | bits corrected / detected / undetected "
+           "| ECC + ABFT: accuracy | logits = nominal | batches rerun | commands recomputed "
+           "| energy an image vs nominal: none / ECC + ABFT |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     static const double fr[] = { 0.80, 0.61, 0.60, 0.59, 0.58, 0.57, 0.56, 0.55, 0.545, 0.54 };
     for (size_t i = 0; i < sizeof fr / sizeof fr[0]; i++) {
         const int mv = (int)ceil(fr[i] * f.nominal_mv - 1e-6);
-        result a, b;
-        run(dev, &m, img, lab, n, batch, mv, 0, logits, nominal, &a);
-        result a0 = a;
-        run(dev, &m, img, lab, n, batch, mv, 1, logits, nominal, &b);
+        result a, b, c;
+        run(dev, &m, img, lab, n, batch, mv, 0, 0, logits, nominal, &a);
+        run(dev, &m, img, lab, n, batch, mv, 1, 0, logits, nominal, &b);
+        run(dev, &m, img, lab, n, batch, mv, 1, 1, logits, nominal, &c);
         printf("| %.3f | %d | %d | %.2f%% | %.1f%% | %.2f%% | %.1f%% | %d | %llu / %llu / %llu | "
-               "%.1f%% |\n",
+               "%.2f%% | %.1f%% | %d | %llu | %.1f%% / %.1f%% |\n",
                fr[i], mv, a.weak, a.acc, a.same, b.acc, b.same, b.rerun,
-               b.corrected - a0.corrected, b.detected - a0.detected,
-               b.undetected - a0.undetected, 100.0 * a.total_uj / base.total_uj);
+               b.corrected - a.corrected, b.detected - a.detected, b.undetected - a.undetected,
+               c.acc, c.same, c.rerun, c.recomputed - b.recomputed,
+               100.0 * a.total_uj / base.total_uj, 100.0 * c.total_uj / base.total_uj);
     }
     chm_device_close(dev);
     free(img), free(nominal), free(logits), free(px), free(lab);

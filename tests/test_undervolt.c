@@ -99,6 +99,9 @@ static void test_refusals(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "crash"));
     CU_ASSERT_EQUAL(chm_region_set_voltage(tu_dev, 0, (int)f.nominal_mv + 1), CHM_ERANGE);
     CU_ASSERT_EQUAL(chm_region_set_voltage(tu_dev, 99, 600), CHM_EINVAL);
+    CU_ASSERT_EQUAL(chm_region_set_abft(tu_dev, 99, 1), CHM_EINVAL);
+    CU_ASSERT_EQUAL(chm_region_set_abft(NULL, 0, 1), CHM_EINVAL);
+    CU_ASSERT_EQUAL(faults(0).abft, 0);
     CU_ASSERT_EQUAL(chm_region_faults_get(tu_dev, -1, &f), CHM_EINVAL);
     CU_ASSERT_EQUAL(faults(0).voltage_mv, f.nominal_mv); /* unchanged */
     int region;
@@ -210,6 +213,81 @@ static void test_energy(void)
     CU_ASSERT_EQUAL(chm_region_set_voltage(tu_dev, -1, 0), CHM_OK);
 }
 
+/*
+ * ABFT from Vmin down to the crash voltage, without and with ECC: a run
+ * that returns OK has the reference's output (a pass whose checksums
+ * disagree is never used), a flagged pass is recomputed once, a second
+ * flagged pass fails the command (without ECC, low enough, the other half
+ * of the buffers is as faulty); no run uses a faulty operand bit. With ECC
+ * + ABFT a pass with a word ECC detects is recomputed instead of failing.
+ */
+static void abft_sweep(int ecc)
+{
+    CU_ASSERT_EQUAL_FATAL(chm_region_set_ecc(tu_dev, -1, ecc), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_region_set_abft(tu_dev, -1, 1), CHM_OK);
+    const int hi = mv_at(0.61), lo = (int)ceil(faults(0).vcrash_mv);
+    int clean = 0, saved = 0, failed = 0;
+    for (int mv = hi; mv >= lo; mv -= 2) {
+        CU_ASSERT_EQUAL_FATAL(chm_region_set_voltage(tu_dev, -1, mv), CHM_OK);
+        chm_fault_stats b[CHM_MAX_REGIONS];
+        snapshot(b);
+        int region;
+        const int rc = run(&region, NULL);
+        const chm_fault_stats a = faults(region), *was = &b[region];
+        CU_ASSERT(a.abft);
+        CU_ASSERT(a.abft_recomputed - was->abft_recomputed <= 1);
+        CU_ASSERT_EQUAL(a.undetected, was->undetected); /* nothing faulty used, with or without ECC */
+        if (rc == CHM_EDEVICE) {
+            CU_ASSERT_EQUAL(a.abft_failed, was->abft_failed + 1);
+            CU_ASSERT(a.abft_flagged > was->abft_flagged);
+            failed++;
+        } else {
+            CU_ASSERT_EQUAL(rc, CHM_OK);
+            CU_ASSERT_EQUAL(a.abft_failed, was->abft_failed);
+            CU_ASSERT_EQUAL(tu_first_diff(got, want, sizeof got), -1);
+            if (a.abft_recomputed > was->abft_recomputed)
+                saved++;
+            else
+                clean++;
+        }
+    }
+    printf("\n  ABFT%s from %d to %d mV: %d runs clean, %d flagged and recomputed to the "
+           "reference, %d flagged twice (failed) ", ecc ? " + ECC" : "", hi, lo, clean, saved, failed);
+    CU_ASSERT(saved > 0);
+    if (!ecc)
+        CU_ASSERT(failed > 0);
+    CU_ASSERT_EQUAL(chm_region_set_voltage(tu_dev, -1, 0), CHM_OK);
+    CU_ASSERT_EQUAL(chm_region_set_abft(tu_dev, -1, 0), CHM_OK);
+    CU_ASSERT_EQUAL(chm_region_set_ecc(tu_dev, -1, 0), CHM_OK);
+}
+
+static void test_abft(void)
+{
+    abft_sweep(0);
+    abft_sweep(1);
+}
+
+/* ABFT's checksum row and column: (32 + 32 + 1) MACs per 1,024, charged at the table's
+ * int8 MAC energy, nothing else changed. */
+static void test_abft_energy(void)
+{
+    int r0, r1;
+    chm_op_actions a0, a1;
+    chm_energy_table t;
+    CU_ASSERT_EQUAL_FATAL(chm_device_energy_table(tu_dev, &t), CHM_OK);
+    CU_ASSERT_EQUAL(run(&r0, &a0), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_region_set_abft(tu_dev, -1, 1), CHM_OK);
+    CU_ASSERT_EQUAL(run(&r1, &a1), CHM_OK);
+    CU_ASSERT_EQUAL(tu_first_diff(got, want, sizeof got), -1);
+    const uint64_t extra = a0.macs_int8 * (CNN_PE_ROWS + CNN_PE_COLS + 1) / (CNN_PE_ROWS * CNN_PE_COLS);
+    CU_ASSERT(extra > 0);
+    CU_ASSERT_EQUAL(a1.macs_int8, a0.macs_int8 + extra);
+    CU_ASSERT_EQUAL(a1.onchip_bytes, a0.onchip_bytes);
+    CU_ASSERT(fabs((a1.energy_uj - a0.energy_uj) - (double)extra * t.mac_int8 * 1e-6) <
+              1e-9 * a0.energy_uj);
+    CU_ASSERT_EQUAL(chm_region_set_abft(tu_dev, -1, 0), CHM_OK);
+}
+
 /* A broken fault curve: the first voltage change refuses, naming the file and the field. */
 static void with_curve(const char *text, const char *want)
 {
@@ -260,6 +338,8 @@ int main(void)
         { "no ECC: faults reach the output, the same every run", test_no_ecc },
         { "ECC: corrected = reference, detected fails, undetected counted", test_ecc },
         { "on-chip energy x (V/Vnom)^2", test_energy },
+        { "ABFT, without and with ECC: OK runs = reference, flagged twice fails", test_abft },
+        { "ABFT's checksum MACs in the actions and energy", test_abft_energy },
         { "a broken fault curve refused, naming the file and field", test_bad_curve },
         { NULL, NULL },
     };

@@ -803,16 +803,34 @@ int chm_gnn_layer_plan(chm_device *dev, chm_tensor *graph, chm_tensor *in, chm_t
  * flipped, at a rate growing exponentially to 0.06% of bits at the crash
  * voltage (0.54 Vnom), at locations fixed per card ($CHIMERA_FAULT_SEED
  * moves them) and growing as V falls. What is modelled: the CNN mode's
- * weight (B) and activation (A) tile buffers, 64 KiB each, that conv and
- * fully connected operands stream through (byte i of an operand at buffer
- * byte i mod 64 KiB). With ECC (UltraScale+ built-in SECDED over 64 data +
- * 8 check bits) a word with one faulty cell is corrected, with two the
- * command fails with CHM_EDEVICE (detected), with three or more its data
- * is used as read (undetected). Waits for queued commands first.
+ * weight (B) and activation (A) tile buffers, CNN_TILE_K x 32 bytes
+ * (128 KiB) each, that conv and fully connected operands stream through
+ * (byte i of an operand at buffer byte i mod 128 KiB). With ECC
+ * (UltraScale+ built-in SECDED over 64 data + 8 check bits) a word with
+ * one faulty cell is corrected, with two the command fails with
+ * CHM_EDEVICE (detected), with three or more its data is used as read
+ * (undetected). Waits for queued commands first.
  * region -1: every region. millivolts 0: nominal.
  */
 int chm_region_set_voltage(chm_device *dev, int region, int millivolts);
 int chm_region_set_ecc(chm_device *dev, int region, int on);
+/*
+ * Algorithm-based fault tolerance in the CNN GEMM core (Huang and Abraham,
+ * IEEE Trans. Computers 1984): each 32 x 32 output tile gets a checksum
+ * row and a checksum column through an extra PE row and column of the
+ * array, checked against checksums encoded from the operands as they come
+ * from card memory, before the tile buffers (column sums of the activation
+ * rows, row sums of the weight columns). A faulty activation byte makes
+ * the column check disagree, a faulty weight byte the row check, wherever
+ * the product they feed is not zero. A flagged tile (or, with ECC, a word
+ * ECC detected) is recomputed once with its operands in the buffers' other
+ * half (other cells); if that is flagged too the command fails with
+ * CHM_EDEVICE. Cost counted: the checksum MACs ((32 + 32 + 1) per 1,024,
+ * 6.3% of the MAC energy) in the command's actions; not counted: the
+ * extra cycles of a checksum row and column and of a recompute (the card
+ * time is fixed when the command is queued). emu only, like the faults.
+ */
+int chm_region_set_abft(chm_device *dev, int region, int on);
 
 typedef struct chm_fault_stats {
     double voltage_mv;       /* the rail now */
@@ -821,8 +839,14 @@ typedef struct chm_fault_stats {
     int ecc;
     uint64_t injected;       /* operand bits read through a faulty cell, since open */
     uint64_t corrected;      /* of them, corrected by ECC */
-    uint64_t detected;       /* in words ECC flagged (their commands failed) */
+    uint64_t detected;       /* caught: in words ECC flagged (their commands failed or,
+                                with ABFT, were recomputed), and read wrong by a pass the
+                                ABFT checksums flagged (never used) */
     uint64_t undetected;     /* used wrong: known only to the emulator */
+    int abft;
+    uint64_t abft_flagged;     /* output tiles whose checksums disagreed */
+    uint64_t abft_recomputed;  /* commands recomputed with their operands moved */
+    uint64_t abft_failed;      /* of them, flagged again: the command failed */
 } chm_fault_stats;
 
 int chm_region_faults_get(chm_device *dev, int region, chm_fault_stats *out);

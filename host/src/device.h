@@ -113,8 +113,9 @@ typedef struct chm_region {
     double busy_us, configuring_us; /* modelled, of completed commands */
     /* On-chip memory rail (undervolt.c): 0 = nominal; ECC; faults counted. */
     double uv_mv;
-    int ecc;
+    int ecc, abft;
     uint64_t f_injected, f_corrected, f_detected, f_undetected;
+    uint64_t abft_flagged, abft_recomputed, abft_failed;
 } chm_region;
 
 typedef struct chm_engine {

@@ -48,7 +48,7 @@ void chm__actions_finish(chm_device *dev, chm_event *ev)
     }
     ev->act.energy_uj = chm__energy_uj(&dev->energy, &ev->act);
     if (ev->kind == CMD_KERNEL)
-        chm__uv_energy(dev, ev->engine - ENGINE_REGION0, &ev->act);
+        chm__uv_energy(dev, ev->engine - ENGINE_REGION0, ev->op.kind == KOP_CONV, &ev->act);
 }
 
 int chm_device_energy_table(chm_device *dev, chm_energy_table *out)

@@ -2,12 +2,14 @@
  * undervolt.c - a region's on-chip memories below the safe voltage: where
  * this card's weak cells are, what they do to the operands streaming
  * through the CNN mode's tile buffers, what SECDED ECC makes of it, and the
- * (V/Vnom)^2 scaling of on-chip dynamic energy. See chimera.h.
+ * (V/Vnom)^2 scaling of on-chip dynamic energy, and the GEMM core's
+ * Huang-Abraham checksums (ABFT). See chimera.h.
  *
  * Weak cells: a fixed pseudo-random sequence of cell positions per card,
  * region and buffer; at voltage V the first k of them are faulty, k = rate(V)
  * x cells (rounded), so the faults at a voltage stay faulty at every lower
- * one. A buffer is 64 KiB of data in 72-bit words (64 data + 8 check bits).
+ * one. A buffer is CNN_TILE_K x 32 bytes (128 KiB) of data in 72-bit words
+ * (64 data + 8 check bits).
  */
 #include <math.h>
 #include <stdio.h>
@@ -85,16 +87,27 @@ int chm_region_set_voltage(chm_device *dev, int region, int millivolts)
     return CHM_OK;
 }
 
-int chm_region_set_ecc(chm_device *dev, int region, int on)
+/* Sets a region's ECC or ABFT switch (every region's for -1), after the queued work. */
+static int set_protection(chm_device *dev, const char *who, int region, int abft, int on)
 {
-    CHECK(check(dev, __func__, region));
+    CHECK(check(dev, who, region));
     chm_finish(dev);
     pthread_mutex_lock(&dev->lock);
     for (int r = 0; r < dev->n_regions; r++)
         if (region < 0 || r == region)
-            dev->regions[r].ecc = on != 0;
+            *(abft ? &dev->regions[r].abft : &dev->regions[r].ecc) = on != 0;
     pthread_mutex_unlock(&dev->lock);
     return CHM_OK;
+}
+
+int chm_region_set_ecc(chm_device *dev, int region, int on)
+{
+    return set_protection(dev, __func__, region, 0, on);
+}
+
+int chm_region_set_abft(chm_device *dev, int region, int on)
+{
+    return set_protection(dev, __func__, region, 1, on);
 }
 
 int chm_region_faults_get(chm_device *dev, int region, chm_fault_stats *out)
@@ -114,6 +127,9 @@ int chm_region_faults_get(chm_device *dev, int region, chm_fault_stats *out)
     out->ecc = r->ecc;
     out->injected = r->f_injected, out->corrected = r->f_corrected;
     out->detected = r->f_detected, out->undetected = r->f_undetected;
+    out->abft = r->abft;
+    out->abft_flagged = r->abft_flagged, out->abft_recomputed = r->abft_recomputed;
+    out->abft_failed = r->abft_failed;
     pthread_mutex_unlock(&dev->lock);
     return CHM_OK;
 }
@@ -133,8 +149,10 @@ typedef struct uv_count {
     uint64_t injected, corrected, detected, undetected;
 } uv_count;
 
-/* Operand bytes [0, len) streamed through buffer `which` of region r: flips as the cells do. */
-static int apply(uint64_t seed, uint64_t k, int ecc, uint8_t *data, size_t len, uv_count *c)
+/* Operand bytes [0, len) streamed through a buffer, byte i at buffer byte (i + place) mod
+ * BUF_BYTES: flips as the cells do. */
+static int apply(uint64_t seed, uint64_t k, int ecc, size_t place, uint8_t *data, size_t len,
+                 uv_count *c)
 {
     uint8_t *taken = calloc(CELLS / 8 + 1, 1), *per_word = calloc(WORDS, 1);
     uint32_t *cells = malloc((size_t)(k ? k : 1) * sizeof *cells);
@@ -156,7 +174,7 @@ static int apply(uint64_t seed, uint64_t k, int ecc, uint8_t *data, size_t len, 
         const uint32_t word = cells[i] / 72, bit = cells[i] % 72;
         if (bit >= 64)
             continue; /* a check bit: only counts toward its word's faults */
-        const size_t b = (size_t)word * 8 + bit / 8;
+        const size_t b = ((size_t)word * 8 + bit / 8 + BUF_BYTES - place % BUF_BYTES) % BUF_BYTES;
         if (b >= len)
             continue;
         const uint64_t hits = (uint64_t)((len - 1 - b) / BUF_BYTES + 1);
@@ -176,11 +194,119 @@ static int apply(uint64_t seed, uint64_t k, int ecc, uint8_t *data, size_t len, 
     return CHM_OK;
 }
 
+/*
+ * ABFT: the output tiles (CNN_PE_ROWS pixels x CNN_PE_COLS channels of a
+ * group) whose checksums disagree when the array multiplies the operands
+ * as read (af, bf) while the checksums were encoded from them as they came
+ * from card memory (ac, bc). By linearity the checks' differences are
+ *   column check (row tile R, channel j): sum over m in R, k of (af - ac)[m][k] x bf[j][k]
+ *   row check (pixel m, column tile T):  sum over j in T, k of af[m][k] x (bf - bc)[j][k]
+ * (k a window tap; a padding tap reads in_zp and is not in the tensor), so
+ * they are summed from the changed bytes only. Returns the tiles flagged,
+ * or -1 if out of memory.
+ */
+static int64_t abft_flags(const cnn_conv_desc *d, const int8_t *ac, const int8_t *af, size_t na,
+                          const int8_t *bc, const int8_t *bf, size_t nb)
+{
+    const int64_t m_all = (int64_t)d->n * d->oh * d->ow, rt = (m_all + CNN_PE_ROWS - 1) / CNN_PE_ROWS;
+    const int32_t icg = d->ic / d->groups, ocg = d->oc / d->groups;
+    const int64_t ct = (ocg + CNN_PE_COLS - 1) / CNN_PE_COLS, taps = (int64_t)d->kh * d->kw * icg;
+    uint8_t *flag = calloc((size_t)(d->groups * rt * ct), 1);
+    int64_t *col = calloc((size_t)(rt * d->oc), sizeof *col), *row = malloc((size_t)m_all * sizeof *row);
+    if (!flag || !col || !row) {
+        free(flag), free(col), free(row);
+        return -1;
+    }
+    /* column checks: each changed input byte, through every window that reads it */
+    for (size_t i = 0; i < na; i++) {
+        if (af[i] == ac[i])
+            continue;
+        const int64_t delta = (int64_t)af[i] - ac[i];
+        const int32_t c = (int32_t)(i % (size_t)d->ic), g = c / icg, cc = c % icg;
+        const int64_t pix = (int64_t)(i / (size_t)d->ic);
+        const int32_t ix = (int32_t)(pix % d->iw), iy = (int32_t)(pix / d->iw % d->ih);
+        const int64_t b = pix / ((int64_t)d->iw * d->ih);
+        for (int32_t ky = 0; ky < d->kh; ky++)
+            for (int32_t kx = 0; kx < d->kw; kx++) {
+                const int32_t ty = iy + d->pad_t - ky * d->dil_h, tx = ix + d->pad_l - kx * d->dil_w;
+                if (ty < 0 || tx < 0 || ty % d->stride_h || tx % d->stride_w ||
+                    ty / d->stride_h >= d->oh || tx / d->stride_w >= d->ow)
+                    continue;
+                const int64_t m = (b * d->oh + ty / d->stride_h) * d->ow + tx / d->stride_w;
+                for (int32_t j = g * ocg; j < (g + 1) * ocg; j++)
+                    col[m / CNN_PE_ROWS * d->oc + j] +=
+                        delta * bf[(size_t)(((int64_t)j * d->kh + ky) * d->kw + kx) * icg + cc];
+            }
+    }
+    for (int64_t r = 0; r < rt; r++)
+        for (int32_t j = 0; j < d->oc; j++)
+            if (col[r * d->oc + j])
+                flag[((int64_t)(j / ocg) * rt + r) * ct + (j % ocg) / CNN_PE_COLS] = 1;
+    /* row checks: one column tile at a time, from its changed weight bytes */
+    for (int32_t g = 0; g < d->groups; g++)
+        for (int64_t t = 0; t < ct; t++) {
+            const int32_t j0 = g * ocg + (int32_t)t * CNN_PE_COLS;
+            const int32_t j1 = j0 + CNN_PE_COLS < (g + 1) * ocg ? j0 + CNN_PE_COLS : (g + 1) * ocg;
+            int any = 0;
+            for (size_t i = (size_t)(j0 * taps); i < (size_t)(j1 * taps) && i < nb; i++)
+                any |= bf[i] != bc[i];
+            if (!any)
+                continue;
+            memset(row, 0, (size_t)m_all * sizeof *row);
+            for (size_t i = (size_t)(j0 * taps); i < (size_t)(j1 * taps) && i < nb; i++) {
+                if (bf[i] == bc[i])
+                    continue;
+                const int64_t delta = (int64_t)bf[i] - bc[i], rem = (int64_t)(i % (size_t)taps);
+                const int32_t ky = (int32_t)(rem / ((int64_t)d->kw * icg));
+                const int32_t kx = (int32_t)(rem / icg % d->kw), cc = (int32_t)(rem % icg);
+                for (int64_t m = 0; m < m_all; m++) {
+                    const int32_t ox = (int32_t)(m % d->ow), oy = (int32_t)(m / d->ow % d->oh);
+                    const int64_t b = m / ((int64_t)d->ow * d->oh);
+                    const int32_t iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
+                    const int32_t ix = ox * d->stride_w - d->pad_l + kx * d->dil_w;
+                    const int64_t a = iy >= 0 && iy < d->ih && ix >= 0 && ix < d->iw
+                                          ? af[((b * d->ih + iy) * d->iw + ix) * d->ic + g * icg + cc]
+                                          : d->in_zp;
+                    row[m] += a * delta;
+                }
+            }
+            for (int64_t m = 0; m < m_all; m++)
+                if (row[m])
+                    flag[((int64_t)g * rt + m / CNN_PE_ROWS) * ct + t] = 1;
+        }
+    int64_t n = 0;
+    for (int64_t i = 0; i < d->groups * rt * ct; i++)
+        n += flag[i];
+    free(flag), free(col), free(row);
+    return n;
+}
+
+/* The operands as the array reads them with their buffers' placement `place`: their
+ * flipped copies in a and b, the counts added to *c, and (ABFT) the tiles flagged. */
+static int read_through(uint64_t seed, uint64_t k, int ecc, int abft, size_t place,
+                        const chm_kop *op, uint8_t *a, uint8_t *b, uv_count *c, int64_t *flagged)
+{
+    const chm_tensor *in = op->in[0], *w = op->in[1];
+    memcpy(a, in->mem, in->bytes);
+    memcpy(b, w->mem, w->bytes);
+    int rc = apply(seed ^ mix(1), k, ecc, place, b, w->bytes, c);
+    if (!rc)
+        rc = apply(seed ^ mix(2), k, ecc, place, a, in->bytes, c);
+    *flagged = 0;
+    if (!rc && abft) {
+        *flagged = abft_flags(&op->u.conv, in->mem, (const int8_t *)a, in->bytes, w->mem,
+                              (const int8_t *)b, w->bytes);
+        if (*flagged < 0)
+            rc = CHM_ENOMEM;
+    }
+    return rc;
+}
+
 int chm__uv_run_conv(chm_device *dev, int region, const chm_kop *op, char *why, size_t nwhy)
 {
     pthread_mutex_lock(&dev->lock);
     const double mv = dev->regions[region].uv_mv;
-    const int ecc = dev->regions[region].ecc;
+    const int ecc = dev->regions[region].ecc, abft = dev->regions[region].abft;
     const uint64_t k = weak_count(&dev->uv, mv);
     const uint64_t seed = dev->fault_seed ^ mix((uint64_t)region + 1);
     pthread_mutex_unlock(&dev->lock);
@@ -190,18 +316,35 @@ int chm__uv_run_conv(chm_device *dev, int region, const chm_kop *op, char *why, 
         free(a), free(b);
         return CHM_ENOMEM;
     }
-    memcpy(a, in->mem, in->bytes);
-    memcpy(b, w->mem, w->bytes);
-    uv_count c = { 0 };
-    int rc = apply(seed ^ mix(1), k, ecc, b, w->bytes, &c);
-    if (!rc)
-        rc = apply(seed ^ mix(2), k, ecc, a, in->bytes, &c);
-    if (!rc && c.detected) {
+    uv_count c = { 0 }, used = { 0 };
+    int64_t flagged = 0, again = 0;
+    int recomputed = 0, failed = 0;
+    int rc = read_through(seed, k, ecc, abft, 0, op, a, b, &used, &flagged);
+    if (!rc && abft && (used.detected || flagged)) {
+        /* caught (by ECC or the checksums): once more, the operands in the buffers' other
+         * half; what the first pass read wrong was never used */
+        c.injected += used.injected, c.corrected += used.corrected, c.detected += used.detected;
+        c.detected += used.undetected;
+        used = (uv_count){ 0 };
+        recomputed = 1;
+        rc = read_through(seed, k, ecc, abft, BUF_BYTES / 2, op, a, b, &used, &again);
+        failed = !rc && (used.detected || again);
+    }
+    c.injected += used.injected, c.corrected += used.corrected, c.detected += used.detected;
+    if (!rc && failed) {
+        snprintf(why, nwhy, "region %d at %.0f mV: ABFT flagged %lld output tiles, and %lld "
+                 "again after the recompute (ECC detected %llu operand bits); no output written",
+                 region, mv, (long long)flagged, (long long)again,
+                 (unsigned long long)used.detected);
+        c.detected += used.undetected;
+        rc = CHM_EDEVICE;
+    } else if (!rc && used.detected) {
         snprintf(why, nwhy, "region %d at %.0f mV: ECC detected %llu operand bits in words with "
                  "two faulty cells (uncorrectable); no output written", region, mv,
-                 (unsigned long long)c.detected);
+                 (unsigned long long)used.detected);
         rc = CHM_EDEVICE;
     } else if (!rc) {
+        c.undetected += used.undetected;
         cnn_conv2d((const int8_t *)a, (const int8_t *)b, op->in[2] ? op->in[2]->mem : NULL,
                    op->mult, op->shift, op->out->mem, op->u.conv);
     }
@@ -210,13 +353,24 @@ int chm__uv_run_conv(chm_device *dev, int region, const chm_kop *op, char *why, 
     chm_region *r = &dev->regions[region];
     r->f_injected += c.injected, r->f_corrected += c.corrected;
     r->f_detected += c.detected, r->f_undetected += c.undetected;
+    r->abft_flagged += (uint64_t)(flagged + again);
+    r->abft_recomputed += (uint64_t)recomputed, r->abft_failed += (uint64_t)failed;
     pthread_mutex_unlock(&dev->lock);
     return rc;
 }
 
-void chm__uv_energy(const chm_device *dev, int region, chm_op_actions *a)
+void chm__uv_energy(const chm_device *dev, int region, int conv, chm_op_actions *a)
 {
-    if (!dev->uv_loaded || region < 0 || region >= dev->n_regions || dev->energy.onchip_byte < 0)
+    if (!dev->uv_loaded || region < 0 || region >= dev->n_regions)
+        return;
+    if (conv && dev->regions[region].abft && dev->energy.mac_int8 >= 0) {
+        /* the checksum row and column: (rows + cols + 1) MACs beside each rows x cols */
+        const uint64_t extra = a->macs_int8 * (CNN_PE_ROWS + CNN_PE_COLS + 1) /
+                               ((uint64_t)CNN_PE_ROWS * CNN_PE_COLS);
+        a->macs_int8 += extra;
+        a->energy_uj += (double)extra * dev->energy.mac_int8 * 1e-6;
+    }
+    if (dev->energy.onchip_byte < 0)
         return;
     const double mv = dev->regions[region].uv_mv;
     if (mv <= 0)

@@ -11,6 +11,6 @@ int chm__uv_active(chm_device *dev, int region);
 /* Runs a KOP_CONV on copies of its operands as the faulty buffers give them back. */
 int chm__uv_run_conv(chm_device *dev, int region, const chm_kop *op, char *why, size_t n);
 /* Scales a's on-chip energy by (V/Vnom)^2 for region's rail (dev->lock held). */
-void chm__uv_energy(const chm_device *dev, int region, chm_op_actions *a);
+void chm__uv_energy(const chm_device *dev, int region, int conv, chm_op_actions *a);
 
 #endif /* CHM_UNDERVOLT_H */
