@@ -26,6 +26,7 @@ static int8_t in[H * W * C], wts[OC * 3 * 3 * C], want[H * W * OC], got[H * W * 
 static int32_t mult[OC], shift[OC];
 static chm_tensor *ti, *tw, *to;
 static chm_conv2d_params prm;
+static double last_us; /* the last run's modelled card time */
 
 static int init(void)
 {
@@ -60,6 +61,7 @@ static int run(int *region, chm_op_actions *act)
     chm_event_times t;
     CU_ASSERT_EQUAL(chm_event_times_get(ev, &t), CHM_OK);
     *region = t.region;
+    last_us = t.device_end_us - t.device_start_us;
     if (act)
         CU_ASSERT_EQUAL(chm_event_actions_get(ev, act), CHM_OK);
     chm_event_release(ev);
@@ -285,6 +287,139 @@ static void test_abft_energy(void)
     CU_ASSERT_EQUAL(a1.onchip_bytes, a0.onchip_bytes);
     CU_ASSERT(fabs((a1.energy_uj - a0.energy_uj) - (double)extra * t.mac_int8 * 1e-6) <
               1e-9 * a0.energy_uj);
+    /* card time: two cycles for the checksum row and column to drain, one more with ECC's
+     * decoder register on the buffers' read path */
+    chm_device_info di;
+    CU_ASSERT_EQUAL_FATAL(chm_device_query(tu_dev, &di), CHM_OK);
+    const double cyc = 1.0 / di.kernel_clock_mhz, t0 = last_us;
+    CU_ASSERT_EQUAL(run(&r1, &a1), CHM_OK);
+    CU_ASSERT(fabs(last_us - t0) < 1e-9);
+    CU_ASSERT_EQUAL_FATAL(chm_region_set_ecc(tu_dev, -1, 1), CHM_OK);
+    CU_ASSERT_EQUAL(run(&r1, &a1), CHM_OK);
+    CU_ASSERT_EQUAL(a1.macs_int8, a0.macs_int8 + extra);
+    CU_ASSERT(fabs(last_us - t0 - cyc) < 1e-6);
+    CU_ASSERT_EQUAL(chm_region_set_abft(tu_dev, -1, 0), CHM_OK);
+    CU_ASSERT_EQUAL(chm_region_set_ecc(tu_dev, -1, 0), CHM_OK);
+    CU_ASSERT_EQUAL(run(&r1, &a1), CHM_OK);
+    CU_ASSERT(fabs(last_us - t0 + 2 * cyc) < 1e-6);
+}
+
+/* ------------------------------------------------ accumulator upsets */
+
+/* The conv on a device of its own (fresh command counts), accumulator upsets at rate p
+ * on every region, CHIMERA_FAULT_SEED = seed; its output in out, its region's stats. */
+static int run_fresh(const char *seed, double p, int abft, int8_t *out, chm_fault_stats *f)
+{
+    setenv("CHIMERA_FAULT_SEED", seed, 1);
+    chm_device *d;
+    CU_ASSERT_EQUAL_FATAL(chm_device_open("emu", &d), CHM_OK);
+    chm_tensor *i = tu_tensor(d, CHM_INT8, 4, TU_DIMS(1, H, W, C), in);
+    chm_tensor *w = tu_tensor(d, CHM_INT8, 4, TU_DIMS(OC, 3, 3, C), wts);
+    chm_tensor *o = tu_tensor(d, CHM_INT8, 4, TU_DIMS(1, H, W, OC), NULL);
+    CU_ASSERT_FATAL(i && w && o);
+    CU_ASSERT_EQUAL(chm_region_set_acc_upsets(d, -1, p), CHM_OK);
+    CU_ASSERT_EQUAL(chm_region_set_abft(d, -1, abft), CHM_OK);
+    unsetenv("CHIMERA_FAULT_SEED"); /* read by the first fault setting */
+    chm_event *ev;
+    CU_ASSERT_EQUAL_FATAL(chm_conv2d(d, i, w, NULL, o, &prm, &ev), CHM_OK);
+    const int rc = chm_wait(ev);
+    chm_event_times t;
+    CU_ASSERT_EQUAL(chm_event_times_get(ev, &t), CHM_OK);
+    chm_event_release(ev);
+    CU_ASSERT_EQUAL(chm_tensor_read(o, 0, out, sizeof got), CHM_OK);
+    CU_ASSERT_EQUAL(chm_region_faults_get(d, t.region, f), CHM_OK);
+    chm_tensor_free(i), chm_tensor_free(w), chm_tensor_free(o);
+    chm_device_close(d);
+    return rc;
+}
+
+/* Bad rates refused and nothing changed; without ABFT the upsets reach the output, the
+ * same ones for the same seed, others for another; every one counted as undetected. */
+static void test_acc_upsets(void)
+{
+    CU_ASSERT_EQUAL(chm_region_set_acc_upsets(tu_dev, 0, -0.1), CHM_ERANGE);
+    CU_ASSERT_EQUAL(chm_region_set_acc_upsets(tu_dev, 0, 1.5), CHM_ERANGE);
+    CU_ASSERT_EQUAL(chm_region_set_acc_upsets(tu_dev, 0, NAN), CHM_ERANGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "probability"));
+    CU_ASSERT_EQUAL(chm_region_set_acc_upsets(tu_dev, 99, 0.1), CHM_EINVAL);
+    CU_ASSERT_EQUAL(faults(0).acc_upset_rate, 0.0);
+    static int8_t a[sizeof got], b[sizeof got], c[sizeof got];
+    chm_fault_stats fa, fb, fc;
+    CU_ASSERT_EQUAL(run_fresh("7", 1e-3, 0, a, &fa), CHM_OK);
+    CU_ASSERT_EQUAL(run_fresh("7", 1e-3, 0, b, &fb), CHM_OK);
+    CU_ASSERT_EQUAL(run_fresh("8", 1e-3, 0, c, &fc), CHM_OK);
+    CU_ASSERT_EQUAL(memcmp(a, b, sizeof a), 0); /* the same seed: the same upsets */
+    CU_ASSERT(memcmp(a, c, sizeof a) != 0);
+    size_t wrong = 0;
+    for (size_t k = 0; k < sizeof a; k++)
+        wrong += a[k] != want[k];
+    /* 16 tiles of 32 x 32 accumulators at 1e-3: about 16 upsets, each in one output */
+    CU_ASSERT_EQUAL(fa.acc_tiles, 16u);
+    CU_ASSERT(fa.acc_data_upsets >= 4 && fa.acc_data_upsets <= 40);
+    CU_ASSERT_EQUAL(fa.acc_upsets, fa.acc_data_upsets); /* no checksum accumulators */
+    CU_ASSERT_EQUAL(fa.acc_undetected, fa.acc_data_upsets);
+    CU_ASSERT_EQUAL(fa.acc_detected + fa.acc_corrected + fa.acc_tiles_recomputed, 0u);
+    CU_ASSERT(wrong > 0 && wrong <= fa.acc_data_upsets);
+    printf("\n  no ABFT, 1e-3 an accumulator: %llu upsets, %zu of %zu outputs wrong ",
+           (unsigned long long)fa.acc_data_upsets, wrong, sizeof a);
+}
+
+/* With ABFT: every upset in a data accumulator detected, a lone one corrected in place, a
+ * tile the checks cannot sort out recomputed; a run that returns OK equals the reference,
+ * one that fails leaves its output as it was. */
+static void test_acc_abft(void)
+{
+    CU_ASSERT_EQUAL_FATAL(chm_region_set_abft(tu_dev, -1, 1), CHM_OK);
+    chm_fault_stats b[CHM_MAX_REGIONS], a[CHM_MAX_REGIONS];
+    static const double rates[] = { 1e-4, 5e-4, 2e-3 };
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+        CU_ASSERT_EQUAL_FATAL(chm_region_set_acc_upsets(tu_dev, -1, rates[i]), CHM_OK);
+        snapshot(b);
+        int ok = 0, failed = 0;
+        for (int k = 0; k < 20; k++) {
+            int region;
+            const int rc = run(&region, NULL);
+            if (rc == CHM_OK) {
+                ok++;
+                CU_ASSERT_EQUAL(tu_first_diff(got, want, sizeof got), -1);
+            } else {
+                failed++;
+                CU_ASSERT_EQUAL(rc, CHM_EDEVICE);
+                for (size_t j = 0; j < sizeof got; j++)
+                    if (got[j] != 0x55) {
+                        CU_FAIL("a failed command wrote its output");
+                        break;
+                    }
+            }
+        }
+        snapshot(a);
+        uint64_t data = 0, det = 0, cor = 0, redo = 0, und = 0, tiles = 0, fail = 0;
+        chm_device_info di;
+        CU_ASSERT_EQUAL_FATAL(chm_device_query(tu_dev, &di), CHM_OK);
+        for (uint32_t r = 0; r < di.n_regions; r++) {
+            data += a[r].acc_data_upsets - b[r].acc_data_upsets;
+            det += a[r].acc_detected - b[r].acc_detected;
+            cor += a[r].acc_corrected - b[r].acc_corrected;
+            redo += a[r].acc_tiles_recomputed - b[r].acc_tiles_recomputed;
+            und += a[r].acc_undetected - b[r].acc_undetected;
+            tiles += a[r].acc_tiles - b[r].acc_tiles;
+            fail += a[r].abft_failed - b[r].abft_failed;
+        }
+        CU_ASSERT_EQUAL(und, 0u);
+        CU_ASSERT_EQUAL(det, data);
+        CU_ASSERT(cor > 0 && cor <= data);
+        CU_ASSERT_EQUAL(fail, (uint64_t)failed);
+        CU_ASSERT(tiles >= 20u); /* a failed command stops at the tile that failed */
+        printf("\n  ABFT, %g an accumulator, 20 runs: %llu data upsets, all detected, %llu "
+               "corrected in place, %llu of %llu tile passes redone, %d runs OK (= reference), "
+               "%d failed ", rates[i], (unsigned long long)data, (unsigned long long)cor,
+               (unsigned long long)redo, (unsigned long long)tiles, ok, failed);
+        if (i == 0)
+            CU_ASSERT(ok >= 18);
+        if (i == sizeof rates / sizeof rates[0] - 1)
+            CU_ASSERT(redo > 0);
+    }
+    CU_ASSERT_EQUAL(chm_region_set_acc_upsets(tu_dev, -1, 0), CHM_OK);
     CU_ASSERT_EQUAL(chm_region_set_abft(tu_dev, -1, 0), CHM_OK);
 }
 
@@ -340,6 +475,8 @@ int main(void)
         { "on-chip energy x (V/Vnom)^2", test_energy },
         { "ABFT, without and with ECC: OK runs = reference, flagged twice fails", test_abft },
         { "ABFT's checksum MACs in the actions and energy", test_abft_energy },
+        { "accumulator upsets: refused rates; reach the output, by seed", test_acc_upsets },
+        { "accumulator upsets with ABFT: detected, corrected or recomputed", test_acc_abft },
         { "a broken fault curve refused, naming the file and field", test_bad_curve },
         { NULL, NULL },
     };

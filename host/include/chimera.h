@@ -826,11 +826,32 @@ int chm_region_set_ecc(chm_device *dev, int region, int on);
  * ECC detected) is recomputed once with its operands in the buffers' other
  * half (other cells); if that is flagged too the command fails with
  * CHM_EDEVICE. Cost counted: the checksum MACs ((32 + 32 + 1) per 1,024,
- * 6.3% of the MAC energy) in the command's actions; not counted: the
- * extra cycles of a checksum row and column and of a recompute (the card
- * time is fixed when the command is queued). emu only, like the faults.
+ * 6.3% of the MAC energy) in the command's actions and two cycles a
+ * command in its card time (the extra PE row and column drain behind the
+ * tile); not counted: the cycles of a recompute (the card time is fixed
+ * when the command is queued; chm_fault_stats counts the tiles redone).
+ * With accumulator upsets (chm_region_set_acc_upsets) the checks also
+ * correct: a tile whose checks disagree in exactly one row and one column
+ * by the same amount has that accumulator put right; one check alone
+ * disagreeing is an upset in a checksum (the outputs stand); any other
+ * pattern recomputes the tile (up to three times: the upsets are
+ * transient), and a fourth such pass fails the command with CHM_EDEVICE.
+ * emu only, like the faults.
  */
 int chm_region_set_abft(chm_device *dev, int region, int on);
+/*
+ * Fault injection into the CNN GEMM core's accumulators (a campaign, as
+ * resilience studies run one; not tied to the voltage: no published curve
+ * of this fabric's MAC timing faults is modelled). Every accumulator of
+ * every output tile pass of a conv or fully connected command on the
+ * region -- the 32 x 32 data accumulators (32 bits) and, with ABFT, the
+ * checksum row, column and corner (48 bits, a DSP48E2's P register) --
+ * takes one bit flip with probability per_accumulator, at a uniform bit,
+ * as its tile drains. The draws are transient (a recompute draws again)
+ * and reproducible: seeded by $CHIMERA_FAULT_SEED, the region and its
+ * command count. 0 stops it. emu only.
+ */
+int chm_region_set_acc_upsets(chm_device *dev, int region, double per_accumulator);
 
 typedef struct chm_fault_stats {
     double voltage_mv;       /* the rail now */
@@ -847,6 +868,14 @@ typedef struct chm_fault_stats {
     uint64_t abft_flagged;     /* output tiles whose checksums disagreed */
     uint64_t abft_recomputed;  /* commands recomputed with their operands moved */
     uint64_t abft_failed;      /* of them, flagged again: the command failed */
+    double acc_upset_rate;     /* chm_region_set_acc_upsets */
+    uint64_t acc_tiles;        /* output tile passes under injection (recomputes included) */
+    uint64_t acc_upsets;       /* accumulator bits flipped, data and checksum accumulators */
+    uint64_t acc_data_upsets;  /* of them, in an output's (data) accumulator */
+    uint64_t acc_detected;     /* data upsets in tiles whose checks disagreed */
+    uint64_t acc_corrected;    /* data upsets put right from their row and column checks */
+    uint64_t acc_tiles_recomputed; /* tile passes redone: checks that could not locate the upset */
+    uint64_t acc_undetected;   /* data upsets that reached an output: known only to the emulator */
 } chm_fault_stats;
 
 int chm_region_faults_get(chm_device *dev, int region, chm_fault_stats *out);

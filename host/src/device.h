@@ -116,6 +116,9 @@ typedef struct chm_region {
     int ecc, abft;
     uint64_t f_injected, f_corrected, f_detected, f_undetected;
     uint64_t abft_flagged, abft_recomputed, abft_failed;
+    double acc_rate;        /* accumulator upsets per accumulator per tile pass */
+    uint64_t acc_cmds;      /* commands run under injection: seeds each one's draws */
+    uint64_t acc_tiles, acc_upsets, acc_data, acc_detected, acc_corrected, acc_redone, acc_undetected;
 } chm_region;
 
 typedef struct chm_engine {

@@ -19,6 +19,7 @@
 #include "cnn_config.h"
 #include "cnn_kernels.h"
 #include "device.h"
+#include "hls_quant.h"
 #include "undervolt.h"
 
 #define BUF_BYTES ((size_t)CNN_TILE_K * CNN_PE_COLS) /* the B (weight) tile buffer; A likewise */
@@ -110,6 +111,20 @@ int chm_region_set_abft(chm_device *dev, int region, int on)
     return set_protection(dev, __func__, region, 1, on);
 }
 
+int chm_region_set_acc_upsets(chm_device *dev, int region, double per_accumulator)
+{
+    CHECK(check(dev, __func__, region));
+    if (!(per_accumulator >= 0.0 && per_accumulator <= 1.0))
+        return CHM_FAIL(dev, CHM_ERANGE, "per_accumulator %g: a probability, 0 to 1", per_accumulator);
+    chm_finish(dev); /* queued work runs as it was queued */
+    pthread_mutex_lock(&dev->lock);
+    for (int r = 0; r < dev->n_regions; r++)
+        if (region < 0 || r == region)
+            dev->regions[r].acc_rate = per_accumulator;
+    pthread_mutex_unlock(&dev->lock);
+    return CHM_OK;
+}
+
 int chm_region_faults_get(chm_device *dev, int region, chm_fault_stats *out)
 {
     if (!out)
@@ -130,6 +145,10 @@ int chm_region_faults_get(chm_device *dev, int region, chm_fault_stats *out)
     out->abft = r->abft;
     out->abft_flagged = r->abft_flagged, out->abft_recomputed = r->abft_recomputed;
     out->abft_failed = r->abft_failed;
+    out->acc_upset_rate = r->acc_rate, out->acc_tiles = r->acc_tiles;
+    out->acc_upsets = r->acc_upsets, out->acc_data_upsets = r->acc_data;
+    out->acc_detected = r->acc_detected, out->acc_corrected = r->acc_corrected;
+    out->acc_tiles_recomputed = r->acc_redone, out->acc_undetected = r->acc_undetected;
     pthread_mutex_unlock(&dev->lock);
     return CHM_OK;
 }
@@ -140,7 +159,8 @@ int chm__uv_active(chm_device *dev, int region)
 {
     pthread_mutex_lock(&dev->lock);
     int on = dev->uv_loaded && region >= 0 && region < dev->n_regions &&
-             dev->regions[region].uv_mv > 0 && dev->regions[region].uv_mv < dev->uv.vmin_mv;
+             ((dev->regions[region].uv_mv > 0 && dev->regions[region].uv_mv < dev->uv.vmin_mv) ||
+              dev->regions[region].acc_rate > 0);
     pthread_mutex_unlock(&dev->lock);
     return on;
 }
@@ -302,6 +322,217 @@ static int read_through(uint64_t seed, uint64_t k, int ecc, int abft, size_t pla
     return rc;
 }
 
+/* ------------------------------------------------ accumulator upsets */
+
+/* Passes of a tile the checks could not sort out, redone before its command fails: the
+ * upsets are transient, so each pass draws anew (a tile's redo costs its own cycles only). */
+#define ACC_RETRIES 3
+
+typedef struct acc_count {
+    uint64_t tiles, upsets, data, detected, corrected, redone, undetected, flagged;
+    uint64_t mismatch; /* accumulators whose output this model and the kernel disagree on */
+} acc_count;
+
+/* One upset: data accumulator (r, c); r < 0: the column check of c; c < 0: the row check
+ * of r; both < 0: the corner. d: what it added to the accumulator. */
+typedef struct upset {
+    int32_t r, c;
+    int64_t d;
+    int fix; /* the correction the output stage applied, not an upset */
+} upset;
+
+/* The raw accumulator sum x * w of output pixel m, channel j as the array forms it (a
+ * padding tap reads in_zp), over the operands as read; *colsum: the weights' sum. */
+static int32_t acc_at(const cnn_conv_desc *d, const int8_t *a, const int8_t *b, int64_t m,
+                      int32_t j, int32_t *colsum)
+{
+    const int32_t icg = d->ic / d->groups, g = j / (d->oc / d->groups);
+    const int32_t ox = (int32_t)(m % d->ow), oy = (int32_t)(m / d->ow % d->oh);
+    const int64_t img = m / ((int64_t)d->ow * d->oh);
+    int32_t s = 0, cs = 0;
+    for (int32_t ky = 0; ky < d->kh; ky++)
+        for (int32_t kx = 0; kx < d->kw; kx++) {
+            const int32_t iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
+            const int32_t ix = ox * d->stride_w - d->pad_l + kx * d->dil_w;
+            const int inside = iy >= 0 && iy < d->ih && ix >= 0 && ix < d->iw;
+            const int64_t x = inside ? ((img * d->ih + iy) * d->iw + ix) * d->ic + g * icg : 0;
+            const int8_t *w = b + (((int64_t)j * d->kh + ky) * d->kw + kx) * icg;
+            for (int32_t cc = 0; cc < icg; cc++) {
+                s += (inside ? a[x + cc] : (int8_t)d->in_zp) * w[cc];
+                cs += w[cc];
+            }
+        }
+    *colsum = cs;
+    return s;
+}
+
+/* The output stage on one accumulator (cnn_conv.c's store). */
+static int8_t out_of(const chm_kop *op, int64_t acc, int32_t colsum, int32_t j)
+{
+    const cnn_conv_desc *d = &op->u.conv;
+    const int32_t q = d->per_tensor ? 0 : j;
+    int64_t v = acc - (int64_t)d->in_zp * colsum;
+    if (d->has_bias)
+        v += ((const int32_t *)op->in[2]->mem)[j];
+    return hls_requant_int8(hls_sat32(v), op->mult[q], op->shift[q], d->out_zp, d->act_min,
+                            d->act_max);
+}
+
+/* The next of a seeded sequence; a uniform draw in (0, 1]; the gap to the next upset at
+ * probability p. */
+static uint64_t next(uint64_t *st)
+{
+    *st += 0x9e3779b97f4a7c15ull;
+    return mix(*st);
+}
+
+static double unit(uint64_t *st)
+{
+    return ((double)(next(st) >> 11) + 1.0) * 0x1.0p-53;
+}
+
+static uint64_t gap(uint64_t *st, double p)
+{
+    if (p >= 1.0)
+        return 0;
+    const double g = floor(log(unit(st)) / log1p(-p));
+    return g > 1e18 ? (uint64_t)1e18 : (uint64_t)g;
+}
+
+/* One pass of a tile (nr x nc data accumulators at pixel m0, channel j0) with its upsets
+ * drawn from *st; with ABFT, the checks' verdict. Returns 1 if the checks could not
+ * locate the upsets (recompute), else 0 with the tile's wrong outputs written to o. */
+static int tile_pass(const chm_kop *op, const int8_t *a, const int8_t *b, int8_t *o, int64_t m0,
+                     int32_t j0, int32_t nr, int32_t nc, double p, int abft, uint64_t *st,
+                     acc_count *n)
+{
+    const cnn_conv_desc *d = &op->u.conv;
+    const uint64_t data = (uint64_t)nr * nc, all = data + (abft ? (uint64_t)nr + nc + 1 : 0);
+    upset u[CNN_PE_ROWS * CNN_PE_COLS + CNN_PE_ROWS + CNN_PE_COLS + 2]; /* every accumulator, a fix */
+    int nu = 0;
+    n->tiles++;
+    for (uint64_t i = gap(st, p); i < all; i += 1 + gap(st, p)) {
+        n->upsets++;
+        const uint64_t draw = next(st);
+        upset x = { -1, -1, 0, 0 };
+        if (i < data) {
+            x.r = (int32_t)(i / (uint64_t)nc), x.c = (int32_t)(i % (uint64_t)nc);
+            int32_t cs;
+            const int32_t v = acc_at(d, a, b, m0 + x.r, j0 + x.c, &cs);
+            /* the model's own check: unflipped, its output is the kernel's */
+            n->mismatch += out_of(op, v, cs, j0 + x.c) != o[(m0 + x.r) * d->oc + j0 + x.c];
+            const int32_t f = (int32_t)((uint32_t)v ^ (1u << (draw % 32)));
+            x.d = (int64_t)f - v;
+            n->data++;
+        } else {
+            /* a checksum (48 bits): the flipped bit's value is not worked out (the checksums
+             * are not computed), so whether it adds or takes away is drawn */
+            const uint64_t k = i - data;
+            x.r = k < (uint64_t)nr ? (int32_t)k : -1;
+            x.c = k >= (uint64_t)nr && k < (uint64_t)nr + nc ? (int32_t)(k - nr) : -1;
+            const int bit = (int)(draw % 96);
+            x.d = (bit & 1 ? 1 : -1) * ((int64_t)1 << (bit / 2));
+        }
+        u[nu++] = x;
+    }
+    int redo = 0;
+    if (abft && nu) {
+        /* the residual of each row check (the tile's row sums against the checksum column)
+         * and of each column check */
+        int64_t row[CNN_PE_ROWS] = { 0 }, col[CNN_PE_COLS] = { 0 };
+        for (int i = 0; i < nu; i++) {
+            if (u[i].r >= 0 && u[i].c >= 0)
+                row[u[i].r] += u[i].d, col[u[i].c] += u[i].d;
+            else if (u[i].r >= 0)
+                row[u[i].r] -= u[i].d;
+            else if (u[i].c >= 0)
+                col[u[i].c] -= u[i].d;
+        }
+        int nr_bad = 0, nc_bad = 0, rb = -1, cb = -1;
+        for (int32_t r = 0; r < nr; r++)
+            if (row[r])
+                nr_bad++, rb = r;
+        for (int32_t c = 0; c < nc; c++)
+            if (col[c])
+                nc_bad++, cb = c;
+        const int flagged = nr_bad || nc_bad;
+        n->flagged += (uint64_t)flagged;
+        for (int i = 0; i < nu; i++)
+            n->detected += (uint64_t)(flagged && u[i].r >= 0 && u[i].c >= 0);
+        if (nr_bad == 1 && nc_bad == 1 && row[rb] == col[cb]) {
+            /* one accumulator off by the same amount in its row and its column: the output
+             * stage takes the residual off it (right unless the upsets conspired) */
+            int64_t left = -row[rb];
+            int hits = 0;
+            for (int i = 0; i < nu; i++)
+                if (u[i].r == rb && u[i].c == cb)
+                    left += u[i].d, hits++;
+            u[nu++] = (upset){ rb, cb, -row[rb], 1 };
+            if (!left)
+                n->corrected += (uint64_t)hits;
+        } else if (nr_bad + nc_bad > 1) {
+            redo = 1;
+        }
+    }
+    if (redo)
+        return 1;
+    /* used wrong: each data accumulator whose upsets (and any correction) do not cancel */
+    for (int i = 0; i < nu; i++) {
+        int first = u[i].r >= 0 && u[i].c >= 0, hits = 0;
+        int64_t sum = 0;
+        for (int k = 0; first && k < nu; k++)
+            if (u[k].r == u[i].r && u[k].c == u[i].c) {
+                first = k >= i;
+                sum += u[k].d, hits += !u[k].fix;
+            }
+        if (!first || !sum)
+            continue;
+        int32_t cs;
+        const int64_t m = m0 + u[i].r;
+        const int32_t j = j0 + u[i].c;
+        const uint32_t v = (uint32_t)acc_at(d, a, b, m, j, &cs) + (uint32_t)(uint64_t)sum;
+        o[m * d->oc + j] = out_of(op, (int32_t)v, cs, j);
+        n->undetected += (uint64_t)(hits ? hits : 1); /* a miscorrection alone: one */
+    }
+    return 0;
+}
+
+/* The conv on the operands as read (a, b) with accumulator upsets at probability p, each
+ * tile checked by ABFT if on; the outputs reach op->out only if no tile failed. */
+static int acc_run(const chm_kop *op, const uint8_t *a, const uint8_t *b, double p, int abft,
+                   uint64_t seed, acc_count *n, int *failed)
+{
+    const cnn_conv_desc *d = &op->u.conv;
+    int8_t *o = malloc(op->out->bytes ? op->out->bytes : 1);
+    if (!o)
+        return CHM_ENOMEM;
+    const int8_t *ai = (const int8_t *)a, *bi = (const int8_t *)b;
+    cnn_conv2d(ai, bi, op->in[2] ? op->in[2]->mem : NULL, op->mult, op->shift, o, *d);
+    const int64_t mall = (int64_t)d->n * d->oh * d->ow, rt = (mall + CNN_PE_ROWS - 1) / CNN_PE_ROWS;
+    const int32_t ocg = d->oc / d->groups, ct = (ocg + CNN_PE_COLS - 1) / CNN_PE_COLS;
+    *failed = 0;
+    uint64_t tile = 0;
+    for (int32_t g = 0; g < d->groups && !*failed; g++)
+        for (int64_t mt = 0; mt < rt && !*failed; mt++)
+            for (int32_t nt = 0; nt < ct && !*failed; nt++, tile++) {
+                const int64_t m0 = mt * CNN_PE_ROWS;
+                const int32_t j0 = g * ocg + nt * CNN_PE_COLS;
+                const int32_t nr = (int32_t)(mall - m0 < CNN_PE_ROWS ? mall - m0 : CNN_PE_ROWS);
+                const int32_t nc = ocg - nt * CNN_PE_COLS < CNN_PE_COLS ? ocg - nt * CNN_PE_COLS : CNN_PE_COLS;
+                uint64_t st = seed ^ mix(tile);
+                int redo = tile_pass(op, ai, bi, o, m0, j0, nr, nc, p, abft, &st, n);
+                for (int k = 0; redo && k < ACC_RETRIES; k++) {
+                    n->redone++;
+                    redo = tile_pass(op, ai, bi, o, m0, j0, nr, nc, p, abft, &st, n);
+                }
+                *failed = redo;
+            }
+    if (!*failed && !n->mismatch)
+        memcpy(op->out->mem, o, op->out->bytes);
+    free(o);
+    return CHM_OK;
+}
+
 int chm__uv_run_conv(chm_device *dev, int region, const chm_kop *op, char *why, size_t nwhy)
 {
     pthread_mutex_lock(&dev->lock);
@@ -309,6 +540,8 @@ int chm__uv_run_conv(chm_device *dev, int region, const chm_kop *op, char *why, 
     const int ecc = dev->regions[region].ecc, abft = dev->regions[region].abft;
     const uint64_t k = weak_count(&dev->uv, mv);
     const uint64_t seed = dev->fault_seed ^ mix((uint64_t)region + 1);
+    const double p_acc = dev->regions[region].acc_rate;
+    const uint64_t cmd = p_acc > 0 ? dev->regions[region].acc_cmds++ : 0;
     pthread_mutex_unlock(&dev->lock);
     const chm_tensor *in = op->in[0], *w = op->in[1];
     uint8_t *a = malloc(in->bytes ? in->bytes : 1), *b = malloc(w->bytes ? w->bytes : 1);
@@ -317,6 +550,7 @@ int chm__uv_run_conv(chm_device *dev, int region, const chm_kop *op, char *why, 
         return CHM_ENOMEM;
     }
     uv_count c = { 0 }, used = { 0 };
+    acc_count u = { 0 };
     int64_t flagged = 0, again = 0;
     int recomputed = 0, failed = 0;
     int rc = read_through(seed, k, ecc, abft, 0, op, a, b, &used, &flagged);
@@ -343,6 +577,21 @@ int chm__uv_run_conv(chm_device *dev, int region, const chm_kop *op, char *why, 
                  "two faulty cells (uncorrectable); no output written", region, mv,
                  (unsigned long long)used.detected);
         rc = CHM_EDEVICE;
+    } else if (!rc && p_acc > 0) {
+        c.undetected += used.undetected;
+        int lost = 0;
+        rc = acc_run(op, a, b, p_acc, abft, seed ^ mix(~cmd), &u, &lost);
+        if (!rc && u.mismatch) {
+            snprintf(why, nwhy, "emulator: the accumulator upset model disagrees with the conv "
+                     "kernel on %llu outputs (a bug in undervolt.c); no output written",
+                     (unsigned long long)u.mismatch);
+            rc = CHM_EDEVICE;
+        } else if (!rc && lost) {
+            snprintf(why, nwhy, "region %d: ABFT could not place the accumulator upsets of an "
+                     "output tile in %d passes; no output written", region, ACC_RETRIES + 1);
+            failed = 1;
+            rc = CHM_EDEVICE;
+        }
     } else if (!rc) {
         c.undetected += used.undetected;
         cnn_conv2d((const int8_t *)a, (const int8_t *)b, op->in[2] ? op->in[2]->mem : NULL,
@@ -355,8 +604,22 @@ int chm__uv_run_conv(chm_device *dev, int region, const chm_kop *op, char *why, 
     r->f_detected += c.detected, r->f_undetected += c.undetected;
     r->abft_flagged += (uint64_t)(flagged + again);
     r->abft_recomputed += (uint64_t)recomputed, r->abft_failed += (uint64_t)failed;
+    r->abft_flagged += u.flagged;
+    r->acc_tiles += u.tiles, r->acc_upsets += u.upsets, r->acc_data += u.data;
+    r->acc_detected += u.detected, r->acc_corrected += u.corrected;
+    r->acc_redone += u.redone, r->acc_undetected += u.undetected;
     pthread_mutex_unlock(&dev->lock);
     return rc;
+}
+
+uint64_t chm__uv_protection_cycles(const chm_device *dev, int region)
+{
+    if (region < 0 || region >= dev->n_regions)
+        return 0;
+    /* ECC: the decoder's output register (UltraScale+ OREG_ECC, UG573) on the buffers' read
+     * path, once a command as the pipeline fills; ABFT: the checksum PE row and column, one
+     * more step each for the operands to skew through and the tile to drain */
+    return (uint64_t)(dev->regions[region].ecc ? 1 : 0) + (dev->regions[region].abft ? 2 : 0);
 }
 
 void chm__uv_energy(const chm_device *dev, int region, int conv, chm_op_actions *a)

@@ -6,10 +6,13 @@
 
 #include "device.h"
 
-/* Region's rail is below Vmin: its conv/fc commands go through chm__uv_run_conv. */
+/* Region's rail is below Vmin, or its accumulators take upsets: its conv/fc commands go
+ * through chm__uv_run_conv. */
 int chm__uv_active(chm_device *dev, int region);
 /* Runs a KOP_CONV on copies of its operands as the faulty buffers give them back. */
 int chm__uv_run_conv(chm_device *dev, int region, const chm_kop *op, char *why, size_t n);
+/* Cycles a conv/fc command on region spends on its protection (ECC, ABFT; dev->lock held). */
+uint64_t chm__uv_protection_cycles(const chm_device *dev, int region);
 /* Scales a's on-chip energy by (V/Vnom)^2 for region's rail (dev->lock held). */
 void chm__uv_energy(const chm_device *dev, int region, int conv, chm_op_actions *a);
 

@@ -214,14 +214,16 @@ static void graph_actions(const chm_device *dev, const chm_kop *op, const graph_
 static double emu_op_time_us(chm_device *dev, int region, const chm_kop *op, uint64_t *macs,
                              chm_op_actions *act)
 {
-    (void)region;
     const emu_card *c = card_of(dev);
     double bpc = emu_bank_bytes_per_cycle(c, op->out->bank);
     memset(act, 0, sizeof *act);
     act->measured_uj = -1.0;
     cnn_cost cost;
     switch (op->kind) {
-    case KOP_CONV: cost = cnn_conv_cost(&op->u.conv, bpc); break;
+    case KOP_CONV:
+        cost = cnn_conv_cost(&op->u.conv, bpc);
+        cost.cycles += chm__uv_protection_cycles(dev, region);
+        break;
     case KOP_POOL: cost = cnn_pool_cost(&op->u.pool, bpc); break;
     case KOP_ADD: cost = cnn_add_cost(&op->u.add, bpc); break;
     case KOP_SPARSE: {
