@@ -127,17 +127,8 @@ int main(int argc, char **argv)
     const int64_t edges = gi.edges;
     OK(chm_graph_add_self_loops(g, 1.0f));
     OK(chm_graph_normalize(g, CHM_NORM_GCN));
-    float *x;
     int64_t n, f;
-    snprintf(path, sizeof path, "%s/%s.features.mtx", cora, dsname);
-    OK(chm_mtx_read_dense(path, &x, &n, &f));
-    for (int64_t v = 0; v < n; v++) { /* row-normalised, as in training */
-        float s = 0.0f;
-        for (int64_t k = 0; k < f; k++)
-            s += x[v * f + k];
-        for (int64_t k = 0; k < f && s != 0.0f; k++)
-            x[v * f + k] /= s;
-    }
+    float *x = read_features(cora, dsname, &n, &f);
     int n_labels, n_test;
     char lname[300], tname[300];
     snprintf(lname, sizeof lname, "%s.labels.txt", dsname);

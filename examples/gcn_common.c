@@ -72,6 +72,23 @@ int *read_ids(const char *dir, const char *name, int *count)
     return v;
 }
 
+float *read_features(const char *dir, const char *name, int64_t *n, int64_t *f)
+{
+    char path[512];
+    float *x;
+    snprintf(path, sizeof path, "%s/%s.features.mtx", dir, name);
+    if (chm_mtx_read_dense(path, &x, n, f))
+        gcn_die("%s", chm_last_error(NULL));
+    for (int64_t v = 0; v < *n; v++) { /* row-normalised, as in training */
+        float s = 0.0f;
+        for (int64_t k = 0; k < *f; k++)
+            s += x[v * *f + k];
+        for (int64_t k = 0; k < *f && s != 0.0f; k++)
+            x[v * *f + k] /= s;
+    }
+    return x;
+}
+
 void argmax_rows(const float *logits, int n, int c, int *pred)
 {
     for (int v = 0; v < n; v++) {

@@ -24,6 +24,8 @@ typedef struct model {
 
 model load_model(const char *path);
 int *read_ids(const char *dir, const char *name, int *count);
+/* DIR/NAME.features.mtx, each row divided by its sum (as in training); dies on error. */
+float *read_features(const char *dir, const char *name, int64_t *n, int64_t *f);
 void argmax_rows(const float *logits, int n, int c, int *pred);
 float max_abs(const float *p, size_t n);
 /* The tensor between the engines in the order the card uses: A X or X W^T. */

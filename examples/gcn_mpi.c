@@ -118,16 +118,7 @@ static net cora_net(const char *dir, const char *model_path, chm_graph **g)
     if (chm_graph_load_mtx(path, 0, g))
         gcn_die("%s", chm_last_error(NULL));
     net t;
-    snprintf(path, sizeof path, "%s/cora.features.mtx", dir);
-    if (chm_mtx_read_dense(path, &t.x, &t.n, &t.f))
-        gcn_die("%s", chm_last_error(NULL));
-    for (int64_t v = 0; v < t.n; v++) { /* row-normalised, as in training */
-        float s = 0.0f;
-        for (int64_t k = 0; k < t.f; k++)
-            s += t.x[v * t.f + k];
-        for (int64_t k = 0; k < t.f && s != 0.0f; k++)
-            t.x[v * t.f + k] /= s;
-    }
+    t.x = read_features(dir, "cora", &t.n, &t.f);
     model m = load_model(model_path);
     if (m.f != t.f || m.n != t.n)
         gcn_die("the model does not fit Cora");

@@ -423,6 +423,106 @@ static void test_acc_abft(void)
     CU_ASSERT_EQUAL(chm_region_set_abft(tu_dev, -1, 0), CHM_OK);
 }
 
+/* ------------------------------------------------ GRAPH buffers */
+
+#define GN 300 /* vertices */
+#define GF 200 /* features */
+#define GO 16  /* outputs */
+
+/* One fp32 GCN layer in the given order on tu_dev; its status, output and region. */
+static int gcn_run(chm_tensor *tg, chm_tensor *tx, chm_tensor *tw, chm_tensor *to, chm_gnn_order order,
+                   float *y, int *region)
+{
+    static float fill[GN * GO];
+    for (int i = 0; i < GN * GO; i++)
+        fill[i] = -7.0f;
+    CU_ASSERT_EQUAL_FATAL(chm_tensor_write(to, 0, fill, sizeof fill), CHM_OK);
+    chm_gnn_params p = { .kind = CHM_GNN_GCN, .order = order };
+    chm_event *ev;
+    CU_ASSERT_EQUAL_FATAL(chm_gnn_layer(tu_dev, tg, tx, tw, NULL, NULL, NULL, to, &p, &ev), CHM_OK);
+    const int rc = chm_wait(ev);
+    chm_event_times t;
+    CU_ASSERT_EQUAL(chm_event_times_get(ev, &t), CHM_OK);
+    *region = t.region;
+    chm_event_release(ev);
+    chm_finish(tu_dev);
+    CU_ASSERT_EQUAL(chm_tensor_read(to, 0, y, sizeof(float) * GN * GO), CHM_OK);
+    return rc;
+}
+
+/* The GRAPH mode's window and weight banks below Vmin: without ECC the faults reach the
+ * output, the same every run on a region; with ECC every run that returns OK equals the
+ * nominal output and a failed one leaves its output as it was. Both orders. */
+static void test_graph_faults(void)
+{
+    int32_t src[4 * GN], dst[4 * GN];
+    tu_rng r;
+    tu_seed(&r, 5);
+    for (int i = 0; i < 4 * GN; i++)
+        src[i] = (int32_t)(tu_u32(&r) % GN), dst[i] = i % GN;
+    chm_graph *g;
+    CU_ASSERT_EQUAL_FATAL(chm_graph_from_edges(GN, 4 * GN, src, dst, NULL, CHM_GRAPH_MERGE_DUPLICATES, &g), CHM_OK);
+    CU_ASSERT_EQUAL_FATAL(chm_graph_normalize(g, CHM_NORM_GCN), CHM_OK);
+    static float x[GN * GF], w[GO * GF], y0[GN * GO], y[GN * GO], y1[GN * GO];
+    for (int i = 0; i < GN * GF; i++)
+        x[i] = (float)(tu_u32(&r) % 2); /* bag of words, as Cora's */
+    for (int i = 0; i < GO * GF; i++)
+        w[i] = (float)((int)(tu_u32(&r) % 2001) - 1000) / 4000.0f;
+    chm_tensor *tg;
+    CU_ASSERT_EQUAL_FATAL(chm_graph_upload(tu_dev, g, CHM_BANK_DEFAULT, &tg), CHM_OK);
+    chm_tensor *tx = tu_tensor(tu_dev, CHM_FP32, 2, TU_DIMS(GN, GF), x);
+    chm_tensor *tw = tu_tensor(tu_dev, CHM_FP32, 2, TU_DIMS(GO, GF), w);
+    chm_tensor *to = tu_tensor(tu_dev, CHM_FP32, 2, TU_DIMS(GN, GO), NULL);
+    CU_ASSERT_FATAL(tx && tw && to);
+    static const chm_gnn_order orders[] = { CHM_ORDER_AGGREGATE_FIRST, CHM_ORDER_COMBINE_FIRST };
+    for (int o = 0; o < 2; o++) {
+        int region, region2;
+        CU_ASSERT_EQUAL(chm_region_set_voltage(tu_dev, -1, 0), CHM_OK);
+        CU_ASSERT_EQUAL_FATAL(gcn_run(tg, tx, tw, to, orders[o], y0, &region), CHM_OK);
+        /* no ECC: the faults reach the output, the same ones again on the same region */
+        CU_ASSERT_EQUAL_FATAL(chm_region_set_ecc(tu_dev, -1, 0), CHM_OK);
+        CU_ASSERT_EQUAL_FATAL(chm_region_set_voltage(tu_dev, -1, mv_at(0.55)), CHM_OK);
+        chm_fault_stats b[CHM_MAX_REGIONS];
+        snapshot(b);
+        CU_ASSERT_EQUAL(gcn_run(tg, tx, tw, to, orders[o], y1, &region), CHM_OK);
+        const chm_fault_stats f = faults(region);
+        CU_ASSERT(f.injected > b[region].injected);
+        CU_ASSERT(f.undetected > b[region].undetected);
+        CU_ASSERT(memcmp(y1, y0, sizeof y0) != 0);
+        CU_ASSERT_EQUAL(gcn_run(tg, tx, tw, to, orders[o], y, &region2), CHM_OK);
+        if (region2 == region)
+            CU_ASSERT_EQUAL(memcmp(y, y1, sizeof y), 0);
+        /* ECC, Vmin down to the crash voltage */
+        CU_ASSERT_EQUAL_FATAL(chm_region_set_ecc(tu_dev, -1, 1), CHM_OK);
+        int ok = 0, failed = 0, corrected = 0;
+        for (int mv = mv_at(0.61); mv >= (int)ceil(faults(0).vcrash_mv); mv -= 3) {
+            CU_ASSERT_EQUAL_FATAL(chm_region_set_voltage(tu_dev, -1, mv), CHM_OK);
+            snapshot(b);
+            const int rc = gcn_run(tg, tx, tw, to, orders[o], y, &region);
+            const chm_fault_stats a = faults(region);
+            CU_ASSERT_EQUAL(a.undetected, b[region].undetected);
+            if (rc == CHM_OK) {
+                ok++;
+                corrected += a.corrected > b[region].corrected;
+                CU_ASSERT_EQUAL(memcmp(y, y0, sizeof y), 0);
+            } else {
+                failed++;
+                CU_ASSERT_EQUAL(rc, CHM_EDEVICE);
+                CU_ASSERT(a.detected > b[region].detected);
+                CU_ASSERT(y[0] == -7.0f && y[GN * GO - 1] == -7.0f); /* not written */
+            }
+        }
+        printf("\n  GRAPH %s, ECC from %d mV to the crash voltage: %d runs = nominal (%d with bits "
+               "corrected), %d detected (failed) ", o ? "combine-first" : "aggregate-first",
+               mv_at(0.61), ok, corrected, failed);
+        CU_ASSERT(corrected > 0);
+    }
+    CU_ASSERT_EQUAL(chm_region_set_voltage(tu_dev, -1, 0), CHM_OK);
+    CU_ASSERT_EQUAL(chm_region_set_ecc(tu_dev, -1, 0), CHM_OK);
+    chm_tensor_free(tg), chm_tensor_free(tx), chm_tensor_free(tw), chm_tensor_free(to);
+    chm_graph_free(g);
+}
+
 /* A broken fault curve: the first voltage change refuses, naming the file and the field. */
 static void with_curve(const char *text, const char *want)
 {
@@ -477,6 +577,7 @@ int main(void)
         { "ABFT's checksum MACs in the actions and energy", test_abft_energy },
         { "accumulator upsets: refused rates; reach the output, by seed", test_acc_upsets },
         { "accumulator upsets with ABFT: detected, corrected or recomputed", test_acc_abft },
+        { "GRAPH window and weights: faults reach the output; ECC", test_graph_faults },
         { "a broken fault curve refused, naming the file and field", test_bad_curve },
         { NULL, NULL },
     };

@@ -805,7 +805,11 @@ int chm_gnn_layer_plan(chm_device *dev, chm_tensor *graph, chm_tensor *in, chm_t
  * moves them) and growing as V falls. What is modelled: the CNN mode's
  * weight (B) and activation (A) tile buffers, CNN_TILE_K x 32 bytes
  * (128 KiB) each, that conv and fully connected operands stream through
- * (byte i of an operand at buffer byte i mod 128 KiB). With ECC
+ * (byte i of an operand at buffer byte i mod 128 KiB), and the GRAPH
+ * mode's aggregation window (64 rows of 4,096 features; source row s in
+ * row s mod 64) that features come through aggregate-first (combine-first
+ * they come through the core's A tile buffer) and its resident weight
+ * banks (512 KiB; W, then GIN's W2, from byte 0). With ECC
  * (UltraScale+ built-in SECDED over 64 data + 8 check bits) a word with
  * one faulty cell is corrected, with two the command fails with
  * CHM_EDEVICE (detected), with three or more its data is used as read

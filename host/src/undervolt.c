@@ -19,6 +19,7 @@
 #include "cnn_config.h"
 #include "cnn_kernels.h"
 #include "device.h"
+#include "graph_kernels.h"
 #include "hls_quant.h"
 #include "undervolt.h"
 
@@ -46,6 +47,12 @@ static double rate(const undervolt_params *p, double mv)
 static uint64_t weak_count(const undervolt_params *p, double mv)
 {
     return (uint64_t)llround(rate(p, mv) * (double)CELLS);
+}
+
+/* The same for a buffer of buf bytes (72-bit words of 8 data bytes). */
+static uint64_t weak_in(const undervolt_params *p, double mv, size_t buf)
+{
+    return (uint64_t)llround(rate(p, mv) * (double)(buf / 8 * 72));
 }
 
 /* ---------------------------------------------------------------- API */
@@ -169,12 +176,23 @@ typedef struct uv_count {
     uint64_t injected, corrected, detected, undetected;
 } uv_count;
 
-/* Operand bytes [0, len) streamed through a buffer, byte i at buffer byte (i + place) mod
- * BUF_BYTES: flips as the cells do. */
-static int apply(uint64_t seed, uint64_t k, int ecc, size_t place, uint8_t *data, size_t len,
-                 uv_count *c)
+/*
+ * Where an operand's bytes sit in a buffer of buf bytes: in rows of row bytes, source row s
+ * in slot s mod slots (slot bytes apart, its byte c at c), the GRAPH window's way; or, with
+ * slots 0, byte i at buffer byte (i + place) mod buf, the way operands stream through the
+ * CNN tile buffers and the resident GRAPH weights.
+ */
+typedef struct placing {
+    size_t buf, place, row, slot, slots;
+} placing;
+
+/* Operand bytes [0, len) read through the buffer (seeded cells, k of them weak) as
+ * placed by *pl: flips as the cells do, ECC's verdict per word, counted in *c. */
+static int apply_at(uint64_t seed, uint64_t k, int ecc, const placing *pl, uint8_t *data, size_t len,
+                    uv_count *c)
 {
-    uint8_t *taken = calloc(CELLS / 8 + 1, 1), *per_word = calloc(WORDS, 1);
+    const size_t words = pl->buf / 8, cells_n = words * 72;
+    uint8_t *taken = calloc(cells_n / 8 + 1, 1), *per_word = calloc(words, 1);
     uint32_t *cells = malloc((size_t)(k ? k : 1) * sizeof *cells);
     if (!taken || !per_word || !cells) {
         free(taken), free(per_word), free(cells);
@@ -182,7 +200,7 @@ static int apply(uint64_t seed, uint64_t k, int ecc, size_t place, uint8_t *data
     }
     uint64_t n = 0;
     for (uint64_t i = 0; n < k && i < 64 * k + 1024; i++) {
-        uint32_t cell = (uint32_t)(mix(seed + i) % CELLS);
+        uint32_t cell = (uint32_t)(mix(seed + i) % cells_n);
         if (taken[cell / 8] & (1u << (cell % 8)))
             continue;
         taken[cell / 8] |= (uint8_t)(1u << (cell % 8));
@@ -194,10 +212,18 @@ static int apply(uint64_t seed, uint64_t k, int ecc, size_t place, uint8_t *data
         const uint32_t word = cells[i] / 72, bit = cells[i] % 72;
         if (bit >= 64)
             continue; /* a check bit: only counts toward its word's faults */
-        const size_t b = ((size_t)word * 8 + bit / 8 + BUF_BYTES - place % BUF_BYTES) % BUF_BYTES;
-        if (b >= len)
+        const size_t bb = (size_t)word * 8 + bit / 8;
+        size_t first, step;
+        if (pl->slots) {
+            if (bb % pl->slot >= pl->row)
+                continue; /* past the row's end: holds nothing */
+            first = bb / pl->slot * pl->row + bb % pl->slot, step = pl->slots * pl->row;
+        } else {
+            first = (bb + pl->buf - pl->place % pl->buf) % pl->buf, step = pl->buf;
+        }
+        if (first >= len)
             continue;
-        const uint64_t hits = (uint64_t)((len - 1 - b) / BUF_BYTES + 1);
+        const uint64_t hits = (uint64_t)((len - 1 - first) / step + 1);
         c->injected += hits;
         if (ecc && per_word[word] == 1) {
             c->corrected += hits;
@@ -207,11 +233,20 @@ static int apply(uint64_t seed, uint64_t k, int ecc, size_t place, uint8_t *data
             c->detected += hits; /* flagged: the command fails, its data never used */
         else
             c->undetected += hits;
-        for (size_t j = b; j < len; j += BUF_BYTES)
+        for (size_t j = first; j < len; j += step)
             data[j] ^= (uint8_t)(1u << (bit % 8));
     }
     free(taken), free(per_word), free(cells);
     return CHM_OK;
+}
+
+/* Operand bytes [0, len) streamed through a CNN tile buffer, byte i at buffer byte
+ * (i + place) mod BUF_BYTES. */
+static int apply(uint64_t seed, uint64_t k, int ecc, size_t place, uint8_t *data, size_t len,
+                 uv_count *c)
+{
+    const placing pl = { BUF_BYTES, place, 0, 0, 0 };
+    return apply_at(seed, k, ecc, &pl, data, len, c);
 }
 
 /*
@@ -610,6 +645,74 @@ int chm__uv_run_conv(chm_device *dev, int region, const chm_kop *op, char *why, 
     r->acc_redone += u.redone, r->acc_undetected += u.undetected;
     pthread_mutex_unlock(&dev->lock);
     return rc;
+}
+
+/*
+ * GRAPH mode: a layer's features and weights as its on-chip buffers give them back. The
+ * features come through the aggregation window (GRAPH_WINDOW rows of GRAPH_MAX_F
+ * elements, source row s in row s mod GRAPH_WINDOW) in aggregate-first order, through the
+ * combination core's A tile buffer (the CNN mode's, byte i at i mod 128 KiB) in
+ * combine-first order; the weights (W, then GIN's W2) sit in the resident weight banks
+ * (GRAPH_WBUF_BYTES) from byte 0. Not modelled: the combine-first intermediate X W^T in
+ * the window, the accumulators, the edge rings. With ECC a word with two faulty cells
+ * fails the command.
+ */
+int chm__uv_graph_operands(chm_device *dev, int region, const chm_kop *op, void **x, void **w,
+                           void **w2, char *why, size_t nwhy)
+{
+    *x = *w = *w2 = NULL;
+    pthread_mutex_lock(&dev->lock);
+    const double mv = dev->regions[region].uv_mv;
+    const int ecc = dev->regions[region].ecc;
+    const uint64_t seed = dev->fault_seed ^ mix((uint64_t)region + 1);
+    const int low = mv > 0 && mv < dev->uv.vmin_mv;
+    pthread_mutex_unlock(&dev->lock);
+    if (!low)
+        return CHM_OK;
+    const graph_desc *d = &op->u.graph;
+    const size_t eb = d->int8 ? 1 : sizeof(float);
+    const chm_tensor *tx = op->in[1], *tw = op->in[2], *tw2 = op->in[4];
+    uint8_t *cx = malloc(tx->bytes ? tx->bytes : 1), *cw = malloc(tw->bytes ? tw->bytes : 1);
+    uint8_t *cw2 = tw2 ? malloc(tw2->bytes ? tw2->bytes : 1) : NULL;
+    if (!cx || !cw || (tw2 && !cw2)) {
+        free(cx), free(cw), free(cw2);
+        return CHM_ENOMEM;
+    }
+    memcpy(cx, tx->mem, tx->bytes);
+    memcpy(cw, tw->mem, tw->bytes);
+    if (cw2)
+        memcpy(cw2, tw2->mem, tw2->bytes);
+    const placing win = { (size_t)GRAPH_WINDOW * GRAPH_MAX_F * eb, 0, (size_t)d->f * eb,
+                          (size_t)GRAPH_MAX_F * eb, GRAPH_WINDOW };
+    const placing abuf = { BUF_BYTES, 0, 0, 0, 0 };
+    const placing *px = d->order == GRAPH_CA ? &abuf : &win;
+    const placing wb = { GRAPH_WBUF_BYTES, 0, 0, 0, 0 }, wb2 = { GRAPH_WBUF_BYTES, tw->bytes, 0, 0, 0 };
+    const uint64_t kw = weak_in(&dev->uv, mv, GRAPH_WBUF_BYTES);
+    uv_count c = { 0 };
+    int rc = apply_at(seed ^ mix(d->order == GRAPH_CA ? 2 : 3), weak_in(&dev->uv, mv, px->buf), ecc,
+                      px, cx, tx->bytes, &c);
+    if (!rc)
+        rc = apply_at(seed ^ mix(4), kw, ecc, &wb, cw, tw->bytes, &c);
+    if (!rc && cw2)
+        rc = apply_at(seed ^ mix(4), kw, ecc, &wb2, cw2, tw2->bytes, &c);
+    if (!rc && c.detected) {
+        snprintf(why, nwhy, "region %d at %.0f mV: ECC detected %llu GRAPH operand bits in words "
+                 "with two faulty cells (uncorrectable); no output written", region, mv,
+                 (unsigned long long)c.detected);
+        rc = CHM_EDEVICE;
+    }
+    pthread_mutex_lock(&dev->lock);
+    chm_region *r = &dev->regions[region];
+    r->f_injected += c.injected, r->f_corrected += c.corrected;
+    r->f_detected += c.detected, r->f_undetected += rc ? 0 : c.undetected;
+    r->f_detected += rc == CHM_EDEVICE ? c.undetected : 0; /* never used */
+    pthread_mutex_unlock(&dev->lock);
+    if (rc) {
+        free(cx), free(cw), free(cw2);
+        return rc;
+    }
+    *x = cx, *w = cw, *w2 = cw2;
+    return CHM_OK;
 }
 
 uint64_t chm__uv_protection_cycles(const chm_device *dev, int region)

@@ -11,6 +11,10 @@
 int chm__uv_active(chm_device *dev, int region);
 /* Runs a KOP_CONV on copies of its operands as the faulty buffers give them back. */
 int chm__uv_run_conv(chm_device *dev, int region, const chm_kop *op, char *why, size_t n);
+/* A GRAPH layer's features and weights (W2: GIN's second) as region's buffers give them
+ * back below Vmin: malloc'd copies the caller frees, or all NULL at a safe voltage. */
+int chm__uv_graph_operands(chm_device *dev, int region, const chm_kop *op, void **x, void **w,
+                           void **w2, char *why, size_t n);
 /* Cycles a conv/fc command on region spends on its protection (ECC, ABFT; dev->lock held). */
 uint64_t chm__uv_protection_cycles(const chm_device *dev, int region);
 /* Scales a's on-chip energy by (V/Vnom)^2 for region's rail (dev->lock held). */

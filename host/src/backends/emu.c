@@ -84,9 +84,17 @@ static const void *mem_or_null(const chm_tensor *t)
  * call's duration (it counts in the bank's use meanwhile); no room fails
  * the command with CHM_EDEVMEM.
  */
-static int run_graph(chm_device *dev, const chm_kop *op)
+static int run_graph(chm_device *dev, int region, const chm_kop *op, char *why, size_t n)
 {
     const graph_desc *d = &op->u.graph;
+    void *fx = NULL, *fw = NULL, *fw2 = NULL; /* the operands as faulty buffers give them */
+    if (chm__uv_active(dev, region)) {
+        int rc = chm__uv_graph_operands(dev, region, op, &fx, &fw, &fw2, why, n);
+        if (rc)
+            return rc;
+    }
+    const void *x = fx ? fx : op->in[1]->mem, *w = fw ? fw : op->in[2]->mem;
+    const void *w2 = fw2 ? fw2 : mem_or_null(op->in[4]);
     const uint64_t bytes = (uint64_t)d->n * (uint64_t)d->o * (d->int8 ? 1 : sizeof(float));
     emu_bank *bank = &card_of(dev)->banks[op->out->bank];
     uint64_t addr = 0;
@@ -95,25 +103,23 @@ static int run_graph(chm_device *dev, const chm_kop *op)
         pthread_mutex_lock(&dev->lock);
         int full = emu_bank_alloc(bank, bytes, &addr);
         pthread_mutex_unlock(&dev->lock);
-        if (full)
-            return CHM_EDEVMEM;
-        if (!(scratch = malloc((size_t)bytes))) {
-            pthread_mutex_lock(&dev->lock);
-            emu_bank_free(bank, addr);
-            pthread_mutex_unlock(&dev->lock);
-            return CHM_ENOMEM;
+        if (full || !(scratch = malloc((size_t)bytes))) {
+            if (!full) {
+                pthread_mutex_lock(&dev->lock);
+                emu_bank_free(bank, addr);
+                pthread_mutex_unlock(&dev->lock);
+            }
+            free(fx), free(fw), free(fw2);
+            return full ? CHM_EDEVMEM : CHM_ENOMEM;
         }
     }
     if (d->int8)
-        graph_layer_i8(op->in[0]->mem, (const int8_t *)op->in[1]->mem,
-                       (const int8_t *)op->in[2]->mem, mem_or_null(op->in[3]),
-                       mem_or_null(op->in[4]), mem_or_null(op->in[5]), (int8_t *)op->out->mem,
-                       scratch, *d);
+        graph_layer_i8(op->in[0]->mem, x, w, mem_or_null(op->in[3]), w2, mem_or_null(op->in[5]),
+                       (int8_t *)op->out->mem, scratch, *d);
     else
-        graph_layer_f32(op->in[0]->mem, (const float *)op->in[1]->mem,
-                        (const float *)op->in[2]->mem, mem_or_null(op->in[3]),
-                        mem_or_null(op->in[4]), mem_or_null(op->in[5]), (float *)op->out->mem,
-                        scratch, *d);
+        graph_layer_f32(op->in[0]->mem, x, w, mem_or_null(op->in[3]), w2, mem_or_null(op->in[5]),
+                        (float *)op->out->mem, scratch, *d);
+    free(fx), free(fw), free(fw2);
     if (scratch) {
         free(scratch);
         pthread_mutex_lock(&dev->lock);
@@ -143,7 +149,7 @@ static int emu_run(chm_device *dev, int region, const chm_kop *op, char *why, si
                      op->out->mem, op->u.sparse);
         return CHM_OK;
     case KOP_GRAPH:
-        return run_graph(dev, op);
+        return run_graph(dev, region, op, why, n);
     }
     return CHM_EINVAL;
 }
