@@ -6,7 +6,8 @@
  * read back flipped bits below Vmin. Test accuracy, predictions equal to
  * the nominal run's, inferences ECC stopped (rerun at nominal voltage, as a
  * runtime would) and dynamic energy per inference against nominal.
- *   ./build/bench/undervolt_gcn [--cora DIR] [--model FILE]
+ * --csv FILE: the table as CSV (scripts/plot_undervolt.sh draws it).
+ *   ./build/bench/undervolt_gcn [--cora DIR] [--model FILE] [--csv FILE]
  */
 #include <math.h>
 #include <stdio.h>
@@ -115,14 +116,16 @@ static void run(net *t, int mv, int ecc, const int *nominal, result *r)
 int main(int argc, char **argv)
 {
     gcn_prog = "undervolt_gcn";
-    const char *cora = CHM_CORA_DIR, *model_path = CHM_DEFAULT_GCN;
+    const char *cora = CHM_CORA_DIR, *model_path = CHM_DEFAULT_GCN, *csv_path = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--cora") && i + 1 < argc)
             cora = argv[++i];
         else if (!strcmp(argv[i], "--model") && i + 1 < argc)
             model_path = argv[++i];
+        else if (!strcmp(argv[i], "--csv") && i + 1 < argc)
+            csv_path = argv[++i];
         else
-            gcn_die("usage: undervolt_gcn [--cora DIR] [--model FILE]");
+            gcn_die("usage: undervolt_gcn [--cora DIR] [--model FILE] [--csv FILE]");
     }
     char path[600];
     chm_graph *g;
@@ -212,6 +215,12 @@ int main(int argc, char **argv)
            "accuracy | = nominal | rerun | bits corrected / detected | int8 no ECC: accuracy | = nominal "
            "| int8 ECC: accuracy | = nominal | rerun | energy vs nominal: fp32 / int8 (no ECC) |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    FILE *csv = csv_path ? fopen(csv_path, "w") : NULL;
+    if (csv_path && !csv)
+        gcn_die("cannot write %s", csv_path);
+    if (csv)
+        fprintf(csv, "v_frac,mv,acc_fp32_none,same_fp32_none,acc_fp32_ecc,rerun_fp32_ecc,acc_int8_none,"
+                     "same_int8_none,acc_int8_ecc,rerun_int8_ecc,energy_fp32_pct,energy_int8_pct\n");
     static const double fr[] = { 1.0, 0.61, 0.60, 0.59, 0.58, 0.57, 0.56, 0.55, 0.545, 0.54 };
     for (size_t i = 0; i < sizeof fr / sizeof fr[0]; i++) {
         const int mv = (int)ceil(fr[i] * fs.nominal_mv - 1e-6);
@@ -225,8 +234,14 @@ int main(int argc, char **argv)
                fr[i], mv, a.acc, a.same, a.undetected, b.acc, b.same, b.rerun ? "yes" : "no", b.corrected,
                b.detected, c.acc, c.same, d.acc, d.same, d.rerun ? "yes" : "no", 100.0 * a.uj / base[0].uj,
                100.0 * c.uj / base[1].uj);
+        if (csv)
+            fprintf(csv, "%.3f,%d,%.1f,%.1f,%.1f,%d,%.1f,%.1f,%.1f,%d,%.2f,%.2f\n", fr[i], mv, a.acc, a.same,
+                    b.acc, b.rerun, c.acc, c.same, d.acc, d.rerun, 100.0 * a.uj / base[0].uj,
+                    100.0 * c.uj / base[1].uj);
         fflush(stdout);
     }
+    if (csv)
+        fclose(csv);
     for (int q = 0; q < 2; q++) {
         chm_tensor *all[] = { t[q].tg, t[q].tx, t[q].tw1, t[q].tb1, t[q].tw2, t[q].tb2, t[q].th, t[q].to };
         for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)

@@ -10,6 +10,7 @@
  * bare, at odd alignments and sizes, against the HLS kernels on the same
  * bytes, and the SPARSE engine is shown a blob of an unknown format.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -565,6 +566,90 @@ static void test_measured_timeline(void)
     chm_tensor_free(tx), chm_tensor_free(tw), chm_tensor_free(t1), chm_tensor_free(t2);
 }
 
+/* The conv engine's tile buffers below the safe voltage (rtl_sim's weak cells): refused
+ * settings the RTL does not have; without ECC the faults reach the output, the same on the
+ * same region; with ECC every run that returns OK equals the reference, one ECC stops
+ * leaves its output as it was. */
+static void test_undervolt(void)
+{
+    enum { H = 12, C = 128, OC = 16 };
+    static int8_t x[H * H * C], w[OC * 9 * C], want[H * H * OC], got[H * H * OC], first[H * H * OC];
+    int32_t mult[OC], shift[OC];
+    tu_rng r;
+    tu_seed(&r, 31);
+    tu_fill_i8(&r, x, sizeof x, -128, 127);
+    tu_fill_i8(&r, w, sizeof w, -128, 127);
+    tu_random_requant(&r, mult, shift, OC, -12, -8);
+    chm_conv2d_params p = { .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1 };
+    p.rq = (chm_requant){ .multiplier = mult, .shift = shift, .in_zero_point = 2 };
+    ref_conv2d(x, 1, H, H, C, w, OC, 3, 3, NULL, &p, want);
+    chm_tensor *tx = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, H, H, C), x);
+    chm_tensor *tw = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(OC, 3, 3, C), w);
+    chm_tensor *ty = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, H, H, OC), NULL);
+    CU_ASSERT_FATAL(tx && ty && tw);
+    CU_ASSERT_EQUAL(chm_region_set_abft(tu_dev, -1, 1), CHM_ELIMIT);
+    CU_ASSERT_EQUAL(chm_region_set_acc_upsets(tu_dev, -1, 1e-3), CHM_ELIMIT);
+    chm_fault_stats f0, f1;
+    CU_ASSERT_EQUAL_FATAL(chm_region_faults_get(tu_dev, 0, &f0), CHM_OK);
+    const int crash = (int)ceil(f0.vcrash_mv), vmin = (int)floor(f0.vmin_mv);
+    int ok = 0, failed = 0, corrected = 0, region = -1, region1 = -1;
+    for (int pass = 0; pass < 14; pass++) {
+        /* 0: nominal; 1, 2: the crash voltage without ECC; 3..: ECC, Vmin down to crash */
+        const int ecc = pass >= 3, mv = pass == 0 ? 0 : pass < 3 ? crash : vmin - (pass - 3) * (vmin - crash) / 10;
+        CU_ASSERT_EQUAL_FATAL(chm_region_set_ecc(tu_dev, -1, ecc), CHM_OK);
+        CU_ASSERT_EQUAL_FATAL(chm_region_set_voltage(tu_dev, -1, mv), CHM_OK);
+        memset(got, 0x55, sizeof got);
+        CU_ASSERT_EQUAL_FATAL(chm_tensor_write(ty, 0, got, sizeof got), CHM_OK);
+        chm_fault_stats b[CHM_MAX_REGIONS];
+        chm_device_info di;
+        CU_ASSERT_EQUAL_FATAL(chm_device_query(tu_dev, &di), CHM_OK);
+        for (uint32_t g = 0; g < di.n_regions; g++)
+            CU_ASSERT_EQUAL(chm_region_faults_get(tu_dev, (int)g, &b[g]), CHM_OK);
+        chm_event *ev;
+        CU_ASSERT_EQUAL_FATAL(chm_conv2d(tu_dev, tx, tw, NULL, ty, &p, &ev), CHM_OK);
+        const int rc = chm_wait(ev);
+        chm_event_times t;
+        CU_ASSERT_EQUAL(chm_event_times_get(ev, &t), CHM_OK);
+        chm_event_release(ev);
+        chm_finish(tu_dev);
+        region = t.region;
+        CU_ASSERT_EQUAL(chm_tensor_read(ty, 0, got, sizeof got), CHM_OK);
+        CU_ASSERT_EQUAL(chm_region_faults_get(tu_dev, region, &f1), CHM_OK);
+        const chm_fault_stats *f = &b[region];
+        if (pass == 0) {
+            CU_ASSERT_EQUAL(rc, CHM_OK);
+            CU_ASSERT_EQUAL(memcmp(got, want, sizeof got), 0);
+            CU_ASSERT_EQUAL(f1.injected, f->injected);
+        } else if (pass < 3) {
+            CU_ASSERT_EQUAL(rc, CHM_OK);
+            CU_ASSERT(f1.undetected > f->undetected);
+            CU_ASSERT(memcmp(got, want, sizeof got) != 0); /* the faults reach the output */
+            if (pass == 1)
+                memcpy(first, got, sizeof got), region1 = region;
+            else if (region == region1) /* the same weak cells: the same output */
+                CU_ASSERT_EQUAL(memcmp(got, first, sizeof got), 0);
+        } else {
+            CU_ASSERT_EQUAL(f1.undetected, f->undetected);
+            if (rc == CHM_OK) {
+                ok++;
+                corrected += f1.corrected > f->corrected;
+                CU_ASSERT_EQUAL(memcmp(got, want, sizeof got), 0);
+            } else {
+                failed++;
+                CU_ASSERT_EQUAL(rc, CHM_EDEVICE);
+                CU_ASSERT(f1.detected > f->detected);
+                CU_ASSERT(got[0] == 0x55 && got[sizeof got - 1] == 0x55); /* put back */
+            }
+        }
+    }
+    printf("\n  rtl tile buffers, ECC from %d to %d mV: %d runs = reference (%d with bits corrected), "
+           "%d detected (failed) ", vmin, crash, ok, corrected, failed);
+    CU_ASSERT(corrected > 0);
+    CU_ASSERT_EQUAL(chm_region_set_voltage(tu_dev, -1, 0), CHM_OK);
+    CU_ASSERT_EQUAL(chm_region_set_ecc(tu_dev, -1, 0), CHM_OK);
+    chm_tensor_free(tx), chm_tensor_free(tw), chm_tensor_free(ty);
+}
+
 /* Card time of one conv on dev (us); the output into out. */
 static double conv_time(chm_device *d, const int8_t *x, const int8_t *w, int h, int c, int oc,
                         int k, int pad, int8_t *out, size_t nout)
@@ -936,6 +1021,8 @@ int main(void)
         { "the SPARSE engine bare: X and S, fc and conv, odd alignments, a bad header", test_sparse_engine },
         { "operations without an rtl engine are refused at submit", test_unsupported_refused },
         { "measured card times keep dependency order", test_measured_timeline },
+        { "tile buffers below Vmin: faults reach the output; ECC corrects or stops",
+          test_undervolt },
         { "calibration guard: emu's model within 10% of the 32x32 RTL", test_calibration_guard },
         { "GRAPH engine: small int8 GCN layers give emu's bytes, both orders", test_graph_small },
         { "calibration guard: GRAPH model within 10% of the 32x32 RTL engine",

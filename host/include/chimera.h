@@ -796,7 +796,8 @@ int chm_gnn_layer_plan(chm_device *dev, chm_tensor *graph, chm_tensor *in, chm_t
 /* ------------------------------------------- low voltage (resilience) */
 
 /*
- * Undervolting a region's on-chip memories (BRAM/URAM rail), emu only.
+ * Undervolting a region's on-chip memories (BRAM/URAM rail), emu and rtl
+ * (rtl: the weak cells are in the RTL engines' tile buffers, see below).
  * Dynamic energy of its on-chip buffer traffic scales with (V/Vnom)^2.
  * Below the minimum safe voltage (overlays/faults/bram_undervolt.json:
  * 0.61 Vnom, Salami et al. MICRO 2018) cells of its buffers read back
@@ -813,7 +814,11 @@ int chm_gnn_layer_plan(chm_device *dev, chm_tensor *graph, chm_tensor *in, chm_t
  * (UltraScale+ built-in SECDED over 64 data + 8 check bits) a word with
  * one faulty cell is corrected, with two the command fails with
  * CHM_EDEVICE (detected), with three or more its data is used as read
- * (undetected). Waits for queued commands first.
+ * (undetected). On rtl the same curve, seed and ECC act on the cells of
+ * the conv engine's A and B tile buffers (and the GRAPH engine's
+ * combination A buffer) as the simulated engine writes them: the RTL's
+ * own buffer layout, so the bytes hit differ from emu's (no ABFT, no
+ * accumulator upsets there: CHM_ELIMIT). Waits for queued commands first.
  * region -1: every region. millivolts 0: nominal.
  */
 int chm_region_set_voltage(chm_device *dev, int region, int millivolts);

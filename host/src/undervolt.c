@@ -57,16 +57,21 @@ static uint64_t weak_in(const undervolt_params *p, double mv, size_t buf)
 
 /* ---------------------------------------------------------------- API */
 
-static int check(chm_device *dev, const char *who, int region)
+/* rtl: the setting is simulated there too (voltage, ECC: the RTL tile buffers' weak cells),
+ * or only on emu (ABFT, accumulator upsets: not in the RTL). */
+static int check_on(chm_device *dev, const char *who, int region, int rtl)
 {
     if (!dev)
         return chm__fail(NULL, who, CHM_EINVAL, "dev is NULL");
     if (region < -1 || region >= dev->n_regions)
         return chm__fail(dev, who, CHM_EINVAL, "region %d: the device has %d (or -1 for all)",
                          region, dev->n_regions);
-    if (strcmp(dev->be->name, "emu"))
-        return chm__fail(dev, who, CHM_ELIMIT, "on-chip memory voltage is modelled on emu only "
-                         "(this device is %s)", dev->be->name);
+    if (strcmp(dev->be->name, "emu") && (!rtl || strcmp(dev->be->name, "rtl")))
+        return chm__fail(dev, who, CHM_ELIMIT, "%s (this device is %s)",
+                         rtl ? "on-chip memory voltage is modelled on emu and rtl only"
+                             : "modelled on emu only: the RTL has no ABFT checksums or "
+                               "accumulator upsets",
+                         dev->be->name);
     if (!dev->uv_loaded) {
         char why[400];
         if (undervolt_load(&dev->uv, why, sizeof why))
@@ -76,6 +81,11 @@ static int check(chm_device *dev, const char *who, int region)
         dev->uv_loaded = 1;
     }
     return CHM_OK;
+}
+
+static int check(chm_device *dev, const char *who, int region)
+{
+    return check_on(dev, who, region, 1);
 }
 
 int chm_region_set_voltage(chm_device *dev, int region, int millivolts)
@@ -98,7 +108,7 @@ int chm_region_set_voltage(chm_device *dev, int region, int millivolts)
 /* Sets a region's ECC or ABFT switch (every region's for -1), after the queued work. */
 static int set_protection(chm_device *dev, const char *who, int region, int abft, int on)
 {
-    CHECK(check(dev, who, region));
+    CHECK(check_on(dev, who, region, !abft));
     chm_finish(dev);
     pthread_mutex_lock(&dev->lock);
     for (int r = 0; r < dev->n_regions; r++)
@@ -120,7 +130,7 @@ int chm_region_set_abft(chm_device *dev, int region, int on)
 
 int chm_region_set_acc_upsets(chm_device *dev, int region, double per_accumulator)
 {
-    CHECK(check(dev, __func__, region));
+    CHECK(check_on(dev, __func__, region, 0));
     if (!(per_accumulator >= 0.0 && per_accumulator <= 1.0))
         return CHM_FAIL(dev, CHM_ERANGE, "per_accumulator %g: a probability, 0 to 1", per_accumulator);
     chm_finish(dev); /* queued work runs as it was queued */
@@ -713,6 +723,27 @@ int chm__uv_graph_operands(chm_device *dev, int region, const chm_kop *op, void 
     }
     *x = cx, *w = cw, *w2 = cw2;
     return CHM_OK;
+}
+
+double chm__uv_rtl_faults(chm_device *dev, int region, uint64_t *seed, int *ecc)
+{
+    pthread_mutex_lock(&dev->lock);
+    const double mv = dev->uv_loaded ? dev->regions[region].uv_mv : 0;
+    const double frac = dev->uv_loaded ? rate(&dev->uv, mv) : 0;
+    *seed = dev->fault_seed ^ mix((uint64_t)region + 1);
+    *ecc = dev->regions[region].ecc;
+    pthread_mutex_unlock(&dev->lock);
+    return frac;
+}
+
+void chm__uv_rtl_count(chm_device *dev, int region, uint64_t injected, uint64_t corrected,
+                       uint64_t detected, uint64_t undetected)
+{
+    pthread_mutex_lock(&dev->lock);
+    chm_region *r = &dev->regions[region];
+    r->f_injected += injected, r->f_corrected += corrected;
+    r->f_detected += detected, r->f_undetected += undetected;
+    pthread_mutex_unlock(&dev->lock);
 }
 
 uint64_t chm__uv_protection_cycles(const chm_device *dev, int region)

@@ -34,12 +34,12 @@ logic [31:0] om_oc0 [2];
 logic [31:0] om_nr [2];
 logic [31:0] om_nc [2];
 
-chm_tile_buf #(.Rows(Rows), .KBits(KBits)) u_abuf (
+chm_tile_buf #(.Rows(Rows), .KBits(KBits), .BufId(0)) u_abuf (
   .clk_i, .wr_valid_i(fa_wr_valid), .wr_set_i(fa_wr_set), .wr_row_i(fa_wr_row),
   .wr_en_i(fa_wr_en), .wr_word_i(fa_wr_word), .wr_data_i(fa_wr_data),
   .rd_set_i(c_set_q), .rd_k_i(cp_k[KBits-1:0]), .rd_data_o(a_rd)
 );
-chm_tile_buf #(.Rows(Cols), .KBits(KBits)) u_bbuf (
+chm_tile_buf #(.Rows(Cols), .KBits(KBits), .BufId(1)) u_bbuf (
   .clk_i, .wr_valid_i(fb_wr_valid), .wr_set_i(fb_wr_set), .wr_row_i(fb_wr_col),
   .wr_en_i(fb_wr_en), .wr_word_i(fb_wr_word), .wr_data_i(fb_wr_data),
   .rd_set_i(c_set_q), .rd_k_i(cp_k[KBits-1:0]), .rd_data_o(b_rd)

@@ -654,7 +654,7 @@ module chm_graph #(
       for (int l = 0; l < 64; l++) ab_wr_word[l*(FB-6) +: (FB-6)] = (FB-6)'(fin_seg);
     end
   end
-  chm_tile_buf #(.Rows(Rows), .KBits(FB)) u_abuf (
+  chm_tile_buf #(.Rows(Rows), .KBits(FB), .BufId(2)) u_abuf (
     .clk_i, .wr_valid_i(ab_wr_valid), .wr_set_i(ab_wr_set), .wr_row_i(ab_wr_row),
     .wr_en_i(ab_wr_en), .wr_word_i(ab_wr_word), .wr_data_i(ab_wr_data),
     .rd_set_i(cb_set), .rd_k_i(cb_k[FB-1:0]), .rd_data_o(a_rd)

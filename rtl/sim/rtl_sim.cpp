@@ -9,9 +9,11 @@
 // comes read_latency cycles after its address.
 #include <verilated.h>
 
+#include <cmath>
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <unordered_map>
 
 #include "rtl_sim.h"
 
@@ -396,8 +398,84 @@ template <class V> struct AxiEngine : Engine {
 
 } // namespace
 
+/*
+ * Weak cells of an engine's tile buffers (chm_tile_buf's BufId 0: A, 1: B,
+ * 2: the GRAPH combination's A), drawn the first time a run writes to a
+ * buffer with faults set: k = frac x cells, at positions from a seeded
+ * sequence (8 data + 1 check byte's worth of cells per 8 bytes: 72-bit
+ * SECDED words of 8 lanes). Per written byte: the data bits on weak cells,
+ * and the word's count of weak cells (data and check) for ECC's verdict.
+ */
+struct FaultState {
+    double frac = 0;
+    uint64_t seed = 0;
+    int ecc = 0;
+    bool built[3] = { false, false, false };
+    std::unordered_map<uint64_t, uint8_t> mask[3];  /* byte -> weak data bits */
+    std::unordered_map<uint64_t, uint8_t> words[3]; /* 8-byte word -> weak cells */
+    rtl_fault_counts counts = {};
+};
+
+static uint64_t fault_mix(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* The engine running on this thread, when its buffers have weak cells. */
+static thread_local FaultState *cur_faults;
+
+static void build_faults(FaultState *f, unsigned id, unsigned rows, unsigned kbits)
+{
+    const uint64_t bytes = (uint64_t)rows << (kbits + 1), cells = bytes / 8 * 72;
+    const uint64_t k = (uint64_t)std::llround(f->frac * (double)cells);
+    const uint64_t seed = f->seed ^ fault_mix(id + 1);
+    std::unordered_map<uint64_t, bool> taken;
+    for (uint64_t i = 0, n = 0; n < k && i < 64 * k + 1024; i++) {
+        const uint64_t cell = fault_mix(seed + i) % cells;
+        if (!taken.emplace(cell, true).second)
+            continue;
+        n++;
+        const uint64_t word = cell / 72, bit = cell % 72;
+        f->words[id][word]++;
+        if (bit < 64)
+            f->mask[id][word * 8 + bit / 8] |= (uint8_t)(1u << (bit % 8));
+    }
+    f->built[id] = true;
+}
+
+extern "C" unsigned char chm_tile_fault(unsigned int id, unsigned int rows, unsigned int kbits,
+                                        unsigned int row, unsigned int lane, unsigned int addr,
+                                        unsigned char data)
+{
+    FaultState *f = cur_faults;
+    if (!f || id > 2)
+        return data;
+    if (!f->built[id])
+        build_faults(f, id, rows, kbits);
+    const uint64_t byte = (((uint64_t)row << (kbits - 5)) + addr) * 64 + lane;
+    const auto it = f->mask[id].find(byte);
+    if (it == f->mask[id].end())
+        return data;
+    const uint64_t bits = (uint64_t)__builtin_popcount(it->second);
+    const uint8_t weak = f->words[id][byte / 8];
+    f->counts.injected += bits;
+    if (f->ecc && weak == 1) {
+        f->counts.corrected += bits;
+        return data;
+    }
+    if (f->ecc && weak == 2)
+        f->counts.detected += bits;
+    else
+        f->counts.undetected += bits;
+    return (unsigned char)(data ^ it->second);
+}
+
 struct rtl_engine {
     std::unique_ptr<Engine> e;
+    FaultState faults;
 };
 
 extern "C" {
@@ -483,7 +561,25 @@ int rtl_reg_read(rtl_engine *e, uint32_t addr, uint32_t *value)
 int rtl_run(rtl_engine *e, const rtl_mem *mem, const rtl_bank_timing *banks, int n_banks,
             uint64_t max_cycles, rtl_stats *st)
 {
-    return e->e->run(mem, banks, n_banks, max_cycles, st);
+    cur_faults = e->faults.frac > 0 ? &e->faults : nullptr;
+    const int rc = e->e->run(mem, banks, n_banks, max_cycles, st);
+    cur_faults = nullptr;
+    return rc;
+}
+
+void rtl_engine_set_faults(rtl_engine *e, double frac, uint64_t seed, int ecc)
+{
+    FaultState &f = e->faults;
+    if (f.frac == frac && f.seed == seed && f.ecc == ecc)
+        return;
+    const rtl_fault_counts keep = f.counts;
+    f = FaultState();
+    f.frac = frac, f.seed = seed, f.ecc = ecc, f.counts = keep;
+}
+
+void rtl_engine_fault_counts(const rtl_engine *e, rtl_fault_counts *out)
+{
+    *out = e->faults.counts;
 }
 
 void rtl_clock(rtl_engine *e, uint64_t n)

@@ -87,6 +87,22 @@ int rtl_reg_read(rtl_engine *e, uint32_t addr, uint32_t *value);
 int rtl_run(rtl_engine *e, const rtl_mem *mem, const rtl_bank_timing *banks, int n_banks,
             uint64_t max_cycles, rtl_stats *st);
 
+/*
+ * The engine's tile buffers with their on-chip memory rail below the safe
+ * voltage: frac of their cells are weak (0: none), at positions seeded by
+ * seed (fixed per card and region), and each byte written through a weak
+ * cell keeps the flipped bit. With ecc, the built-in SECDED over 72-bit
+ * words (8 bytes of a row and address + 8 check bits): one weak cell in the
+ * word is corrected, two detected (the run's result must not be used),
+ * more pass as written. Applies to the conv engine's A and B buffers and
+ * the GRAPH combination's; counted since the engine was made.
+ */
+typedef struct rtl_fault_counts {
+    uint64_t injected, corrected, detected, undetected; /* bits written through weak cells */
+} rtl_fault_counts;
+void rtl_engine_set_faults(rtl_engine *e, double frac, uint64_t seed, int ecc);
+void rtl_engine_fault_counts(const rtl_engine *e, rtl_fault_counts *out);
+
 /* Clocks n cycles with no memory traffic expected (protocol tests). */
 void rtl_clock(rtl_engine *e, uint64_t n);
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../device.h"
+#include "../undervolt.h"
 #include "emu_card.h"
 
 #ifdef CHM_HAVE_RTL
@@ -202,6 +203,20 @@ static int run_engine(chm_device *dev, int region, const chm_kop *op, char *why,
     if (!c->eng[region][kind] && !(c->eng[region][kind] = rtl_engine_new(kind, c->pe)))
         return CHM_ENOMEM;
     rtl_engine *e = c->eng[region][kind];
+    /* The region's rail below Vmin: weak cells in the engine's tile buffers (rtl_sim.h). An
+     * ECC-detected word fails the run, and its output is put back as it was. */
+    uint64_t fseed = 0;
+    int fecc = 0;
+    const double frac = op->kind == KOP_CONV || op->kind == KOP_GRAPH
+                            ? chm__uv_rtl_faults(dev, region, &fseed, &fecc) : 0.0;
+    rtl_engine_set_faults(e, frac, fseed, fecc);
+    rtl_fault_counts f0, f1;
+    rtl_engine_fault_counts(e, &f0);
+    uint8_t *keep = frac > 0 && fecc ? malloc(op->out->bytes ? op->out->bytes : 1) : NULL;
+    if (frac > 0 && fecc && !keep)
+        return CHM_ENOMEM;
+    if (keep)
+        memcpy(keep, op->out->mem, op->out->bytes);
     uint64_t addr = 0;
     const uint64_t aux_bytes = k.aux_bytes;
     uint8_t *aux = NULL;
@@ -212,7 +227,7 @@ static int run_engine(chm_device *dev, int region, const chm_kop *op, char *why,
         int full = aux ? emu_bank_alloc(bank, aux_bytes, &addr) : 0;
         pthread_mutex_unlock(&dev->lock);
         if (!aux || full) {
-            free(aux);
+            free(aux), free(keep);
             snprintf(why, whylen, "no room for the run's %llu-byte parameter / scratch buffer in "
                      "bank %d", (unsigned long long)aux_bytes, op->out->bank);
             return aux ? CHM_EDEVMEM : CHM_ENOMEM;
@@ -249,6 +264,18 @@ static int run_engine(chm_device *dev, int region, const chm_kop *op, char *why,
                  (unsigned long long)st->axi_wlast_errors);
         rc = CHM_EDEVICE;
     }
+    rtl_engine_fault_counts(e, &f1);
+    if (frac > 0)
+        chm__uv_rtl_count(dev, region, f1.injected - f0.injected, f1.corrected - f0.corrected,
+                          f1.detected - f0.detected, f1.undetected - f0.undetected);
+    if (!rc && f1.detected > f0.detected) {
+        memcpy(op->out->mem, keep, op->out->bytes);
+        snprintf(why, whylen, "region %d: ECC detected %llu bits in tile buffer words with two "
+                 "weak cells (uncorrectable); the output was not kept", region,
+                 (unsigned long long)(f1.detected - f0.detected));
+        rc = CHM_EDEVICE;
+    }
+    free(keep);
     uint32_t ctrl;
     if (!rc && (rtl_reg_read(e, 0x00, &ctrl) || !(ctrl & 2u) || !(ctrl & 4u)))
         rc = CHM_EDEVICE; /* done and idle, and the read clears done */
