@@ -845,7 +845,7 @@ int chm_region_set_ecc(chm_device *dev, int region, int on);
  * disagreeing is an upset in a checksum (the outputs stand); any other
  * pattern recomputes the tile (up to three times: the upsets are
  * transient), and a fourth such pass fails the command with CHM_EDEVICE.
- * emu only, like the faults.
+ * emu only (the RTL has no checksum PEs): CHM_ELIMIT on rtl.
  */
 int chm_region_set_abft(chm_device *dev, int region, int on);
 /*
@@ -858,7 +858,7 @@ int chm_region_set_abft(chm_device *dev, int region, int on);
  * takes one bit flip with probability per_accumulator, at a uniform bit,
  * as its tile drains. The draws are transient (a recompute draws again)
  * and reproducible: seeded by $CHIMERA_FAULT_SEED, the region and its
- * command count. 0 stops it. emu only.
+ * command count. 0 stops it. emu only (CHM_ELIMIT on rtl).
  */
 int chm_region_set_acc_upsets(chm_device *dev, int region, double per_accumulator);
 
