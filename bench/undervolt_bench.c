@@ -135,9 +135,9 @@ static void upset_table(chm_device *dev, const cnn_model *m, const int8_t *img, 
     run(dev, m, img, lab, n, batch, 0, 0, 1, 0.0, logits, nominal, &clean);
     printf("ABFT on, no upsets: %.4f us an image of card time (%.4f without ABFT: +%.3f%%)\n\n",
            clean.card_us, base->card_us, 100.0 * (clean.card_us / base->card_us - 1.0));
-    printf("| upsets an accumulator | no ABFT: data upsets | outputs used wrong | accuracy "
+    printf("| upsets an accumulator | no ABFT: data upsets | accumulators used flipped | accuracy "
            "| logits = nominal | ABFT: data upsets | detected | corrected in place "
-           "| tile passes redone | batches rerun | used wrong | accuracy | logits = nominal |\n");
+           "| tile passes redone | batches rerun | accumulators used flipped | accuracy | logits = nominal |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     static const double rate[] = { 1e-7, 1e-6, 1e-5, 1e-4, 3e-4, 1e-3 };
     for (size_t i = 0; i < sizeof rate / sizeof rate[0]; i++) {
