@@ -13,7 +13,9 @@ logic [31:0] gap_q;
 logic        cp_issue, cp_issue_last, cp_take_slot;
 logic [Rows*8-1:0] a_rd;
 logic [Cols*8-1:0] b_rd;
-// Skew lines: row r's operands r cycles late, column c's c cycles late.
+// Skew lines: row r's operands r cycles late, column c's c cycles late (the
+// tile buffers' registered reads are the lines' first stage; the flags,
+// issued with the read address, take one stage more).
 logic [7:0] a_skew [Rows][Rows];
 logic       v_skew [Rows][Rows];
 logic       f_skew [Rows][Rows];
@@ -77,7 +79,12 @@ for (genvar r = 0; r < $signed(Rows); r++) begin : g_askew
       end
     end
   end
-  assign arr_a[r*8 +: 8] = a_skew[r][r];
+  // the buffer's registered read is the first stage of the skew
+  if (r == 0) begin : g_a0
+    assign arr_a[7:0] = a_rd[7:0];
+  end else begin : g_an
+    assign arr_a[r*8 +: 8] = a_skew[r][r-1];
+  end
   assign arr_v[r] = v_skew[r][r];
   assign arr_f[r] = f_skew[r][r];
   assign arr_l[r] = l_skew[r][r];
@@ -91,7 +98,11 @@ for (genvar c = 0; c < $signed(Cols); c++) begin : g_bskew
       for (int i = 1; i < $signed(Cols); i++) b_skew[c][i] <= b_skew[c][i-1];
     end
   end
-  assign arr_b[c*8 +: 8] = b_skew[c][c];
+  if (c == 0) begin : g_b0
+    assign arr_b[7:0] = b_rd[7:0];
+  end else begin : g_bn
+    assign arr_b[c*8 +: 8] = b_skew[c][c-1];
+  end
 end
 
 chm_systolic_array #(.Rows(Rows), .Cols(Cols)) u_array (

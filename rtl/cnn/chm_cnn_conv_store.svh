@@ -9,21 +9,32 @@
 // AXI4 burst may cross).
 logic        st_slot_q;                      // slot the rows now leaving belong to
 logic [1:0]  ready_q;                        // slots finished by the store
-logic [7:0]  ob [2][Rows][Cols];
+// The output slots hold a row a word (Cols bytes), written a row a cycle
+// and read a row a beat: one write and one read port, as a memory maps.
+logic [Cols*8-1:0] ob [2][Rows];
+logic [Cols*8-1:0] st_bytes, wr_bytes;
 logic [RB-1:0] st_row;
 logic        st_any;
 logic [7:0]  st_q [Cols];
+logic [Cols*32-1:0] st_shadow;               // the leaving row's Cols sums
 
 always_comb begin
   st_any = |row_done;
   st_row = '0;
+  st_shadow = shadow[0 +: Cols*32];
+  // a row-wide multiplexer, then fixed slices (not one variable part-select
+  // of all Rows x Cols sums per column, which synthesizes as a shifter)
   for (int r = 0; r < $signed(Rows); r++)
-    if (row_done[r]) st_row = r[RB-1:0];
+    if (row_done[r]) begin
+      st_row = r[RB-1:0];
+      st_shadow = shadow[r*Cols*32 +: Cols*32];
+    end
+  for (int c = 0; c < $signed(Cols); c++) st_bytes[c*8 +: 8] = st_q[c];
 end
 
 for (genvar c = 0; c < $signed(Cols); c++) begin : g_rq
   chm_requant u_rq (
-    .acc_i(shadow[(32'(st_row) * Cols + c) * 32 +: 32]),
+    .acc_i(st_shadow[c*32 +: 32]),
     .colsum_i(om_colsum[st_slot_q][c]), .in_zp_i(in_zp), .bias_i(om_bias[st_slot_q][c]),
     .has_bias_i(has_bias), .mult_i(om_mult[st_slot_q][c]), .shift_i(om_shift[st_slot_q][c]),
     .out_zp_i(out_zp), .act_min_i(act_min), .act_max_i(act_max), .out_o(st_q[c])
@@ -51,11 +62,12 @@ always_comb begin
   m2_wlast_o = wr_split || wr_beat + 8'd1 == wr_beats;
   // Byte i of the beat is the row's byte (beat start - row start) + i: a
   // 16-bit offset, the row being at most Cols bytes.
+  wr_bytes = ob[wr_slot_q][wr_r[RB-1:0]];
   for (int i = 0; i < 64; i++) begin
     logic signed [15:0] off;
     off = $signed({2'b00, wr_beat, 6'd0}) - $signed({10'd0, wr_addr[5:0]}) + 16'(i);
     m2_wstrb_o[i] = off >= 0 && off < $signed(16'(om_nc[wr_slot_q]));
-    m2_wdata_o[i*8 +: 8] = ob[wr_slot_q][wr_r[RB-1:0]][off[CB-1:0]];
+    m2_wdata_o[i*8 +: 8] = wr_bytes[32'(off[CB-1:0]) * 8 +: 8];
   end
   m2_bready_o = 1'b1;
   writer_idle = wr_q == WR_IDLE && ready_q == 2'b00 && outstanding_q == 0;
@@ -69,7 +81,7 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
   end else begin
     // Store: one row a cycle as it leaves the array.
     if (st_any) begin
-      for (int c = 0; c < $signed(Cols); c++) ob[st_slot_q][st_row][c] <= st_q[c];
+      ob[st_slot_q][st_row] <= st_bytes;
       if (st_row == RB'(Rows - 1)) begin
         ready_q[st_slot_q] <= 1'b1;
         st_slot_q <= !st_slot_q;

@@ -754,7 +754,11 @@ module chm_graph #(
         end
       end
     end
-    assign arr_a[r*8 +: 8] = a_sk[r][r];
+    if (r == 0) begin : g_a0   // the tile buffer's registered read is the first stage
+      assign arr_a[7:0] = a_rd[7:0];
+    end else begin : g_an
+      assign arr_a[r*8 +: 8] = a_sk[r][r-1];
+    end
     assign arr_v[r] = v_sk[r][r];
     assign arr_f[r] = f_sk[r][r];
     assign arr_l[r] = l_sk[r][r];

@@ -1,7 +1,8 @@
 # report.cmake - what a CNN engine costs in UltraScale+ resources, by Yosys.
 #
 #   cmake -DYOSYS=yosys -DSRC=<rtl dir> -DGEN=<generated headers> -DWORK=<dir>
-#         -DPE=32 -DOUT=<report.md> [-DENGINE=conv|pool|add|sparse] -P report.cmake
+#         -DPE=32 -DOUT=<report.md> [-DENGINE=conv|pool|add|sparse]
+#         [-DUNIT_TIMEOUT=seconds] -P report.cmake
 #
 # The pooling and add engines (ENGINE=pool, add) are synthesized whole.
 # Each unique module is synthesized once at the engine's parameters
@@ -33,6 +34,10 @@ math(EXPR pes "${PE} * ${PE}")
 file(READ ${GEN}/cnn_conv2d_regs.svh regs)
 string(REGEX MATCH "CNN_CONV2D_WORDS = ([0-9]+)" _ "${regs}")
 set(words ${CMAKE_MATCH_1})
+# Each unit's Yosys run is stopped after UNIT_TIMEOUT seconds (default 1800).
+if(NOT DEFINED UNIT_TIMEOUT)
+  set(UNIT_TIMEOUT 1800)
+endif()
 if(NOT DEFINED ENGINE)
   set(ENGINE conv)
 endif()
@@ -85,7 +90,12 @@ foreach(u ${units})
   endif()
   file(WRITE ${WORK}/${mod}.ys "read_verilog -sv ${inc} ${file_list}\n${bb}${chp}synth_xilinx -family xcup -top ${mod}\ntee -q -o ${WORK}/${mod}.json stat -json\n")
   execute_process(COMMAND ${YOSYS} -q -l ${WORK}/${mod}.log ${WORK}/${mod}.ys
-                  RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+                  RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET TIMEOUT ${UNIT_TIMEOUT})
+  if(rc MATCHES "timeout")
+    # a unit Yosys does not finish is said in the table, and left out of the total
+    string(APPEND rows "| ${mod} | ${count} | not mapped: Yosys did not finish in ${UNIT_TIMEOUT} s | | | | |\n")
+    continue()
+  endif()
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "yosys failed on ${mod}: see ${WORK}/${mod}.log")
   endif()
