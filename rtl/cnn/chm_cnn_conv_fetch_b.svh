@@ -33,6 +33,7 @@ logic [63:0] fb_par_base;            // the next beat's address
 logic [7:0]  fb_par_n, fb_par_end;   // beats of the next burst (to the 4 KiB page's end); its end
 logic signed [31:0] fb_colsum_q [Cols];
 logic signed [31:0] fb_colsum_d [Cols];
+logic signed [13:0] fb_beat_sum;             // a weight beat's written bytes, summed
 logic [31:0] fb_bias [Cols];
 logic [31:0] fb_mult [Cols];
 logic [31:0] fb_shift [Cols];
@@ -82,14 +83,15 @@ always_comb begin
   fb_par_base = {fb_par_addr[63:6], 6'd0} + {50'd0, fb_beat, 6'd0};
   fb_par_n = fb_par_beats - fb_beat < 8'd64 - {2'b00, fb_par_base[11:6]}
            ? fb_par_beats - fb_beat : 8'd64 - {2'b00, fb_par_base[11:6]};
-  for (int c = 0; c < $signed(Cols); c++) begin
-    logic signed [31:0] s;
-    s = '0;
-    if (fb_wr_valid && fb_wr_col == c[CB-1:0])
-      for (int l = 0; l < 64; l++)
-        if (fb_wr_en[l]) s = s + 32'($signed(fb_wr_data[l*8 +: 8]));
-    fb_colsum_d[c] = fb_colsum_q[c] + s;
-  end
+  // The beat's sum once (its written bytes, at most 64 x 128 in magnitude:
+  // 14 bits), added to the one column it belongs to. (One 64-lane chain of
+  // 32-bit adds per column was 2,048 adders and as many multiplexers.)
+  fb_beat_sum = '0;
+  for (int l = 0; l < 64; l++)
+    if (fb_wr_en[l]) fb_beat_sum = fb_beat_sum + 14'($signed(fb_wr_data[l*8 +: 8]));
+  for (int c = 0; c < $signed(Cols); c++)
+    fb_colsum_d[c] = fb_colsum_q[c] +
+                     (fb_wr_valid && fb_wr_col == c[CB-1:0] ? 32'(fb_beat_sum) : 32'sd0);
 end
 
 chm_run_fetch #(.DestBits(CB), .KBits(KBits)) u_fetch_b (
