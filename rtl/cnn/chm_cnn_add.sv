@@ -171,12 +171,19 @@ module chm_cnn_add #(
   logic [63:0]  out_addr_q;
   logic [6:0]   out_len_q;
   logic [7:0]   lane_out [Lanes];
+  // The chunk in flight: both inputs copied from their buffers when the
+  // chunk starts and shifted down by Lanes bytes a pass, so lane l always
+  // reads byte l; the lanes' results shift in at the top of res_q (after
+  // the last pass the chunk's bytes are in order). Fixed wiring, where a
+  // pass-indexed select of every lane from both 512-bit buffers and a
+  // pass-indexed merge of the results were a shifter per lane.
+  logic [511:0] cur_q [2];
 
   for (genvar l = 0; l < $signed(Lanes); l++) begin : g_lane
     logic signed [31:0] sa, sb, ra, rb;
     logic signed [7:0] va, vb;
-    assign va = buf_q[0][c_set_q][(32'(pass_q[PB-1:0]) * Lanes + l) * 8 +: 8];
-    assign vb = buf_q[1][c_set_q][(32'(pass_q[PB-1:0]) * Lanes + l) * 8 +: 8];
+    assign va = cur_q[0][l*8 +: 8];
+    assign vb = cur_q[1][l*8 +: 8];
     assign sa = (32'(va) - a_zp) <<< lshift;
     assign sb = (32'(vb) - b_zp) <<< lshift;
     chm_mbqm u_a (.x_i(sa), .mult_i(a_mult), .shift_i(a_shift), .y_o(ra));
@@ -201,10 +208,16 @@ module chm_cnn_add #(
   assign consume = last_pass && !hold;
 
   always_comb begin
-    merged = res_q;
+    merged = res_q >> (Lanes * 8);
     for (int l = 0; l < $signed(Lanes); l++)
-      merged[(32'(pass_q[PB-1:0]) * Lanes + 32'(l)) * 8 +: 8] = lane_out[l];
+      merged[(64 - Lanes + l) * 8 +: 8] = lane_out[l];
   end
+
+  // Data, no reset.
+  always_ff @(posedge clk_i)
+    for (int x = 0; x < 2; x++)
+      if (start) cur_q[x] <= buf_q[x][next_set];
+      else if (advance) cur_q[x] <= cur_q[x] >> (Lanes * 8);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin

@@ -27,10 +27,10 @@ logic [Rows-1:0] arr_v, arr_f, arr_l, row_done;
 logic [Rows*Cols*32-1:0] shadow;
 // Output slots: what the store needs to finish each tile in flight.
 logic        om_slot_q;                 // slot the next tile's last tap takes
-logic [31:0] om_colsum [2][Cols];
-logic [31:0] om_bias [2][Cols];
-logic [31:0] om_mult [2][Cols];
-logic [31:0] om_shift [2][Cols];
+logic [Cols*32-1:0] om_colsum [2];     // column c's word at [c*32 +: 32]
+logic [Cols*32-1:0] om_bias [2];
+logic [Cols*32-1:0] om_mult [2];
+logic [Cols*32-1:0] om_shift [2];
 logic [31:0] om_m0 [2];
 logic [31:0] om_oc0 [2];
 logic [31:0] om_nr [2];
@@ -116,9 +116,6 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
     c_set_q <= 1'b0; gap_q <= '0; om_slot_q <= 1'b0;
     for (int s = 0; s < 2; s++) begin
       om_m0[s] <= '0; om_oc0[s] <= '0; om_nr[s] <= '0; om_nc[s] <= '0;
-      for (int c = 0; c < $signed(Cols); c++) begin
-        om_colsum[s][c] <= '0; om_bias[s][c] <= '0; om_mult[s][c] <= '0; om_shift[s][c] <= '0;
-      end
     end
   end else begin
     if (cp_issue_last) gap_q <= '0;
@@ -136,12 +133,6 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
       end
       CP_STREAM: begin
         if (cp_issue_last) begin
-          for (int c = 0; c < $signed(Cols); c++) begin
-            om_colsum[om_slot_q][c] <= bs_colsum[c_set_q][c];
-            om_bias[om_slot_q][c] <= bs_bias[c_set_q][c];
-            om_mult[om_slot_q][c] <= bs_mult[c_set_q][c];
-            om_shift[om_slot_q][c] <= bs_shift[c_set_q][c];
-          end
           om_m0[om_slot_q] <= bs_m0[c_set_q];
           om_oc0[om_slot_q] <= bs_oc0[c_set_q];
           om_nr[om_slot_q] <= bs_nr[c_set_q];
@@ -160,3 +151,12 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
     endcase
   end
 end
+
+// The tile's parameters go with it to its output slot (data, no reset).
+always_ff @(posedge clk_i)
+  if (cp_q == CP_STREAM && cp_issue_last) begin
+    om_colsum[om_slot_q] <= bs_colsum[c_set_q];
+    om_bias[om_slot_q] <= bs_bias[c_set_q];
+    om_mult[om_slot_q] <= bs_mult[c_set_q];
+    om_shift[om_slot_q] <= bs_shift[c_set_q];
+  end

@@ -34,14 +34,17 @@ logic [7:0]  fb_par_n, fb_par_end;   // beats of the next burst (to the 4 KiB pa
 logic signed [31:0] fb_colsum_q [Cols];
 logic signed [31:0] fb_colsum_d [Cols];
 logic signed [13:0] fb_beat_sum;             // a weight beat's written bytes, summed
-logic [31:0] fb_bias [Cols];
-logic [31:0] fb_mult [Cols];
-logic [31:0] fb_shift [Cols];
+// The tile's parameters, column c's word at [c*32 +: 32] (data: written
+// before they are read, no reset).
+logic [Cols*32-1:0] fb_bias, fb_mult, fb_shift;
+logic [Cols*32-1:0] fb_colsum_v;             // fb_colsum_d, packed
+logic [511:0] fb_par_rot;                    // the beat's words rotated: word j is parameter
+logic [Cols-1:0] fb_par_en;                  //   16 x beat + j - first; columns the beat writes
 // What travels with a set that ends a tile.
-logic [31:0] bs_colsum [2][Cols];
-logic [31:0] bs_bias [2][Cols];
-logic [31:0] bs_mult [2][Cols];
-logic [31:0] bs_shift [2][Cols];
+logic [Cols*32-1:0] bs_colsum [2];
+logic [Cols*32-1:0] bs_bias [2];
+logic [Cols*32-1:0] bs_mult [2];
+logic [Cols*32-1:0] bs_shift [2];
 logic [31:0] bs_m0 [2];
 logic [31:0] bs_oc0 [2];
 logic [31:0] bs_nr [2];
@@ -89,9 +92,24 @@ always_comb begin
   fb_beat_sum = '0;
   for (int l = 0; l < 64; l++)
     if (fb_wr_en[l]) fb_beat_sum = fb_beat_sum + 14'($signed(fb_wr_data[l*8 +: 8]));
-  for (int c = 0; c < $signed(Cols); c++)
+  for (int c = 0; c < $signed(Cols); c++) begin
     fb_colsum_d[c] = fb_colsum_q[c] +
                      (fb_wr_valid && fb_wr_col == c[CB-1:0] ? 32'(fb_beat_sum) : 32'sd0);
+    fb_colsum_v[c*32 +: 32] = fb_colsum_d[c];
+  end
+  // A parameter beat: the arrays are int32 (4-byte aligned), so with
+  // q = address[5:2], column c's word is word (c + q) mod 16 of beat
+  // (c + q) / 16. One rotation of the beat by q, then column c takes word
+  // c mod 16 when the beat is its beat: a shared 16-word rotator and an
+  // enable a column (not 16 candidate words for every column). A
+  // per-tensor multiplier or shift (one word) goes to every column.
+  for (int j = 0; j < 16; j++)
+    fb_par_rot[j*32 +: 32] = m1_rdata_i[32'((j + 32'(fb_par_addr[5:2])) % 16) * 32 +: 32];
+  for (int c = 0; c < $signed(Cols); c++) begin
+    fb_par_en[c] = (fb_par != 2'd0 && per_tensor)
+                 ? fb_beat == 8'd0
+                 : (32'(c) + 32'(fb_par_addr[5:2])) >> 4 == 32'(fb_beat) && 32'(c) < fb_nc;
+  end
 end
 
 chm_run_fetch #(.DestBits(CB), .KBits(KBits)) u_fetch_b (
@@ -121,12 +139,7 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
     fb_q <= FB_IDLE; fb_c <= '0; fb_set <= 1'b0; fb_par <= '0; fb_beat <= '0; fb_tag_ok <= '0;
     fb_par_end <= '0;
     for (int i = 0; i < 2; i++) begin fb_tag_g[i] <= '0; fb_tag_nt[i] <= '0; fb_tag_k0[i] <= '0; end
-    for (int c = 0; c < $signed(Cols); c++) begin
-      fb_colsum_q[c] <= '0; fb_bias[c] <= '0; fb_mult[c] <= '0; fb_shift[c] <= '0;
-      for (int s = 0; s < 2; s++) begin
-        bs_colsum[s][c] <= '0; bs_bias[s][c] <= '0; bs_mult[s][c] <= '0; bs_shift[s][c] <= '0;
-      end
-    end
+    for (int c = 0; c < $signed(Cols); c++) fb_colsum_q[c] <= '0;
     for (int s = 0; s < 2; s++) begin
       bs_m0[s] <= '0; bs_oc0[s] <= '0; bs_nr[s] <= '0; bs_nc[s] <= '0;
     end
@@ -162,17 +175,6 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
         fb_q <= FB_PAR_R;
       end
       FB_PAR_R: if (m1_rvalid_i) begin
-        for (int s = 0; s < 16; s++) begin
-          logic signed [15:0] off;  // word s's byte offset from the first parameter
-          logic [31:0] word;
-          off = $signed({2'b00, fb_beat, 6'd0}) - $signed({10'd0, fb_par_addr[5:0]}) + 16'(s * 4);
-          word = m1_rdata_i[s*32 +: 32];
-          if (off >= 0 && off < $signed(16'(fb_par_bytes))) begin
-            if (fb_par == 2'd0) fb_bias[off[CB+1:2]] <= word;
-            else if (fb_par == 2'd1) fb_mult[off[CB+1:2]] <= word;
-            else fb_shift[off[CB+1:2]] <= word;
-          end
-        end
         if (fb_beat + 8'd1 == fb_par_beats) begin
           if (fb_par == 2'd2) begin
             fb_q <= FB_COLS;
@@ -192,12 +194,6 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
       end
       FB_DRAIN: if (!fb_busy) begin
         if (fb_last_slice) begin
-          for (int c = 0; c < $signed(Cols); c++) begin
-            bs_colsum[fb_set][c] <= fb_colsum_d[c];
-            bs_bias[fb_set][c] <= fb_bias[c];
-            bs_mult[fb_set][c] <= per_tensor ? fb_mult[0] : fb_mult[c];
-            bs_shift[fb_set][c] <= per_tensor ? fb_shift[0] : fb_shift[c];
-          end
           bs_m0[fb_set] <= fb_m0;
           bs_oc0[fb_set] <= fb_oc0;
           bs_nr[fb_set] <= fb_nr;
@@ -209,5 +205,25 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
       FB_NEXT: fb_q <= fb_last ? FB_IDLE : FB_WAITSET;  // the walker steps now
       default: fb_q <= FB_IDLE;
     endcase
+  end
+end
+
+// Parameter words (data, no reset): loaded a beat at a time, then handed
+// to the set that ends the tile.
+always_ff @(posedge clk_i) begin
+  if (fb_q == FB_PAR_R && m1_rvalid_i)
+    for (int c = 0; c < $signed(Cols); c++)
+      if (fb_par_en[c]) begin
+        logic [31:0] word;
+        word = (fb_par != 2'd0 && per_tensor) ? fb_par_rot[31:0] : fb_par_rot[(c % 16)*32 +: 32];
+        if (fb_par == 2'd0) fb_bias[c*32 +: 32] <= word;
+        else if (fb_par == 2'd1) fb_mult[c*32 +: 32] <= word;
+        else fb_shift[c*32 +: 32] <= word;
+      end
+  if (fb_q == FB_DRAIN && !fb_busy && fb_last_slice) begin
+    bs_colsum[fb_set] <= fb_colsum_v;
+    bs_bias[fb_set] <= fb_bias;
+    bs_mult[fb_set] <= fb_mult;
+    bs_shift[fb_set] <= fb_shift;
   end
 end
