@@ -102,15 +102,33 @@ module chm_run_fetch #(
 
   // Lane mapping of the current beat: byte i of the beat is the run's byte
   // delta + i (delta = beat start - run start, from -63 up to the run's
-  // length), and lands in lane (i + rot) % 64. Kept to 16 bits: a run is at
-  // most 256 beats (arlen), 16 KiB.
+  // length), tap base + i (base = k + delta), and lands in lane
+  // (base + i) % 64, so every tap sits in lane tap % 64. Computed once a
+  // beat, not once a lane: the beat rotated by base % 64 (six fixed
+  // stages); lane l holds beat byte i = (l - base) % 64, which is in the
+  // run when -delta <= i < len - delta, and its tap is in word base / 64,
+  // or the next one when l < base % 64. Kept to 16 bits: a run is at most
+  // 256 beats (arlen), 16 KiB.
   logic [5:0]  src_lo;   // the run's start within its first beat
-  logic [5:0]  rot;
   logic signed [15:0] delta;
+  logic signed [31:0] base;
+  logic [6:0]  en_lo, en_hi;   // the lanes' byte range [en_lo, en_hi), clamped to 0..64
+  logic [WBits-1:0] word0, word1;
+  logic [511:0] rot_data;
   always_comb begin
+    logic signed [16:0] lo, hi;
     src_lo = head_pad ? q_k[head][5:0] : q_addr[head][5:0];
     delta = $signed({2'b00, beat_q, 6'd0}) - $signed({10'd0, src_lo});
-    rot = q_k[head][5:0] - src_lo;
+    base = $signed(32'(q_k[head])) + 32'(delta);
+    lo = 17'sd0 - 17'(delta);
+    hi = $signed(17'(q_len[head])) - 17'(delta);
+    en_lo = lo < 0 ? 7'd0 : lo > 64 ? 7'd64 : 7'(lo);
+    en_hi = hi < 0 ? 7'd0 : hi > 64 ? 7'd64 : 7'(hi);
+    word0 = WBits'(base >>> 6);
+    word1 = word0 + 1'b1;
+    rot_data = m_rdata_i;
+    for (int s = 0; s < 6; s++)
+      if (base[s]) rot_data = (rot_data << (8 << s)) | (rot_data >> (512 - (8 << s)));
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -140,14 +158,10 @@ module chm_run_fetch #(
         wr_dest_o <= q_dest[head];
         for (int l = 0; l < 64; l++) begin
           logic [5:0] i;
-          logic signed [15:0] off;
-          i = 6'(l) - rot;
-          off = delta + $signed({10'd0, i});
-          wr_en_o[l] <= off >= 0 && off < $signed(16'(q_len[head]));
-          // tap k = q_k + off (< 2^KBits for every enabled lane) is in word k / 64
-          // (summed in 32 bits: a tap index may pass 2^16 when KBits > 16)
-          wr_word_o[l*WBits +: WBits] <= WBits'((32'(q_k[head]) + 32'(off)) >> 6);
-          wr_data_o[l*8 +: 8] <= head_pad ? q_pval[head] : m_rdata_i[i*8 +: 8];
+          i = 6'(l) - base[5:0];
+          wr_en_o[l] <= {1'b0, i} >= en_lo && {1'b0, i} < en_hi;
+          wr_word_o[l*WBits +: WBits] <= 6'(l) < base[5:0] ? word1 : word0;
+          wr_data_o[l*8 +: 8] <= head_pad ? q_pval[head] : rot_data[l*8 +: 8];
         end
         if (last_beat) begin
           beat_q <= '0;
