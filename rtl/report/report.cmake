@@ -100,6 +100,9 @@ foreach(u ${units})
     message(FATAL_ERROR "yosys failed on ${mod}: see ${WORK}/${mod}.log")
   endif()
   file(READ ${WORK}/${mod}.json js)
+  # Yosys 0.23 writes the hierarchy's module tree ("   chm_mbqm   1") into
+  # stat -json's output when the top keeps submodules: not JSON, dropped.
+  string(REGEX REPLACE "\n[ ]+[A-Za-z_$\\][^\n\"]*" "" js "${js}")
   string(JSON cells GET "${js}" design num_cells_by_type)
   string(JSON n LENGTH "${cells}")
   foreach(k ${kinds})
