@@ -65,9 +65,9 @@ def main():
         if "dff" not in c["type"]:
             continue
         reg = re.sub(r"\[\d+\]", "[]", name_of.get(c["connections"]["Q"][0], "?"))
-        todo = [b for b in c["connections"]["D"] if isinstance(b, int)]
-        while todo:
-            src = driver.get(todo.pop())
+        pending = [b for b in c["connections"]["D"] if isinstance(b, int)]
+        while pending:
+            src = driver.get(pending.pop())
             if src is None or src in seen:
                 continue
             m = mod["cells"][src]
@@ -76,7 +76,7 @@ def main():
             seen.add(src)
             cost[reg] += max(param(m, "WIDTH"), 1) * max(param(m, "S_WIDTH"), 1)
             for port in ("A", "B"):
-                todo += [b for b in m["connections"][port] if isinstance(b, int)]
+                pending += [b for b in m["connections"][port] if isinstance(b, int)]
 
     total = sum(cost.values()) or 1
     print("%10s %6s  register (multiplexer bits x select inputs feeding it)" % ("cost", "share"))
