@@ -14,8 +14,9 @@
  * MACs, as sparse_bench does); then int8 GCN layers in GRAPH mode on
  * R-MAT graphs of Cora's and Pubmed's sizes (graph_bench's generator,
  * renumbered by RCM as the demo does), F -> 16 and 16 -> classes, in both
- * orders (GOP/s counts the combination's MACs plus an op per edge and
- * feature).
+ * orders, with sum aggregation, and on the Cora-size graph also mean (both
+ * orders) and max (aggregate-first) (GOP/s counts the combination's MACs
+ * plus an op per edge and feature).
  * Cycles are the operation's card time on u250 (300 MHz kernel clock)
  * times the clock; both include the start handshake and the last write.
  */
@@ -261,16 +262,17 @@ static void rmat_edge(int scale, int n, int32_t *s, int32_t *d)
 typedef struct graph_shape {
     const char *name;
     int n, edges, f, classes;
+    int aggrs; /* sum; and mean, max (aggregate-first) when 3 */
 } graph_shape;
 
 static const graph_shape graph_shapes[] = {
-    { "cora-size", 2708, 5429, 1433, 7 },
-    { "pubmed-size", 19717, 44338, 500, 3 },
+    { "cora-size", 2708, 5429, 1433, 7, 3 },
+    { "pubmed-size", 19717, 44338, 500, 3, 1 },
 };
 
 static double run_gcn(chm_device *dev, const chm_graph *g, int n, int f, int o, int relu,
-                      chm_gnn_order order, const int8_t *x, const int8_t *w, const float *b,
-                      int8_t *out, const char *name)
+                      chm_aggr aggr, chm_gnn_order order, const int8_t *x, const int8_t *w,
+                      const float *b, int8_t *out, const char *name)
 {
     chm_tensor *tg, *tx, *tw, *tb, *to;
     if (chm_graph_upload(dev, g, CHM_BANK_DEFAULT, &tg) ||
@@ -284,7 +286,7 @@ static double run_gcn(chm_device *dev, const chm_graph *g, int n, int f, int o, 
     chm_tensor_write(tx, 0, x, (size_t)n * f);
     chm_tensor_write(tw, 0, w, (size_t)o * f);
     chm_tensor_write(tb, 0, b, sizeof(float) * (size_t)o);
-    chm_gnn_params p = { .kind = CHM_GNN_GCN, .order = order, .relu = relu,
+    chm_gnn_params p = { .kind = CHM_GNN_GCN, .aggr = aggr, .order = order, .relu = relu,
                          .q = { .in_scale = 1.0f / 64, .in_zero_point = -3, .w_scale = 1.0f / 128,
                                 .mid_scale = 1.0f / 40, .mid_zero_point = 2,
                                 .out_scale = 1.0f / 8, .out_zero_point = -5 } };
@@ -318,11 +320,16 @@ static void graph_rows(chm_device *emu, chm_device *rtl, double mhz, const char 
         chm_graph_info gi;
         chm_graph_query(g, &gi);
         const struct { int f, o, relu; } L[] = { { G->f, 16, 1 }, { 16, G->classes, 0 } };
+        static const char *const aggr_name[] = { "", " mean", " max" };
+        for (int a = 0; a < G->aggrs; a++)
         for (size_t l = 0; l < 2; l++)
         for (int ord = 0; ord < 2; ord++) {
+            if (a == CHM_AGGR_MAX && ord) /* max is not linear: aggregate-first only */
+                continue;
             const int f = L[l].f, o = L[l].o;
             char name[96];
-            snprintf(name, sizeof name, "gcn %s %d->%d %s", G->name, f, o, ord ? "CA" : "AC");
+            snprintf(name, sizeof name, "gcn %s %d->%d %s%s", G->name, f, o, ord ? "CA" : "AC",
+                     aggr_name[a]);
             if (only && !strstr(name, only))
                 continue;
             int8_t *x = malloc((size_t)G->n * f), *w = malloc((size_t)o * f);
@@ -335,9 +342,11 @@ static void graph_rows(chm_device *emu, chm_device *rtl, double mhz, const char 
             for (int j = 0; j < o; j++)
                 b[j] = (float)rnd8() / 256.0f;
             const chm_gnn_order order = ord ? CHM_ORDER_COMBINE_FIRST : CHM_ORDER_AGGREGATE_FIRST;
-            const double model_us = run_gcn(emu, g, G->n, f, o, L[l].relu, order, x, w, b, o1, name);
+            const double model_us =
+                run_gcn(emu, g, G->n, f, o, L[l].relu, (chm_aggr)a, order, x, w, b, o1, name);
             const double t0 = now_s();
-            const double rtl_us = run_gcn(rtl, g, G->n, f, o, L[l].relu, order, x, w, b, o2, name);
+            const double rtl_us =
+                run_gcn(rtl, g, G->n, f, o, L[l].relu, (chm_aggr)a, order, x, w, b, o2, name);
             const double sim_s = now_s() - t0;
             const double ops = (double)G->n * f * o + (double)gi.edges * (ord ? o : f);
             const double mc = model_us * mhz, rc = rtl_us * mhz;

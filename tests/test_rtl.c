@@ -493,7 +493,8 @@ static void test_sparse_engine(void)
     rtl_engine_free(e);
 }
 
-/* GRAPH layers the rtl engine does not run (fp32; int8 GraphSAGE) are refused when submitted. */
+/* GRAPH layers the rtl engine does not run (fp32; int8 GIN; max combine-first) are refused when
+ * submitted. */
 static void test_unsupported_refused(void)
 {
     const int32_t src[] = { 0, 1, 2 }, dst[] = { 1, 2, 0 };
@@ -515,15 +516,20 @@ static void test_unsupported_refused(void)
     int8_t x8[3 * 4] = { 1, 2, 3, 4 }, w8[2 * 8] = { 1, -1 }, o8[3 * 2], o8after[3 * 2];
     memset(o8, 0x5A, sizeof o8);
     chm_tensor *tx8 = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(3, 4), x8);
-    chm_tensor *tw8 = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(2, 8), w8);
+    chm_tensor *tw8 = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(2, 4), w8);
+    chm_tensor *tw2 = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(2, 2), w8);
     chm_tensor *to8 = tu_tensor(tu_dev, CHM_INT8, 2, TU_DIMS(3, 2), o8);
-    chm_gnn_params ps = { .kind = CHM_GNN_SAGE, .aggr = CHM_AGGR_MEAN,
-                          .q = { 1, 0, 1, 1, 1, 0, 1, 0, 1, 0 } };
-    CU_ASSERT_EQUAL(chm_gnn_layer(tu_dev, tg, tx8, tw8, NULL, NULL, NULL, to8, &ps, NULL), CHM_EMODE);
-    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "GCN layers with sum aggregation only"));
+    chm_gnn_params pg = { .kind = CHM_GNN_GIN, .q = { 1, 0, 1, 1, 1, 0, 1, 0, 1, 0 } };
+    CU_ASSERT_EQUAL(chm_gnn_layer(tu_dev, tg, tx8, tw8, NULL, tw2, NULL, to8, &pg, NULL), CHM_EMODE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(chm_last_error(tu_dev), "GCN and GraphSAGE layers only"));
     CU_ASSERT_EQUAL(chm_tensor_read(to8, 0, o8after, sizeof o8after), CHM_OK);
     CU_ASSERT_EQUAL(memcmp(o8, o8after, sizeof o8), 0);
-    chm_tensor_free(tx8), chm_tensor_free(tw8), chm_tensor_free(to8);
+    chm_gnn_params pm = { .kind = CHM_GNN_GCN, .aggr = CHM_AGGR_MAX,
+                          .order = CHM_ORDER_COMBINE_FIRST, .q = pg.q };
+    CU_ASSERT_NOT_EQUAL(chm_gnn_layer(tu_dev, tg, tx8, tw8, NULL, NULL, NULL, to8, &pm, NULL), CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_read(to8, 0, o8after, sizeof o8after), CHM_OK);
+    CU_ASSERT_EQUAL(memcmp(o8, o8after, sizeof o8), 0);
+    chm_tensor_free(tx8), chm_tensor_free(tw8), chm_tensor_free(tw2), chm_tensor_free(to8);
     chm_device_stats st;
     chm_device_stats_get(tu_dev, &st);
     CU_ASSERT_EQUAL(st.ops, 0);
@@ -732,9 +738,11 @@ static void test_calibration_guard(void)
     chm_device_close(rtl);
 }
 
-/* Card time (us) of an int8 GCN layer f -> o in the given order on dev; output to out. */
-static double gcn_time(chm_device *d, const chm_graph *g, int n, int f, int o, chm_gnn_order order,
-                       const int8_t *x, const int8_t *w, const float *b, int8_t *out)
+/* Card time (us) of an int8 GCN layer f -> o (aggregation aggr) in the given order on dev; output
+ * to out. */
+static double gcn_time(chm_device *d, const chm_graph *g, int n, int f, int o, chm_aggr aggr,
+                       chm_gnn_order order, const int8_t *x, const int8_t *w, const float *b,
+                       int8_t *out)
 {
     chm_tensor *tg = NULL;
     CU_ASSERT_EQUAL(chm_graph_upload(d, g, CHM_BANK_DEFAULT, &tg), CHM_OK);
@@ -742,7 +750,7 @@ static double gcn_time(chm_device *d, const chm_graph *g, int n, int f, int o, c
     chm_tensor *tw = tu_tensor(d, CHM_INT8, 2, TU_DIMS(o, f), w);
     chm_tensor *tb = tu_tensor(d, CHM_FP32, 1, TU_DIMS(o), b);
     chm_tensor *to = tu_tensor(d, CHM_INT8, 2, TU_DIMS(n, o), NULL);
-    chm_gnn_params p = { .kind = CHM_GNN_GCN, .order = order, .relu = 1,
+    chm_gnn_params p = { .kind = CHM_GNN_GCN, .aggr = aggr, .order = order, .relu = 1,
                          .q = { .in_scale = 1.0f / 64, .in_zero_point = -3, .w_scale = 1.0f / 128,
                                 .mid_scale = 1.0f / 40, .mid_zero_point = 2, .out_scale = 1.0f / 8,
                                 .out_zero_point = -5 } };
@@ -778,8 +786,9 @@ static chm_graph *gcn_graph(tu_rng *r, int n, int m)
 /*
  * Small int8 GCN layers on the GRAPH engine (tu_dev, 8 columns) give emu's
  * bytes in both orders (widths 3 to 130, 1 to 40 outputs: one and several
- * column tiles and segments): what the sanitizer build checks of the GRAPH
- * path (the GRAPH suite runs on rtl in the release build).
+ * column tiles and segments), with sum, mean (both orders) and max
+ * (aggregate-first) aggregation: what the sanitizer build checks of the
+ * GRAPH path (the GRAPH suite runs on rtl in the release build).
  */
 static void test_graph_small(void)
 {
@@ -790,8 +799,13 @@ static void test_graph_small(void)
     enum { N = 45 };
     chm_graph *g = gcn_graph(&r, N, 90);
     static const struct { int f, o; } L[] = { { 70, 9 }, { 3, 40 }, { 130, 1 } };
+    static const chm_aggr aggrs[] = { CHM_AGGR_SUM, CHM_AGGR_MEAN, CHM_AGGR_MAX };
     for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
-        for (int ca = 0; ca < 2; ca++) {
+        for (int v = 0; v < 6; v++) {
+            const int ca = v & 1;
+            const chm_aggr aggr = aggrs[v / 2];
+            if (ca && aggr == CHM_AGGR_MAX)
+                continue;
             const int f = L[i].f, o = L[i].o;
             int8_t *x = malloc((size_t)N * f), *w = malloc((size_t)o * f);
             int8_t *y1 = malloc((size_t)N * o), *y2 = malloc((size_t)N * o);
@@ -801,8 +815,8 @@ static void test_graph_small(void)
             for (int j = 0; j < o; j++)
                 b[j] = (float)tu_range(&r, -300, 300) / 64.0f;
             const chm_gnn_order order = ca ? CHM_ORDER_COMBINE_FIRST : CHM_ORDER_AGGREGATE_FIRST;
-            gcn_time(emu, g, N, f, o, order, x, w, b, y1);
-            const double us = gcn_time(tu_dev, g, N, f, o, order, x, w, b, y2);
+            gcn_time(emu, g, N, f, o, aggr, order, x, w, b, y1);
+            const double us = gcn_time(tu_dev, g, N, f, o, aggr, order, x, w, b, y2);
             CU_ASSERT(us > 0.0);
             CU_ASSERT_EQUAL(memcmp(y1, y2, (size_t)N * o), 0);
             free(x), free(w), free(y1), free(y2);
@@ -815,8 +829,9 @@ static void test_graph_small(void)
 /*
  * The calibration guard for GRAPH: int8 GCN layers on a 400-vertex random
  * graph (13 blocks), a wide layer (150 -> 16: the aggregation engine's
- * segments) and a narrow one (16 -> 7), in both orders, at 32 x 32: emu's
- * model within 10% of the RTL engine, outputs identical.
+ * segments) and a narrow one (16 -> 7), in both orders with sum and mean
+ * aggregation and aggregate-first with max, at 32 x 32: emu's model within
+ * 10% of the RTL engine, outputs identical.
  */
 static void test_calibration_guard_graph(void)
 {
@@ -829,8 +844,14 @@ static void test_calibration_guard_graph(void)
     chm_graph *g = gcn_graph(&r, N, 1200);
     chm_graph_reorder(g, CHM_REORDER_RCM, NULL);
     static const struct { int f, o; } L[] = { { 150, 16 }, { 16, 7 } };
+    static const chm_aggr aggrs[] = { CHM_AGGR_SUM, CHM_AGGR_MEAN, CHM_AGGR_MAX };
+    static const char *const aggr_name[] = { "sum", "mean", "max" };
     for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
-        for (int ca = 0; ca < 2; ca++) {
+        for (int v = 0; v < 6; v++) {
+            const int ca = v & 1;
+            const chm_aggr aggr = aggrs[v / 2];
+            if (ca && aggr == CHM_AGGR_MAX)
+                continue;
             const chm_gnn_order order = ca ? CHM_ORDER_COMBINE_FIRST : CHM_ORDER_AGGREGATE_FIRST;
             const int f = L[i].f, o = L[i].o;
             int8_t *x = malloc((size_t)N * f), *w = malloc((size_t)o * f);
@@ -840,12 +861,12 @@ static void test_calibration_guard_graph(void)
             tu_fill_i8(&r, w, (size_t)o * f, -127, 127);
             for (int j = 0; j < o; j++)
                 b[j] = (float)tu_range(&r, -100, 100) / 256.0f;
-            const double model = gcn_time(emu, g, N, f, o, order, x, w, b, y1);
-            const double meas = gcn_time(rtl, g, N, f, o, order, x, w, b, y2);
+            const double model = gcn_time(emu, g, N, f, o, aggr, order, x, w, b, y1);
+            const double meas = gcn_time(rtl, g, N, f, o, aggr, order, x, w, b, y2);
             const double err = (model - meas) / meas;
             if (err > 0.10 || err < -0.10 || getenv("CHM_CALIB_VERBOSE"))
-                fprintf(stderr, "gcn %d->%d %s: model %.2f us, rtl %.2f us (%+.1f%%)\n", f, o,
-                        ca ? "CA" : "AC", model, meas, 100 * err);
+                fprintf(stderr, "gcn %d->%d %s %s: model %.2f us, rtl %.2f us (%+.1f%%)\n", f, o,
+                        aggr_name[v / 2], ca ? "CA" : "AC", model, meas, 100 * err);
             CU_ASSERT(err <= 0.10 && err >= -0.10);
             CU_ASSERT_EQUAL(memcmp(y1, y2, (size_t)N * o), 0);
             free(x), free(w), free(y1), free(y2);

@@ -3,8 +3,9 @@
  * blob's real edges, as the GRAPH engine runs them (rtl/graph/chm_graph.sv:
  * one aggregation core and one combination array, joined by a ping-pong
  * buffer of two blocks). The int8 GCN rows are calibrated against that RTL
- * (bench/rtl_calib); the other layers (fp32, GraphSAGE, GIN, mean, max) are
- * counted with the same machinery and have no RTL to check them yet.
+ * (bench/rtl_calib); so are its mean and max rows and GraphSAGE. The
+ * other layers (fp32, GIN) are counted with the same machinery and have no
+ * RTL to check them yet.
  *
  * Preload, once a call: the header, the block pointers, the weights (each
  * output column a run of k_len bytes, resident in the combination engine's
@@ -18,6 +19,8 @@
  *     the previous window and after the window's data landed;
  *   - finish, per block: its rows a segment a cycle, into a free set of the
  *     ping-pong buffer (AC) or written out (CA); the reducer waits for it.
+ *     int8 mean: a row of in-degree >= 2 takes GRAPH_DIV_CYCLES a segment
+ *     (the 64 lanes' sequential dividers: a start, 8 quotient bits, done).
  * Combination, per block: each tile of columns streams k_len taps through
  * the array, at least its 32 rows apart (the store's rule), a cycle between
  * tiles; a block's tiles start once its set is full, and free the set.
@@ -32,6 +35,7 @@
 #define GRAPH_CALL_OVERHEAD 6  /* start, header FSM, done */
 #define GRAPH_RUN_BYTES 1024   /* runs end at 1 KiB boundaries */
 #define GRAPH_AXI_BYTES 64
+#define GRAPH_DIV_CYCLES 10    /* a divided segment of an int8 mean (8-bit quotients) */
 
 static uint64_t cdiv(uint64_t a, uint64_t b)
 {
@@ -197,6 +201,20 @@ static uint64_t agg_block(agg_state *s, const uint8_t *blob, uint32_t b, uint64_
     return s->red_end;
 }
 
+/* Cycles of block b's finish: nr rows of segs segments (int8 mean: divided rows slower). */
+static uint64_t finish_cycles(const graph_desc *d, const uint8_t *blob, uint32_t b, uint64_t nr,
+                              uint64_t segs)
+{
+    if (!d->int8 || d->aggr != GRAPH_MEAN)
+        return nr * segs;
+    const graph_hdr *h = (const graph_hdr *)blob;
+    const uint32_t *deg = (const uint32_t *)(blob + h->off_deg);
+    uint64_t c = 0;
+    for (uint64_t r = 0; r < nr; r++)
+        c += segs * (deg[(uint64_t)b * GRAPH_BLOCK + r] > 1 ? GRAPH_DIV_CYCLES : 1);
+    return c;
+}
+
 /* A block's combination: tiles of cols columns, each k_len taps (>= 32 cycles) and a gap. */
 static uint64_t comb_block(uint64_t k_len, uint64_t o, engine_shape sh)
 {
@@ -290,8 +308,9 @@ graph_cost graph_layer_cost(const graph_desc *d, const uint8_t *gblob, double bp
         for (uint32_t b = 0; b < blocks; b++) {
             const uint64_t nr = b + 1 < blocks ? GRAPH_BLOCK : n - (uint64_t)b * GRAPH_BLOCK;
             const uint64_t red = agg_block(&s, gblob, b, agg_width, t_base, sh, r, fin_end);
-            s.busy += red - fin_end + nr * segs; /* reducing (and waiting for rows), finishing */
-            fin_end = red + nr * segs;
+            const uint64_t fin = finish_cycles(d, gblob, b, nr, segs);
+            s.busy += red - fin_end + fin; /* reducing (and waiting for rows), finishing */
+            fin_end = red + fin;
             total_beats += write_beats(nr, (uint64_t)d->o, sh.lanes, sh.eb);
         }
         end = fin_end + CNN_AXI_LATENCY + 4;
@@ -301,11 +320,14 @@ graph_cost graph_layer_cost(const graph_desc *d, const uint8_t *gblob, double bp
             const uint64_t nr = b + 1 < blocks ? GRAPH_BLOCK : n - (uint64_t)b * GRAPH_BLOCK;
             const uint64_t red = agg_block(&s, gblob, b, agg_width, x_base, sh, r, fin_end);
             const uint64_t fs = umax(red, set_free[b & 1]);
-            s.busy += red - fin_end + nr * segs; /* reducing (and waiting for rows), finishing */
-            fin_end = fs + nr * segs;
-            if (sage) { /* the block's own rows join the aggregated ones */
+            const uint64_t fin = finish_cycles(d, gblob, b, nr, segs);
+            s.busy += red - fin_end + fin; /* reducing (and waiting for rows), finishing */
+            fin_end = fs + fin;
+            if (sage) { /* the block's own rows join the aggregated ones: runs row by row */
                 uint64_t beats = 0, runs = 0;
-                runs_of(x_base + (uint64_t)b * GRAPH_BLOCK * d->f * sh.eb, nr * d->f * sh.eb, &beats, &runs);
+                for (uint64_t v = 0; v < nr; v++)
+                    runs_of(x_base + ((uint64_t)b * GRAPH_BLOCK + v) * d->f * sh.eb, d->f * sh.eb,
+                            &beats, &runs);
                 fin_end += read_time(runs, beats, r);
                 total_beats += beats;
             }

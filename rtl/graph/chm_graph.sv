@@ -1,6 +1,7 @@
 // chm_graph - the GRAPH mode's engine for int8 features (graph_layer_i8 of
-// hls/graph in RTL): a GCN layer (sum aggregation, the edge weights wq),
-// aggregate-then-combine (AC) or combine-then-aggregate (CA).
+// hls/graph in RTL): a GCN layer with sum (the edge weights wq), mean or max
+// aggregation, aggregate-then-combine (AC) or combine-then-aggregate (CA;
+// sum and mean, the linear ones).
 //
 // Aggregation engine (read master 0: the graph blob; read master 1: feature rows)
 //   stream   - the edge arrays (src u32, dst u8, wq i8) stream from the blob
@@ -18,10 +19,19 @@
 //   reducer  - one SIMD core of 64 int8 lanes (a 64-byte bus word): an edge's
 //              source row is reduced into its destination's int32
 //              accumulators a 64-feature segment a cycle:
-//              acc += wq * (x - zp). Valid bits stand for the zeroing.
+//              sum: acc += wq * (x - zp); mean: acc += x - zp; max:
+//              acc = max(acc, x - zp). Valid bits stand for the zeroing
+//              (and, for max, for "no edge yet"); each destination's edges
+//              are counted as they pass (its in-degree: the blob's deg
+//              array holds the same counts, so it is not read).
 //   finish   - a block's accumulators, 64 lanes a cycle, requantized
 //              (AC: to the mid scale into the combination's ping-pong
-//              buffer; CA: with the bias to the output, written).
+//              buffer; CA: with the bias to the output, written). Mean:
+//              a row of in-degree d >= 2 goes through 64 sequential
+//              dividers first, round(|acc| / d) half away from zero
+//              (graph_aggregate.c's div_round); the row's sum is at most
+//              255 d in magnitude, so a quotient is 8 bits: 10 cycles a
+//              segment.
 // Combination engine: a 32 x Cols output-stationary systolic array (the CNN
 // mode's PEs) takes a block's 32 rows from one set of the ping-pong buffer
 // while the aggregation engine fills the other; weights are resident in Cols
@@ -32,7 +42,7 @@
 // read through master 1 into the ping-pong buffer, T written to scratch),
 // then the aggregation over T.
 // Not in this engine (the host refuses them on rtl:*, the engine finishes
-// without writing): GraphSAGE, GIN, mean and max aggregation, fp32 features.
+// without writing): GraphSAGE, GIN, max in CA order, fp32 features.
 // GIN's arguments (w2, bias2, h, hid_zp) are in the map, unused here
 /* verilator lint_off UNUSEDPARAM */
 `include "graph_layer_i8_regs.svh"
@@ -120,7 +130,7 @@ module chm_graph #(
     logic [31:0] fkw, ot;
     fkw = (f + 32'd63) >> 6;
     ot = (o + 32'(Cols) - 32'd1) >> CB;
-    supported = kind == 0 && aggr == 0 && a_n == h_n && h_n != 0 && h_blocks == (h_n + 31) >> 5 &&
+    supported = kind == 0 && (aggr == 0 || aggr == 1 || (aggr == 2 && !ca)) && a_n == h_n && h_n != 0 && h_blocks == (h_n + 31) >> 5 &&
                 h_blocks <= MaxBlocks && f != 0 && f <= MaxF && o != 0 && o <= MaxO &&
                 64'(fkw) * 64'(ot) <= 64'(WWords) && hdr32(20) == 0 &&
                 h_edges < 32'h80000000;
@@ -539,15 +549,39 @@ module chm_graph #(
   assign rd_ai = ($clog2(Rows*SegMax))'(32'(rd_dst[4:0]) * SegMax + rd_seg);
   assign fin_ai = ($clog2(Rows*SegMax))'(fin_r * SegMax + fin_seg);
 
-  // finish: a block's rows, a segment a cycle, through 64 requantizers
+  // in-degrees of the block's rows: its edges counted as the reducer takes them
+  logic [31:0] dcnt [Rows];
+  logic        is_mean, is_max;
+  assign is_mean = aggr == 32'd1;
+  assign is_max = aggr == 32'd2;
+
+  // finish: a block's rows, a segment a cycle, through 64 requantizers (mean: a row of
+  // in-degree >= 2 through 64 dividers first)
   logic [511:0] fin_q;
-  logic         fin_step, fin_last, fin_wait;
+  logic         fin_step, fin_last, fin_wait, fin_ready, fin_div;
+  logic         dv_start, dv_have;
+  logic [63:0]  dv_busy_l, dv_done_l;
+  logic [31:0]  fin_d;
   logic [5:0]   fin_nr;
   assign fin_nr = h_n - (fin_blk << 5) < 32 ? 6'(h_n - (fin_blk << 5)) : 6'd32;
   assign fin_last = fin_r + 32'd1 == 32'(fin_nr) && fin_seg + 32'd1 == segs;
+  assign fin_d = dcnt[fin_r[4:0]];
+  assign fin_div = is_mean && fin_d > 32'd1;
+  assign fin_ready = !fin_div || dv_have || dv_done_l[0];
+  assign dv_start = fin_active && fin_div && !dv_have && !dv_busy_l[0] && !dv_done_l[0];
   for (genvar l = 0; l < 64; l++) begin : g_fin
-    logic signed [31:0] a, bl;
-    assign a = acc_v[fin_ai] ? acc_m[fin_ai][l] : 32'sd0;
+    logic signed [31:0] s, a, bl;
+    logic [31:0] mag, quot, rem;
+    logic unused_rem;
+    assign unused_rem = ^rem;
+    assign s = acc_v[fin_ai] ? acc_m[fin_ai][l] : 32'sd0;
+    assign mag = s < 0 ? 32'sd0 - s : s;
+    // |x - zp| <= 255 for each of the row's fin_d terms: the quotient fits 8 bits
+    chm_divider #(.QBits(8)) u_div (
+      .clk_i, .rst_ni, .start_i(dv_start), .num_i(mag + (fin_d >> 1)), .den_i(fin_d),
+      .busy_o(dv_busy_l[l]), .done_o(dv_done_l[l]), .quot_o(quot), .rem_o(rem)
+    );
+    assign a = !fin_div ? s : s < 0 ? 32'sd0 - $signed(quot) : $signed(quot);
     assign bl = bq_m[($clog2(MaxO))'((fin_seg << 6) + l)];
     chm_requant u_rq (
       .acc_i(a), .colsum_i(32'sd0), .in_zp_i(32'sd0), .bias_i(bl),
@@ -567,18 +601,20 @@ module chm_graph #(
   assign fw_addr = p_out + 64'(fin_v) * 64'(o) + 64'(fin_col);
   assign fw_len = o - (fin_seg << 6) < 64 ? 7'(o - (fin_seg << 6)) : 7'd64;
   assign fin_wait = ca ? !wr_ready : set_full[fin_blk[0]];
-  assign fin_step = fin_active && !fin_wait;
-  assign fw_valid = ca && fin_active;
+  assign fin_step = fin_active && fin_ready && !fin_wait;
+  assign fw_valid = ca && fin_active && fin_ready;
 
   always_ff @(posedge clk_i) begin
     if (rd_step) begin
       for (int l = 0; l < 64; l++) begin
         logic [$clog2(2*64*MaxF)-1:0] wi;
-        logic signed [31:0] old;
+        logic signed [31:0] old, xv;
         wi = K1'(rd_wbase) + K1'(rd_base + 32'(l));   // modulo the ring
         old = acc_v[rd_ai] ? acc_m[rd_ai][l] : 32'sd0;
+        xv = 32'($signed(win_m[wi])) - az;
         if ((rd_seg << 6) + 32'(l) < aw)
-          acc_m[rd_ai][l] <= old + 32'(rd_wq) * (32'($signed(win_m[wi])) - az);
+          acc_m[rd_ai][l] <= is_max ? (acc_v[rd_ai] && old > xv ? old : xv)
+                                    : old + (is_mean ? xv : 32'(rd_wq) * xv);
       end
     end
   end
@@ -587,11 +623,13 @@ module chm_graph #(
     if (!rst_ni) begin
       q_head <= '0; q_load <= '0; rd_e <= '0; rd_seg <= '0; acc_v <= '0; fin_active <= 1'b0;
       fin_r <= '0; fin_seg <= '0; fin_blk <= '0; agg_blocks <= '0; ld_off <= '0; ld_cum <= '0;
-      rd_free <= '0; win_got <= '0;
+      rd_free <= '0; win_got <= '0; dv_have <= 1'b0;
       for (int i = 0; i < $signed(QD); i++) q_end[i] <= '0;
+      for (int i = 0; i < $signed(Rows); i++) dcnt[i] <= '0;
     end else if (start) begin
       q_head <= '0; q_load <= '0; rd_e <= '0; rd_seg <= '0; acc_v <= '0; fin_active <= 1'b0;
-      agg_blocks <= '0; ld_off <= '0; ld_cum <= '0; rd_free <= '0; win_got <= '0;
+      agg_blocks <= '0; ld_off <= '0; ld_cum <= '0; rd_free <= '0; win_got <= '0; dv_have <= 1'b0;
+      for (int i = 0; i < $signed(Rows); i++) dcnt[i] <= '0;
     end else begin
       // loader: the window is issued with its last run
       if (ld_fire) begin
@@ -607,6 +645,7 @@ module chm_graph #(
       // reducer
       if (rd_step) begin
         acc_v[rd_ai] <= 1'b1;
+        if (rd_seg == 0) dcnt[rd_dst[4:0]] <= dcnt[rd_dst[4:0]] + 32'd1;
         if (rd_seg + 32'd1 >= segs) begin
           rd_seg <= '0; rd_e <= rd_e + 32'd1;
         end else begin
@@ -621,9 +660,12 @@ module chm_graph #(
         end
       end
       // finish
+      if (fin_step) dv_have <= 1'b0;
+      else if (dv_done_l[0]) dv_have <= 1'b1;
       if (fin_step) begin
         if (fin_last) begin
           fin_active <= 1'b0; acc_v <= '0; agg_blocks <= agg_blocks + 32'd1;
+          for (int i = 0; i < $signed(Rows); i++) dcnt[i] <= '0;
         end else if (fin_seg + 32'd1 == segs) begin
           fin_seg <= '0; fin_r <= fin_r + 32'd1;
         end else begin
@@ -897,5 +939,6 @@ module chm_graph #(
   end
 
   logic unused_ok;
-  assign unused_ok = ^{g_set, g_busy, x_busy, hdr32(0), hdr_got[63:8], order, st_len[31:K0+1], rd_dst[7:5], rd_wbase[63:K1]};
+  assign unused_ok = ^{g_set, g_busy, x_busy, hdr32(0), hdr_got[63:8], order, st_len[31:K0+1],
+                       rd_dst[7:5], rd_wbase[63:K1], dv_busy_l[63:1], dv_done_l[63:1]};
 endmodule

@@ -11,9 +11,10 @@
  * card time of the operation is the cycles counted, over the kernel clock.
  * Engines built so far: the CNN mode's conv2d / fully connected, pooling
  * and add engines, the SPARSE mode's engine (Cambricon-X and -S weights)
- * and the GRAPH mode's int8 GCN engine (sum aggregation, either order).
- * Other GRAPH layers (fp32, GraphSAGE, GIN, mean / max) are refused when
- * submitted, saying so.
+ * and the GRAPH mode's int8 engine (GCN with sum, mean or max
+ * aggregation, either order, max aggregate-first only; GraphSAGE
+ * aggregate-first). fp32 and GIN layers are refused when submitted, saying
+ * so.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,15 +163,18 @@ static const char *graph_refusal(const graph_desc *d, int pe, char *buf, size_t 
 {
     if (!d->int8)
         return "the rtl GRAPH engine is int8 only (fp32 layers run on emu)";
-    if (d->kind != GRAPH_GCN || d->aggr != GRAPH_SUM)
-        return "the rtl GRAPH engine runs GCN layers with sum aggregation only (GraphSAGE, GIN, "
-               "mean and max run on emu)";
-    const uint64_t words = (uint64_t)(d->f + 63) / 64 * (uint64_t)((d->o + pe - 1) / pe);
-    if (d->f > RTL_GRAPH_MAX_F || d->o > RTL_GRAPH_MAX_O ||
+    if (d->kind == GRAPH_GIN)
+        return "the rtl GRAPH engine runs GCN and GraphSAGE layers only (GIN runs on emu)";
+    if (d->order == GRAPH_CA && (d->aggr == GRAPH_MAX || d->kind == GRAPH_SAGE))
+        return "max aggregation and GraphSAGE's self term cannot run combine-first";
+    const int32_t k = d->kind == GRAPH_SAGE ? 2 * d->f : d->f; /* taps of a combination row */
+    const uint64_t words = (uint64_t)(k + 63) / 64 * (uint64_t)((d->o + pe - 1) / pe);
+    if (k > RTL_GRAPH_MAX_F || d->o > RTL_GRAPH_MAX_O ||
         words > RTL_GRAPH_WBYTES / 64 / (uint64_t)pe ||
         (d->n + GRAPH_BLOCK - 1) / GRAPH_BLOCK > RTL_GRAPH_MAX_BLOCKS) {
         snprintf(buf, n, "the layer (%d vertices, %d -> %d features) exceeds the rtl GRAPH "
-                 "engine's buffers (rows <= %d features, <= %d outputs, weights resident in "
+                 "engine's buffers (rows <= %d features, GraphSAGE's two halves together, "
+                 "<= %d outputs, weights resident in "
                  "%d KiB, <= %d vertices)", d->n, d->f, d->o, RTL_GRAPH_MAX_F, RTL_GRAPH_MAX_O,
                  RTL_GRAPH_WBYTES / 1024, RTL_GRAPH_MAX_BLOCKS * GRAPH_BLOCK);
         return buf;
