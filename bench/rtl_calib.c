@@ -15,8 +15,9 @@
  * R-MAT graphs of Cora's and Pubmed's sizes (graph_bench's generator,
  * renumbered by RCM as the demo does), F -> 16 and 16 -> classes, in both
  * orders, with sum aggregation, and on the Cora-size graph also mean (both
- * orders) and max (aggregate-first) (GOP/s counts the combination's MACs
- * plus an op per edge and feature).
+ * orders), max (aggregate-first) and GraphSAGE layers with mean
+ * (aggregate-first) (GOP/s counts the combination's MACs plus an op per
+ * edge and feature).
  * Cycles are the operation's card time on u250 (300 MHz kernel clock)
  * times the clock; both include the start handshake and the last write.
  */
@@ -262,31 +263,32 @@ static void rmat_edge(int scale, int n, int32_t *s, int32_t *d)
 typedef struct graph_shape {
     const char *name;
     int n, edges, f, classes;
-    int aggrs; /* sum; and mean, max (aggregate-first) when 3 */
+    int variants; /* sum; and mean, max (aggregate-first), GraphSAGE mean (aggregate-first) when 4 */
 } graph_shape;
 
 static const graph_shape graph_shapes[] = {
-    { "cora-size", 2708, 5429, 1433, 7, 3 },
+    { "cora-size", 2708, 5429, 1433, 7, 4 },
     { "pubmed-size", 19717, 44338, 500, 3, 1 },
 };
 
-static double run_gcn(chm_device *dev, const chm_graph *g, int n, int f, int o, int relu,
+static double run_gcn(chm_device *dev, const chm_graph *g, int n, int f, int o, int relu, int sage,
                       chm_aggr aggr, chm_gnn_order order, const int8_t *x, const int8_t *w,
                       const float *b, int8_t *out, const char *name)
 {
     chm_tensor *tg, *tx, *tw, *tb, *to;
     if (chm_graph_upload(dev, g, CHM_BANK_DEFAULT, &tg) ||
         chm_tensor_alloc(dev, CHM_INT8, 2, (const int64_t[]){ n, f }, 0, &tx) ||
-        chm_tensor_alloc(dev, CHM_INT8, 2, (const int64_t[]){ o, f }, 0, &tw) ||
+        chm_tensor_alloc(dev, CHM_INT8, 2, (const int64_t[]){ o, sage ? 2 * f : f }, 0, &tw) ||
         chm_tensor_alloc(dev, CHM_FP32, 1, (const int64_t[]){ o }, 0, &tb) ||
         chm_tensor_alloc(dev, CHM_INT8, 2, (const int64_t[]){ n, o }, 0, &to)) {
         fprintf(stderr, "rtl_calib: %s\n", chm_last_error(dev));
         exit(1);
     }
     chm_tensor_write(tx, 0, x, (size_t)n * f);
-    chm_tensor_write(tw, 0, w, (size_t)o * f);
+    chm_tensor_write(tw, 0, w, (size_t)o * f * (sage ? 2 : 1));
     chm_tensor_write(tb, 0, b, sizeof(float) * (size_t)o);
-    chm_gnn_params p = { .kind = CHM_GNN_GCN, .aggr = aggr, .order = order, .relu = relu,
+    chm_gnn_params p = { .kind = sage ? CHM_GNN_SAGE : CHM_GNN_GCN, .aggr = aggr, .order = order,
+                         .relu = relu,
                          .q = { .in_scale = 1.0f / 64, .in_zero_point = -3, .w_scale = 1.0f / 128,
                                 .mid_scale = 1.0f / 40, .mid_zero_point = 2,
                                 .out_scale = 1.0f / 8, .out_zero_point = -5 } };
@@ -320,35 +322,37 @@ static void graph_rows(chm_device *emu, chm_device *rtl, double mhz, const char 
         chm_graph_info gi;
         chm_graph_query(g, &gi);
         const struct { int f, o, relu; } L[] = { { G->f, 16, 1 }, { 16, G->classes, 0 } };
-        static const char *const aggr_name[] = { "", " mean", " max" };
-        for (int a = 0; a < G->aggrs; a++)
+        static const char *const aggr_name[] = { "", " mean", " max", " mean" };
+        for (int a = 0; a < G->variants; a++)
         for (size_t l = 0; l < 2; l++)
         for (int ord = 0; ord < 2; ord++) {
-            if (a == CHM_AGGR_MAX && ord) /* max is not linear: aggregate-first only */
+            const int sage = a == 3;
+            const chm_aggr aggr = sage ? CHM_AGGR_MEAN : (chm_aggr)a;
+            if ((aggr == CHM_AGGR_MAX || sage) && ord) /* not linear: aggregate-first only */
                 continue;
-            const int f = L[l].f, o = L[l].o;
+            const int f = L[l].f, o = L[l].o, k = sage ? 2 * f : f;
             char name[96];
-            snprintf(name, sizeof name, "gcn %s %d->%d %s%s", G->name, f, o, ord ? "CA" : "AC",
-                     aggr_name[a]);
+            snprintf(name, sizeof name, "%s %s %d->%d %s%s", sage ? "graphsage" : "gcn", G->name, f,
+                     o, ord ? "CA" : "AC", aggr_name[a]);
             if (only && !strstr(name, only))
                 continue;
-            int8_t *x = malloc((size_t)G->n * f), *w = malloc((size_t)o * f);
+            int8_t *x = malloc((size_t)G->n * f), *w = malloc((size_t)o * k);
             int8_t *o1 = malloc((size_t)G->n * o), *o2 = malloc((size_t)G->n * o);
             float *b = malloc(sizeof(float) * (size_t)o);
             for (size_t j = 0; j < (size_t)G->n * f; j++)
                 x[j] = rnd8();
-            for (size_t j = 0; j < (size_t)o * f; j++)
+            for (size_t j = 0; j < (size_t)o * k; j++)
                 w[j] = rnd8();
             for (int j = 0; j < o; j++)
                 b[j] = (float)rnd8() / 256.0f;
             const chm_gnn_order order = ord ? CHM_ORDER_COMBINE_FIRST : CHM_ORDER_AGGREGATE_FIRST;
             const double model_us =
-                run_gcn(emu, g, G->n, f, o, L[l].relu, (chm_aggr)a, order, x, w, b, o1, name);
+                run_gcn(emu, g, G->n, f, o, L[l].relu, sage, aggr, order, x, w, b, o1, name);
             const double t0 = now_s();
             const double rtl_us =
-                run_gcn(rtl, g, G->n, f, o, L[l].relu, (chm_aggr)a, order, x, w, b, o2, name);
+                run_gcn(rtl, g, G->n, f, o, L[l].relu, sage, aggr, order, x, w, b, o2, name);
             const double sim_s = now_s() - t0;
-            const double ops = (double)G->n * f * o + (double)gi.edges * (ord ? o : f);
+            const double ops = (double)G->n * k * o + (double)gi.edges * (ord ? o : f);
             const double mc = model_us * mhz, rc = rtl_us * mhz;
             printf("| %s | %.1f | %.0f | %.0f | %+.1f%% | %.1f | %.1f | %s | %.1f |\n", name,
                    ops / 1e6, mc, rc, 100.0 * (mc - rc) / rc, 2 * ops / (rtl_us * 1e3),

@@ -738,19 +738,19 @@ static void test_calibration_guard(void)
     chm_device_close(rtl);
 }
 
-/* Card time (us) of an int8 GCN layer f -> o (aggregation aggr) in the given order on dev; output
- * to out. */
-static double gcn_time(chm_device *d, const chm_graph *g, int n, int f, int o, chm_aggr aggr,
-                       chm_gnn_order order, const int8_t *x, const int8_t *w, const float *b,
-                       int8_t *out)
+/* Card time (us) of an int8 GCN (sage: GraphSAGE, w [o][2f]) layer f -> o (aggregation aggr) in
+ * the given order on dev; output to out. */
+static double gcn_time(chm_device *d, const chm_graph *g, int n, int f, int o, int sage,
+                       chm_aggr aggr, chm_gnn_order order, const int8_t *x, const int8_t *w,
+                       const float *b, int8_t *out)
 {
     chm_tensor *tg = NULL;
     CU_ASSERT_EQUAL(chm_graph_upload(d, g, CHM_BANK_DEFAULT, &tg), CHM_OK);
     chm_tensor *tx = tu_tensor(d, CHM_INT8, 2, TU_DIMS(n, f), x);
-    chm_tensor *tw = tu_tensor(d, CHM_INT8, 2, TU_DIMS(o, f), w);
+    chm_tensor *tw = tu_tensor(d, CHM_INT8, 2, TU_DIMS(o, sage ? 2 * f : f), w);
     chm_tensor *tb = tu_tensor(d, CHM_FP32, 1, TU_DIMS(o), b);
     chm_tensor *to = tu_tensor(d, CHM_INT8, 2, TU_DIMS(n, o), NULL);
-    chm_gnn_params p = { .kind = CHM_GNN_GCN, .aggr = aggr, .order = order, .relu = 1,
+    chm_gnn_params p = { .kind = sage ? CHM_GNN_SAGE : CHM_GNN_GCN, .aggr = aggr, .order = order, .relu = 1,
                          .q = { .in_scale = 1.0f / 64, .in_zero_point = -3, .w_scale = 1.0f / 128,
                                 .mid_scale = 1.0f / 40, .mid_zero_point = 2, .out_scale = 1.0f / 8,
                                 .out_zero_point = -5 } };
@@ -787,8 +787,9 @@ static chm_graph *gcn_graph(tu_rng *r, int n, int m)
  * Small int8 GCN layers on the GRAPH engine (tu_dev, 8 columns) give emu's
  * bytes in both orders (widths 3 to 130, 1 to 40 outputs: one and several
  * column tiles and segments), with sum, mean (both orders) and max
- * (aggregate-first) aggregation: what the sanitizer build checks of the
- * GRAPH path (the GRAPH suite runs on rtl in the release build).
+ * (aggregate-first) aggregation, and GraphSAGE layers (aggregate-first,
+ * each aggregator): what the sanitizer build checks of the GRAPH path (the
+ * GRAPH suite runs on rtl in the release build).
  */
 static void test_graph_small(void)
 {
@@ -801,22 +802,22 @@ static void test_graph_small(void)
     static const struct { int f, o; } L[] = { { 70, 9 }, { 3, 40 }, { 130, 1 } };
     static const chm_aggr aggrs[] = { CHM_AGGR_SUM, CHM_AGGR_MEAN, CHM_AGGR_MAX };
     for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
-        for (int v = 0; v < 6; v++) {
-            const int ca = v & 1;
-            const chm_aggr aggr = aggrs[v / 2];
+        for (int v = 0; v < 9; v++) {
+            const int ca = v < 6 && (v & 1), sage = v >= 6;
+            const chm_aggr aggr = aggrs[sage ? v - 6 : v / 2];
             if (ca && aggr == CHM_AGGR_MAX)
                 continue;
-            const int f = L[i].f, o = L[i].o;
-            int8_t *x = malloc((size_t)N * f), *w = malloc((size_t)o * f);
+            const int f = L[i].f, o = L[i].o, k = sage ? 2 * f : f;
+            int8_t *x = malloc((size_t)N * f), *w = malloc((size_t)o * k);
             int8_t *y1 = malloc((size_t)N * o), *y2 = malloc((size_t)N * o);
             float b[40];
             tu_fill_i8(&r, x, (size_t)N * f, -128, 127);
-            tu_fill_i8(&r, w, (size_t)o * f, -127, 127);
+            tu_fill_i8(&r, w, (size_t)o * k, -127, 127);
             for (int j = 0; j < o; j++)
                 b[j] = (float)tu_range(&r, -300, 300) / 64.0f;
             const chm_gnn_order order = ca ? CHM_ORDER_COMBINE_FIRST : CHM_ORDER_AGGREGATE_FIRST;
-            gcn_time(emu, g, N, f, o, aggr, order, x, w, b, y1);
-            const double us = gcn_time(tu_dev, g, N, f, o, aggr, order, x, w, b, y2);
+            gcn_time(emu, g, N, f, o, sage, aggr, order, x, w, b, y1);
+            const double us = gcn_time(tu_dev, g, N, f, o, sage, aggr, order, x, w, b, y2);
             CU_ASSERT(us > 0.0);
             CU_ASSERT_EQUAL(memcmp(y1, y2, (size_t)N * o), 0);
             free(x), free(w), free(y1), free(y2);
@@ -830,8 +831,9 @@ static void test_graph_small(void)
  * The calibration guard for GRAPH: int8 GCN layers on a 400-vertex random
  * graph (13 blocks), a wide layer (150 -> 16: the aggregation engine's
  * segments) and a narrow one (16 -> 7), in both orders with sum and mean
- * aggregation and aggregate-first with max, at 32 x 32: emu's model within
- * 10% of the RTL engine, outputs identical.
+ * aggregation and aggregate-first with max, and as GraphSAGE layers with
+ * mean (aggregate-first), at 32 x 32: emu's model within 10% of the RTL
+ * engine, outputs identical.
  */
 static void test_calibration_guard_graph(void)
 {
@@ -847,26 +849,27 @@ static void test_calibration_guard_graph(void)
     static const chm_aggr aggrs[] = { CHM_AGGR_SUM, CHM_AGGR_MEAN, CHM_AGGR_MAX };
     static const char *const aggr_name[] = { "sum", "mean", "max" };
     for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
-        for (int v = 0; v < 6; v++) {
-            const int ca = v & 1;
-            const chm_aggr aggr = aggrs[v / 2];
+        for (int v = 0; v < 7; v++) {
+            const int ca = v < 6 && (v & 1), sage = v == 6;
+            const chm_aggr aggr = sage ? CHM_AGGR_MEAN : aggrs[v / 2];
             if (ca && aggr == CHM_AGGR_MAX)
                 continue;
             const chm_gnn_order order = ca ? CHM_ORDER_COMBINE_FIRST : CHM_ORDER_AGGREGATE_FIRST;
-            const int f = L[i].f, o = L[i].o;
-            int8_t *x = malloc((size_t)N * f), *w = malloc((size_t)o * f);
+            const int f = L[i].f, o = L[i].o, k = sage ? 2 * f : f;
+            int8_t *x = malloc((size_t)N * f), *w = malloc((size_t)o * k);
             int8_t *y1 = malloc((size_t)N * o), *y2 = malloc((size_t)N * o);
             float b[16];
             tu_fill_i8(&r, x, (size_t)N * f, -128, 127);
-            tu_fill_i8(&r, w, (size_t)o * f, -127, 127);
+            tu_fill_i8(&r, w, (size_t)o * k, -127, 127);
             for (int j = 0; j < o; j++)
                 b[j] = (float)tu_range(&r, -100, 100) / 256.0f;
-            const double model = gcn_time(emu, g, N, f, o, aggr, order, x, w, b, y1);
-            const double meas = gcn_time(rtl, g, N, f, o, aggr, order, x, w, b, y2);
+            const double model = gcn_time(emu, g, N, f, o, sage, aggr, order, x, w, b, y1);
+            const double meas = gcn_time(rtl, g, N, f, o, sage, aggr, order, x, w, b, y2);
             const double err = (model - meas) / meas;
             if (err > 0.10 || err < -0.10 || getenv("CHM_CALIB_VERBOSE"))
-                fprintf(stderr, "gcn %d->%d %s %s: model %.2f us, rtl %.2f us (%+.1f%%)\n", f, o,
-                        aggr_name[v / 2], ca ? "CA" : "AC", model, meas, 100 * err);
+                fprintf(stderr, "%s %d->%d %s %s: model %.2f us, rtl %.2f us (%+.1f%%)\n",
+                        sage ? "sage" : "gcn", f, o, aggr_name[aggr], ca ? "CA" : "AC", model, meas,
+                        100 * err);
             CU_ASSERT(err <= 0.10 && err >= -0.10);
             CU_ASSERT_EQUAL(memcmp(y1, y2, (size_t)N * o), 0);
             free(x), free(w), free(y1), free(y2);
@@ -1045,7 +1048,8 @@ int main(void)
         { "tile buffers below Vmin: faults reach the output; ECC corrects or stops",
           test_undervolt },
         { "calibration guard: emu's model within 10% of the 32x32 RTL", test_calibration_guard },
-        { "GRAPH engine: small int8 GCN layers give emu's bytes, both orders", test_graph_small },
+        { "GRAPH engine: small int8 GCN (sum, mean, max) and GraphSAGE layers give emu's bytes",
+          test_graph_small },
         { "calibration guard: GRAPH model within 10% of the 32x32 RTL engine",
           test_calibration_guard_graph },
         { "calibration guard: pooling and add models within 10% of their RTL engines",

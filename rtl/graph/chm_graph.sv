@@ -1,7 +1,8 @@
 // chm_graph - the GRAPH mode's engine for int8 features (graph_layer_i8 of
 // hls/graph in RTL): a GCN layer with sum (the edge weights wq), mean or max
 // aggregation, aggregate-then-combine (AC) or combine-then-aggregate (CA;
-// sum and mean, the linear ones).
+// sum and mean, the linear ones); a GraphSAGE layer (AC: each block's
+// aggregated rows, then its own rows, side by side: k = 2f).
 //
 // Aggregation engine (read master 0: the graph blob; read master 1: feature rows)
 //   stream   - the edge arrays (src u32, dst u8, wq i8) stream from the blob
@@ -40,9 +41,12 @@
 // CNN mode does (hls_quant.h) and written through write master 2.
 // In CA order the combination runs first over all vertices (feature rows
 // read through master 1 into the ping-pong buffer, T written to scratch),
-// then the aggregation over T.
+// then the aggregation over T. GraphSAGE: once a block's aggregated rows are
+// in their set (taps 0 .. f-1), the same row loader brings the block's own
+// feature rows in beside them (taps f .. 2f-1); the reducer waits for it, as
+// for the finish.
 // Not in this engine (the host refuses them on rtl:*, the engine finishes
-// without writing): GraphSAGE, GIN, max in CA order, fp32 features.
+// without writing): GIN, max in CA order, GraphSAGE in CA order, fp32 features.
 // GIN's arguments (w2, bias2, h, hid_zp) are in the map, unused here
 /* verilator lint_off UNUSEDPARAM */
 `include "graph_layer_i8_regs.svh"
@@ -109,7 +113,9 @@ module chm_graph #(
   typedef enum logic [2:0] { C_IDLE, C_HDR, C_HDRW, C_PRE, C_BQ, C_RUN, C_DONE } ctrl_e;
   ctrl_e ctrl_q;
   logic        ca, phase2;                 // CA order; CA's aggregation phase
-  logic [31:0] kw;                         // 64-byte words of a weight column (f)
+  logic [31:0] kw;                         // 64-byte words of a weight column (kl)
+  logic [31:0] kl;                         // taps a combination row has: f, SAGE 2f
+  logic        sage;
   logic [31:0] aw, segs;                   // aggregated width (f, or o in CA) and its segments
   logic [63:0] ax;                         // rows aggregated (features, or T in scratch)
   logic signed [31:0] az, out_min;
@@ -124,13 +130,16 @@ module chm_graph #(
   assign ax = ca ? p_scr : p_x;
   assign az = ca ? mid_zp : in_zp;
   assign out_min = relu != 0 ? out_zp : -32'sd128;
+  assign sage = kind == 32'd1;
+  assign kl = sage ? f << 1 : f;
 
   // what this engine runs (the header's sizes checked against the arguments and the buffers)
   always_comb begin
     logic [31:0] fkw, ot;
-    fkw = (f + 32'd63) >> 6;
+    fkw = (kl + 32'd63) >> 6;
     ot = (o + 32'(Cols) - 32'd1) >> CB;
-    supported = kind == 0 && (aggr == 0 || aggr == 1 || (aggr == 2 && !ca)) && a_n == h_n && h_n != 0 && h_blocks == (h_n + 31) >> 5 &&
+    supported = (kind == 0 || (sage && !ca)) && (aggr == 0 || aggr == 1 || (aggr == 2 && !ca)) &&
+                kl <= MaxF && a_n == h_n && h_n != 0 && h_blocks == (h_n + 31) >> 5 &&
                 h_blocks <= MaxBlocks && f != 0 && f <= MaxF && o != 0 && o <= MaxO &&
                 64'(fkw) * 64'(ot) <= 64'(WWords) && hdr32(20) == 0 &&
                 h_edges < 32'h80000000;
@@ -164,7 +173,9 @@ module chm_graph #(
           fin_shift <= arg32(GRAPH_LAYER_I8_FIN_SHIFT_WORD);
           bias_scale <= arg32(GRAPH_LAYER_I8_BIAS_INV_SCALE_WORD);
           ca <= arg32(GRAPH_LAYER_I8_ORDER_WORD) == 32'd1;
-          kw <= (arg32(GRAPH_LAYER_I8_F_WORD) + 32'd63) >> 6;
+          kw <= ((arg32(GRAPH_LAYER_I8_KIND_WORD) == 32'd1 ? arg32(GRAPH_LAYER_I8_F_WORD) << 1
+                                                          : arg32(GRAPH_LAYER_I8_F_WORD))
+                 + 32'd63) >> 6;
           phase2 <= 1'b0; bq_c <= '0;
           ctrl_q <= C_HDR;
         end
@@ -387,7 +398,7 @@ module chm_graph #(
       w_got <= w_got + 32'(x_cnt);
       wsum_m[wl_col[$clog2(MaxO)-1:0]] <= (wl_got == 0 ? 32'sd0 : wsum_m[wl_col[$clog2(MaxO)-1:0]])
                                           + 32'(x_sum);
-      if (wl_got + 32'(x_cnt) == f) begin
+      if (wl_got + 32'(x_cnt) == kl) begin
         wl_col <= wl_col + 32'd1; wl_got <= '0;
       end else begin
         wl_got <= wl_got + 32'(x_cnt);
@@ -400,9 +411,9 @@ module chm_graph #(
   // preload issue (weights column by column, then the biases)
   logic [31:0] pw_c, pw_off, pb_off;
   logic [63:0] pw_addr;
-  assign pw_addr = p_w + 64'(pw_c) * 64'(f) + 64'(pw_off);
+  assign pw_addr = p_w + 64'(pw_c) * 64'(kl) + 64'(pw_off);
   assign pre_done = pw_c == o && pb_off == (has_bias != 0 ? o << 2 : 32'd0) &&
-                    pp_off == ptr_bytes && ptr_got == ptr_bytes && w_got == o * f &&
+                    pp_off == ptr_bytes && ptr_got == ptr_bytes && w_got == o * kl &&
                     b_got == pb_off;
 
   // -------------------------------------- the window controller and the loader
@@ -485,7 +496,11 @@ module chm_graph #(
   logic [31:0] rl_v;
   assign rl_v = (rl_b << 5) + rl_r;
   assign rl_addr = p_x + 64'(rl_v) * 64'(f) + 64'(rl_off);
-  assign rl_ok = ca && comb_go && rl_b < h_blocks && !rl_wait && !set_full[rl_b[0]];
+  logic        fin_self;   // SAGE: the finished block's own rows loading into its set
+  logic        rl_done;    // the row loader's block has all its rows in its set
+  assign rl_ok = ca ? comb_go && rl_b < h_blocks && !rl_wait && !set_full[rl_b[0]]
+                    : fin_self && !rl_wait;
+  assign rl_done = rl_wait && ab_got[rl_b[0]] == 32'(rl_nr) * f;
   always_comb begin
     m1_req_valid = 1'b0; m1_req_dest = '0; m1_req_set = 1'b0; m1_req_k = '0; m1_req_len = '0;
     m1_req_addr = '0;
@@ -493,7 +508,7 @@ module chm_graph #(
       m1_req_valid = 1'b1;
       m1_req_dest = {D_W, 5'(pw_c[CB-1:0])};
       m1_req_k = K1'(((pw_c >> CB) * kw << 6) + pw_off);
-      m1_req_len = (K1+1)'(run_len(pw_addr, f - pw_off));
+      m1_req_len = (K1+1)'(run_len(pw_addr, kl - pw_off));
       m1_req_addr = pw_addr;
     end else if (ctrl_q == C_PRE && pb_off < (has_bias != 0 ? o << 2 : 32'd0)) begin
       m1_req_valid = 1'b1;
@@ -505,7 +520,7 @@ module chm_graph #(
       m1_req_valid = 1'b1;
       m1_req_dest = {D_ABUF, 5'(rl_r)};
       m1_req_set = rl_b[0];
-      m1_req_k = K1'(rl_off);
+      m1_req_k = K1'((ca ? 32'd0 : f) + rl_off);
       m1_req_len = (K1+1)'(run_len(rl_addr, f - rl_off));
       m1_req_addr = rl_addr;
     end else if (ld_ok && ld_off < ld_total) begin
@@ -568,7 +583,8 @@ module chm_graph #(
   assign fin_d = dcnt[fin_r[4:0]];
   assign fin_div = is_mean && fin_d > 32'd1;
   assign fin_ready = !fin_div || dv_have || dv_done_l[0];
-  assign dv_start = fin_active && fin_div && !dv_have && !dv_busy_l[0] && !dv_done_l[0];
+  assign dv_start = fin_active && !fin_self && fin_div && !dv_have && !dv_busy_l[0] &&
+                    !dv_done_l[0];
   for (genvar l = 0; l < 64; l++) begin : g_fin
     logic signed [31:0] s, a, bl;
     logic [31:0] mag, quot, rem;
@@ -601,7 +617,7 @@ module chm_graph #(
   assign fw_addr = p_out + 64'(fin_v) * 64'(o) + 64'(fin_col);
   assign fw_len = o - (fin_seg << 6) < 64 ? 7'(o - (fin_seg << 6)) : 7'd64;
   assign fin_wait = ca ? !wr_ready : set_full[fin_blk[0]];
-  assign fin_step = fin_active && fin_ready && !fin_wait;
+  assign fin_step = fin_active && !fin_self && fin_ready && !fin_wait;
   assign fw_valid = ca && fin_active && fin_ready;
 
   always_ff @(posedge clk_i) begin
@@ -623,12 +639,13 @@ module chm_graph #(
     if (!rst_ni) begin
       q_head <= '0; q_load <= '0; rd_e <= '0; rd_seg <= '0; acc_v <= '0; fin_active <= 1'b0;
       fin_r <= '0; fin_seg <= '0; fin_blk <= '0; agg_blocks <= '0; ld_off <= '0; ld_cum <= '0;
-      rd_free <= '0; win_got <= '0; dv_have <= 1'b0;
+      rd_free <= '0; win_got <= '0; dv_have <= 1'b0; fin_self <= 1'b0;
       for (int i = 0; i < $signed(QD); i++) q_end[i] <= '0;
       for (int i = 0; i < $signed(Rows); i++) dcnt[i] <= '0;
     end else if (start) begin
       q_head <= '0; q_load <= '0; rd_e <= '0; rd_seg <= '0; acc_v <= '0; fin_active <= 1'b0;
       agg_blocks <= '0; ld_off <= '0; ld_cum <= '0; rd_free <= '0; win_got <= '0; dv_have <= 1'b0;
+      fin_self <= 1'b0;
       for (int i = 0; i < $signed(Rows); i++) dcnt[i] <= '0;
     end else begin
       // loader: the window is issued with its last run
@@ -659,12 +676,18 @@ module chm_graph #(
           fin_active <= 1'b1; fin_r <= '0; fin_seg <= '0; fin_blk <= q_blk[hd];
         end
       end
+      if (fin_self && rl_done) begin
+        fin_self <= 1'b0; fin_active <= 1'b0;
+      end
       // finish
       if (fin_step) dv_have <= 1'b0;
       else if (dv_done_l[0]) dv_have <= 1'b1;
       if (fin_step) begin
         if (fin_last) begin
-          fin_active <= 1'b0; acc_v <= '0; agg_blocks <= agg_blocks + 32'd1;
+          // SAGE: the finish holds the reducer until the block's own rows are in
+          if (sage) fin_self <= 1'b1;
+          else fin_active <= 1'b0;
+          acc_v <= '0; agg_blocks <= agg_blocks + 32'd1;
           for (int i = 0; i < $signed(Rows); i++) dcnt[i] <= '0;
         end else if (fin_seg + 32'd1 == segs) begin
           fin_seg <= '0; fin_r <= fin_r + 32'd1;
@@ -685,7 +708,7 @@ module chm_graph #(
   logic [31:0]   cb_k;
   logic [Rows*8-1:0] a_rd;
   always_comb begin
-    if (ca) begin
+    if (ca || fin_self) begin
       ab_wr_valid = x_valid && x_dest[6:5] == D_ABUF;
       ab_wr_set = x_set; ab_wr_row = x_dest[4:0]; ab_wr_en = x_en; ab_wr_data = x_data;
       for (int l = 0; l < 64; l++)
@@ -708,12 +731,12 @@ module chm_graph #(
   logic [31:0] cb_steps;
   logic [7:0]  sq_res;
   logic [2:0]  mt_n;
-  assign cb_steps = f > Rows ? f : Rows;   // a tile: f taps, at least Rows cycles apart
+  assign cb_steps = kl > Rows ? kl : Rows;   // a tile: kl taps, at least Rows cycles apart
   assign cb_set = cb_b[0];
   assign cb_start = comb_go && !cb_active && cb_b < h_blocks && set_full[cb_b[0]] &&
                     32'(sq_res) + 32'(set_nr[cb_b[0]]) <= SQD && mt_n != 3'd4;
   assign cb_tile_end = cb_active && cb_t + 32'd1 == cb_steps;
-  assign cb_issue = cb_active && cb_t < f;
+  assign cb_issue = cb_active && cb_t < kl;
   assign cb_k = cb_t;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -726,11 +749,11 @@ module chm_graph #(
       ab_got[0] <= '0; ab_got[1] <= '0; cb_b <= '0; cb_c0 <= '0; cb_t <= '0; cb_active <= 1'b0;
     end else begin
       // AC: the finish fills a set
-      if (!ca && fin_step && fin_last) begin
+      if (!ca && !sage && fin_step && fin_last) begin
         set_full[fin_blk[0]] <= 1'b1; set_nr[fin_blk[0]] <= fin_nr; set_blk[fin_blk[0]] <= fin_blk;
       end
       // CA: the row loader fills one
-      if (ca && x_valid && x_dest[6:5] == D_ABUF) ab_got[x_set] <= ab_got[x_set] + 32'(x_cnt);
+      if (x_valid && x_dest[6:5] == D_ABUF) ab_got[x_set] <= ab_got[x_set] + 32'(x_cnt);
       if (rl_fire) begin
         if (rl_off + 32'(m1_req_len) >= f) begin
           rl_off <= '0;
@@ -740,7 +763,7 @@ module chm_graph #(
           rl_off <= rl_off + 32'(m1_req_len);
         end
       end
-      if (rl_wait && ab_got[rl_b[0]] == 32'(rl_nr) * f) begin
+      if (rl_done) begin
         set_full[rl_b[0]] <= 1'b1; set_nr[rl_b[0]] <= rl_nr; set_blk[rl_b[0]] <= rl_b;
         ab_got[rl_b[0]] <= '0; rl_wait <= 1'b0; rl_b <= rl_b + 32'd1;
       end
@@ -789,7 +812,7 @@ module chm_graph #(
         a_sk[r][0] <= a_rd[r*8 +: 8];
         v_sk[r][0] <= cb_issue && 32'(r) < 32'(cb_nr);
         f_sk[r][0] <= cb_issue && cb_t == 0;
-        l_sk[r][0] <= cb_issue && cb_t + 32'd1 == f;
+        l_sk[r][0] <= cb_issue && cb_t + 32'd1 == kl;
         for (int i = 1; i <= r; i++) begin
           a_sk[r][i] <= a_sk[r][i-1]; v_sk[r][i] <= v_sk[r][i-1];
           f_sk[r][i] <= f_sk[r][i-1]; l_sk[r][i] <= l_sk[r][i-1];
@@ -930,7 +953,7 @@ module chm_graph #(
       pw_c <= '0; pw_off <= '0; pb_off <= '0;
     end else if (ctrl_q == C_PRE && m1_req_valid && m1_req_ready) begin
       if (pw_c < o) begin
-        if (pw_off + 32'(m1_req_len) >= f) begin pw_off <= '0; pw_c <= pw_c + 32'd1; end
+        if (pw_off + 32'(m1_req_len) >= kl) begin pw_off <= '0; pw_c <= pw_c + 32'd1; end
         else pw_off <= pw_off + 32'(m1_req_len);
       end else begin
         pb_off <= pb_off + 32'(m1_req_len);
