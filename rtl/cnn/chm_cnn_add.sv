@@ -188,8 +188,7 @@ module chm_cnn_add #(
     assign sb = (32'(vb) - b_zp) <<< lshift;
     chm_mbqm u_a (.x_i(sa), .mult_i(a_mult), .shift_i(a_shift), .y_o(ra));
     chm_mbqm u_b (.x_i(sb), .mult_i(b_mult), .shift_i(b_shift), .y_o(rb));
-    chm_requant #(.F32Rule(1'b0)) u_o (.acc_i(ra + rb), .colsum_i(32'sd0), .in_zp_i(32'sd0), .bias_i(32'sd0),
-                     .has_bias_i(1'b0), .mult_i(out_mult), .shift_i(out_shift),
+    chm_requant #(.F32Rule(1'b0)) u_o (.acc_i(ra + rb), .off_i(34'sd0), .mult_i(out_mult), .shift_i(out_shift),
                      .out_zp_i(out_zp), .act_min_i(act_min), .act_max_i(act_max),
                      .out_o(lane_out[l]));
   end

@@ -12,7 +12,8 @@
 //              window leaves the input (padding written as the zero point);
 //   fetch B  - per tile the channels' bias / multiplier / shift, then each
 //              column's weights (K contiguous in OHWI) through read master 1,
-//              summing each column's weights (colsum) as they land;
+//              accumulating each column's offset bias - in_zp x colsum
+//              (the zero-point term) as they land, one product a beat;
 //   compute  - streams a full slice into the systolic array one tap a cycle,
 //              skewed; accumulators stay in the PEs across slices and the last
 //              tap of a tile copies each PE's sum into its shadow register;
@@ -48,6 +49,9 @@ module chm_cnn_conv #(
   localparam int unsigned CB = $clog2(Cols);
   localparam int unsigned TileK = 2 ** KBits;
   localparam int unsigned W = CNN_CONV2D_WORDS;
+  // the output stages' offset (bias - in_zp x colsum) travels clamped to
+  // chm_requant's 34 bits
+  localparam int unsigned OffBits = 34;
 
   // ---------------------------------------------------------------- control
   `include "chm_cnn_ctrl.svh"

@@ -27,9 +27,8 @@ logic [Rows-1:0] arr_v, arr_f, arr_l, row_done;
 logic [Rows*Cols*32-1:0] shadow;
 // Output slots: what the store needs to finish each tile in flight.
 logic        om_slot_q;                 // slot the next tile's last tap takes
-logic [Cols*32-1:0] om_colsum [2];     // column c's word at [c*32 +: 32]
-logic [Cols*32-1:0] om_bias [2];
-logic [Cols*32-1:0] om_mult [2];
+logic [Cols*OffBits-1:0] om_off [2];  // column c's offset at [c*OffBits +: OffBits]
+logic [Cols*32-1:0] om_mult [2];       // column c's word at [c*32 +: 32]
 logic [Cols*32-1:0] om_shift [2];
 logic [31:0] om_m0 [2];
 logic [31:0] om_oc0 [2];
@@ -155,8 +154,7 @@ end
 // The tile's parameters go with it to its output slot (data, no reset).
 always_ff @(posedge clk_i)
   if (cp_q == CP_STREAM && cp_issue_last) begin
-    om_colsum[om_slot_q] <= bs_colsum[c_set_q];
-    om_bias[om_slot_q] <= bs_bias[c_set_q];
+    om_off[om_slot_q] <= bs_off[c_set_q];
     om_mult[om_slot_q] <= bs_mult[c_set_q];
     om_shift[om_slot_q] <= bs_shift[c_set_q];
   end

@@ -8,10 +8,14 @@
 // At a tile's first slice: its channels' bias, multiplier and shift (one
 // word each per channel, or one for all with per_tensor), through the same
 // read master before any weight run. Then one run a column: the slice of
-// the channel's weights, K contiguous in OHWI. The column sums of the
-// weights (for the zero-point term) accumulate as the beats land; at the
-// tile's last slice they and the parameters go with the buffer set to the
-// compute, and on to the store.
+// the channel's weights, K contiguous in OHWI. The output stage's offset
+// off = bias - in_zp x (the column's weight sum), 64 bits, accumulates as
+// the beats land (one shared product in_zp x the beat's sum a beat, the
+// bias taken in with the column's first beat of the tile), so the output
+// stages need no multiplier of their own for it. The offsets travel
+// clamped to OffBits (34) bits, which changes no output (chm_requant); at
+// the tile's last slice they and the parameters go with the buffer set to
+// the compute, and on to the store.
 typedef enum logic [2:0] {
   FB_IDLE, FB_WAITSET, FB_PAR_AR, FB_PAR_R, FB_COLS, FB_DRAIN, FB_NEXT
 } fb_e;
@@ -31,18 +35,23 @@ logic [31:0] fb_par_bytes;
 logic [7:0]  fb_par_beats;
 logic [63:0] fb_par_base;            // the next beat's address
 logic [7:0]  fb_par_n, fb_par_end;   // beats of the next burst (to the 4 KiB page's end); its end
-logic signed [31:0] fb_colsum_q [Cols];
-logic signed [31:0] fb_colsum_d [Cols];
+logic signed [63:0] fb_off_q [Cols];         // bias - in_zp x the weights summed so far
+logic signed [63:0] fb_off_d [Cols];
+logic [Cols-1:0]    fb_fresh;                // columns whose first beat of the tile is to come
 logic signed [13:0] fb_beat_sum;             // a weight beat's written bytes, summed
+logic signed [45:0] fb_zp_prod;              // in_zp x fb_beat_sum (the one multiplier)
+logic signed [63:0] fb_off_new;              // the beat's column's offset after the beat
+logic signed [OffBits-1:0] fb_offc_q [Cols];  // the offsets clamped to OffBits
+logic signed [OffBits-1:0] fb_offc_d [Cols];
+logic signed [OffBits-1:0] fb_offc_new;     // fb_off_new clamped
 // The tile's parameters, column c's word at [c*32 +: 32] (data: written
 // before they are read, no reset).
 logic [Cols*32-1:0] fb_bias, fb_mult, fb_shift;
-logic [Cols*32-1:0] fb_colsum_v;             // fb_colsum_d, packed
+logic [Cols*OffBits-1:0] fb_off_v;           // fb_offc_d, packed
 logic [511:0] fb_par_rot;                    // the beat's words rotated: word j is parameter
 logic [Cols-1:0] fb_par_en;                  //   16 x beat + j - first; columns the beat writes
 // What travels with a set that ends a tile.
-logic [Cols*32-1:0] bs_colsum [2];
-logic [Cols*32-1:0] bs_bias [2];
+logic [Cols*OffBits-1:0] bs_off [2];
 logic [Cols*32-1:0] bs_mult [2];
 logic [Cols*32-1:0] bs_shift [2];
 logic [31:0] bs_m0 [2];
@@ -87,15 +96,20 @@ always_comb begin
   fb_par_n = fb_par_beats - fb_beat < 8'd64 - {2'b00, fb_par_base[11:6]}
            ? fb_par_beats - fb_beat : 8'd64 - {2'b00, fb_par_base[11:6]};
   // The beat's sum once (its written bytes, at most 64 x 128 in magnitude:
-  // 14 bits), added to the one column it belongs to. (One 64-lane chain of
-  // 32-bit adds per column was 2,048 adders and as many multiplexers.)
+  // 14 bits), times in_zp once, taken from the one column the beat belongs
+  // to: one multiplier and one 64-bit subtractor for all columns. A
+  // column's first beat of the tile starts from its bias (0 without).
   fb_beat_sum = '0;
   for (int l = 0; l < 64; l++)
     if (fb_wr_en[l]) fb_beat_sum = fb_beat_sum + 14'($signed(fb_wr_data[l*8 +: 8]));
+  fb_zp_prod = fb_beat_sum * in_zp;
+  fb_off_new = (fb_fresh[fb_wr_col]
+                  ? (has_bias ? 64'($signed(fb_bias[32'(fb_wr_col)*32 +: 32])) : 64'sd0)
+                  : fb_off_q[fb_wr_col]) - 64'(fb_zp_prod);
   for (int c = 0; c < $signed(Cols); c++) begin
-    fb_colsum_d[c] = fb_colsum_q[c] +
-                     (fb_wr_valid && fb_wr_col == c[CB-1:0] ? 32'(fb_beat_sum) : 32'sd0);
-    fb_colsum_v[c*32 +: 32] = fb_colsum_d[c];
+    fb_off_d[c] = fb_wr_valid && fb_wr_col == c[CB-1:0] ? fb_off_new : fb_off_q[c];
+    fb_offc_d[c] = fb_wr_valid && fb_wr_col == c[CB-1:0] ? fb_offc_new : fb_offc_q[c];
+    fb_off_v[c*OffBits +: OffBits] = fb_offc_d[c];
   end
   // A parameter beat: the arrays are int32 (4-byte aligned), so with
   // q = address[5:2], column c's word is word (c + q) mod 16 of beat
@@ -111,6 +125,8 @@ always_comb begin
                  : (32'(c) + 32'(fb_par_addr[5:2])) >> 4 == 32'(fb_beat) && 32'(c) < fb_nc;
   end
 end
+
+chm_off34 u_off34 (.off_i(fb_off_new), .off_o(fb_offc_new));
 
 chm_run_fetch #(.DestBits(CB), .KBits(KBits)) u_fetch_b (
   .clk_i, .rst_ni,
@@ -139,12 +155,17 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
     fb_q <= FB_IDLE; fb_c <= '0; fb_set <= 1'b0; fb_par <= '0; fb_beat <= '0; fb_tag_ok <= '0;
     fb_par_end <= '0;
     for (int i = 0; i < 2; i++) begin fb_tag_g[i] <= '0; fb_tag_nt[i] <= '0; fb_tag_k0[i] <= '0; end
-    for (int c = 0; c < $signed(Cols); c++) fb_colsum_q[c] <= '0;
+    for (int c = 0; c < $signed(Cols); c++) begin fb_off_q[c] <= '0; fb_offc_q[c] <= '0; end
+    fb_fresh <= '0;
     for (int s = 0; s < 2; s++) begin
       bs_m0[s] <= '0; bs_oc0[s] <= '0; bs_nr[s] <= '0; bs_nc[s] <= '0;
     end
   end else begin
-    for (int c = 0; c < $signed(Cols); c++) fb_colsum_q[c] <= fb_colsum_d[c];
+    for (int c = 0; c < $signed(Cols); c++) begin
+      fb_off_q[c] <= fb_off_d[c];
+      fb_offc_q[c] <= fb_offc_d[c];
+    end
+    if (fb_wr_valid) fb_fresh[fb_wr_col] <= 1'b0;
     case (fb_q)
       FB_IDLE: if (go_q) begin
         fb_set <= 1'b0; fb_tag_ok <= '0;
@@ -162,7 +183,7 @@ always_ff @(posedge clk_i or negedge rst_ni) begin
         fb_tag_g[fb_set] <= fb_g; fb_tag_nt[fb_set] <= fb_nt; fb_tag_k0[fb_set] <= fb_k0;
         fb_c <= '0;
         if (fb_k0 == 0) begin
-          for (int c = 0; c < $signed(Cols); c++) fb_colsum_q[c] <= '0;
+          fb_fresh <= '1;
           fb_par <= has_bias ? 2'd0 : 2'd1;
           fb_beat <= '0;
           fb_q <= FB_PAR_AR;
@@ -221,8 +242,7 @@ always_ff @(posedge clk_i) begin
         else fb_shift[c*32 +: 32] <= word;
       end
   if (fb_q == FB_DRAIN && !fb_busy && fb_last_slice) begin
-    bs_colsum[fb_set] <= fb_colsum_v;
-    bs_bias[fb_set] <= fb_bias;
+    bs_off[fb_set] <= fb_off_v;
     bs_mult[fb_set] <= fb_mult;
     bs_shift[fb_set] <= fb_shift;
   end

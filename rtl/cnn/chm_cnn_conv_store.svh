@@ -17,7 +17,8 @@ logic [RB-1:0] st_row;
 logic        st_any;
 logic [7:0]  st_q [Cols];
 logic [Cols*32-1:0] st_shadow;               // the leaving row's Cols sums
-logic [Cols*32-1:0] st_colsum, st_bias, st_mult, st_shift;  // its slot's parameters
+logic [Cols*OffBits-1:0] st_off;             // its slot's parameters
+logic [Cols*32-1:0] st_mult, st_shift;
 
 always_comb begin
   st_any = |row_done;
@@ -31,8 +32,7 @@ always_comb begin
       st_shadow = shadow[r*Cols*32 +: Cols*32];
     end
   for (int c = 0; c < $signed(Cols); c++) st_bytes[c*8 +: 8] = st_q[c];
-  st_colsum = om_colsum[st_slot_q];
-  st_bias = om_bias[st_slot_q];
+  st_off = om_off[st_slot_q];
   st_mult = om_mult[st_slot_q];
   st_shift = om_shift[st_slot_q];
 end
@@ -40,8 +40,7 @@ end
 for (genvar c = 0; c < $signed(Cols); c++) begin : g_rq
   chm_requant u_rq (
     .acc_i(st_shadow[c*32 +: 32]),
-    .colsum_i(st_colsum[c*32 +: 32]), .in_zp_i(in_zp), .bias_i(st_bias[c*32 +: 32]),
-    .has_bias_i(has_bias), .mult_i(st_mult[c*32 +: 32]), .shift_i(st_shift[c*32 +: 32]),
+    .off_i(st_off[c*OffBits +: OffBits]), .mult_i(st_mult[c*32 +: 32]), .shift_i(st_shift[c*32 +: 32]),
     .out_zp_i(out_zp), .act_min_i(act_min), .act_max_i(act_max), .out_o(st_q[c])
   );
 end

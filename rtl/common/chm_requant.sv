@@ -1,7 +1,13 @@
 // chm_requant - the int8 output stage, bit for bit hls/common/hls_quant.h
 // (TFLite's MultiplyByQuantizedMultiplier with the left shift saturating, or
 // ONNX Runtime's float32 rule):
-//   s   = acc - in_zp * colsum (+ bias)            saturated to int32
+//   s   = acc + off                                saturated to int32
+//         off = (bias) - in_zp * colsum: the zero-point term and the bias,
+//         worked out where the weights are (once a column, not in every
+//         output stage; the CNN conv engine accumulates it as the weight
+//         beats land). off comes clamped to 34 bits, which changes no
+//         result: |acc| <= 2^31, so any |off| >= 2^32 saturates s either
+//         way (chm_off34 clamps a 64-bit offset)
 //   o   = chm_mbqm(s, mult, shift)      mult in [2^30, 2^31): TFLite's rule
 //   o   = chm_f32rule(s, mult, shift)   mult in [2^23, 2^24): ONNX Runtime's
 //   out = clamp(o + out_zp, act_min, act_max)
@@ -10,10 +16,7 @@ module chm_requant #(
   parameter bit F32Rule = 1'b1  // 0: TFLite's rule only (the add engine's output stage)
 ) (
   input  logic signed [31:0] acc_i,
-  input  logic signed [31:0] colsum_i,
-  input  logic signed [31:0] in_zp_i,
-  input  logic signed [31:0] bias_i,
-  input  logic               has_bias_i,
+  input  logic signed [33:0] off_i,
   input  logic signed [31:0] mult_i,
   input  logic signed [31:0] shift_i,
   input  logic signed [31:0] out_zp_i,
@@ -21,14 +24,13 @@ module chm_requant #(
   input  logic signed [31:0] act_max_i,
   output logic        [7:0]  out_o
 );
-  logic signed [63:0] sum;
+  logic signed [34:0] sum;
   logic signed [31:0] s, rounded, r_fixed;
 
   always_comb begin
-    // 32 x 32 -> 64-bit product: what DSP48E2 cascades build (4 each)
-    sum = 64'(acc_i) - in_zp_i * colsum_i + (has_bias_i ? 64'(bias_i) : 64'sd0);
-    if (sum > 64'sh7FFFFFFF) s = 32'sh7FFFFFFF;
-    else if (sum < -64'sh80000000) s = 32'sh80000000;
+    sum = 35'(acc_i) + 35'(off_i);
+    if (sum > 35'sh7FFFFFFF) s = 32'sh7FFFFFFF;
+    else if (sum < -35'sh80000000) s = 32'sh80000000;
     else s = sum[31:0];
   end
 
@@ -43,3 +45,4 @@ module chm_requant #(
   chm_clamp8 u_clamp (.v_i(rounded), .zp_i(out_zp_i), .min_i(act_min_i), .max_i(act_max_i),
                       .out_o);
 endmodule
+

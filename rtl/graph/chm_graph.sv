@@ -600,8 +600,7 @@ module chm_graph #(
     assign a = !fin_div ? s : s < 0 ? 32'sd0 - $signed(quot) : $signed(quot);
     assign bl = bq_m[($clog2(MaxO))'((fin_seg << 6) + l)];
     chm_requant u_rq (
-      .acc_i(a), .colsum_i(32'sd0), .in_zp_i(32'sd0), .bias_i(bl),
-      .has_bias_i(ca && has_bias != 0),
+      .acc_i(a), .off_i(ca && has_bias != 0 ? 34'(bl) : 34'sd0),
       .mult_i(ca ? fin_mult : agg_mult), .shift_i(ca ? fin_shift : agg_shift),
       .out_zp_i(ca ? out_zp : mid_zp), .act_min_i(ca ? out_min : -32'sd128),
       .act_max_i(32'sd127), .out_o(fin_q[l*8 +: 8])
@@ -896,15 +895,21 @@ module chm_graph #(
   logic [Cols*8-1:0] st_q;
   logic [6:0]  sq_i;
   logic [31:0] st_v, st_c0;
+  logic signed [31:0] st_zp;                  // the combined rows' zero point
+  assign st_zp = ca ? in_zp : mid_zp;
   assign sq_i = sq_head[6:0];
   assign st_v = sq_v[sq_i];
   assign st_c0 = sq_c0[sq_i];
   for (genvar j = 0; j < $signed(Cols); j++) begin : g_st
     logic [$clog2(MaxO)-1:0] c;
+    logic signed [63:0] st_off;                 // bias - zp x the column's weight sum
+    logic signed [33:0] st_off34;
     assign c = ($clog2(MaxO))'(st_c0 + j);
+    assign st_off = (!ca && has_bias != 0 ? 64'(bq_m[c]) : 64'sd0) -
+                    64'(st_zp) * 64'(wsum_m[c]);
+    chm_off34 u_off34 (.off_i(st_off), .off_o(st_off34));
     chm_requant u_rq (
-      .acc_i(sq_sum[sq_i][j]), .colsum_i(wsum_m[c]), .in_zp_i(ca ? in_zp : mid_zp),
-      .bias_i(bq_m[c]), .has_bias_i(!ca && has_bias != 0), .mult_i(comb_mult),
+      .acc_i(sq_sum[sq_i][j]), .off_i(st_off34), .mult_i(comb_mult),
       .shift_i(comb_shift), .out_zp_i(ca ? mid_zp : out_zp),
       .act_min_i(ca ? -32'sd128 : out_min), .act_max_i(32'sd127), .out_o(st_q[j*8 +: 8])
     );

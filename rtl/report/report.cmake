@@ -25,7 +25,7 @@ foreach(i RANGE 1 10)
   endif()
 endforeach()
 set(files ${SRC}/common/chm_axil_ctrl.sv ${SRC}/common/chm_mbqm.sv ${SRC}/common/chm_f32rule.sv ${SRC}/common/chm_clamp8.sv
-          ${SRC}/common/chm_requant.sv ${SRC}/common/chm_divider.sv
+          ${SRC}/common/chm_requant.sv ${SRC}/common/chm_off34.sv ${SRC}/common/chm_divider.sv
           ${SRC}/common/chm_run_fetch.sv ${SRC}/common/chm_tile_buf.sv ${SRC}/cnn/chm_pe.sv
           ${SRC}/cnn/chm_systolic_array.sv ${SRC}/cnn/chm_tile_walk.sv ${SRC}/cnn/chm_cnn_conv.sv)
 string(JOIN " " file_list ${files})
@@ -54,7 +54,7 @@ set(units
 set(title "CNN conv engine, ${PE} x ${PE} array")
 if(ENGINE STREQUAL "sparse")
   set(files ${SRC}/common/chm_axil_ctrl.sv ${SRC}/common/chm_mbqm.sv ${SRC}/common/chm_f32rule.sv ${SRC}/common/chm_clamp8.sv
-            ${SRC}/common/chm_requant.sv ${SRC}/common/chm_run_fetch.sv
+            ${SRC}/common/chm_requant.sv ${SRC}/common/chm_off34.sv ${SRC}/common/chm_run_fetch.sv
             ${SRC}/common/chm_run_write.sv ${SRC}/sparse/chm_sparse.sv)
   string(JOIN " " file_list ${files})
   set(inc "${inc} -I${SRC}/sparse")
@@ -64,7 +64,7 @@ if(ENGINE STREQUAL "sparse")
   set(title "SPARSE engine (whole, reduced buffers: MaxK 1024, MaxM 256, Ring 2048)")
 elseif(NOT ENGINE STREQUAL "conv")
   set(files ${SRC}/common/chm_axil_ctrl.sv ${SRC}/common/chm_mbqm.sv ${SRC}/common/chm_f32rule.sv ${SRC}/common/chm_clamp8.sv
-            ${SRC}/common/chm_requant.sv ${SRC}/common/chm_divider.sv ${SRC}/common/chm_run_fetch.sv
+            ${SRC}/common/chm_requant.sv ${SRC}/common/chm_off34.sv ${SRC}/common/chm_divider.sv ${SRC}/common/chm_run_fetch.sv
             ${SRC}/common/chm_run_write.sv ${SRC}/cnn/chm_cnn_${ENGINE}.sv)
   string(JOIN " " file_list ${files})
   set(units "chm_cnn_${ENGINE}||1")
@@ -129,6 +129,27 @@ foreach(u ${units})
         math(EXPR c_BRAM "${c_BRAM} + ${num}")
       elseif(type STREQUAL "URAM288")
         math(EXPR c_URAM "${c_URAM} + ${num}")
+      endif()
+    endforeach()
+  endif()
+  if(mod STREQUAL "chm_cnn_conv")
+    # The engine's own logic keeps its submodules as black-box cells: each must
+    # be there as many times as counted above (a black box instantiated with a
+    # parameter Yosys cannot derive is dropped without an error, and its
+    # inputs' logic with it: the engine's figure would then be too small).
+    foreach(v ${units})
+      string(REPLACE "|" ";" vf "${v}")
+      list(GET vf 0 vmod)
+      list(GET vf 2 vcount)
+      if(vmod STREQUAL "chm_pe")
+        set(vmod chm_systolic_array)
+        set(vcount 1)
+      elseif(vmod STREQUAL "chm_cnn_conv")
+        continue()
+      endif()
+      string(JSON got ERROR_VARIABLE err GET "${cells}" ${vmod})
+      if(err OR NOT got EQUAL vcount)
+        message(FATAL_ERROR "chm_cnn_conv keeps ${got} ${vmod} cells, ${vcount} expected: see ${WORK}/${mod}.log")
       endif()
     endforeach()
   endif()

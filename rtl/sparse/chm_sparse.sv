@@ -630,8 +630,8 @@ module chm_sparse #(
 
   // requantization of a row (TFLite's int8 output stage)
   chm_requant u_rq (
-    .acc_i(f_acc[f_head[4:0]]), .colsum_i(32'sd0), .in_zp_i(32'sd0),
-    .bias_i($signed(`CHM_RD32(bias_m, o_row))), .has_bias_i(has_bias),
+    .acc_i(f_acc[f_head[4:0]]),
+    .off_i(has_bias ? 34'($signed(`CHM_RD32(bias_m, o_row))) : 34'sd0),
     .mult_i($signed(`CHM_RD32(mult_m, q_idx))), .shift_i($signed(`CHM_RD32(shift_m, q_idx))),
     .out_zp_i(out_zp), .act_min_i(act_min), .act_max_i(act_max), .out_o(q_byte)
   );
