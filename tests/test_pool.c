@@ -8,7 +8,9 @@
 #include "test_util.h"
 
 
-static void run_pool(int is_avg, int n, int h, int w, int c, chm_pool_params p, uint64_t seed)
+/* Pools an input drawn from [lo, hi] and compares with the reference. */
+static void run_pool_range(int is_avg, int n, int h, int w, int c, chm_pool_params p, uint64_t seed,
+                           int lo, int hi)
 {
     tu_rng r;
     tu_seed(&r, seed);
@@ -17,7 +19,7 @@ static void run_pool(int is_avg, int n, int h, int w, int c, chm_pool_params p, 
     int64_t ow = ref_out_extent(w, p.kernel_w, sw, 1, p.pad_left, p.pad_right);
     size_t nin = (size_t)n * h * w * c, nout = (size_t)(n * oh * ow * c);
     int8_t *in = malloc(nin), *got = malloc(nout), *want = malloc(nout);
-    tu_fill_i8(&r, in, nin, -128, 127);
+    tu_fill_i8(&r, in, nin, lo, hi);
     chm_tensor *ti = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(n, h, w, c), in);
     chm_tensor *to = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(n, oh, ow, c), NULL);
     CU_ASSERT_FATAL(ti && to);
@@ -35,6 +37,11 @@ static void run_pool(int is_avg, int n, int h, int w, int c, chm_pool_params p, 
     CU_ASSERT_EQUAL(d, -1);
     chm_tensor_free(ti), chm_tensor_free(to);
     free(in), free(got), free(want);
+}
+
+static void run_pool(int is_avg, int n, int h, int w, int c, chm_pool_params p, uint64_t seed)
+{
+    run_pool_range(is_avg, n, h, w, c, p, seed, -128, 127);
 }
 
 static void test_fixed(void)
@@ -72,6 +79,27 @@ static void test_avg_rounding(void)
     chm_tensor_free(ti), chm_tensor_free(to);
 }
 
+/*
+ * The largest window the host takes (CNN_MAX_KERNEL x CNN_MAX_KERNEL, 1,024
+ * taps): its sums are the largest the pooling engine's 18-bit lanes and
+ * dividers see (-128 x 1,024 and 127 x 1,024), and an average's quotient
+ * is at its widest. All -128, all 127, the two mixed, over two channel chunks.
+ */
+static void test_largest_window(void)
+{
+    const chm_pool_params g = { .kernel_h = 32, .kernel_w = 32 };
+    const chm_pool_params s = { .kernel_h = 32, .kernel_w = 32, .stride_h = 1, .stride_w = 1,
+                                .pad_top = 31, .pad_left = 31 };
+    for (int avg = 0; avg < 2; avg++) {
+        run_pool_range(avg, 1, 32, 32, 65, g, 11, -128, -128);
+        run_pool_range(avg, 1, 32, 32, 65, g, 12, 127, 127);
+        run_pool_range(avg, 1, 32, 32, 65, g, 13, -128, 127);
+        run_pool_range(avg, 1, 32, 32, 3, g, 14, 126, 127);
+        run_pool_range(avg, 1, 32, 32, 3, g, 15, -128, -127);
+        run_pool_range(avg, 1, 33, 34, 2, s, 16, -128, 127); /* windows of 1 to 1,024 taps */
+    }
+}
+
 static void test_random(void)
 {
     tu_rng r;
@@ -91,6 +119,7 @@ int main(void)
     static const tu_test tests[] = {
         { "fixed windows (2x2, 3x3 s2 pad 1, 1x1, global, asymmetric pad)", test_fixed },
         { "average rounds half away from zero", test_avg_rounding },
+        { "the largest window (32 x 32): extreme sums, both chunks", test_largest_window },
         { "40 seeded random windows", test_random },
         { NULL, NULL },
     };

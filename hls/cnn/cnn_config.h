@@ -27,10 +27,15 @@
 
 /* Channels the pooling engine handles per cycle (one 64-byte AXI beat). */
 #define CNN_POOL_LANES 64
-/* Elements the add engine requantizes per cycle: three MultiplyByQuantized-
- * Multiplier units a lane (12 DSP48E2 each lane); 16 lanes read 32 and write
- * 16 bytes a cycle, about a DDR4 bank's sustained rate at 300 MHz. */
+/* Elements the add engine requantizes per cycle: a lane looks its two inputs
+ * up in its tables and requantizes their sum (one MultiplyByQuantized-
+ * Multiplier unit, 4 DSP48E2); 16 lanes read 32 and write 16 bytes a cycle,
+ * about a DDR4 bank's sustained rate at 300 MHz. */
 #define CNN_ADD_LANES 16
+/* MultiplyByQuantizedMultiplier units an input that fill the add engine's
+ * tables (256 entries an input) at the start of a call: 256 / 4 = 64 cycles,
+ * under the first chunks' read latency (CNN_AXI_LATENCY). */
+#define CNN_ADD_TABLE_UNITS 4
 /* Cycles from ap_start to the first address of the pooling and add engines
  * (descriptor latch and sizes) and from their last response to ap_done. */
 #define CNN_ENGINE_START 8
@@ -55,5 +60,9 @@
 #define CNN_AXI_OUTSTANDING 16
 /* Cycles of one sequential 32-bit division (the address generators' divider). */
 #define CNN_DIV_CYCLES 33
+/* Cycles of the pooling engine's dividers (an average pool's chunk): an
+ * average of int8 values has an 8-bit magnitude, so 8 quotient bits and the
+ * start (chm_divider QBits = 8). */
+#define CNN_POOL_DIV_CYCLES 9
 
 #endif /* CNN_CONFIG_H */

@@ -254,7 +254,7 @@ static uint64_t latency_cycles(uint64_t bursts, double beats_per_burst)
  * window position of every 64-channel chunk of every output pixel; each tap
  * inside the input is one burst of the chunk's bytes (one or two beats), so
  * short bursts make the port latency-bound; an average chunk waits for the
- * dividers (CNN_DIV_CYCLES + 1 a chunk, overlapping the next chunk's taps).
+ * dividers (CNN_POOL_DIV_CYCLES + 1 a chunk, overlapping the next chunk's taps).
  * Start: the descriptor and the first read's latency; end: the last write's
  * response.
  */
@@ -276,7 +276,7 @@ cnn_cost cnn_pool_cost(const cnn_pool_desc *d, double bpc)
     t = max_u64(t, latency_cycles(inside * chunks, pos_beats / (double)chunks));
     t = max_u64(t, bw_cycles((uint64_t)((read_beats + write_beats) * CNN_AXI_BYTES), bpc));
     if (d->is_avg)
-        t = max_u64(t, pixels * chunks * (CNN_DIV_CYCLES + 1));
+        t = max_u64(t, pixels * chunks * (CNN_POOL_DIV_CYCLES + 1));
     c.bytes_read = inside * (uint64_t)d->c;
     c.bytes_written = pixels * (uint64_t)d->c;
     c.cycles = CNN_ENGINE_START + CNN_AXI_LATENCY + t + CNN_AXI_LATENCY;
@@ -284,7 +284,9 @@ cnn_cost cnn_pool_cost(const cnn_pool_desc *d, double bpc)
 }
 
 /*
- * Add (cnn_add.c; rtl/cnn/chm_cnn_add.sv): 64-element chunks of a and b,
+ * Add (cnn_add.c; rtl/cnn/chm_cnn_add.sv): the lanes' tables first (256 /
+ * CNN_ADD_TABLE_UNITS cycles, while the first bursts are in flight: only
+ * what passes CNN_AXI_LATENCY shows), then 64-element chunks of a and b,
  * each one burst on its own port, through CNN_ADD_LANES lanes
  * (64 / CNN_ADD_LANES cycles a chunk); the three streams share the bank.
  */
@@ -300,6 +302,7 @@ cnn_cost cnn_add_cost(const cnn_add_desc *d, double bpc)
     t = max_u64(t, bw_cycles((uint64_t)(3.0 * (double)chunks * beats * CNN_AXI_BYTES), bpc));
     c.bytes_read = 2 * n;
     c.bytes_written = n;
-    c.cycles = CNN_ENGINE_START + CNN_AXI_LATENCY + t + CNN_AXI_LATENCY;
+    const uint64_t tables = 256 / CNN_ADD_TABLE_UNITS;
+    c.cycles = CNN_ENGINE_START + max_u64(CNN_AXI_LATENCY, tables) + t + CNN_AXI_LATENCY;
     return c;
 }

@@ -1,25 +1,34 @@
 // chm_cnn_add - the CNN mode's quantized element-wise add (hls/cnn/cnn_add.c
 // in RTL): TFLite's int8 ADD, bit for bit the kernel's arithmetic.
 //
-// The tensors go in chunks of 64 elements (one 512-bit beat of each input).
-// Two run fetchers read a's and b's chunk through read masters 0 and 1 into
-// one of two chunk buffers each (a chunk at any alignment is one or two
-// beats); a chunk whose both halves have landed goes through Lanes
-// requantization lanes (CNN_ADD_LANES, 16: the kernel's unrolled lanes),
-// 64 / Lanes cycles, while the fetchers fill the other buffer; the result
-// leaves through the run writer (write master 2). Each lane is three
-// MultiplyByQuantizedMultiplier units (a, b, the sum) and a clamp.
+// An input's rescaled value, MultiplyByQuantizedMultiplier((x - zp) <<
+// left_shift), depends only on its byte x: at the start of a call
+// TableUnits units an input (CNN_ADD_TABLE_UNITS, 4) work out the 256
+// values of each input, 256 / TableUnits cycles, into a table per lane
+// (chm_add_table, distributed RAM), while the fetchers wait for their first
+// beats. The tensors go in chunks of 64 elements (one 512-bit beat of each
+// input). Two run fetchers read a's and b's chunk through read masters 0
+// and 1 into one of two chunk buffers each (a chunk at any alignment is one
+// or two beats); a chunk whose both halves have landed goes through Lanes
+// lanes (CNN_ADD_LANES, 16: the kernel's unrolled lanes), 64 / Lanes
+// cycles, while the fetchers fill the other buffer; the result leaves
+// through the run writer (write master 2). A lane looks its a and b bytes
+// up, adds them and requantizes the sum (one MultiplyByQuantizedMultiplier
+// and a clamp).
 `include "cnn_add_regs.svh"
 `include "chm_axi_bind.svh"
 
 module chm_cnn_add #(
-  parameter int unsigned Lanes = 16
+  parameter int unsigned Lanes = 16,
+  parameter int unsigned TableUnits = 4
 ) (
   `include "chm_cnn_ports.svh"
 );
   localparam int unsigned W = CNN_ADD_WORDS;
   localparam int unsigned Passes = 64 / Lanes;
   localparam int unsigned PB = $clog2(Passes);
+  localparam int unsigned TabSteps = 256 / TableUnits;
+  localparam int unsigned TB = $clog2(TabSteps);
 
   // ---------------------------------------------------------------- control
   `include "chm_cnn_ctrl.svh"
@@ -179,15 +188,37 @@ module chm_cnn_add #(
   // pass-indexed merge of the results were a shifter per lane.
   logic [511:0] cur_q [2];
 
+  // The tables: step t fills entries t x TableUnits + u (bank u, entry t) of every lane's copies.
+  logic [TB:0] tab_q;              // steps done; TabSteps: the tables are full
+  logic        tab_we, tab_done;
+  logic [32*TableUnits-1:0] tab_a, tab_b;
+  assign tab_done = tab_q == (TB+1)'(TabSteps);
+  assign tab_we = ctrl_q == C_RUN && !tab_done;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) tab_q <= '0;
+    else if (ctrl_q == C_IDLE) tab_q <= '0;
+    else if (tab_we) tab_q <= tab_q + 1;
+  end
+  for (genvar u = 0; u < $signed(TableUnits); u++) begin : g_unit
+    logic signed [7:0] x;
+    logic signed [31:0] ra, rb;
+    assign x = 8'(32'(tab_q[TB-1:0]) * TableUnits + u);
+    chm_mbqm u_a (.x_i((32'(x) - a_zp) <<< lshift), .mult_i(a_mult), .shift_i(a_shift), .y_o(ra));
+    chm_mbqm u_b (.x_i((32'(x) - b_zp) <<< lshift), .mult_i(b_mult), .shift_i(b_shift), .y_o(rb));
+    assign tab_a[32*u +: 32] = ra;
+    assign tab_b[32*u +: 32] = rb;
+  end
+
   for (genvar l = 0; l < $signed(Lanes); l++) begin : g_lane
-    logic signed [31:0] sa, sb, ra, rb;
-    logic signed [7:0] va, vb;
-    assign va = cur_q[0][l*8 +: 8];
-    assign vb = cur_q[1][l*8 +: 8];
-    assign sa = (32'(va) - a_zp) <<< lshift;
-    assign sb = (32'(vb) - b_zp) <<< lshift;
-    chm_mbqm u_a (.x_i(sa), .mult_i(a_mult), .shift_i(a_shift), .y_o(ra));
-    chm_mbqm u_b (.x_i(sb), .mult_i(b_mult), .shift_i(b_shift), .y_o(rb));
+    logic signed [31:0] ra, rb;
+    chm_add_table #(.Units(TableUnits)) u_ta (
+      .clk_i, .we_i(tab_we), .widx_i(tab_q[TB-1:0]), .wdata_i(tab_a),
+      .addr_i(cur_q[0][l*8 +: 8]), .data_o(ra)
+    );
+    chm_add_table #(.Units(TableUnits)) u_tb (
+      .clk_i, .we_i(tab_we), .widx_i(tab_q[TB-1:0]), .wdata_i(tab_b),
+      .addr_i(cur_q[1][l*8 +: 8]), .data_o(rb)
+    );
     chm_requant #(.F32Rule(1'b0)) u_o (.acc_i(ra + rb), .off_i(34'sd0), .mult_i(out_mult), .shift_i(out_shift),
                      .out_zp_i(out_zp), .act_min_i(act_min), .act_max_i(act_max),
                      .out_o(lane_out[l]));
@@ -203,7 +234,8 @@ module chm_cnn_add #(
   assign hold = last_pass && out_full_q && !wr_ready;     // the writer still has the last chunk
   assign advance = !idle_c && !hold;
   assign next_set = last_pass ? !c_set_q : c_set_q;
-  assign start = (idle_c || (last_pass && !hold)) && full_q[0][next_set] && full_q[1][next_set];
+  assign start = (idle_c || (last_pass && !hold)) && tab_done && full_q[0][next_set] &&
+                 full_q[1][next_set];
   assign consume = last_pass && !hold;
 
   always_comb begin

@@ -13,6 +13,7 @@ logic [1:0]  ready_q;                        // slots finished by the store
 // and read a row a beat: one write and one read port, as a memory maps.
 logic [Cols*8-1:0] ob [2][Rows];
 logic [Cols*8-1:0] st_bytes, wr_bytes;
+logic [511:0] wr_rot;                         // the row as the beats carry it
 logic [RB-1:0] st_row;
 logic        st_any;
 logic [7:0]  st_q [Cols];
@@ -64,15 +65,20 @@ always_comb begin
   m2_awvalid_o = wr_q == WR_AW;
   m2_wvalid_o = wr_q == WR_W;
   m2_wlast_o = wr_split || wr_beat + 8'd1 == wr_beats;
-  // Byte i of the beat is the row's byte (beat start - row start) + i: a
-  // 16-bit offset, the row being at most Cols bytes.
+  // Byte i of either beat is the row's byte (i - row start % 64) mod 64
+  // (a 16-bit offset, the row being at most Cols bytes): the row, widened
+  // to a beat, rotated by its start (six fixed stages of 2:1 selects; a
+  // Cols:1 byte select a lane cost about 5,000 LUTs), with strobes.
   wr_bytes = ob[wr_slot_q][wr_r[RB-1:0]];
+  wr_rot = 512'(wr_bytes);
+  for (int st = 0; st < 6; st++)
+    if (wr_addr[st]) wr_rot = (wr_rot << (8 << st)) | (wr_rot >> (512 - (8 << st)));
   for (int i = 0; i < 64; i++) begin
     logic signed [15:0] off;
     off = $signed({2'b00, wr_beat, 6'd0}) - $signed({10'd0, wr_addr[5:0]}) + 16'(i);
     m2_wstrb_o[i] = off >= 0 && off < $signed(16'(om_nc[wr_slot_q]));
-    m2_wdata_o[i*8 +: 8] = wr_bytes[32'(off[CB-1:0]) * 8 +: 8];
   end
+  m2_wdata_o = wr_rot;
   m2_bready_o = 1'b1;
   writer_idle = wr_q == WR_IDLE && ready_q == 2'b00 && outstanding_q == 0;
 end

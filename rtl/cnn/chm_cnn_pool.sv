@@ -14,8 +14,12 @@
 //            moves to the output stage (the fetch waits while that is full).
 //   output - a max chunk goes straight to the writer; an average chunk goes
 //            through 64 sequential dividers (|sum| + count / 2) / count
-//            (rounding half away from zero, as pool_avg_round), 33 cycles,
-//            overlapping the next chunk's taps.
+//            (rounding half away from zero, as pool_avg_round), 8 cycles
+//            (CNN_POOL_DIV_CYCLES: an average of int8 values has an 8-bit
+//            magnitude), overlapping the next chunk's taps.
+// A window has at most CNN_MAX_KERNEL^2 = 1,024 taps (the host refuses
+// larger ones), so a lane's sum fits 18 bits (|sum| <= 128 x 1,024) and so
+// do the dividers' operands.
 // Read master 1 is unused (tied off): the port list is the CNN engines'.
 `include "cnn_pool_regs.svh"
 `include "chm_axi_bind.svh"
@@ -24,6 +28,7 @@ module chm_cnn_pool (
   `include "chm_cnn_ports.svh"
 );
   localparam int unsigned W = CNN_POOL_WORDS;
+  localparam int unsigned SB = 18;  // a lane's sum, and the dividers' width
 
   // ---------------------------------------------------------------- control
   `include "chm_cnn_ctrl.svh"
@@ -158,18 +163,19 @@ module chm_cnn_pool (
 
   // ---------------------------------------------------------------- landing
   logic signed [7:0]  best_q [64];
-  logic signed [31:0] sum_q [64];
-  logic [31:0] cnt_q, l_c0, l_lanes;
+  logic signed [SB-1:0] sum_q [64];
+  logic [SB-1:0] cnt_q;
+  logic [31:0] l_c0, l_lanes;
   logic [63:0] l_off;
   logic        run_end, chunk_end;
   logic signed [7:0]  best_d [64];
-  logic signed [31:0] sum_d [64];
+  logic signed [SB-1:0] sum_d [64];
 
   // the finished chunk, waiting for the output stage
   logic        res_full_q;
   logic signed [7:0]  res_best [64];
-  logic signed [31:0] res_sum [64];
-  logic [31:0] res_cnt;
+  logic signed [SB-1:0] res_sum [64];
+  logic [SB-1:0] res_cnt;
   logic [6:0]  res_lanes;
   logic [63:0] res_off;
   logic        res_take;
@@ -183,7 +189,7 @@ module chm_cnn_pool (
       sum_d[l] = sum_q[l];
       if (wr_valid && wr_en[l]) begin
         best_d[l] = $signed(wr_data[l*8 +: 8]) > best_q[l] ? $signed(wr_data[l*8 +: 8]) : best_q[l];
-        sum_d[l] = sum_q[l] + 32'($signed(wr_data[l*8 +: 8]));
+        sum_d[l] = sum_q[l] + SB'($signed(wr_data[l*8 +: 8]));
       end
     end
   end
@@ -226,7 +232,7 @@ module chm_cnn_pool (
 
   // ----------------------------------------------------------------- output
   logic        dv_start, dv_busy, dv_done, div_pending_q, out_full_q;
-  logic [31:0] dv_quot [64];
+  logic [SB-1:0] dv_quot [64];
   logic        neg_q [64];
   logic [6:0]  div_lanes, out_lanes;
   logic [63:0] div_off, out_off;
@@ -235,13 +241,14 @@ module chm_cnn_pool (
   logic [63:0] dv_busy_l, dv_done_l;
 
   for (genvar l = 0; l < 64; l++) begin : g_div
-    logic [31:0] mag, rem;
+    logic [SB-1:0] mag, rem;
     logic unused_rem;
     assign unused_rem = ^rem;
-    assign mag = res_sum[l] < 0 ? 32'(-res_sum[l]) : 32'(res_sum[l]);
-    chm_divider u_div (.clk_i, .rst_ni, .start_i(dv_start), .num_i(mag + (res_cnt >> 1)),
-                       .den_i(res_cnt), .busy_o(dv_busy_l[l]), .done_o(dv_done_l[l]),
-                       .quot_o(dv_quot[l]), .rem_o(rem));
+    assign mag = res_sum[l] < 0 ? SB'(-res_sum[l]) : SB'(res_sum[l]);
+    chm_divider #(.Width(SB), .QBits(8)) u_div (
+      .clk_i, .rst_ni, .start_i(dv_start), .num_i(mag + (res_cnt >> 1)), .den_i(res_cnt),
+      .busy_o(dv_busy_l[l]), .done_o(dv_done_l[l]), .quot_o(dv_quot[l]), .rem_o(rem)
+    );
   end
   assign dv_busy = dv_busy_l[0];
   assign dv_done = dv_done_l[0];

@@ -65,7 +65,7 @@ if(ENGINE STREQUAL "sparse")
 elseif(NOT ENGINE STREQUAL "conv")
   set(files ${SRC}/common/chm_axil_ctrl.sv ${SRC}/common/chm_mbqm.sv ${SRC}/common/chm_f32rule.sv ${SRC}/common/chm_clamp8.sv
             ${SRC}/common/chm_requant.sv ${SRC}/common/chm_off34.sv ${SRC}/common/chm_divider.sv ${SRC}/common/chm_run_fetch.sv
-            ${SRC}/common/chm_run_write.sv ${SRC}/cnn/chm_cnn_${ENGINE}.sv)
+            ${SRC}/common/chm_run_write.sv ${SRC}/cnn/chm_add_table.sv ${SRC}/cnn/chm_cnn_${ENGINE}.sv)
   string(JOIN " " file_list ${files})
   set(units "chm_cnn_${ENGINE}||1")
   set(title "CNN ${ENGINE} engine (whole)")
