@@ -9,7 +9,12 @@
 #include "cnn_kernels.h"
 #include "gemm_core.h" /* GEMM_ACTIVE */
 
-/* sum / count rounded half away from zero, count > 0. */
+/*
+ * sum / count rounded half away from zero, count > 0. A window has at most
+ * CNN_MAX_KERNEL^2 = 1,024 taps, so |sum| <= 128 x 1,024 fits 18 bits and
+ * the quotient's magnitude 8: the RTL engine's dividers are that narrow
+ * (8 quotient steps, CNN_POOL_DIV_CYCLES).
+ */
 static int32_t pool_avg_round(int32_t sum, int32_t count)
 {
     return sum >= 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
