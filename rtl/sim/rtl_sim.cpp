@@ -13,6 +13,7 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <new>
 #include <unordered_map>
 
 #include "rtl_sim.h"
@@ -28,6 +29,7 @@
 #include "Vcnn_add.h"
 #include "Vcnn_pool.h"
 #include "Vsparse.h"
+#include "Vquant_probe.h"
 
 namespace {
 
@@ -585,5 +587,37 @@ void rtl_engine_fault_counts(const rtl_engine *e, rtl_fault_counts *out)
 void rtl_clock(rtl_engine *e, uint64_t n)
 {
     e->e->clock(n);
+}
+
+struct rtl_quant_probe {
+    VerilatedContext ctx;
+    Vquant_probe m{&ctx};
+};
+
+rtl_quant_probe *rtl_quant_probe_new(void)
+{
+    return new (std::nothrow) rtl_quant_probe;
+}
+
+void rtl_quant_probe_eval(rtl_quant_probe *p, const rtl_quant_in *in, rtl_quant_out *out)
+{
+    Vquant_probe &m = p->m;
+    m.acc_i = (uint32_t)in->acc;
+    m.off_i = (uint64_t)in->off & ((UINT64_C(1) << 34) - 1);
+    m.mult_i = (uint32_t)in->mult;
+    m.shift_i = (uint32_t)in->shift;
+    m.out_zp_i = (uint32_t)in->out_zp;
+    m.act_min_i = (uint32_t)in->act_min;
+    m.act_max_i = (uint32_t)in->act_max;
+    m.eval();
+    out->mbqm = (int32_t)m.mbqm_o;
+    out->f32 = (int32_t)m.f32_o;
+    out->out = (int8_t)m.out_o;
+    out->out_fixed = (int8_t)m.out_fixed_o;
+}
+
+void rtl_quant_probe_free(rtl_quant_probe *p)
+{
+    delete p;
 }
 }

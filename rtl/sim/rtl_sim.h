@@ -106,6 +106,25 @@ void rtl_engine_fault_counts(const rtl_engine *e, rtl_fault_counts *out);
 /* Clocks n cycles with no memory traffic expected (protocol tests). */
 void rtl_clock(rtl_engine *e, uint64_t n);
 
+/*
+ * The output stage's arithmetic units alone (rtl/sim/chm_quant_probe.sv):
+ * one evaluation of chm_mbqm and chm_f32rule on (acc, mult, shift) and of
+ * chm_requant with both rules and with TFLite's only on all the inputs.
+ */
+typedef struct rtl_quant_in {
+    int32_t acc;
+    int64_t off; /* 34-bit signed */
+    int32_t mult, shift, out_zp, act_min, act_max;
+} rtl_quant_in;
+typedef struct rtl_quant_out {
+    int32_t mbqm, f32;
+    int8_t out, out_fixed;
+} rtl_quant_out;
+typedef struct rtl_quant_probe rtl_quant_probe;
+rtl_quant_probe *rtl_quant_probe_new(void);
+void rtl_quant_probe_eval(rtl_quant_probe *p, const rtl_quant_in *in, rtl_quant_out *out);
+void rtl_quant_probe_free(rtl_quant_probe *p);
+
 #ifdef __cplusplus
 }
 #endif
