@@ -133,6 +133,7 @@ int main(void)
         { "chm_mbqm = TFLite's MultiplyByQuantizedMultiplier (3M operands)", test_mbqm },
         { "chm_f32rule = the float32 rule, ties of every step (3M operands)", test_f32_rule },
         { "chm_requant: offset, saturation, both rules, zero point, clamp (3M)", test_output_stage },
+        { NULL, NULL },
     };
     return tu_run_suite("rtl_quant", NULL, tests, init, clean);
 }
