@@ -62,6 +62,16 @@ static const layer layers[] = {
     { "resnet18 add 7x7x512", ADD, 1, 7, 7, 512, 512, 1, 1, 0, 1, 0 },
 };
 
+/* The Fashion-MNIST demo's layers at a batch of 20 (the rtl demo's batches),
+ * run after every other row so the rows above draw the same data as before. */
+static const layer batch_layers[] = {
+    { "fmnist conv1 3x3 b20", CONV, 20, 28, 28, 1, 16, 3, 1, 1, 1, 0 },
+    { "fmnist conv2 3x3 b20", CONV, 20, 14, 14, 16, 32, 3, 1, 1, 1, 0 },
+    { "fmnist fc1 1568->64 b20", CONV, 20, 1, 1, 1568, 64, 1, 1, 0, 1, 0 },
+    { "fmnist pool1 2x2/2 b20", MAXPOOL, 20, 28, 28, 16, 16, 2, 2, 0, 1, 0 },
+    { "fmnist pool2 2x2/2 b20", MAXPOOL, 20, 14, 14, 32, 32, 2, 2, 0, 1, 0 },
+};
+
 static uint64_t rng = 88172645463325252ull;
 static int8_t rnd8(void)
 {
@@ -366,6 +376,39 @@ static void graph_rows(chm_device *emu, chm_device *rtl, double mhz, const char 
     }
 }
 
+/* One row of the table: layer L through emu's model and the RTL engine. */
+static void layer_row(chm_device *emu, chm_device *rtl, double mhz, const layer *L)
+{
+    const int oh = (L->h + 2 * L->pad - L->k) / L->stride + 1;
+    const int ow = (L->w + 2 * L->pad - L->k) / L->stride + 1;
+    const size_t nin = (size_t)L->n * L->h * L->w * L->c;
+    const size_t nw = L->kind == ADD ? nin : L->kind == CONV ? (size_t)L->oc * L->k * L->k * (L->c / L->groups) : 1;
+    const size_t nout = L->kind == ADD ? nin : (size_t)L->n * oh * ow * L->oc;
+    int8_t *in = malloc(nin), *w = malloc(nw), *o1 = malloc(nout), *o2 = malloc(nout);
+    int32_t *bias = malloc(4 * (size_t)L->oc), *mult = malloc(4 * (size_t)L->oc);
+    int32_t *shift = malloc(4 * (size_t)L->oc);
+    for (size_t j = 0; j < nin; j++)
+        in[j] = rnd8();
+    for (size_t j = 0; j < nw; j++)
+        w[j] = rnd8();
+    for (int j = 0; j < L->oc; j++)
+        bias[j] = rnd8() * 100, mult[j] = (1 << 30) + (int32_t)(rng >> 34), shift[j] = -10;
+    const double model_us = run(emu, L, in, w, bias, mult, shift, o1, oh, ow);
+    const double t0 = now_s();
+    const double rtl_us = run(rtl, L, in, w, bias, mult, shift, o2, oh, ow);
+    const double sim_s = now_s() - t0;
+    /* conv: MACs; pooling: window taps; add: elements */
+    const double macs = L->kind == ADD ? (double)nin
+                        : L->kind == CONV ? (double)nout * L->k * L->k * (L->c / L->groups)
+                                          : (double)nout * L->k * L->k;
+    const double mc = model_us * mhz, rc = rtl_us * mhz;
+    printf("| %s | %.1f | %.0f | %.0f | %+.1f%% | %.1f | %.1f | %s | %.1f |\n", L->name,
+           macs / 1e6, mc, rc, 100.0 * (mc - rc) / rc, 2 * macs / (rtl_us * 1e3),
+           2 * macs / (model_us * 1e3), memcmp(o1, o2, nout) ? "DIFFER" : "identical", sim_s);
+    fflush(stdout);
+    free(in), free(w), free(o1), free(o2), free(bias), free(mult), free(shift);
+}
+
 int main(int argc, char **argv)
 {
     const char *only = NULL;
@@ -399,37 +442,13 @@ int main(int argc, char **argv)
         const layer *L = &layers[i];
         if ((only && !strstr(L->name, only)) || (L->big && !all && !only))
             continue;
-        const int oh = (L->h + 2 * L->pad - L->k) / L->stride + 1;
-        const int ow = (L->w + 2 * L->pad - L->k) / L->stride + 1;
-        const size_t nin = (size_t)L->n * L->h * L->w * L->c;
-        const size_t nw = L->kind == ADD ? nin : L->kind == CONV ? (size_t)L->oc * L->k * L->k * (L->c / L->groups) : 1;
-        const size_t nout = L->kind == ADD ? nin : (size_t)L->n * oh * ow * L->oc;
-        int8_t *in = malloc(nin), *w = malloc(nw), *o1 = malloc(nout), *o2 = malloc(nout);
-        int32_t *bias = malloc(4 * (size_t)L->oc), *mult = malloc(4 * (size_t)L->oc);
-        int32_t *shift = malloc(4 * (size_t)L->oc);
-        for (size_t j = 0; j < nin; j++)
-            in[j] = rnd8();
-        for (size_t j = 0; j < nw; j++)
-            w[j] = rnd8();
-        for (int j = 0; j < L->oc; j++)
-            bias[j] = rnd8() * 100, mult[j] = (1 << 30) + (int32_t)(rng >> 34), shift[j] = -10;
-        const double model_us = run(emu, L, in, w, bias, mult, shift, o1, oh, ow);
-        const double t0 = now_s();
-        const double rtl_us = run(rtl, L, in, w, bias, mult, shift, o2, oh, ow);
-        const double sim_s = now_s() - t0;
-        /* conv: MACs; pooling: window taps; add: elements */
-        const double macs = L->kind == ADD ? (double)nin
-                            : L->kind == CONV ? (double)nout * L->k * L->k * (L->c / L->groups)
-                                              : (double)nout * L->k * L->k;
-        const double mc = model_us * mhz, rc = rtl_us * mhz;
-        printf("| %s | %.1f | %.0f | %.0f | %+.1f%% | %.1f | %.1f | %s | %.1f |\n", L->name,
-               macs / 1e6, mc, rc, 100.0 * (mc - rc) / rc, 2 * macs / (rtl_us * 1e3),
-               2 * macs / (model_us * 1e3), memcmp(o1, o2, nout) ? "DIFFER" : "identical", sim_s);
-        fflush(stdout);
-        free(in), free(w), free(o1), free(o2), free(bias), free(mult), free(shift);
+        layer_row(emu, rtl, mhz, L);
     }
     sparse_rows(emu, rtl, mhz, only);
     graph_rows(emu, rtl, mhz, only);
+    for (size_t i = 0; i < sizeof batch_layers / sizeof batch_layers[0]; i++)
+        if (!only || strstr(batch_layers[i].name, only))
+            layer_row(emu, rtl, mhz, &batch_layers[i]);
     chm_device_close(emu);
     chm_device_close(rtl);
     return 0;

@@ -712,9 +712,11 @@ static void test_calibration_guard(void)
     if (!open_full_size(&emu, &rtl))
         return;
     /* the demo's conv2 (padding, the weights kept across pixel tiles), fc1,
-     * and K = 5,400 in two slices with the input rows kept across channel tiles */
+     * K = 5,400 in two slices with the input rows kept across channel tiles,
+     * and the demo's conv1 (three 3-byte runs a pixel: paced by the bursts a
+     * port keeps in flight, CNN_AXI_OUTSTANDING in the model and the RTL) */
     static const struct { int h, c, oc, k, pad; } L[] = {
-        { 14, 16, 32, 3, 1 }, { 1, 1568, 64, 1, 0 }, { 4, 600, 64, 3, 1 }
+        { 14, 16, 32, 3, 1 }, { 1, 1568, 64, 1, 0 }, { 4, 600, 64, 3, 1 }, { 28, 1, 16, 3, 1 }
     };
     tu_rng r;
     tu_seed(&r, 77);

@@ -54,10 +54,16 @@
 #define CNN_AXI_BYTES 64
 /* Cycles from issuing an AXI read burst to its first beat (DDR4, UG1352). */
 #define CNN_AXI_LATENCY 64
-/* AXI read bursts a port keeps in flight (Vitis HLS m_axi num_read_outstanding
- * default, UG1399; the RTL fetchers' queue depth). With CNN_AXI_LATENCY cycles
- * to the first beat, a port moves at most this many bursts per latency. */
-#define CNN_AXI_OUTSTANDING 16
+/* AXI read bursts a port keeps in flight (Vitis HLS m_axi num_read_outstanding,
+ * UG1399; the RTL fetchers' queue depth). With CNN_AXI_LATENCY cycles to the
+ * first beat, a port moves at most this many bursts per latency: 16 (the
+ * Vitis default) left every engine that reads short runs latency-bound (the
+ * one-channel conv, the 1x1 stride-2 downsample, pooling, the add), so the
+ * CNN ports ask for 64, and cap a burst at CNN_AXI_MAX_BURST beats
+ * (max_read_burst_length) to keep the m_axi adapter's read buffer,
+ * outstanding x burst x 64 bytes (UG1399), at the default's 64 KiB. */
+#define CNN_AXI_OUTSTANDING 64
+#define CNN_AXI_MAX_BURST 16
 /* Cycles of one sequential 32-bit division (the address generators' divider). */
 #define CNN_DIV_CYCLES 33
 /* Cycles of the pooling engine's dividers (an average pool's chunk): an

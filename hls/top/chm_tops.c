@@ -18,8 +18,10 @@ void chm_cnn_conv2d(const int8_t *in, const int8_t *wts, const int32_t *bias,
                     int32_t out_zp, int32_t act_min, int32_t act_max, int32_t has_bias,
                     int32_t per_tensor)
 {
-#pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 max_read_burst_length=64
-#pragma HLS INTERFACE m_axi port=wts offset=slave bundle=gmem1 max_read_burst_length=64
+#pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 \
+    max_read_burst_length=CNN_AXI_MAX_BURST num_read_outstanding=CNN_AXI_OUTSTANDING
+#pragma HLS INTERFACE m_axi port=wts offset=slave bundle=gmem1 \
+    max_read_burst_length=CNN_AXI_MAX_BURST num_read_outstanding=CNN_AXI_OUTSTANDING
 #pragma HLS INTERFACE m_axi port=bias offset=slave bundle=gmem2
 #pragma HLS INTERFACE m_axi port=mult offset=slave bundle=gmem2
 #pragma HLS INTERFACE m_axi port=shift offset=slave bundle=gmem2
@@ -35,7 +37,8 @@ void chm_cnn_pool(const int8_t *in, int8_t *out, int32_t n, int32_t ih, int32_t 
                   int32_t oh, int32_t ow, int32_t kh, int32_t kw, int32_t stride_h,
                   int32_t stride_w, int32_t pad_t, int32_t pad_l, int32_t is_avg)
 {
-#pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0
+#pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 \
+    max_read_burst_length=CNN_AXI_MAX_BURST num_read_outstanding=CNN_AXI_OUTSTANDING
 #pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem1
 #pragma HLS INTERFACE s_axilite port=return
     const cnn_pool_desc d = { n, ih, iw, c, oh, ow, kh, kw, stride_h, stride_w, pad_t, pad_l,
@@ -48,8 +51,10 @@ void chm_cnn_add(const int8_t *a, const int8_t *b, int8_t *out, int32_t count, i
                  int32_t b_shift, int32_t out_mult, int32_t out_shift, int32_t left_shift,
                  int32_t act_min, int32_t act_max)
 {
-#pragma HLS INTERFACE m_axi port=a offset=slave bundle=gmem0
-#pragma HLS INTERFACE m_axi port=b offset=slave bundle=gmem1
+#pragma HLS INTERFACE m_axi port=a offset=slave bundle=gmem0 \
+    max_read_burst_length=CNN_AXI_MAX_BURST num_read_outstanding=CNN_AXI_OUTSTANDING
+#pragma HLS INTERFACE m_axi port=b offset=slave bundle=gmem1 \
+    max_read_burst_length=CNN_AXI_MAX_BURST num_read_outstanding=CNN_AXI_OUTSTANDING
 #pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem2
 #pragma HLS INTERFACE s_axilite port=return
     const cnn_add_desc d = { count, a_zp, b_zp, out_zp, a_mult, a_shift, b_mult, b_shift,

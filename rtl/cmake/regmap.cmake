@@ -80,3 +80,20 @@ function(chm_regmap_write path content)
   endif()
   file(WRITE ${path} "${content}")
 endfunction()
+
+# chm_hls_consts(HEADER OUTDIR NAME MACRO...) writes OUTDIR/NAME.svh: each
+# named #define of the HLS header (an integer) as a SystemVerilog localparam
+# of the same name, so the RTL takes a depth or a width from the header the
+# kernels and the cycle models use, not from a second copy.
+function(chm_hls_consts header outdir name)
+  file(READ ${header} text)
+  set(sv "// Generated from ${header} by rtl/cmake/regmap.cmake: do not edit.\n")
+  foreach(m ${ARGN})
+    if(NOT text MATCHES "#define ${m} ([0-9]+)")
+      message(FATAL_ERROR "${header}: no integer #define ${m}")
+    endif()
+    string(APPEND sv "localparam int unsigned ${m} = ${CMAKE_MATCH_1};\n")
+  endforeach()
+  chm_regmap_write(${outdir}/${name}.svh "${sv}")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${header})
+endfunction()

@@ -32,6 +32,7 @@ module chm_cnn_add #(
 
   // ---------------------------------------------------------------- control
   `include "chm_cnn_ctrl.svh"
+  `include "cnn_axi.svh"  // CNN_AXI_OUTSTANDING, CNN_AXI_MAX_BURST (hls/cnn/cnn_config.h)
 
   logic [63:0] p_a, p_b, p_out;
   logic [31:0] count, chunks;
@@ -105,7 +106,8 @@ module chm_cnn_add #(
     logic        arvalid;
     logic [31:0] llen;
     assign base = x == 0 ? p_a : p_b;
-    chm_run_fetch #(.DestBits(1), .KBits(7)) u_fetch (
+    chm_run_fetch #(.DestBits(1), .KBits(7), .Depth(CNN_AXI_OUTSTANDING),
+                  .MaxBurst(CNN_AXI_MAX_BURST)) u_fetch (
       .clk_i, .rst_ni,
       .req_valid_i(ctrl_q == C_RUN && !go_q && iss_q[x] < chunks), .req_ready_o(req_ready),
       .dest_i(1'b0), .set_i(1'b0), .k_i(7'd0), .len_i(8'(chunk_len(iss_q[x]))),

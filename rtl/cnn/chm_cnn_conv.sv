@@ -55,6 +55,7 @@ module chm_cnn_conv #(
 
   // ---------------------------------------------------------------- control
   `include "chm_cnn_ctrl.svh"
+  `include "cnn_axi.svh"  // CNN_AXI_OUTSTANDING, CNN_AXI_MAX_BURST (hls/cnn/cnn_config.h)
 
   // The descriptor, latched at start.
   logic [63:0] p_in, p_wts, p_bias, p_mult, p_shift, p_out;

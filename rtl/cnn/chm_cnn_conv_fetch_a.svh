@@ -87,7 +87,8 @@ always_comb begin
   fa_req_valid = fa_q == FA_RUN;
 end
 
-chm_run_fetch #(.DestBits(RB), .KBits(KBits)) u_fetch_a (
+chm_run_fetch #(.DestBits(RB), .KBits(KBits),
+                .Depth(CNN_AXI_OUTSTANDING), .MaxBurst(CNN_AXI_MAX_BURST)) u_fetch_a (
   .clk_i, .rst_ni,
   .req_valid_i(fa_req_valid), .req_ready_o(fa_req_ready), .dest_i(fa_r[RB-1:0]), .set_i(fa_set),
   .k_i(fa_k[KBits-1:0]), .len_i(fa_run[KBits:0]), .addr_i(fa_addr), .pad_i(!fa_inside),

@@ -128,7 +128,8 @@ end
 
 chm_off34 u_off34 (.off_i(fb_off_new), .off_o(fb_offc_new));
 
-chm_run_fetch #(.DestBits(CB), .KBits(KBits)) u_fetch_b (
+chm_run_fetch #(.DestBits(CB), .KBits(KBits),
+                .Depth(CNN_AXI_OUTSTANDING), .MaxBurst(CNN_AXI_MAX_BURST)) u_fetch_b (
   .clk_i, .rst_ni,
   .req_valid_i(fb_req_valid), .req_ready_o(fb_req_ready), .dest_i(fb_c[CB-1:0]), .set_i(fb_set),
   .k_i('0), .len_i(fb_kt[KBits:0]),

@@ -11,7 +11,8 @@
 //            tap inside the window is tagged.
 //   land   - 64 lanes of max and sum take each beat's enabled lanes; a
 //            chunk ends with its tagged tap's last byte, and its result
-//            moves to the output stage (the fetch waits while that is full).
+//            moves to the output stage (the fetch holds back a beat only
+//            when the result register would still be full as it lands).
 //   output - a max chunk goes straight to the writer; an average chunk goes
 //            through 64 sequential dividers (|sum| + count / 2) / count
 //            (rounding half away from zero, as pool_avg_round), 8 cycles
@@ -32,6 +33,7 @@ module chm_cnn_pool (
 
   // ---------------------------------------------------------------- control
   `include "chm_cnn_ctrl.svh"
+  `include "cnn_axi.svh"  // CNN_AXI_OUTSTANDING, CNN_AXI_MAX_BURST (hls/cnn/cnn_config.h)
 
   logic [63:0] p_in, p_out;
   logic [31:0] n, ih, iw, c, oh, ow, kh, kw, sh, sw, pt, pl;
@@ -113,7 +115,8 @@ module chm_cnn_pool (
   logic [511:0] wr_data;
   logic [63:0] wr_word;
 
-  chm_run_fetch #(.DestBits(1), .KBits(7)) u_fetch (
+  chm_run_fetch #(.DestBits(1), .KBits(7), .Depth(CNN_AXI_OUTSTANDING),
+                  .MaxBurst(CNN_AXI_MAX_BURST)) u_fetch (
     .clk_i, .rst_ni,
     .req_valid_i(is_run && i_inside), .req_ready_o(req_ready), .dest_i(i_tag), .set_i(1'b0),
     .k_i(7'd0), .len_i(8'(i_lanes)),
@@ -193,7 +196,6 @@ module chm_cnn_pool (
       end
     end
   end
-  assign land_stall = res_full_q || chunk_end;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -261,6 +263,21 @@ module chm_cnn_pool (
     wr_req = out_full_q;
   end
 
+  // A beat taken now lands next cycle, and may end a chunk there: take it only
+  // if the result register will be free then, or emptied in that cycle (the
+  // next cycle's res_full and res_take, from the registers' next values
+  // below). Stalling whenever it was full or filling cost two cycles a chunk,
+  // hidden while short bursts left the port latency-bound.
+  logic res_full_d, out_free_d, div_pending_d, avg_fill, wr_fire;
+  always_comb begin
+    wr_fire = wr_req && wr_ready;
+    avg_fill = is_avg && div_pending_q && !dv_busy && !(out_full_q && !wr_fire) && !dv_start;
+    res_full_d = chunk_end || (res_full_q && !res_take);
+    out_free_d = !((!is_avg && res_take) || avg_fill || (out_full_q && !wr_fire));
+    div_pending_d = dv_start || (div_pending_q && !avg_fill);
+    land_stall = res_full_d && !(is_avg ? !div_pending_d : out_free_d);
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       div_pending_q <= 1'b0; out_full_q <= 1'b0; div_lanes <= '0; div_off <= '0;
@@ -269,7 +286,7 @@ module chm_cnn_pool (
     end else if (go_q) begin
       div_pending_q <= 1'b0; out_full_q <= 1'b0; chunks_out <= '0;
     end else begin
-      if (wr_req && wr_ready) begin
+      if (wr_fire) begin
         out_full_q <= 1'b0;
         chunks_out <= chunks_out + 1;
       end
@@ -286,8 +303,7 @@ module chm_cnn_pool (
         out_off <= res_off;
         for (int l = 0; l < 64; l++) out_data[l*8 +: 8] <= res_best[l];
       end
-      if (is_avg && div_pending_q && !dv_busy && !(out_full_q && !(wr_req && wr_ready)) &&
-          !dv_start) begin
+      if (avg_fill) begin
         div_pending_q <= 1'b0;
         out_full_q <= 1'b1;
         out_lanes <= div_lanes;

@@ -10,12 +10,18 @@
 // (the conv's padding reads as the input zero point). Requests queue (up to
 // Depth) and their bursts are issued ahead of the data, so the read latency
 // is paid once per queue, not once per run; data land in request order.
-// A run's read is cut into bursts that end at 4 KiB boundaries (AXI4 lets
-// no burst cross one); the beats a run takes do not change.
+// A run's read is cut into bursts of at most MaxBurst beats that end at
+// 4 KiB boundaries (AXI4 lets no burst cross one); the beats a run takes do
+// not change. The queue is a memory written at its tail and read at two
+// addresses (the landing head, the issuing run), with no reset: LUT RAM,
+// not Depth x 100 flip-flops and two Depth:1 multiplexers of them (an
+// entry is read only after it was written: head and issue never pass the
+// tail).
 module chm_run_fetch #(
   parameter int unsigned DestBits = 5,
   parameter int unsigned KBits = 12,   // taps per buffer row: 2^KBits
-  parameter int unsigned Depth = 16
+  parameter int unsigned Depth = 16,
+  parameter int unsigned MaxBurst = 64  // beats a burst at most (Vitis max_read_burst_length)
 ) (
   input  logic                 clk_i,
   input  logic                 rst_ni,
@@ -82,6 +88,7 @@ module chm_run_fetch #(
     iss_left = beats_of(q_addr[iss][5:0], q_len[iss]) - iss_beat_q;
     iss_page = 8'd64 - {2'b00, iss_addr[11:6]};   // beats to the page's end
     iss_n = iss_left < iss_page ? iss_left : iss_page;
+    if (iss_n > 8'(MaxBurst)) iss_n = 8'(MaxBurst);
     iss_last = iss_n == iss_left;
   end
   assign issue_pad = issue_q != tail_q && q_pad[iss];
@@ -131,21 +138,21 @@ module chm_run_fetch #(
       if (base[s]) rot_data = (rot_data << (8 << s)) | (rot_data >> (512 - (8 << s)));
   end
 
+  // the queue memory: one write port, no reset
+  always_ff @(posedge clk_i) begin
+    if (req_valid_i && req_ready_o) begin
+      q_dest[tail] <= dest_i; q_set[tail] <= set_i; q_k[tail] <= k_i; q_len[tail] <= len_i;
+      q_addr[tail] <= addr_i; q_pad[tail] <= pad_i; q_pval[tail] <= pad_val_i;
+    end
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       head_q <= '0; issue_q <= '0; tail_q <= '0; beat_q <= '0; iss_beat_q <= '0;
       wr_valid_o <= 1'b0; wr_set_o <= 1'b0; wr_dest_o <= '0; wr_en_o <= '0; wr_word_o <= '0;
       wr_data_o <= '0;
-      for (int i = 0; i < $signed(Depth); i++) begin
-        q_dest[i] <= '0; q_set[i] <= 1'b0; q_k[i] <= '0; q_len[i] <= '0; q_addr[i] <= '0;
-        q_pad[i] <= 1'b0; q_pval[i] <= '0;
-      end
     end else begin
-      if (req_valid_i && req_ready_o) begin
-        q_dest[tail] <= dest_i; q_set[tail] <= set_i; q_k[tail] <= k_i; q_len[tail] <= len_i;
-        q_addr[tail] <= addr_i; q_pad[tail] <= pad_i; q_pval[tail] <= pad_val_i;
-        tail_q <= tail_q + 1'b1;
-      end
+      if (req_valid_i && req_ready_o) tail_q <= tail_q + 1'b1;
       if (issue_pad || (m_arvalid_o && m_arready_i && iss_last)) begin
         issue_q <= issue_q + 1'b1;
         iss_beat_q <= '0;

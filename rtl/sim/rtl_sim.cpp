@@ -122,8 +122,10 @@ struct WritePort {
 
 // Bursts a port's memory side accepts before its data return (Vitis HLS's m_axi
 // num_read_outstanding / num_write_outstanding, UG1399: default 16; the SPARSE
-// gather port asks for 32). An engine keeping fewer in flight is held by its own queue.
-constexpr unsigned kMaxOutstanding = 32;
+// gather port asks for 32, the CNN engines' read ports CNN_AXI_OUTSTANDING, 64).
+// An engine keeping fewer in flight is held by its own queue. Writes: 32.
+constexpr unsigned kMaxOutstanding = 64;
+constexpr unsigned kMaxWriteOutstanding = 32;
 
 struct Engine {
     virtual ~Engine() = default;
@@ -268,7 +270,7 @@ template <class V> struct AxiEngine : Engine {
             else
                 drive_write(wvalid);
         }
-        top->m2_awready_i = wp.aw.size() < kMaxOutstanding;
+        top->m2_awready_i = wp.aw.size() < kMaxWriteOutstanding;
         top->m2_bvalid_i = !wp.b.empty() && wp.b.front() <= now;
         top->clk_i = 0;
         top->eval();
