@@ -5,7 +5,7 @@
  * which this model is calibrated (bench/rtl_calib, README), walked in its
  * order (cnn_schedule.h): for every output tile (group, CNN_PE_ROWS pixels,
  * CNN_PE_COLS channels) and K slice, three machines overlap through
- * ping-pong buffers, so a slice costs the slowest of:
+ * ping-pong buffers:
  *   - fetch A, unless its buffer set already holds the rows: the tile's
  *     first-pixel divisions (two), the first-tap divisions of a slice past
  *     the first (two), then each row's runs (a window row at a time, or a
@@ -15,11 +15,12 @@
  *   - fetch B, unless its set already holds the weights: one burst per
  *     column, and at a tile's first slice three parameter reads (bias,
  *     multiplier, shift) one after another;
- *   - the bank: A's and B's beats share it (bank bytes per cycle / 64);
  *   - compute: one tap a cycle, plus two cycles between slices.
- * With two buffer sets a fetch waits for the compute two slices back (see
- * below); the last tile drains through the array (rows + columns) and the
- * output stage (a row a cycle, a burst a row).
+ * A's and B's beats share the bank: a fetch gets the bank's rate (at most
+ * a beat a cycle) while the other port moves none, half of it while both
+ * do (conv_timeline). With two buffer sets a fetch waits for the compute
+ * two slices back; the last tile drains through the array (rows +
+ * columns) and the output stage (a row a cycle, a burst a row).
  * Depthwise layers have one channel per group: a tile's column is used once.
  */
 #include "cnn_cycles.h"
@@ -130,10 +131,10 @@ typedef struct conv_walk {
 #define CNN_FETCH_A_CTRL 20
 
 /* What one slice's fetch into buffer set `set` takes: fetch A's and fetch
- * B's cycles (each machine on its own port) and the bank's, for the beats
- * both move through it. */
+ * B's cycles (each machine on its own port, with the bank to itself) and
+ * the beats each moves through the bank. */
 typedef struct slice_cost {
-    uint64_t a, b, bank;
+    uint64_t a, b, a_beats, b_beats;
 } slice_cost;
 
 static slice_cost slice_fetch(conv_walk *w, int set, int32_t g, int64_t mt, int64_t nt, int32_t k0)
@@ -144,14 +145,13 @@ static slice_cost slice_fetch(conv_walk *w, int set, int32_t g, int64_t mt, int6
                                                                        : CNN_PE_ROWS);
     const int32_t nc = w->ocg - (int32_t)nt * CNN_PE_COLS < CNN_PE_COLS
                            ? w->ocg - (int32_t)nt * CNN_PE_COLS : CNN_PE_COLS;
-    slice_cost sc = { 3, 2, 0 };   /* a set already holding its operand: a few control cycles */
-    uint64_t bank_beats = 0;
+    slice_cost sc = { 3, 2, 0, 0 };   /* a set already holding its operand: a few control cycles */
     if (!cnn_tag_hit(w->a_tag[set], g, (int32_t)mt, k0, w->reuse)) {
         const a_fetch f = load_a_runs(d, g, mt * CNN_PE_ROWS, nr, k0, kt);
         /* a padding run takes a queue slot as a burst does: it lands in order */
         sc.a = CNN_FETCH_A_CTRL + (k0 ? 4 : 2) * CNN_DIV_CYCLES +
                port_cycles(f.bursts + f.pad_runs, f.beats + f.pad_beats);
-        bank_beats += f.beats;
+        sc.a_beats = f.beats;
         w->bytes += f.bytes;
     }
     if (!cnn_tag_hit(w->b_tag[set], g, (int32_t)nt, k0, w->reuse)) {
@@ -163,12 +163,128 @@ static slice_cost slice_fetch(conv_walk *w, int set, int32_t g, int64_t mt, int6
         sc.b = port_cycles((uint64_t)nc, b_beats);
         if (k0 == 0)
             sc.b += 3 * (CNN_AXI_LATENCY + 2);    /* bias, multipliers, shifts */
-        bank_beats += b_beats;
+        sc.b_beats = b_beats;
         w->bytes += (uint64_t)nc * (uint64_t)kt;
     }
-    if (w->beats_per_cycle > 0 && bank_beats)
-        sc.bank = (uint64_t)((double)bank_beats / w->beats_per_cycle) + CNN_AXI_LATENCY;
     return sc;
+}
+
+/* The slices in the engine's order (cnn_schedule.h): group, outer tile,
+ * inner tile, K slice. */
+typedef struct slice_iter {
+    int32_t g, k0;
+    int64_t o, i, inner, outer;
+    int n_outer, set;
+} slice_iter;
+
+/* The next slice's fetch costs and depth into *sc, *kt; 0 after the last. */
+static int next_slice(conv_walk *w, slice_iter *it, slice_cost *sc, uint64_t *kt)
+{
+    if (it->g >= w->d->groups)
+        return 0;
+    const int64_t mt = it->n_outer ? it->i : it->o, nt = it->n_outer ? it->o : it->i;
+    *sc = slice_fetch(w, it->set, it->g, mt, nt, it->k0);
+    *kt = (uint64_t)(w->K - it->k0 < w->ks ? w->K - it->k0 : w->ks);
+    it->set ^= 1;
+    if ((it->k0 += w->ks) < w->K)
+        return 1;
+    it->k0 = 0;
+    if (++it->i < it->inner)
+        return 1;
+    it->i = 0;
+    if (++it->o < it->outer)
+        return 1;
+    it->o = 0;
+    it->g++;
+    return 1;
+}
+
+/*
+ * The slices on the engine's timeline. Fetch A and fetch B are separate
+ * machines on separate ports: each starts slice i when it is done with
+ * slice i - 1 and the compute is done with slice i - 2 (which held the
+ * set), so one may run ahead of the other. A fetch takes its control and
+ * latency cycles (its time alone less its beats), then its beats, which it
+ * gets at the bank's rate (at most a beat a cycle) while the other port
+ * moves none, and at half of it while both do: the bank serves the ports
+ * in turn (the RTL's memory model), so a fetch that runs ahead takes half
+ * the bank from the one the compute waits for. Slice i's compute starts
+ * when both have filled its set and slice i - 1's compute is done, and
+ * takes a tap a cycle plus two. Laid out event by event; returns the last
+ * compute's end.
+ */
+#define SLICE_RING 8 /* slices kept: nc - 1 .. nc + 2 are in use */
+static double conv_timeline(conv_walk *w, slice_iter *it)
+{
+    const double bank = w->beats_per_cycle > 0 ? w->beats_per_cycle : 2.0;
+    const double alone = bank < 1.0 ? bank : 1.0, shared = bank / 2 < 1.0 ? bank / 2 : 1.0;
+    slice_cost job[SLICE_RING] = { { 0, 0, 0, 0 } };
+    uint64_t kt[SLICE_RING] = { 0 };
+    double done[2][SLICE_RING] = { { 0 } }, cend[SLICE_RING] = { 0 };
+    int64_t made = 0, nc = 0, q[2] = { 0, 0 };   /* slices made, computed, each port's next */
+    int act[2] = { 0, 0 }, more = 1;
+    double fx[2] = { 0, 0 }, bt[2] = { 0, 0 }, t = 0, last = 0;
+    for (;;) {
+        while (more && made < nc + 3) {   /* a port's next slice is at most nc + 1 */
+            more = next_slice(w, it, &job[made % SLICE_RING], &kt[made % SLICE_RING]);
+            made += more;
+        }
+        /* computes whose fetches are done */
+        while (nc < made && q[0] > nc && q[1] > nc) {
+            const int r = (int)(nc % SLICE_RING);
+            double c = nc ? cend[(nc - 1) % SLICE_RING] : 0;
+            c = c > done[0][r] ? c : done[0][r];
+            c = c > done[1][r] ? c : done[1][r];
+            last = cend[r] = c + (double)kt[r] + 2;
+            nc++;
+        }
+        if (!more && nc == made)
+            return last;
+        /* ports that may start their next slice, and the next event */
+        double dt = -1;
+        for (int p = 0; p < 2; p++) {
+            if (act[p] || q[p] >= made || (q[p] >= 2 && nc < q[p] - 1))
+                continue;
+            double rdy = q[p] ? done[p][(q[p] - 1) % SLICE_RING] : 0;
+            if (q[p] >= 2 && cend[(q[p] - 2) % SLICE_RING] > rdy)
+                rdy = cend[(q[p] - 2) % SLICE_RING];
+            if (rdy <= t) {
+                const slice_cost *sc = &job[q[p] % SLICE_RING];
+                const double time = (double)(p ? sc->b : sc->a), beats = (double)(p ? sc->b_beats : sc->a_beats);
+                act[p] = 1;
+                bt[p] = beats;
+                fx[p] = time > beats ? time - beats : 0;
+            } else if (dt < 0 || rdy - t < dt) {
+                dt = rdy - t;
+            }
+        }
+        const int both = act[0] && act[1] && fx[0] <= 0 && fx[1] <= 0 && bt[0] > 0 && bt[1] > 0;
+        const double rate = both ? shared : alone;
+        for (int p = 0; p < 2; p++) {
+            if (!act[p])
+                continue;
+            const double left = fx[p] > 0 ? fx[p] : bt[p] / rate;
+            if (dt < 0 || left < dt)
+                dt = left;
+        }
+        if (dt < 0)
+            return last;   /* nothing can move: not reached */
+        for (int p = 0; p < 2; p++) {
+            if (!act[p])
+                continue;
+            if (fx[p] > 0)
+                fx[p] = fx[p] - dt > 1e-9 ? fx[p] - dt : 0;
+            else
+                bt[p] = bt[p] - dt * rate > 1e-9 ? bt[p] - dt * rate : 0;
+        }
+        t += dt;
+        for (int p = 0; p < 2; p++)
+            if (act[p] && fx[p] <= 0 && bt[p] <= 0) {
+                done[p][q[p] % SLICE_RING] = t;
+                q[p]++;
+                act[p] = 0;
+            }
+    }
 }
 
 cnn_cost cnn_conv_cost(const cnn_conv_desc *d, double bpc)
@@ -190,32 +306,10 @@ cnn_cost cnn_conv_cost(const cnn_conv_desc *d, double bpc)
     const int n_outer = cnn_n_outer(w.row_tiles, w.col_tiles);
     c.macs = (uint64_t)w.M * (uint64_t)d->oc * (uint64_t)w.K;
 
-    /*
-     * Two buffer sets. Fetch A and fetch B are separate machines: each
-     * starts slice i when it is done with slice i - 1 and the compute is
-     * done with slice i - 2 (which held the set), so one may run ahead of
-     * the other; the bank paces their beats together. Slice i's compute
-     * starts when both have filled its set and slice i - 1's compute is
-     * done. Laid out slice by slice over every tile, in the engine's order.
-     */
-    const int64_t inner = n_outer ? w.row_tiles : w.col_tiles, outer = n_outer ? w.col_tiles : w.row_tiles;
-    uint64_t a_end = 0, b_end = 0, m_end = 0, c_end = 0, c_prev2 = 0;
-    int set = 0;
-    for (int32_t g = 0; g < d->groups; g++)
-        for (int64_t o = 0; o < outer; o++)
-            for (int64_t i = 0; i < inner; i++) {
-                const int64_t mt = n_outer ? i : o, nt = n_outer ? o : i;
-                for (int32_t k0 = 0; k0 < w.K; k0 += w.ks) {
-                    const int32_t kt = w.K - k0 < w.ks ? w.K - k0 : w.ks;
-                    const slice_cost sc = slice_fetch(&w, set, g, mt, nt, k0);
-                    a_end = max_u64(a_end, c_prev2) + sc.a;
-                    b_end = max_u64(b_end, c_prev2) + sc.b;
-                    m_end = max_u64(m_end, c_prev2) + sc.bank;
-                    c_prev2 = c_end;
-                    c_end = max_u64(c_end, max_u64(max_u64(a_end, b_end), m_end)) + (uint64_t)kt + 2;
-                    set ^= 1;
-                }
-            }
+    /* two buffer sets, the slices in the engine's order (conv_timeline) */
+    slice_iter it = { 0, 0, 0, 0, n_outer ? w.row_tiles : w.col_tiles,
+                      n_outer ? w.col_tiles : w.row_tiles, n_outer, 0 };
+    const uint64_t c_end = (uint64_t)(conv_timeline(&w, &it) + 0.5);
     /* start (three divisions), the slices, then the last tile: through the
      * array, the output stage (a row a cycle) and the writer (a burst a row,
      * about three cycles) and its last write response */
