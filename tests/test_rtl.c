@@ -403,22 +403,26 @@ static void test_sparse_engine(void)
 {
     rtl_engine *e = rtl_engine_new(RTL_SPARSE, 0);
     CU_ASSERT_FATAL(e != NULL);
-    static const struct { int n, h, w, c, oc, k, s, pad, fmt, br, bc, bits, per_tensor, bias; double keep; } P[] = {
-        { 3, 1, 1, 157, 70, 1, 1, 0, 1, 0, 0, 0, 0, 1, 0.3 },   /* X fc, 4-bit steps */
-        { 2, 1, 1, 200, 33, 1, 1, 0, 1, 0, 0, 0, 1, 0, 0.05 },  /* X fc, long gaps: padding entries */
-        { 2, 1, 1, 301, 29, 1, 1, 0, 1, 0, 0, 3, 0, 1, 0.2 },   /* X fc, 3-bit steps straddling bytes */
-        { 2, 6, 5, 6, 11, 3, 2, 1, 1, 0, 0, 0, 0, 1, 0.5 },     /* X conv, stride 2, pad 1 */
-        { 3, 1, 1, 157, 70, 1, 1, 0, 2, 4, 16, 8, 0, 1, 0.3 },  /* S fc, 4 x 16 blocks */
-        { 2, 6, 5, 6, 11, 3, 1, 1, 2, 3, 5, 4, 1, 1, 0.5 },     /* S conv, 3 x 5 blocks, 4-bit codes */
-        { 1, 1, 1, 64, 16, 1, 1, 0, 2, 16, 16, 8, 0, 0, 1.0 },  /* S fc, one 16 x 16 block row */
-        { 3, 1, 1, 97, 23, 1, 1, 0, 2, 5, 7, 3, 0, 1, 0.4 },    /* S fc, 5 x 7 blocks, 3-bit codes */
+    static const struct { int n, h, w, c, oc, k, s, pad, fmt, br, bc, bits, per_tensor, bias; double keep; int dil; } P[] = {
+        { 3, 1, 1, 157, 70, 1, 1, 0, 1, 0, 0, 0, 0, 1, 0.3, 1 },   /* X fc, 4-bit steps */
+        { 2, 1, 1, 200, 33, 1, 1, 0, 1, 0, 0, 0, 1, 0, 0.05, 1 },  /* X fc, long gaps: padding entries */
+        { 2, 1, 1, 301, 29, 1, 1, 0, 1, 0, 0, 3, 0, 1, 0.2, 1 },   /* X fc, 3-bit steps straddling bytes */
+        { 2, 6, 5, 6, 11, 3, 2, 1, 1, 0, 0, 0, 0, 1, 0.5, 1 },     /* X conv, stride 2, pad 1 */
+        { 3, 1, 1, 157, 70, 1, 1, 0, 2, 4, 16, 8, 0, 1, 0.3, 1 },  /* S fc, 4 x 16 blocks */
+        { 2, 6, 5, 6, 11, 3, 1, 1, 2, 3, 5, 4, 1, 1, 0.5, 1 },     /* S conv, 3 x 5 blocks, 4-bit codes */
+        { 1, 1, 1, 64, 16, 1, 1, 0, 2, 16, 16, 8, 0, 0, 1.0, 1 },  /* S fc, one 16 x 16 block row */
+        { 3, 1, 1, 97, 23, 1, 1, 0, 2, 5, 7, 3, 0, 1, 0.4, 1 },    /* S fc, 5 x 7 blocks, 3-bit codes */
+        { 19, 1, 1, 90, 21, 1, 1, 0, 1, 0, 0, 0, 0, 1, 0.3, 1 },   /* X fc: two passes of 8 and one of 3 */
+        { 2, 7, 6, 3, 9, 3, 1, 2, 1, 0, 0, 0, 0, 1, 0.4, 2 },   /* X conv, dilation 2: a run a tap */
+        { 1, 9, 11, 1, 8, 3, 1, 1, 1, 0, 0, 0, 1, 0, 0.6, 1 },     /* X conv, one channel: row runs */
     };
     enum { BLOB = 0x1000, IN = 0x9003, BIAS = 0xA000, MUL = 0xA400, SHF = 0xA800, OUT = 0xB025 };
     tu_rng r;
     tu_seed(&r, 31);
     for (size_t i = 0; i < sizeof P / sizeof P[0]; i++) {
-        const int oh = (P[i].h + 2 * P[i].pad - P[i].k) / P[i].s + 1;
-        const int ow = (P[i].w + 2 * P[i].pad - P[i].k) / P[i].s + 1;
+        const int dil = P[i].dil;
+        const int oh = (P[i].h + 2 * P[i].pad - dil * (P[i].k - 1) - 1) / P[i].s + 1;
+        const int ow = (P[i].w + 2 * P[i].pad - dil * (P[i].k - 1) - 1) / P[i].s + 1;
         const int cols = P[i].k * P[i].k * P[i].c;
         const size_t nin = (size_t)P[i].n * P[i].h * P[i].w * P[i].c;
         const size_t nout = (size_t)P[i].n * oh * ow * P[i].oc;
@@ -445,7 +449,7 @@ static void test_sparse_engine(void)
         memcpy(mem + SHF, shift, sizeof shift);
         memset(mem + OUT - 64, 0x5A, nout + 128);
         const sparse_desc d = { P[i].n, P[i].h, P[i].w, P[i].c, oh, ow, P[i].oc, P[i].k, P[i].k,
-                                P[i].s, P[i].s, P[i].pad, P[i].pad, 1, 1, -3, 4, -128, 127,
+                                P[i].s, P[i].s, P[i].pad, P[i].pad, dil, dil, -3, 4, -128, 127,
                                 P[i].bias, P[i].per_tensor };
         int8_t *want_out = malloc(nout);
         sparse_layer((const int8_t *)mem + IN, mem + BLOB, bias, mult, shift, want_out, d);
@@ -987,7 +991,8 @@ static double sparse_time(chm_device *dev, const chm_sparse *s, const int8_t *x,
 /*
  * The calibration guard for SPARSE (its engine has no array size: it runs in
  * every build): emu's model within 10% of the RTL on the demo's fc1 and conv2
- * shapes in X form (4-bit steps), S with 8-bit and 4-bit codes packed, and S
+ * shapes in X form (4-bit steps; eight vectors a weight pass), the demo's
+ * one-channel conv1 (a window row's taps one run), S with 8-bit and 4-bit codes packed, and S
  * with 3 x 5 blocks and 3-bit codes (fields straddling bytes; three blocks a
  * cycle), outputs identical.
  */
@@ -1005,6 +1010,7 @@ static void test_calibration_guard_sparse(void)
         { 20, 1, 1568, 64, 1, 0, 1, 0, 0, 1, 1.0 },    /* fc1, X unpruned, 1-bit steps */
         { 20, 1, 1568, 64, 1, 0, 1, 0, 0, 8, 0.01 },   /* fc1, X at 1%, 8-bit steps */
         { 1, 14, 16, 32, 3, 1, 1, 0, 0, CHM_SPARSE_STEP_AUTO, 0.05 }, /* conv2, X auto steps */
+        { 1, 28, 1, 16, 3, 1, 1, 0, 0, 4, 0.2 },       /* the pruned demo's conv1: 3-byte row runs */
     };
     tu_rng r;
     tu_seed(&r, 79);

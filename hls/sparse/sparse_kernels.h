@@ -12,15 +12,23 @@
 #include "sparse_format.h"
 
 /*
+ * A weight pass: the entry stream is read once for up to SPARSE_VECTORS
+ * input vectors (conv output pixels, or fc rows of a batch) held side by
+ * side in the neuron buffers; every lane multiplies its weight with each of
+ * them, so a weight's bytes are paid once per pass, not once per vector.
+ *
  * Cambricon-X's indexing module: 64 lanes, one 64-entry word of the entry
- * stream (values, and steps packed at step_bits) a cycle. Cambricon-S: up
- * to SPARSE_S_BLOCKS kept blocks of one row group a cycle, as many as fit
- * the 256 multipliers (a 16 x 16 block's worth): four 4 x 16 blocks, one
- * 16 x 16 block (sparse_s_blocks).
+ * stream (values, and steps packed at step_bits) a cycle, each lane with a
+ * multiplier per vector of the pass (64 x 8 = 512). Cambricon-S: up to
+ * SPARSE_S_BLOCKS kept blocks of one row group a cycle, as many as fit 256
+ * multipliers (a 16 x 16 block's worth): four 4 x 16 blocks, one 16 x 16
+ * block (sparse_s_blocks); S takes one vector a pass (sparse_pass_vectors).
  */
 #define SPARSE_X_LANES 64
-/* Most multiplies in a cycle: a 16 x 16 Cambricon-S block's worth (X: 64). */
-#define SPARSE_PEAK_MACS (SPARSE_MAX_BLOCK * SPARSE_MAX_BLOCK)
+#define SPARSE_VECTORS 8
+#define SPARSE_S_MACS (SPARSE_MAX_BLOCK * SPARSE_MAX_BLOCK)
+/* Most multiplies in a cycle: X's 64 lanes x 8 vectors (S: 256). */
+#define SPARSE_PEAK_MACS (SPARSE_X_LANES * SPARSE_VECTORS)
 #define SPARSE_S_BLOCKS 4
 
 /* Kept blocks of br x bc codes the S walker takes a cycle: they share the
@@ -28,8 +36,15 @@
  * 64 neuron-buffer reads a cycle). */
 static inline uint32_t sparse_s_blocks(uint32_t br, uint32_t bc)
 {
-    const uint32_t p = SPARSE_PEAK_MACS / (br * bc);
+    const uint32_t p = SPARSE_S_MACS / (br * bc);
     return p < SPARSE_S_BLOCKS ? p : SPARSE_S_BLOCKS;
+}
+
+/* Vectors a weight pass takes: X SPARSE_VECTORS; S one (its multipliers take
+ * a cycle's blocks of one vector). */
+static inline uint32_t sparse_pass_vectors(uint32_t format)
+{
+    return format == SPARSE_FMT_X ? SPARSE_VECTORS : 1;
 }
 /* Longest input vector (fc inputs, or kh*kw*ic taps of a conv) the on-chip
  * neuron buffer holds. */

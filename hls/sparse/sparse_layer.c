@@ -1,9 +1,10 @@
 /*
  * sparse_layer.c - the SPARSE mode's PE array and indexing module.
  *
- * For every input vector (a fc input row, or a conv output pixel's window
- * gathered into the neuron buffer), the PEs compute their output neurons
- * from the compressed weights only:
+ * A pass takes up to SPARSE_VECTORS input vectors (fc input rows, or conv
+ * output pixels' windows gathered into the neuron buffers) and reads the
+ * compressed weights once for all of them; the PEs compute their output
+ * neurons from the compressed weights only:
  *   - Cambricon-X: each PE's indexing module walks its row's step indexes,
  *     accumulating the column, and fetches from the neuron buffer only the
  *     inputs its nonzero weights need (padding entries fetch nothing);
@@ -35,7 +36,12 @@ static sparse_hdr read_hdr(const uint8_t *blob)
     return h;
 }
 
-/* vec[k] = input tap k of output pixel m (padding reads as in_zp). */
+/*
+ * vec[k] = input tap k of output pixel m (padding reads as in_zp), a window
+ * row at a time as the RTL's gather issues its runs: with dil_w 1 the row's
+ * taps inside the image are one contiguous run of memory (a run per tap
+ * otherwise), the taps outside it land as in_zp without a read.
+ */
 static void gather(const int8_t *in, int8_t vec[SPARSE_MAX_K], const sparse_desc *d, int32_t m)
 {
     const int32_t plane = d->oh * d->ow;
@@ -73,8 +79,8 @@ gather_ky:
  * lane's column), read their input and multiply; the row's sum closes at
  * its last segment.
  */
-static void mv_x(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const sparse_hdr *h,
-                 int32_t zp, int32_t acc[SPARSE_MAX_M])
+static void mv_x(const int8_t vec[SPARSE_VECTORS][SPARSE_MAX_K], const uint8_t *blob,
+                 const sparse_hdr *h, int32_t zp, int32_t acc[SPARSE_VECTORS][SPARSE_MAX_M])
 {
     const uint8_t *ptr = blob + h->off_ptr;
     const int8_t *val = (const int8_t *)(blob + h->off_a);
@@ -82,7 +88,8 @@ static void mv_x(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const spar
 x_rows:
     for (uint32_t r = 0; r < h->rows; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=SPARSE_MAX_M
-        int32_t col = -1, sum = 0;
+        int32_t col = -1, sum[SPARSE_VECTORS] = { 0 };
+#pragma HLS ARRAY_PARTITION variable=sum complete
         uint32_t e = hls_rd_u32(ptr + 4 * r);
         const uint32_t row_end = hls_rd_u32(ptr + 4 * (r + 1));
     x_segments:
@@ -97,15 +104,20 @@ x_rows:
                 const uint32_t i = word + l;
                 if (i >= e && i < end) {
                     col += (int32_t)hls_rd_field(step, i, h->step_bits);
-                    if (val[i])
-                        sum += (vec[col] - zp) * val[i];
+                x_vectors:
+                    for (uint32_t v = 0; v < SPARSE_VECTORS; v++) {
+#pragma HLS UNROLL
+                        if (val[i])
+                            sum[v] += (vec[v][col] - zp) * val[i];
+                    }
                 }
             }
             e = end;
             if (e >= row_end)
                 break;
         }
-        acc[r] = sum;
+        for (uint32_t v = 0; v < SPARSE_VECTORS; v++)
+            acc[v][r] = sum[v];
     }
 }
 
@@ -242,54 +254,88 @@ s_groups:
     }
 }
 
+/* The output stage's int8 result for row r of a vector's sums: bias, requantization, clamp. */
+static int8_t requant_row(const int32_t *acc, int32_t r, const int32_t *bias, const int32_t *mult,
+                          const int32_t *shift, const sparse_desc *d)
+{
+    const int32_t q = d->per_tensor ? 0 : r;
+    const int64_t v = (int64_t)acc[r] + (d->has_bias ? bias[r] : 0);
+    return hls_requant_int8(hls_sat32(v), mult[q], shift[q], d->out_zp, d->act_min, d->act_max);
+}
+
+/* A pass's outputs: a row a cycle, its nv vectors' results side by side (one requantization
+ * unit a vector), landing in an output buffer that goes out as nv x oc contiguous bytes. */
+static void store_pass(const int32_t acc[SPARSE_VECTORS][SPARSE_MAX_M], int32_t m0, int32_t nv,
+                       const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *out,
+                       const sparse_desc *d)
+{
+store_rows:
+    for (int32_t r = 0; r < d->oc; r++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=SPARSE_MAX_M
+#pragma HLS PIPELINE II=1
+    store_vectors:
+        for (int32_t v = 0; v < SPARSE_VECTORS; v++) {
+#pragma HLS UNROLL
+            if (v < nv)
+                out[(int64_t)(m0 + v) * d->oc + r] = requant_row(acc[v], r, bias, mult, shift, d);
+        }
+    }
+}
+
 void sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bias,
                   const int32_t *mult, const int32_t *shift, int8_t *out, sparse_desc d)
 {
     const sparse_hdr hdr = read_hdr(wblob);
     const sparse_hdr *h = &hdr;
-    int8_t vec[SPARSE_MAX_K];
-    /* four neuron buffers: the walker on one vector, the gather up to three ahead */
-#pragma HLS STREAM variable=vec type=pipo depth=4
-    int32_t acc[SPARSE_MAX_M];
     const int32_t vectors = d.n * d.oh * d.ow;
+    const int32_t pv = (int32_t)sparse_pass_vectors(h->format);
 #ifndef __SYNTHESIS__
+    /* Native emulation only: each vector's sums worked out from the decoded weights, and the
+     * vectors are independent, so the host's cores take them side by side, each with its own
+     * buffers (hls_native.h); the same bytes as the passes below. */
     uint16_t *xcols = h->format == SPARSE_FMT_X ? decode_x(wblob, h) : NULL;
     int8_t *wdec = h->format == SPARSE_FMT_S ? decode_s(wblob, h) : NULL;
+    if (xcols || wdec) {
+        int8_t v1[SPARSE_MAX_K];
+        int32_t a1[SPARSE_MAX_M];
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(dynamic, 4) num_threads(hls_native_threads(vectors)) private(v1, a1)
 #endif
-    /* Native emulation only: the vectors are independent, so the host's cores take
-     * them side by side, each with its own buffers (hls_native.h); the same bytes. */
-#if !defined(__SYNTHESIS__) && defined(_OPENMP)
-#pragma omp parallel for schedule(dynamic, 4) num_threads(hls_native_threads(vectors)) private(vec, acc)
+        for (int32_t m = 0; m < vectors; m++) {
+            gather(in, v1, &d, m);
+            if (xcols)
+                mv_x_native(v1, wblob, h, xcols, d.in_zp, a1);
+            else
+                mv_s_native(v1, wblob, h, wdec, d.in_zp, a1);
+            for (int32_t r = 0; r < d.oc; r++)
+                out[(int64_t)m * d.oc + r] = requant_row(a1, r, bias, mult, shift, &d);
+        }
+        free(xcols);
+        free(wdec);
+        return;
+    }
 #endif
-    for (int32_t m = 0; m < vectors; m++) {
+    int8_t vec[SPARSE_VECTORS][SPARSE_MAX_K];
+    /* four sets of neuron buffers (a pass's vectors side by side): the walker on one pass,
+     * the gather up to three ahead */
+#pragma HLS ARRAY_PARTITION variable=vec dim=1 complete
+#pragma HLS STREAM variable=vec type=pipo depth=4
+    int32_t acc[SPARSE_VECTORS][SPARSE_MAX_M];
+#pragma HLS ARRAY_PARTITION variable=acc dim=1 complete
+layer_passes:
+    for (int32_t m0 = 0; m0 < vectors; m0 += pv) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=65536
 #pragma HLS DATAFLOW
-        gather(in, vec, &d, m);
-#ifndef __SYNTHESIS__
-        if (xcols)
-            mv_x_native(vec, wblob, h, xcols, d.in_zp, acc);
-        else
-#endif
+        const int32_t nv = vectors - m0 < pv ? vectors - m0 : pv;
+    gather_pass:
+        for (int32_t v = 0; v < SPARSE_VECTORS; v++) {
+            if (v < nv)
+                gather(in, vec[v], &d, m0 + v);
+        }
         if (h->format == SPARSE_FMT_X)
             mv_x(vec, wblob, h, d.in_zp, acc);
-#ifndef __SYNTHESIS__
-        else if (wdec)
-            mv_s_native(vec, wblob, h, wdec, d.in_zp, acc);
-#endif
         else
-            mv_s(vec, wblob, h, d.in_zp, acc);
-    layer_store:
-        for (int32_t r = 0; r < d.oc; r++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=SPARSE_MAX_M
-#pragma HLS PIPELINE II=1
-            const int32_t q = d.per_tensor ? 0 : r;
-            int64_t v = (int64_t)acc[r] + (d.has_bias ? bias[r] : 0);
-            out[(int64_t)m * d.oc + r] = hls_requant_int8(hls_sat32(v), mult[q], shift[q], d.out_zp,
-                                                          d.act_min, d.act_max);
-        }
+            mv_s(vec[0], wblob, h, d.in_zp, acc[0]);
+        store_pass(acc, m0, nv, bias, mult, shift, out, &d);
     }
-#ifndef __SYNTHESIS__
-    free(xcols);
-    free(wdec);
-#endif
 }

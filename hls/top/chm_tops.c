@@ -69,7 +69,7 @@ void chm_sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bia
                       int32_t pad_l, int32_t dil_h, int32_t dil_w, int32_t in_zp, int32_t out_zp,
                       int32_t act_min, int32_t act_max, int32_t has_bias, int32_t per_tensor)
 {
-#pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 num_read_outstanding=32
+#pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 num_read_outstanding=64
 #pragma HLS INTERFACE m_axi port=wblob offset=slave bundle=gmem1
 #pragma HLS INTERFACE m_axi port=bias offset=slave bundle=gmem2
 #pragma HLS INTERFACE m_axi port=mult offset=slave bundle=gmem2

@@ -1,23 +1,28 @@
 // chm_sparse - the SPARSE mode's engine (hls/sparse/sparse_layer.c in RTL),
 // for Cambricon-X (format 1) and Cambricon-S (format 2) weights.
 //
-// Per input vector (a fc input row, or a conv output pixel's window):
-//   gather  - read master 0 fetches the window's taps (runs of ic bytes,
-//             padding taps written as in_zp without a read, 32 in flight)
-//             into one of four neuron buffers, up to three vectors ahead of
-//             the walker (two buffers left small layers waiting on the read
-//             latency for every other vector).
+// The engine works in weight passes: a pass takes up to SPARSE_VECTORS input
+// vectors (fc input rows, or conv output pixels' windows) for X, one for S,
+// and streams the weights once for all of them:
+//   gather  - read master 0 fetches each vector's window a row at a time
+//             (with dil_w 1 the row's taps inside the image are one run of
+//             memory, a run per tap otherwise; the taps outside land as
+//             in_zp without a read; runs of at most 1 KiB, 64 in flight)
+//             into a set of neuron buffers (a buffer a vector of the pass),
+//             up to three passes ahead of the walker.
 //   stream  - read master 1 streams two arrays of the blob into two ring
-//             buffers of Ring bytes (runs of up to 1 KiB), each vector's
+//             buffers of Ring bytes (runs of up to 1 KiB), each pass's
 //             stream padded to a 64-byte word: X the values (ring A) and the
 //             step indexes packed at step_bits (ring B); S the codes packed
-//             at code_bits (A) and the kept blocks' column indexes (B). The engine keeps no weights on chip: the
-//             stream is read again for every vector, as the kernel does.
+//             at code_bits (A) and the kept blocks' column indexes (B). The
+//             engine keeps no weights on chip: the stream is read again for
+//             every pass, as the kernel does.
 //   walker  - the indexing module.
 //             X: 64 lanes, one segment a cycle (the part of one row inside
 //             one 64-entry word); the lanes add their steps (each lane's
-//             column), read the neuron buffer there and multiply value x
-//             (input - in_zp); the row's sum closes at its last segment.
+//             column), read each of the pass's neuron buffers there and
+//             multiply value x (input - in_zp): 64 x SPARSE_VECTORS
+//             multipliers; the row's sums close at its last segment.
 //             S: up to four kept blocks of a row group a cycle, as many as
 //             fit the 256 multipliers (four 4 x 16 blocks, one 16 x 16);
 //             a block's column index is shared by the row group's
@@ -25,28 +30,33 @@
 //             decodes its codes (packed at code_bits) through the codebook
 //             and multiplies (a zero input adds nothing); a group's sums
 //             close at its last blocks (an empty group costs its cycle).
-//   output  - closed rows queue (up to 32), are requantized a row a cycle
-//             (bias, the CNN mode's MultiplyByQuantizedMultiplier, clamp)
-//             and written through write master 2 in runs that end at
-//             64-byte boundaries.
-// Before the first vector, the header, the row (group) pointers, the
-// per-channel bias / multiplier / shift and the S codebook are read once
-// into on-chip memories (MaxM rows).
+//   output  - closed rows queue (up to 32, each with the pass's sums), are
+//             requantized a row a cycle (a unit a vector: bias, the CNN
+//             mode's MultiplyByQuantizedMultiplier, clamp) into one of two
+//             output buffers; a full buffer (the pass's nv x oc outputs,
+//             contiguous in memory) goes out through write master 2 in runs
+//             that end at 64-byte boundaries while the next pass fills the
+//             other.
 `include "sparse_layer_regs.svh"
 `include "chm_axi_bind.svh"
 
 module chm_sparse #(
   parameter int unsigned MaxK = 16384,  // longest input vector (SPARSE_MAX_K)
   parameter int unsigned MaxM = 4096,   // most rows (SPARSE_MAX_M)
-  parameter int unsigned GatherDepth = 32, // gather runs in flight (a tap a run)
+  parameter int unsigned GatherDepth = 64, // gather runs in flight
   parameter int unsigned Ring = 8192    // bytes of each stream ring: S's code ring carries almost
                                         // all of a bank's beat a cycle, and must hold the read
                                         // latency's worth of it (64 x 64 bytes) and more
 ) (
   `include "chm_cnn_ports.svh"
 );
+  `include "sparse_consts.svh"  // SPARSE_VECTORS (hls/sparse/sparse_kernels.h)
   localparam int unsigned W = SPARSE_LAYER_WORDS;
-  localparam int unsigned Sets = 4;  // neuron buffers: a vector walked, the next three gathered
+  localparam int unsigned V = SPARSE_VECTORS;  // vectors a pass (X)
+  localparam int unsigned Sets = 4;  // sets of neuron buffers: a pass walked, the next three gathered
+  localparam int unsigned Slots = Sets * V;
+  localparam int unsigned SB = $clog2(Slots);
+  localparam int unsigned VB = $clog2(V);
   localparam int unsigned GK = $clog2(MaxK);
   localparam int unsigned PtrBytes = 4 * (MaxM + 1);
   localparam int unsigned WSpan = PtrBytes > Ring + 1024 ? PtrBytes : Ring + 1024;
@@ -92,6 +102,9 @@ module chm_sparse #(
   typedef enum logic [2:0] { C_IDLE, C_HDR, C_HDRW, C_PRE, C_PREW, C_RUN, C_DONE } ctrl_e;
   ctrl_e ctrl_q;
   logic [63:0] vectors, tap_bytes;       // vectors; bytes of a window
+  logic [63:0] passes;                   // weight passes: vectors / pv, rounded up
+  logic [31:0] pv;                       // vectors a pass: X V, S 1
+  logic [31:0] row_bytes;                // bytes of a window row: kw x ic
   logic        is_s;                     // Cambricon-S weights
   logic [31:0] a_off, a_len, b_off, b_len;  // the streamed arrays (offset in the blob, bytes)
   logic [63:0] e64a, e64b;               // a vector's stream in each ring (padded)
@@ -165,6 +178,7 @@ module chm_sparse #(
       oc <= '0; kh <= '0; kw <= '0; sh <= '0; sw <= '0; pt <= '0; pl <= '0; dh <= '0; dw <= '0;
       in_zp <= '0; out_zp <= '0; act_min <= '0; act_max <= '0; has_bias <= 1'b0;
       per_tensor <= 1'b0; vectors <= '0; tap_bytes <= '0; pre_arr <= '0; is_s <= 1'b0;
+      passes <= '0; pv <= 32'd1; row_bytes <= '0;
       a_off <= '0; a_len <= '0; b_off <= '0; b_len <= '0; e64a <= '0; e64b <= '0;
       n_groups <= '0; bb <= '0; fbits <= 4'd8; s_per <= 32'd1;
       pre_off <= '0; pre_total <= '0;
@@ -193,6 +207,10 @@ module chm_sparse #(
         C_HDRW: if (land_hdr == 64) begin
           vectors <= 64'(n) * 64'(oh) * 64'(ow);
           tap_bytes <= 64'(kh) * 64'(kw) * 64'(ic);
+          row_bytes <= kw * ic;
+          pv <= h_format == 32'd2 ? 32'd1 : 32'(V);
+          passes <= h_format == 32'd2 ? 64'(n) * 64'(oh) * 64'(ow)
+                                      : (64'(n) * 64'(oh) * 64'(ow) + 64'(V) - 64'd1) >> VB;
           is_s <= h_format == 32'd2;
           n_groups <= h_br != 0 ? (h_rows + h_br - 1) / h_br : 32'd0;
           bb <= h_br * h_bc;
@@ -314,7 +332,7 @@ module chm_sparse #(
   `define CHM_RD32(m, i) {m[4*(i) + 3], m[4*(i) + 2], m[4*(i) + 1], m[4*(i)]}
 
   // ---------------------------------------------- the entry stream's issuer
-  // Two cursors (values, steps), each a vector at a time: runs that end at
+  // Two cursors (values, steps), each a pass at a time: runs that end at
   // 1 KiB boundaries of memory, then a pad run to the next 64-entry word.
   // A run waits until the ring has room: it may not pass the walker's word
   // by more than Ring bytes.
@@ -342,8 +360,8 @@ module chm_sparse #(
     cv_len = cv_pad ? 32'd64 - 32'(cv_g[5:0]) : run_len(cv_addr, a_len - cv_e);
     cs_len = cs_pad ? 32'd64 - 32'(cs_g[5:0]) : run_len(cs_addr, b_len - cs_e);
     // a cursor has a run when its vector is not past the last, and the ring has room
-    cv_ok = cv_m < vectors && !(cv_pad && cv_g[5:0] == 6'd0) && cv_g + 64'(cv_len) <= cons_a + 64'(Ring);
-    cs_ok = cs_m < vectors && !(cs_pad && cs_g[5:0] == 6'd0) && cs_g + 64'(cs_len) <= cons_b + 64'(Ring);
+    cv_ok = cv_m < passes && !(cv_pad && cv_g[5:0] == 6'd0) && cv_g + 64'(cv_len) <= cons_a + 64'(Ring);
+    cs_ok = cs_m < passes && !(cs_pad && cs_g[5:0] == 6'd0) && cs_g + 64'(cs_len) <= cons_b + 64'(Ring);
     pick_s = cs_ok && (!cv_ok || turn_q);
     s_req_valid = cv_ok || cs_ok;
     s_req_pad = pick_s ? cs_pad : cv_pad;
@@ -359,9 +377,9 @@ module chm_sparse #(
     end else if (go) begin
       cv_m <= '0; cs_m <= '0; cv_g <= '0; cs_g <= '0; cv_e <= '0; cs_e <= '0; turn_q <= 1'b0;
     end else if (ctrl_q == C_RUN) begin
-      // a vector's cursor moves on when its stream (and pad) is done
-      if (cv_m < vectors && cv_pad && cv_g[5:0] == 6'd0) begin cv_m <= cv_m + 1; cv_e <= '0; end
-      if (cs_m < vectors && cs_pad && cs_g[5:0] == 6'd0) begin cs_m <= cs_m + 1; cs_e <= '0; end
+      // a pass's cursor moves on when its stream (and pad) is done
+      if (cv_m < passes && cv_pad && cv_g[5:0] == 6'd0) begin cv_m <= cv_m + 1; cv_e <= '0; end
+      if (cs_m < passes && cs_pad && cs_g[5:0] == 6'd0) begin cs_m <= cs_m + 1; cs_e <= '0; end
       if (s_req_valid && w_req_ready) begin
         turn_q <= !pick_s;
         if (pick_s) begin
@@ -378,37 +396,66 @@ module chm_sparse #(
   end
 
   // ------------------------------------------------- read master 0: gather
+  // A window row at a time: g_rb is the byte of the row (kw x ic bytes) the
+  // next run starts at. With dil_w 1 the row is three regions, taps left of
+  // the image (pad), inside it (one read: contiguous in memory), right of
+  // it (pad); with another dilation each tap is its own region (g_tx), and a
+  // row above or below the image is one pad region. Runs stop at a region's
+  // end and at 1 KiB.
   logic [63:0] gm;               // vector being gathered
-  logic [31:0] g_b, g_oy, g_ox, g_ty, g_tx, g_c0, g_k;
-  logic [63:0] g_img, wm, land_g;
-  logic signed [31:0] g_iy, g_ix;
-  logic        g_inside, g_ok, g_ready, g_last_run;
-  logic [31:0] g_len;
+  logic [63:0] g_pass;           // its pass
+  logic [31:0] g_v;              // its place in the pass
+  logic [31:0] g_b, g_oy, g_ox, g_ty, g_tx, g_rb, g_k;
+  logic [63:0] g_img, land_g;
+  logic signed [31:0] g_iy, g_ix0, g_ixt, g_lo, g_hi;
+  logic        g_row_in, g_read, g_ok, g_ready, g_row_end, g_last_run;
+  logic [31:0] g_len, g_end, g_off;
+  logic [63:0] g_addr;
   logic        gf_valid, gf_set, gf_busy;
-  logic [1:0]  gf_dest;
+  logic [SB-1:0] gf_dest;
   logic [63:0] gf_en;
   logic [64*(GK-6)-1:0] gf_word;
   logic [511:0] gf_data;
   logic [6:0]  gf_cnt;
+  logic [63:0] w_pass;           // pass being walked
 
   always_comb begin
+    logic signed [63:0] pix;
     g_iy = $signed(g_oy * sh) - $signed(pt) + $signed(g_ty * dh);
-    g_ix = $signed(g_ox * sw) - $signed(pl) + $signed(g_tx * dw);
-    g_inside = g_iy >= 0 && g_iy < $signed(ih) && g_ix >= 0 && g_ix < $signed(iw);
-    g_len = ic - g_c0 < 32'd1024 ? ic - g_c0 : 32'd1024;
-    // the half of the neuron buffer is free once the walker is past its last user
-    g_ok = ctrl_q == C_RUN && gm < vectors && gm <= wm + 64'(Sets) - 64'd1;
-    g_last_run = g_c0 + g_len >= ic && g_tx + 1 >= kw && g_ty + 1 >= kh;
+    g_ix0 = $signed(g_ox * sw) - $signed(pl);
+    g_ixt = g_ix0 + $signed(g_tx * dw);
+    g_row_in = g_iy >= 0 && g_iy < $signed(ih);
+    // dil_w 1: taps [g_lo, g_hi) of the row are inside the image
+    g_lo = g_ix0 >= 0 ? 32'sd0 : -g_ix0 < $signed(kw) ? -g_ix0 : $signed(kw);
+    g_hi = $signed(iw) - g_ix0 < $signed(kw) ? $signed(iw) - g_ix0 : $signed(kw);
+    if (g_hi < g_lo) g_hi = g_lo;
+    if (!g_row_in) begin
+      g_end = row_bytes; g_read = 1'b0;
+    end else if (dw == 32'd1) begin
+      if (g_rb < 32'(g_lo) * ic) begin g_end = 32'(g_lo) * ic; g_read = 1'b0; end
+      else if (g_rb < 32'(g_hi) * ic) begin g_end = 32'(g_hi) * ic; g_read = 1'b1; end
+      else begin g_end = row_bytes; g_read = 1'b0; end
+    end else begin
+      g_end = (g_tx + 1) * ic;
+      g_read = g_ixt >= 0 && g_ixt < $signed(iw);
+    end
+    g_len = g_end - g_rb < 32'd1024 ? g_end - g_rb : 32'd1024;
+    pix = 64'(g_iy) * 64'(iw) + 64'(g_ixt);
+    g_off = g_rb - g_tx * ic;
+    g_addr = g_img + 64'(pix) * 64'(ic) + 64'(g_off);
+    // a set of neuron buffers is free once the walker is past its pass
+    g_ok = ctrl_q == C_RUN && gm < vectors && g_pass <= w_pass + 64'(Sets) - 64'd1;
+    g_row_end = g_rb + g_len >= row_bytes;
+    g_last_run = g_row_end && g_ty + 1 >= kh;
     gf_cnt = '0;
     for (int l = 0; l < 64; l++) gf_cnt = gf_cnt + 7'(gf_en[l]);
   end
 
-  chm_run_fetch #(.DestBits(2), .KBits(GK), .Depth(GatherDepth)) u_gfetch (
+  chm_run_fetch #(.DestBits(SB), .KBits(GK), .Depth(GatherDepth)) u_gfetch (
     .clk_i, .rst_ni,
-    .req_valid_i(g_ok), .req_ready_o(g_ready), .dest_i(gm[1:0]), .set_i(1'b0),
-    .k_i(GK'(g_k)), .len_i((GK+1)'(g_len)),
-    .addr_i(g_img + (64'(g_iy) * 64'(iw) + 64'(g_ix)) * 64'(ic) + 64'(g_c0)),
-    .pad_i(!g_inside), .pad_val_i(in_zp[7:0]), .busy_o(gf_busy),
+    .req_valid_i(g_ok), .req_ready_o(g_ready), .dest_i(SB'({g_pass[1:0], g_v[VB-1:0]})),
+    .set_i(1'b0), .k_i(GK'(g_k)), .len_i((GK+1)'(g_len)), .addr_i(g_addr),
+    .pad_i(!g_read), .pad_val_i(in_zp[7:0]), .busy_o(gf_busy),
     `CHM_BIND_M0,
     .wr_valid_o(gf_valid), .wr_set_o(gf_set), .wr_dest_o(gf_dest), .wr_en_o(gf_en),
     .wr_word_o(gf_word), .wr_data_o(gf_data)
@@ -416,23 +463,25 @@ module chm_sparse #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      gm <= '0; g_b <= '0; g_oy <= '0; g_ox <= '0; g_ty <= '0; g_tx <= '0; g_c0 <= '0;
-      g_k <= '0; g_img <= '0;
+      gm <= '0; g_pass <= '0; g_v <= '0; g_b <= '0; g_oy <= '0; g_ox <= '0; g_ty <= '0;
+      g_tx <= '0; g_rb <= '0; g_k <= '0; g_img <= '0;
     end else if (go) begin
-      gm <= '0; g_b <= '0; g_oy <= '0; g_ox <= '0; g_ty <= '0; g_tx <= '0; g_c0 <= '0;
-      g_k <= '0; g_img <= p_in;
+      gm <= '0; g_pass <= '0; g_v <= '0; g_b <= '0; g_oy <= '0; g_ox <= '0; g_ty <= '0;
+      g_tx <= '0; g_rb <= '0; g_k <= '0; g_img <= p_in;
     end else if (g_ok && g_ready) begin
       if (!g_last_run) begin
         g_k <= g_k + g_len;
-        if (g_c0 + g_len < ic) g_c0 <= g_c0 + g_len;
-        else begin
-          g_c0 <= '0;
-          if (g_tx + 1 < kw) g_tx <= g_tx + 1;
-          else begin g_tx <= '0; g_ty <= g_ty + 1; end
+        if (g_row_end) begin
+          g_rb <= '0; g_tx <= '0; g_ty <= g_ty + 1;
+        end else begin
+          g_rb <= g_rb + g_len;
+          if (dw != 32'd1 && g_rb + g_len >= (g_tx + 1) * ic) g_tx <= g_tx + 1;
         end
       end else begin
-        g_k <= '0; g_c0 <= '0; g_tx <= '0; g_ty <= '0;
+        g_k <= '0; g_rb <= '0; g_tx <= '0; g_ty <= '0;
         gm <= gm + 1;
+        if (g_v + 1 >= pv) begin g_v <= '0; g_pass <= g_pass + 1; end
+        else g_v <= g_v + 1;
         if (g_ox + 1 < ow) g_ox <= g_ox + 1;
         else begin
           g_ox <= '0;
@@ -446,7 +495,7 @@ module chm_sparse #(
     end
   end
 
-  logic [7:0] vec [Sets][MaxK];
+  logic [7:0] vec [Slots][MaxK];
   always_ff @(posedge clk_i) begin
     if (gf_valid)
       for (int l = 0; l < 64; l++)
@@ -459,31 +508,40 @@ module chm_sparse #(
   end
 
   // ----------------------------------------------------------------- walker
-  // Rows leave the walker through a queue of FD (row, sum) entries: X closes
-  // at most one row a cycle, S a row group (up to 16 rows) at once.
+  // Rows leave the walker through a queue of FD (row, sums) entries, a sum a
+  // vector of the pass: X closes at most one row a cycle, S a row group (up
+  // to 16 rows) at once.
   localparam int unsigned FD = 32;
   logic [5:0]  f_head, f_tail, f_used;
-  logic signed [31:0] f_acc [FD];
+  logic signed [31:0] f_acc [FD][V];
   logic [31:0] f_row [FD];
   logic [4:0]  push_n;           // rows pushed this cycle
   logic [31:0] push_r;           // the first of them
-  logic signed [31:0] push_acc [16];
+  logic signed [31:0] push_acc [16][V];
   assign f_used = f_tail - f_head;
   assign f_empty = f_used == 0;
 
   logic [31:0] w_r, w_e;         // X: row, entry; S: row group (w_r), kept block (w_e)
-  logic signed [31:0] w_col, w_sum;
+  logic signed [31:0] w_col;
+  logic signed [31:0] w_sum [V];  // X: the row's partial sums, a vector each
   logic signed [31:0] s_sum [16]; // S: the group's partial sums
   logic [63:0] ga, gb;           // ring positions of the vector's streams
   logic [31:0] ptr_next, ws, w_end;
   logic        w_have, w_closes, w_last, w_step;
-  logic signed [31:0] w_tot, w_new, col_out;
+  logic signed [31:0] w_tot [V];
+  logic signed [31:0] w_new [V];
+  logic signed [31:0] col_out;
+  logic [63:0] w_m0;             // the pass's first vector
+  logic [31:0] w_nv;             // its vectors
+  logic [SB-1:0] w_slot;         // its first neuron buffer
   logic signed [31:0] s_new [16];
   logic [63:0] need_a, need_b;
   logic        s_empty;
   logic [31:0] s_nb;             // S: blocks of the group taken this cycle
 
-  assign w_all = wm >= vectors;
+  assign w_all = w_m0 >= vectors;
+  assign w_nv = vectors - w_m0 < 64'(pv) ? 32'(vectors - w_m0) : pv;
+  assign w_slot = SB'({w_pass[1:0], {VB{1'b0}}});
 
   always_comb begin
     logic signed [31:0] c;
@@ -508,12 +566,12 @@ module chm_sparse #(
       cons_a = ga + 64'(ws);
       cons_b = gb + (((64'(ws) * 64'(fbits)) >> 3) & ~64'd63);
     end
-    w_have = ctrl_q == C_RUN && !w_all && land_g >= (wm + 1) * tap_bytes &&
+    w_have = ctrl_q == C_RUN && !w_all && land_g >= (w_m0 + 64'(w_nv)) * tap_bytes &&
              land_a >= need_a && land_b >= need_b &&
              (!w_closes || 32'(f_used) + (is_s ? h_br : 32'd1) <= FD);
-    // X: 64 lanes over the segment
+    // X: 64 lanes over the segment, each with a multiplier per vector of the pass
     c = w_col;
-    w_tot = '0;
+    for (int v = 0; v < V; v++) w_tot[v] = '0;
     for (int l = 0; l < 64; l++) begin
       logic [31:0] i;
       logic [RB-1:0] pos, spos;
@@ -531,12 +589,15 @@ module chm_sparse #(
       x = '0;
       if (!is_s && i >= w_e && i < w_end) begin
         c = c + $signed({24'd0, spair & fmask});
-        x = $signed({vec[wm[1:0]][c[GK-1:0]][7], vec[wm[1:0]][c[GK-1:0]]}) - $signed(in_zp[8:0]);
-        if (v != 0) w_tot = w_tot + 32'(x) * 32'(v);
+        for (int u = 0; u < V; u++) begin
+          x = $signed({vec[w_slot + SB'(u)][c[GK-1:0]][7], vec[w_slot + SB'(u)][c[GK-1:0]]}) -
+              $signed(in_zp[8:0]);
+          if (v != 0) w_tot[u] = w_tot[u] + 32'(x) * 32'(v);
+        end
       end
     end
     col_out = c;
-    w_new = w_sum + w_tot;
+    for (int u = 0; u < V; u++) w_new[u] = w_sum[u] + w_tot[u];
   end
 
   always_comb begin
@@ -559,7 +620,7 @@ module chm_sparse #(
         cj = 32'(bcol) * h_bc + 32'(j);
         xs[j] = '0;
         if (32'(p) < s_nb && j < h_bc && cj < h_cols)
-          xs[j] = $signed({vec[wm[1:0]][cj[GK-1:0]][7], vec[wm[1:0]][cj[GK-1:0]]}) - $signed(in_zp[8:0]);
+          xs[j] = $signed({vec[w_slot][cj[GK-1:0]][7], vec[w_slot][cj[GK-1:0]]}) - $signed(in_zp[8:0]);
       end
       for (int i = 0; i < 16; i++)
         if (32'(p) < s_nb && i < h_br)
@@ -576,24 +637,28 @@ module chm_sparse #(
   // the rows closing this cycle
   always_comb begin
     push_r = is_s ? w_r * h_br : w_r;
-    for (int i = 0; i < 16; i++) push_acc[i] = is_s ? s_new[i] : w_new;
+    for (int i = 0; i < 16; i++)
+      for (int u = 0; u < V; u++)
+        push_acc[i][u] = is_s ? (u == 0 ? s_new[i] : 32'sd0) : w_new[u];
     push_n = !w_closes ? 5'd0 : is_s ? 5'(h_rows - push_r < h_br ? h_rows - push_r : h_br) : 5'd1;
   end
   assign w_step = w_have;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      wm <= '0; w_r <= '0; w_e <= '0; w_col <= -32'sd1; w_sum <= '0; ga <= '0; gb <= '0;
+      w_m0 <= '0; w_pass <= '0; w_r <= '0; w_e <= '0; w_col <= -32'sd1; ga <= '0; gb <= '0;
       f_tail <= '0;
+      for (int u = 0; u < V; u++) w_sum[u] <= '0;
       for (int i = 0; i < 16; i++) s_sum[i] <= '0;
     end else if (go) begin
-      wm <= '0; w_r <= '0; w_e <= `CHM_RD32(ptr_m, 0); w_col <= -32'sd1; w_sum <= '0;
+      w_m0 <= '0; w_pass <= '0; w_r <= '0; w_e <= `CHM_RD32(ptr_m, 0); w_col <= -32'sd1;
       ga <= '0; gb <= '0; f_tail <= '0;
+      for (int u = 0; u < V; u++) w_sum[u] <= '0;
       for (int i = 0; i < 16; i++) s_sum[i] <= '0;
     end else if (w_step) begin
       for (int i = 0; i < 16; i++)
         if (i < 32'(push_n)) begin
-          f_acc[5'(f_tail + 6'(i))] <= push_acc[i];
+          for (int u = 0; u < V; u++) f_acc[5'(f_tail + 6'(i))][u] <= push_acc[i][u];
           f_row[5'(f_tail + 6'(i))] <= push_r + 32'(i);
         end
       f_tail <= f_tail + 6'(push_n);
@@ -602,13 +667,15 @@ module chm_sparse #(
           w_e <= w_e + s_nb;
           for (int i = 0; i < 16; i++) s_sum[i] <= s_new[i];
         end else begin
-          w_e <= w_end; w_col <= col_out; w_sum <= w_new;
+          w_e <= w_end; w_col <= col_out;
+          for (int u = 0; u < V; u++) w_sum[u] <= w_new[u];
         end
       end else begin
-        w_col <= -32'sd1; w_sum <= '0;
+        w_col <= -32'sd1;
+        for (int u = 0; u < V; u++) w_sum[u] <= '0;
         for (int i = 0; i < 16; i++) s_sum[i] <= '0;
         if (w_last) begin
-          wm <= wm + 1; w_r <= '0; w_e <= `CHM_RD32(ptr_m, 0); ga <= ga + e64a; gb <= gb + e64b;
+          w_m0 <= w_m0 + 64'(pv); w_pass <= w_pass + 1; w_r <= '0; w_e <= `CHM_RD32(ptr_m, 0); ga <= ga + e64a; gb <= gb + e64b;
         end else begin
           w_r <= w_r + 1;
           w_e <= is_s ? ptr_next : w_end;
@@ -618,57 +685,90 @@ module chm_sparse #(
   end
 
   // ----------------------------------------------------------------- output
-  logic [63:0] o_p, o_total, o_addr;   // output index m * oc + r; outputs of the call
-  logic [31:0] o_row, q_idx;
-  logic [7:0]  q_byte;
-  logic        o_flush, o_step;
-  assign o_total = vectors * 64'(oc);
+  // A row a cycle from the queue, its sums requantized side by side (a unit
+  // a vector) into output buffer o_buf at v x oc + row; after the pass's last
+  // row the buffer is full: its nv x oc bytes are contiguous in memory from
+  // (m0 x oc), and go out 64-byte-aligned runs at a time while the other
+  // buffer fills.
+  logic [31:0] o_row, q_idx, o_cnt;
+  logic        o_buf, o_step, wr_buf, wr_fire, wr_last;
+  logic [1:0]  ob_full;
+  logic [63:0] o_m0;
+  logic [63:0] ob_m0 [2];
+  logic [31:0] ob_nv [2];
+  logic [7:0]  q_byte [V];
+  logic [7:0]  obuf [2][V*MaxM];
+  logic [31:0] wr_t, wr_end, wr_len;
+  logic [63:0] wr_addr;
+  localparam int unsigned OB = $clog2(V * MaxM);
   assign o_row = f_row[f_head[4:0]];
   assign q_idx = per_tensor ? 32'd0 : o_row;
-  assign o_addr = p_out + o_p;
-  assign o_flush = o_addr[5:0] == 6'd63 || o_p + 1 >= o_total;
+  assign o_step = !f_empty && !ob_full[o_buf];
 
-  // requantization of a row (TFLite's int8 output stage)
-  chm_requant u_rq (
-    .acc_i(f_acc[f_head[4:0]]),
-    .off_i(has_bias ? 34'($signed(`CHM_RD32(bias_m, o_row))) : 34'sd0),
-    .mult_i($signed(`CHM_RD32(mult_m, q_idx))), .shift_i($signed(`CHM_RD32(shift_m, q_idx))),
-    .out_zp_i(out_zp), .act_min_i(act_min), .act_max_i(act_max), .out_o(q_byte)
-  );
+  for (genvar u = 0; u < V; u++) begin : g_rq
+    // requantization of a row (TFLite's int8 output stage), vector u of the pass
+    chm_requant u_rq (
+      .acc_i(f_acc[f_head[4:0]][u]),
+      .off_i(has_bias ? 34'($signed(`CHM_RD32(bias_m, o_row))) : 34'sd0),
+      .mult_i($signed(`CHM_RD32(mult_m, q_idx))), .shift_i($signed(`CHM_RD32(shift_m, q_idx))),
+      .out_zp_i(out_zp), .act_min_i(act_min), .act_max_i(act_max), .out_o(q_byte[u])
+    );
+  end
 
-  // output word being filled, and the run waiting for the writer
-  logic [511:0] ob_data, wq_data;
-  logic [6:0]   ob_len, wq_len;
-  logic [63:0]  ob_addr, wq_addr;
+  always_ff @(posedge clk_i) begin
+    if (o_step)
+      for (int u = 0; u < V; u++)
+        if (32'(u) < pv) obuf[o_buf][OB'(32'(u) * oc + o_row)] <= q_byte[u];
+  end
+
+  // the writer: a run from byte wr_t of a full buffer to the next 64-byte boundary
+  logic [511:0] wq_data;
+  logic [6:0]   wq_len;
+  logic [63:0]  wq_addr;
   logic         wq_valid, wq_ready;
-  assign out_pending = wq_valid || ob_len != 0;
-  assign o_step = !f_empty && !(o_flush && wq_valid && !wq_ready);
+  assign wr_end = ob_nv[wr_buf] * oc;
+  assign wr_addr = p_out + ob_m0[wr_buf] * 64'(oc) + 64'(wr_t);
+  assign wr_len = wr_end - wr_t < 32'd64 - 32'(wr_addr[5:0]) ? wr_end - wr_t : 32'd64 - 32'(wr_addr[5:0]);
+  assign wr_fire = ob_full[wr_buf] && (!wq_valid || wq_ready);
+  assign wr_last = wr_t + wr_len >= wr_end;
+  assign out_pending = wq_valid || ob_full != 2'b00;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      f_head <= '0; o_p <= '0; ob_data <= '0; ob_len <= '0; ob_addr <= '0; wq_valid <= 1'b0;
-      wq_data <= '0; wq_len <= '0; wq_addr <= '0;
+      f_head <= '0; o_cnt <= '0; o_buf <= 1'b0; o_m0 <= '0; ob_full <= '0; wr_buf <= 1'b0;
+      wr_t <= '0; wq_valid <= 1'b0; wq_data <= '0; wq_len <= '0; wq_addr <= '0;
+      ob_m0[0] <= '0; ob_m0[1] <= '0; ob_nv[0] <= '0; ob_nv[1] <= '0;
     end else if (go) begin
-      f_head <= '0; o_p <= '0; ob_len <= '0; wq_valid <= 1'b0;
+      f_head <= '0; o_cnt <= '0; o_buf <= 1'b0; o_m0 <= '0; ob_full <= '0; wr_buf <= 1'b0;
+      wr_t <= '0; wq_valid <= 1'b0;
     end else begin
+      logic [1:0] full;
+      full = ob_full;
       if (wq_valid && wq_ready) wq_valid <= 1'b0;
-      if (o_step) begin
-        f_head <= f_head + 6'd1;
-        o_p <= o_p + 1;
-        // the byte joins the output word; a full word (or the last byte) goes to the writer
-        if (o_flush) begin
-          wq_valid <= 1'b1;
-          wq_addr <= ob_len == 0 ? o_addr : ob_addr;
-          wq_len <= ob_len + 7'd1;
-          wq_data <= ob_data;
-          wq_data[ob_len[5:0]*8 +: 8] <= q_byte;
-          ob_len <= '0;
+      if (wr_fire) begin
+        wq_valid <= 1'b1;
+        wq_addr <= wr_addr;
+        wq_len <= 7'(wr_len);
+        for (int l = 0; l < 64; l++)
+          wq_data[l*8 +: 8] <= obuf[wr_buf][OB'(wr_t + 32'(l))];
+        if (wr_last) begin
+          wr_t <= '0; wr_buf <= !wr_buf; full[wr_buf] = 1'b0;
         end else begin
-          if (ob_len == 0) ob_addr <= o_addr;
-          ob_data[ob_len[5:0]*8 +: 8] <= q_byte;
-          ob_len <= ob_len + 7'd1;
+          wr_t <= wr_t + wr_len;
         end
       end
+      if (o_step) begin
+        f_head <= f_head + 6'd1;
+        if (o_cnt + 1 >= h_rows) begin
+          o_cnt <= '0; o_buf <= !o_buf; o_m0 <= o_m0 + 64'(pv);
+          full[o_buf] = 1'b1;
+          ob_m0[o_buf] <= o_m0;
+          ob_nv[o_buf] <= vectors - o_m0 < 64'(pv) ? 32'(vectors - o_m0) : pv;
+        end else begin
+          o_cnt <= o_cnt + 1;
+        end
+      end
+      ob_full <= full;
     end
   end
 
@@ -679,6 +779,6 @@ module chm_sparse #(
   );
 
   logic unused_ok;
-  assign unused_ok = ^{in_zp[31:9], wf_set, gf_set, wf_busy, gf_dest, gf_busy, g_b, hdr32(0), land_hdr[63:7]};
+  assign unused_ok = ^{in_zp[31:9], wf_set, gf_set, wf_busy, gf_busy, g_b, hdr32(0), land_hdr[63:7]};
 endmodule
 `undef CHM_RD32
