@@ -147,15 +147,19 @@ static int run_device(const options *o, const cnn_model *m, int sparse, const in
         fprintf(stderr, "fashion_mnist: %s\n", chm_last_error(NULL));
         return 1;
     }
-    /* Pruned layers: every region into SPARSE mode first, once (partial
-     * reconfiguration); the per-image card time counts from there. */
+    /* Pruned layers: every region but the last into SPARSE mode first, once
+     * (partial reconfiguration); the last stays in CNN mode for the pooling
+     * layers, which run on the CNN engines (loading SPARSE there too would
+     * have the runtime load CNN back for the first pool). The per-image card
+     * time counts from there. */
     double start_us = 0, start_uj = 0;
     if (sparse) {
         chm_device_info info;
         chm_device_stats s0;
         chm_device_query(dev, &info);
         int rc = 0;
-        for (uint32_t r = 0; r < info.n_regions && !rc; r++)
+        const uint32_t nsp = info.n_regions > 1 ? info.n_regions - 1 : info.n_regions;
+        for (uint32_t r = 0; r < nsp && !rc; r++)
             rc = chm_region_load_mode(dev, (int)r, CHM_MODE_SPARSE, NULL);
         if (rc || chm_finish(dev)) {
             fprintf(stderr, "fashion_mnist: %s\n", chm_last_error(dev));
@@ -166,8 +170,9 @@ static int run_device(const options *o, const cnn_model *m, int sparse, const in
         start_us = s0.device_makespan_us;
         start_uj = s0.energy_uj;
         if (!quiet)
-            printf("reconfigured      %u regions into SPARSE mode: %.1f MB through the ICAP, %.1f ms\n",
-                   info.n_regions, (double)s0.icap_bytes / 1e6, start_us / 1e3);
+            printf("reconfigured      %u of %u regions into SPARSE mode (%s): %.1f MB through the ICAP, %.1f ms\n",
+                   nsp, info.n_regions, nsp < info.n_regions ? "the last stays CNN for the pools" : "",
+                   (double)s0.icap_bytes / 1e6, start_us / 1e3);
     }
     model_dev *md;
     int rc = model_dev_create(dev, m, o->batch, sparse, &md);
