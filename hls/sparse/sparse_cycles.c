@@ -4,7 +4,7 @@
  *
  * Both formats, calibrated against rtl/sparse/chm_sparse.sv. The engine
  * works in weight passes of up to sparse_pass_vectors() input vectors (X 8,
- * S 1); per pass these stages overlap (four sets of neuron buffers, two
+ * S as many as 512 multipliers allow its block, at most 8); per pass these stages overlap (four sets of neuron buffers, two
  * stream rings, two output buffers):
  *   - gather: each vector's window through read port 0, a window row at a
  *     time: with dil_w 1 the row's taps inside the image are one run of
@@ -15,9 +15,9 @@
  *     steps (packed at step_bits), S the codes (packed at code_bits) and
  *     the kept blocks' column indexes (two bytes each);
  *   - walker: X one segment a cycle for all the pass's vectors, a segment
- *     being the part of one row inside one 64-entry word; S up to four kept
- *     blocks of a row group a cycle (sparse_s_blocks: four 4 x 16 blocks,
- *     one 16 x 16); an empty row (group) costs its cycle; behind it the
+ *     being the part of one row inside one 64-entry word; S one kept block
+ *     of a row group a cycle for all of them; an empty row (group) costs
+ *     its cycle; behind it the
  *     output stage, a row a cycle (a requantization unit a vector);
  *   - writes: a pass's outputs are nv x oc contiguous bytes, written
  *     through port 2 as one run while the next pass walks;
@@ -57,7 +57,7 @@ static uint64_t cdiv(uint64_t a, uint64_t b)
     return (a + b - 1) / b;
 }
 
-/* Walker cycles of one vector: a cycle per (row, 64-entry word) segment, at least one a row. */
+/* Walker cycles of one pass (X): a cycle per (row, 64-entry word) segment, at least one a row. */
 static uint64_t segments_x(const uint8_t *blob, const sparse_hdr *h)
 {
     const uint32_t *ptr = (const uint32_t *)(blob + h->off_ptr);
@@ -69,16 +69,15 @@ static uint64_t segments_x(const uint8_t *blob, const sparse_hdr *h)
     return cycles;
 }
 
-/* Walker cycles of one vector (S): sparse_s_blocks kept blocks of a row group a cycle,
- * an empty row group one cycle. */
+/* Walker cycles of one pass (S): a kept block of a row group a cycle, an empty row group
+ * one cycle. */
 static uint64_t blocks_s(const uint8_t *blob, const sparse_hdr *h)
 {
     const uint32_t *ptr = (const uint32_t *)(blob + h->off_ptr);
     const uint32_t groups = (h->rows + h->block_rows - 1) / h->block_rows;
-    const uint32_t per = sparse_s_blocks(h->block_rows, h->block_cols);
     uint64_t cycles = 0;
     for (uint32_t g = 0; g < groups; g++)
-        cycles += ptr[g + 1] > ptr[g] ? cdiv(ptr[g + 1] - ptr[g], per) : 1;
+        cycles += ptr[g + 1] > ptr[g] ? ptr[g + 1] - ptr[g] : 1;
     return cycles;
 }
 
@@ -196,7 +195,7 @@ sparse_cost sparse_layer_cost(const sparse_desc *d, const uint8_t *blob, const i
     const uint64_t groups = is_s ? (h->rows + h->block_rows - 1) / h->block_rows : h->rows;
     sparse_cost c = { 0 };
     const uint64_t vectors = (uint64_t)d->n * d->oh * d->ow;
-    const uint64_t pv = sparse_pass_vectors(h->format);
+    const uint64_t pv = sparse_pass_vectors(h->format, h->block_rows, h->block_cols);
     const uint64_t passes = cdiv(vectors, pv);
     const gather_stats g = gather_runs(d);
     /* Per pass, independent of its vectors: the walker, the output stage behind its queue (a

@@ -14,37 +14,31 @@
 /*
  * A weight pass: the entry stream is read once for up to SPARSE_VECTORS
  * input vectors (conv output pixels, or fc rows of a batch) held side by
- * side in the neuron buffers; every lane multiplies its weight with each of
- * them, so a weight's bytes are paid once per pass, not once per vector.
+ * side in the neuron buffers; every multiplier's weight meets each of them,
+ * so a weight's bytes are paid once per pass, not once per vector. The
+ * engine has SPARSE_PEAK_MACS (512) multipliers in use at a time.
  *
  * Cambricon-X's indexing module: 64 lanes, one 64-entry word of the entry
  * stream (values, and steps packed at step_bits) a cycle, each lane with a
- * multiplier per vector of the pass (64 x 8 = 512). Cambricon-S: up to
- * SPARSE_S_BLOCKS kept blocks of one row group a cycle, as many as fit 256
- * multipliers (a 16 x 16 block's worth): four 4 x 16 blocks, one 16 x 16
- * block (sparse_s_blocks); S takes one vector a pass (sparse_pass_vectors).
+ * multiplier per vector of the pass (64 x 8 = 512). Cambricon-S: one kept
+ * block of a row group a cycle, its br x bc codes decoded once and
+ * multiplied with each vector of the pass: as many vectors as 512
+ * multipliers allow (sparse_pass_vectors: eight for a 4 x 16 block, two
+ * for a 16 x 16 one).
  */
 #define SPARSE_X_LANES 64
 #define SPARSE_VECTORS 8
-#define SPARSE_S_MACS (SPARSE_MAX_BLOCK * SPARSE_MAX_BLOCK)
-/* Most multiplies in a cycle: X's 64 lanes x 8 vectors (S: 256). */
 #define SPARSE_PEAK_MACS (SPARSE_X_LANES * SPARSE_VECTORS)
-#define SPARSE_S_BLOCKS 4
 
-/* Kept blocks of br x bc codes the S walker takes a cycle: they share the
- * 256 multipliers; each reads its bc <= 16 inputs (4 x 16 = the X lanes'
- * 64 neuron-buffer reads a cycle). */
-static inline uint32_t sparse_s_blocks(uint32_t br, uint32_t bc)
+/* Vectors a weight pass takes: X SPARSE_VECTORS; S as many as its block's
+ * br x bc multipliers a vector fit in SPARSE_PEAK_MACS, at most
+ * SPARSE_VECTORS. */
+static inline uint32_t sparse_pass_vectors(uint32_t format, uint32_t br, uint32_t bc)
 {
-    const uint32_t p = SPARSE_S_MACS / (br * bc);
-    return p < SPARSE_S_BLOCKS ? p : SPARSE_S_BLOCKS;
-}
-
-/* Vectors a weight pass takes: X SPARSE_VECTORS; S one (its multipliers take
- * a cycle's blocks of one vector). */
-static inline uint32_t sparse_pass_vectors(uint32_t format)
-{
-    return format == SPARSE_FMT_X ? SPARSE_VECTORS : 1;
+    if (format != SPARSE_FMT_S || br * bc == 0)
+        return SPARSE_VECTORS;
+    const uint32_t p = SPARSE_PEAK_MACS / (br * bc);
+    return p < SPARSE_VECTORS ? p : SPARSE_VECTORS;
 }
 /* Longest input vector (fc inputs, or kh*kw*ic taps of a conv) the on-chip
  * neuron buffer holds. */

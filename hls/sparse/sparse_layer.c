@@ -122,13 +122,14 @@ x_rows:
 }
 
 /*
- * Cambricon-S: up to SPARSE_S_BLOCKS kept blocks of a row group a cycle, as
- * many as fit the 256 multipliers (sparse_s_blocks). A block's column index
- * is shared by the row group's block_rows PEs: its block_cols inputs are
- * read once, and each PE decodes its codes (packed at code_bits,
- * hls_rd_field) through the codebook and multiplies (a zero input neuron
- * adds nothing; with whole blocks a cycle, skipping it saves no cycle). A
- * group's sums close at its last blocks; an empty group costs its cycle.
+ * Cambricon-S: one kept block of a row group a cycle for every vector of
+ * the pass (sparse_pass_vectors). A block's column index is shared by the
+ * row group's block_rows PEs: its codes (packed at code_bits,
+ * hls_rd_field) are decoded through the codebook once, its block_cols
+ * inputs read from each vector's neuron buffer, and each PE multiplies (a
+ * zero input neuron adds nothing; with a whole block a cycle, skipping it
+ * saves no cycle). A group's sums close at its last block; an empty group
+ * costs its cycle.
  */
 #ifndef __SYNTHESIS__
 /* Native emulation only: each X entry's column worked out once a call (NULL if out of
@@ -204,11 +205,11 @@ static void mv_s_native(const int8_t *vec, const uint8_t *blob, const sparse_hdr
 }
 #endif
 
-static void mv_s(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const sparse_hdr *h,
-                 int32_t zp, int32_t acc[SPARSE_MAX_M])
+static void mv_s(const int8_t vec[SPARSE_VECTORS][SPARSE_MAX_K], const uint8_t *blob,
+                 const sparse_hdr *h, int32_t zp, int32_t acc[SPARSE_VECTORS][SPARSE_MAX_M])
 {
     const uint32_t br = h->block_rows, bc = h->block_cols;
-    const uint32_t groups = (h->rows + br - 1) / br, per = sparse_s_blocks(br, bc);
+    const uint32_t groups = (h->rows + br - 1) / br;
     const uint8_t *ptr = blob + h->off_ptr;
     const uint8_t *col = blob + h->off_a;
     const uint8_t *code = blob + h->off_b;
@@ -216,41 +217,46 @@ static void mv_s(const int8_t vec[SPARSE_MAX_K], const uint8_t *blob, const spar
 s_groups:
     for (uint32_t g = 0; g < groups; g++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=1024
-        int32_t sum[SPARSE_MAX_BLOCK] = { 0 };
-#pragma HLS ARRAY_PARTITION variable=sum complete
+        int32_t sum[SPARSE_VECTORS][SPARSE_MAX_BLOCK] = { { 0 } };
+#pragma HLS ARRAY_PARTITION variable=sum complete dim=0
         const uint32_t k1 = hls_rd_u32(ptr + 4 * (g + 1));
-    s_cycles:
-        for (uint32_t k = hls_rd_u32(ptr + 4 * g); k < k1; k += per) {
+    s_blocks:
+        for (uint32_t k = hls_rd_u32(ptr + 4 * g); k < k1; k++) {
 #pragma HLS LOOP_TRIPCOUNT min=0 max=1024
 #pragma HLS PIPELINE II=1
-        s_blocks:
-            for (uint32_t p = 0; p < SPARSE_S_BLOCKS; p++) {
+            int8_t w[SPARSE_MAX_BLOCK][SPARSE_MAX_BLOCK];
+#pragma HLS ARRAY_PARTITION variable=w complete dim=0
+        s_decode:
+            for (uint32_t i = 0; i < SPARSE_MAX_BLOCK; i++) {
 #pragma HLS UNROLL
-                const uint32_t kb = k + p;
-                const int live = p < per && kb < k1;
-                int32_t x[SPARSE_MAX_BLOCK];
-#pragma HLS ARRAY_PARTITION variable=x complete
-            s_inputs:
                 for (uint32_t j = 0; j < SPARSE_MAX_BLOCK; j++) {
 #pragma HLS UNROLL
-                    const uint32_t c = live ? hls_rd_u16(col + 2 * kb) * bc + j : 0;
-                    x[j] = live && j < bc && c < h->cols ? vec[c] - zp : 0;
+                    w[i][j] = i < br && j < bc
+                                  ? book[hls_rd_field(code, ((uint64_t)k * br + i) * bc + j, h->code_bits)]
+                                  : 0;
                 }
-            s_rows:
-                for (uint32_t i = 0; i < SPARSE_MAX_BLOCK; i++) {
+            }
+            const uint32_t c0 = hls_rd_u16(col + 2 * k) * bc;
+        s_vectors:
+            for (uint32_t v = 0; v < SPARSE_VECTORS; v++) {
 #pragma HLS UNROLL
-                s_cols:
-                    for (uint32_t j = 0; j < SPARSE_MAX_BLOCK; j++) {
+            s_cols:
+                for (uint32_t j = 0; j < SPARSE_MAX_BLOCK; j++) {
 #pragma HLS UNROLL
-                        if (i < br && j < bc && x[j] != 0)
-                            sum[i] += x[j] * book[hls_rd_field(code, ((uint64_t)kb * br + i) * bc + j,
-                                                               h->code_bits)];
+                    const uint32_t c = c0 + j;
+                    const int32_t x = j < bc && c < h->cols ? vec[v][c] - zp : 0;
+                s_rows:
+                    for (uint32_t i = 0; i < SPARSE_MAX_BLOCK; i++) {
+#pragma HLS UNROLL
+                        if (x != 0)
+                            sum[v][i] += x * w[i][j];
                     }
                 }
             }
         }
-        for (uint32_t i = 0; i < br && g * br + i < h->rows; i++)
-            acc[g * br + i] = sum[i];
+        for (uint32_t v = 0; v < SPARSE_VECTORS; v++)
+            for (uint32_t i = 0; i < br && g * br + i < h->rows; i++)
+                acc[v][g * br + i] = sum[v][i];
     }
 }
 
@@ -288,7 +294,7 @@ void sparse_layer(const int8_t *in, const uint8_t *wblob, const int32_t *bias,
     const sparse_hdr hdr = read_hdr(wblob);
     const sparse_hdr *h = &hdr;
     const int32_t vectors = d.n * d.oh * d.ow;
-    const int32_t pv = (int32_t)sparse_pass_vectors(h->format);
+    const int32_t pv = (int32_t)sparse_pass_vectors(h->format, h->block_rows, h->block_cols);
 #ifndef __SYNTHESIS__
     /* Native emulation only: each vector's sums worked out from the decoded weights, and the
      * vectors are independent, so the host's cores take them side by side, each with its own
@@ -335,7 +341,7 @@ layer_passes:
         if (h->format == SPARSE_FMT_X)
             mv_x(vec, wblob, h, d.in_zp, acc);
         else
-            mv_s(vec[0], wblob, h, d.in_zp, acc[0]);
+            mv_s(vec, wblob, h, d.in_zp, acc);
         store_pass(acc, m0, nv, bias, mult, shift, out, &d);
     }
 }

@@ -2,8 +2,9 @@
 // for Cambricon-X (format 1) and Cambricon-S (format 2) weights.
 //
 // The engine works in weight passes: a pass takes up to SPARSE_VECTORS input
-// vectors (fc input rows, or conv output pixels' windows) for X, one for S,
-// and streams the weights once for all of them:
+// vectors (fc input rows, or conv output pixels' windows; S as many as its
+// block's multipliers fit 512, sparse_pass_vectors) and streams the weights
+// once for all of them:
 //   gather  - read master 0 fetches each vector's window a row at a time
 //             (with dil_w 1 the row's taps inside the image are one run of
 //             memory, a run per tap otherwise; the taps outside land as
@@ -23,13 +24,14 @@
 //             column), read each of the pass's neuron buffers there and
 //             multiply value x (input - in_zp): 64 x SPARSE_VECTORS
 //             multipliers; the row's sums close at its last segment.
-//             S: up to four kept blocks of a row group a cycle, as many as
-//             fit the 256 multipliers (four 4 x 16 blocks, one 16 x 16);
-//             a block's column index is shared by the row group's
-//             block_rows PEs: the bc inputs it names are read once, each PE
-//             decodes its codes (packed at code_bits) through the codebook
-//             and multiplies (a zero input adds nothing); a group's sums
-//             close at its last blocks (an empty group costs its cycle).
+//             S: one kept block of a row group a cycle: its codes (packed
+//             at code_bits) decoded through the codebook once, the bc inputs
+//             its column index names read from each vector's buffer, and
+//             the group's block_rows PEs multiply (a zero input adds
+//             nothing); a group's sums close at its last block (an empty
+//             group costs its cycle). Written as 8 x 16 x 16 multiply
+//             sites of which pv x br x bc <= 512 are in use; a built engine
+//             routes 512 multipliers to the block shape (not done).
 //   output  - closed rows queue (up to 32, each with the pass's sums), are
 //             requantized a row a cycle (a unit a vector: bias, the CNN
 //             mode's MultiplyByQuantizedMultiplier, clamp) into one of two
@@ -44,6 +46,9 @@ module chm_sparse #(
   parameter int unsigned MaxK = 16384,  // longest input vector (SPARSE_MAX_K)
   parameter int unsigned MaxM = 4096,   // most rows (SPARSE_MAX_M)
   parameter int unsigned GatherDepth = 64, // gather runs in flight
+  parameter int unsigned MaxBlock = 16, // largest S block side (SPARSE_MAX_BLOCK); less only to
+                                        // elaborate a small engine (rtl_yosys)
+  parameter int unsigned VecCap = 0,    // 0: SPARSE_VECTORS a pass; less only for rtl_yosys
   parameter int unsigned Ring = 8192    // bytes of each stream ring: S's code ring carries almost
                                         // all of a bank's beat a cycle, and must hold the read
                                         // latency's worth of it (64 x 64 bytes) and more
@@ -52,7 +57,8 @@ module chm_sparse #(
 );
   `include "sparse_consts.svh"  // SPARSE_VECTORS (hls/sparse/sparse_kernels.h)
   localparam int unsigned W = SPARSE_LAYER_WORDS;
-  localparam int unsigned V = SPARSE_VECTORS;  // vectors a pass (X)
+  localparam int unsigned V = VecCap == 0 ? SPARSE_VECTORS : VecCap;  // vectors a pass (X)
+  localparam int unsigned MB = MaxBlock;
   localparam int unsigned Sets = 4;  // sets of neuron buffers: a pass walked, the next three gathered
   localparam int unsigned Slots = Sets * V;
   localparam int unsigned SB = $clog2(Slots);
@@ -93,6 +99,15 @@ module chm_sparse #(
   assign h_off_a = hdr32(44);
   assign h_off_b = hdr32(48);
 
+  // S: vectors a pass, as many as a block's multipliers fit in 512, at most V
+  // (sparse_pass_vectors; blocks are at most 16 x 16, so at least two)
+  function automatic logic [31:0] s_vectors(input logic [31:0] bb_i);
+    logic [31:0] fit;
+    fit = bb_i <= 32'd64 ? 32'd8 : bb_i <= 32'd73 ? 32'd7 : bb_i <= 32'd85 ? 32'd6 :
+          bb_i <= 32'd102 ? 32'd5 : bb_i <= 32'd128 ? 32'd4 : bb_i <= 32'd170 ? 32'd3 : 32'd2;
+    s_vectors = fit < 32'(V) ? fit : 32'(V);
+  endfunction
+
   // bytes of n fields of bits bits packed back to back (hls_field_bytes)
   function automatic logic [63:0] packed_bytes(input logic [63:0] nf, input logic [31:0] bits);
     packed_bytes = (nf * 64'(bits) + 64'd7) >> 3;
@@ -102,14 +117,12 @@ module chm_sparse #(
   typedef enum logic [2:0] { C_IDLE, C_HDR, C_HDRW, C_PRE, C_PREW, C_RUN, C_DONE } ctrl_e;
   ctrl_e ctrl_q;
   logic [63:0] vectors, tap_bytes;       // vectors; bytes of a window
-  logic [63:0] passes;                   // weight passes: vectors / pv, rounded up
   logic [31:0] pv;                       // vectors a pass: X V, S 1
   logic [31:0] row_bytes;                // bytes of a window row: kw x ic
   logic        is_s;                     // Cambricon-S weights
   logic [31:0] a_off, a_len, b_off, b_len;  // the streamed arrays (offset in the blob, bytes)
   logic [63:0] e64a, e64b;               // a vector's stream in each ring (padded)
   logic [31:0] n_groups, bb;             // S: row groups; codes in a block
-  logic [31:0] s_per;                    // S: kept blocks a cycle (sparse_s_blocks)
   logic [3:0]  fbits;                    // bits of a packed field: X steps, S codes
   logic [7:0]  fmask;
   logic [31:0] n_params;
@@ -178,9 +191,9 @@ module chm_sparse #(
       oc <= '0; kh <= '0; kw <= '0; sh <= '0; sw <= '0; pt <= '0; pl <= '0; dh <= '0; dw <= '0;
       in_zp <= '0; out_zp <= '0; act_min <= '0; act_max <= '0; has_bias <= 1'b0;
       per_tensor <= 1'b0; vectors <= '0; tap_bytes <= '0; pre_arr <= '0; is_s <= 1'b0;
-      passes <= '0; pv <= 32'd1; row_bytes <= '0;
+      pv <= 32'd1; row_bytes <= '0;
       a_off <= '0; a_len <= '0; b_off <= '0; b_len <= '0; e64a <= '0; e64b <= '0;
-      n_groups <= '0; bb <= '0; fbits <= 4'd8; s_per <= 32'd1;
+      n_groups <= '0; bb <= '0; fbits <= 4'd8;
       pre_off <= '0; pre_total <= '0;
     end else begin
       ap_done <= 1'b0;
@@ -208,15 +221,12 @@ module chm_sparse #(
           vectors <= 64'(n) * 64'(oh) * 64'(ow);
           tap_bytes <= 64'(kh) * 64'(kw) * 64'(ic);
           row_bytes <= kw * ic;
-          pv <= h_format == 32'd2 ? 32'd1 : 32'(V);
-          passes <= h_format == 32'd2 ? 64'(n) * 64'(oh) * 64'(ow)
-                                      : (64'(n) * 64'(oh) * 64'(ow) + 64'(V) - 64'd1) >> VB;
           is_s <= h_format == 32'd2;
           n_groups <= h_br != 0 ? (h_rows + h_br - 1) / h_br : 32'd0;
           bb <= h_br * h_bc;
           // as many blocks a cycle as fit the 256 multipliers, at most four
-          s_per <= h_br * h_bc <= 32'd64 ? 32'd4 : h_br * h_bc <= 32'd85 ? 32'd3 :
-                   h_br * h_bc <= 32'd128 ? 32'd2 : 32'd1;
+          // S: as many vectors a pass as its block's multipliers fit 512 (sparse_pass_vectors)
+          pv <= h_format != 32'd2 ? 32'(V) : s_vectors(h_br * h_bc);
           if (h_format == 32'd2) begin  // ring A: packed codes; ring B: column-block indexes (u16)
             a_off <= h_off_b; a_len <= 32'(packed_bytes(64'(h_entries * h_br * h_bc), h_cbits));
             b_off <= h_off_a; b_len <= 2 * h_entries;
@@ -233,7 +243,7 @@ module chm_sparse #(
           pre_arr <= '0; pre_off <= '0; pre_total <= '0;
           // another format, or a layer past the on-chip sizes: nothing to do (the host refuses both)
           ctrl_q <= ((h_format == 32'd1 && h_sbits >= 1 && h_sbits <= 8) ||
-                     (h_format == 32'd2 && h_br >= 1 && h_br <= 16 && h_bc >= 1 && h_bc <= 16 &&
+                     (h_format == 32'd2 && h_br >= 1 && h_br <= MB && h_bc >= 1 && h_bc <= MB &&
                       h_cbits >= 1 && h_cbits <= 8)) &&
                     h_rows <= MaxM && 64'(kh) * 64'(kw) * 64'(ic) <= 64'(MaxK) ? C_PRE : C_DONE;
         end
@@ -337,7 +347,7 @@ module chm_sparse #(
   // A run waits until the ring has room: it may not pass the walker's word
   // by more than Ring bytes.
   logic [63:0] cons_a, cons_b;  // ring positions of the walker's current words
-  logic [63:0] cv_m, cs_m, cv_g, cs_g;
+  logic [63:0] cv_m, cs_m, cv_g, cs_g;  // cv_m, cs_m: the first vector of each cursor's pass
   logic [31:0] cv_e, cs_e;
   logic        turn_q;           // 0: values first
   logic        cv_ok, cs_ok, cv_pad, cs_pad, pick_s;
@@ -360,8 +370,8 @@ module chm_sparse #(
     cv_len = cv_pad ? 32'd64 - 32'(cv_g[5:0]) : run_len(cv_addr, a_len - cv_e);
     cs_len = cs_pad ? 32'd64 - 32'(cs_g[5:0]) : run_len(cs_addr, b_len - cs_e);
     // a cursor has a run when its vector is not past the last, and the ring has room
-    cv_ok = cv_m < passes && !(cv_pad && cv_g[5:0] == 6'd0) && cv_g + 64'(cv_len) <= cons_a + 64'(Ring);
-    cs_ok = cs_m < passes && !(cs_pad && cs_g[5:0] == 6'd0) && cs_g + 64'(cs_len) <= cons_b + 64'(Ring);
+    cv_ok = cv_m < vectors && !(cv_pad && cv_g[5:0] == 6'd0) && cv_g + 64'(cv_len) <= cons_a + 64'(Ring);
+    cs_ok = cs_m < vectors && !(cs_pad && cs_g[5:0] == 6'd0) && cs_g + 64'(cs_len) <= cons_b + 64'(Ring);
     pick_s = cs_ok && (!cv_ok || turn_q);
     s_req_valid = cv_ok || cs_ok;
     s_req_pad = pick_s ? cs_pad : cv_pad;
@@ -378,8 +388,8 @@ module chm_sparse #(
       cv_m <= '0; cs_m <= '0; cv_g <= '0; cs_g <= '0; cv_e <= '0; cs_e <= '0; turn_q <= 1'b0;
     end else if (ctrl_q == C_RUN) begin
       // a pass's cursor moves on when its stream (and pad) is done
-      if (cv_m < passes && cv_pad && cv_g[5:0] == 6'd0) begin cv_m <= cv_m + 1; cv_e <= '0; end
-      if (cs_m < passes && cs_pad && cs_g[5:0] == 6'd0) begin cs_m <= cs_m + 1; cs_e <= '0; end
+      if (cv_m < vectors && cv_pad && cv_g[5:0] == 6'd0) begin cv_m <= cv_m + 64'(pv); cv_e <= '0; end
+      if (cs_m < vectors && cs_pad && cs_g[5:0] == 6'd0) begin cs_m <= cs_m + 64'(pv); cs_e <= '0; end
       if (s_req_valid && w_req_ready) begin
         turn_q <= !pick_s;
         if (pick_s) begin
@@ -517,14 +527,14 @@ module chm_sparse #(
   logic [31:0] f_row [FD];
   logic [4:0]  push_n;           // rows pushed this cycle
   logic [31:0] push_r;           // the first of them
-  logic signed [31:0] push_acc [16][V];
+  logic signed [31:0] push_acc [MB][V];
   assign f_used = f_tail - f_head;
   assign f_empty = f_used == 0;
 
   logic [31:0] w_r, w_e;         // X: row, entry; S: row group (w_r), kept block (w_e)
   logic signed [31:0] w_col;
   logic signed [31:0] w_sum [V];  // X: the row's partial sums, a vector each
-  logic signed [31:0] s_sum [16]; // S: the group's partial sums
+  logic signed [31:0] s_sum [V][MB]; // S: the group's partial sums, a set a vector
   logic [63:0] ga, gb;           // ring positions of the vector's streams
   logic [31:0] ptr_next, ws, w_end;
   logic        w_have, w_closes, w_last, w_step;
@@ -534,10 +544,10 @@ module chm_sparse #(
   logic [63:0] w_m0;             // the pass's first vector
   logic [31:0] w_nv;             // its vectors
   logic [SB-1:0] w_slot;         // its first neuron buffer
-  logic signed [31:0] s_new [16];
+  logic signed [31:0] s_new [V][MB];
   logic [63:0] need_a, need_b;
   logic        s_empty;
-  logic [31:0] s_nb;             // S: blocks of the group taken this cycle
+  logic [31:0] s_nb;             // S: blocks of the group taken this cycle (0 or 1)
 
   assign w_all = w_m0 >= vectors;
   assign w_nv = vectors - w_m0 < 64'(pv) ? 32'(vectors - w_m0) : pv;
@@ -550,7 +560,7 @@ module chm_sparse #(
     ws = w_e & ~32'd63;
     w_end = ptr_next < ws + 64 ? ptr_next : ws + 64;
     s_empty = w_e >= ptr_next;
-    s_nb = s_empty ? 32'd0 : ptr_next - w_e < s_per ? ptr_next - w_e : s_per;
+    s_nb = s_empty ? 32'd0 : 32'd1;
     if (is_s) begin
       w_closes = s_empty || w_e + s_nb >= ptr_next;
       w_last = w_r + 1 >= n_groups;
@@ -602,44 +612,41 @@ module chm_sparse #(
 
   always_comb begin
     logic [15:0] bcol;
-    logic signed [8:0] xs [16];
-    logic [7:0] code;
+    logic signed [8:0] xs [MB];
+    logic signed [7:0] wd [MB][MB];
     logic [63:0] cbit;
     logic [7:0] cpair;
-    logic [31:0] blk;
-    // S: blocks w_e .. w_e + s_nb - 1 of the group, each with its bc inputs read once for the
-    // group's PEs, times each PE's decoded codes; the blocks share the 256 multipliers
-    bcol = '0; code = '0; cbit = '0; cpair = '0; blk = '0;
-    for (int j = 0; j < 16; j++) xs[j] = '0;
-    for (int i = 0; i < 16; i++) s_new[i] = s_sum[i];
-    for (int p = 0; p < 4; p++) begin
-      blk = w_e + 32'(p);
-      bcol = {ring_b[RB'(gb + 64'(2 * blk + 1))], ring_b[RB'(gb + 64'(2 * blk))]};
-      for (int j = 0; j < 16; j++) begin
+    // S: block w_e of the group: its codes decoded once through the codebook, its bc inputs
+    // read from each vector's neuron buffer, and each PE's row multiplied with them
+    bcol = {ring_b[RB'(gb + 64'(2 * w_e + 1))], ring_b[RB'(gb + 64'(2 * w_e))]};
+    for (int i = 0; i < MB; i++)
+      for (int j = 0; j < MB; j++) begin
+        cbit = (64'(w_e) * 64'(bb) + 64'(i) * 64'(h_bc) + 64'(j)) * 64'(fbits);
+        cpair = 8'({ring_a[RB'(ga + (cbit >> 3) + 64'd1)], ring_a[RB'(ga + (cbit >> 3))]} >> cbit[2:0]);
+        wd[i][j] = i < h_br && j < h_bc ? $signed(book[cpair & fmask]) : 8'sd0;
+      end
+    for (int u = 0; u < V; u++) begin
+      for (int j = 0; j < MB; j++) begin
         logic [31:0] cj;
         cj = 32'(bcol) * h_bc + 32'(j);
         xs[j] = '0;
-        if (32'(p) < s_nb && j < h_bc && cj < h_cols)
-          xs[j] = $signed({vec[w_slot][cj[GK-1:0]][7], vec[w_slot][cj[GK-1:0]]}) - $signed(in_zp[8:0]);
+        if (s_nb != 0 && 32'(u) < pv && j < h_bc && cj < h_cols)
+          xs[j] = $signed({vec[w_slot + SB'(u)][cj[GK-1:0]][7], vec[w_slot + SB'(u)][cj[GK-1:0]]}) -
+                  $signed(in_zp[8:0]);
       end
-      for (int i = 0; i < 16; i++)
-        if (32'(p) < s_nb && i < h_br)
-          for (int j = 0; j < 16; j++)
-            if (j < h_bc) begin
-              cbit = (64'(blk) * 64'(bb) + 64'(i) * 64'(h_bc) + 64'(j)) * 64'(fbits);
-              cpair = 8'({ring_a[RB'(ga + (cbit >> 3) + 64'd1)], ring_a[RB'(ga + (cbit >> 3))]} >> cbit[2:0]);
-              code = cpair & fmask;
-              s_new[i] = s_new[i] + 32'(xs[j]) * 32'($signed(book[code]));
-            end
+      for (int i = 0; i < MB; i++) begin
+        s_new[u][i] = s_sum[u][i];
+        for (int j = 0; j < MB; j++) s_new[u][i] = s_new[u][i] + 32'(xs[j]) * 32'(wd[i][j]);
+      end
     end
   end
 
   // the rows closing this cycle
   always_comb begin
     push_r = is_s ? w_r * h_br : w_r;
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < MB; i++)
       for (int u = 0; u < V; u++)
-        push_acc[i][u] = is_s ? (u == 0 ? s_new[i] : 32'sd0) : w_new[u];
+        push_acc[i][u] = is_s ? s_new[u][i] : w_new[u];
     push_n = !w_closes ? 5'd0 : is_s ? 5'(h_rows - push_r < h_br ? h_rows - push_r : h_br) : 5'd1;
   end
   assign w_step = w_have;
@@ -649,14 +656,14 @@ module chm_sparse #(
       w_m0 <= '0; w_pass <= '0; w_r <= '0; w_e <= '0; w_col <= -32'sd1; ga <= '0; gb <= '0;
       f_tail <= '0;
       for (int u = 0; u < V; u++) w_sum[u] <= '0;
-      for (int i = 0; i < 16; i++) s_sum[i] <= '0;
+      for (int u = 0; u < V; u++) for (int i = 0; i < MB; i++) s_sum[u][i] <= '0;
     end else if (go) begin
       w_m0 <= '0; w_pass <= '0; w_r <= '0; w_e <= `CHM_RD32(ptr_m, 0); w_col <= -32'sd1;
       ga <= '0; gb <= '0; f_tail <= '0;
       for (int u = 0; u < V; u++) w_sum[u] <= '0;
-      for (int i = 0; i < 16; i++) s_sum[i] <= '0;
+      for (int u = 0; u < V; u++) for (int i = 0; i < MB; i++) s_sum[u][i] <= '0;
     end else if (w_step) begin
-      for (int i = 0; i < 16; i++)
+      for (int i = 0; i < MB; i++)
         if (i < 32'(push_n)) begin
           for (int u = 0; u < V; u++) f_acc[5'(f_tail + 6'(i))][u] <= push_acc[i][u];
           f_row[5'(f_tail + 6'(i))] <= push_r + 32'(i);
@@ -665,7 +672,7 @@ module chm_sparse #(
       if (!w_closes) begin
         if (is_s) begin
           w_e <= w_e + s_nb;
-          for (int i = 0; i < 16; i++) s_sum[i] <= s_new[i];
+          for (int u = 0; u < V; u++) for (int i = 0; i < MB; i++) s_sum[u][i] <= s_new[u][i];
         end else begin
           w_e <= w_end; w_col <= col_out;
           for (int u = 0; u < V; u++) w_sum[u] <= w_new[u];
@@ -673,7 +680,7 @@ module chm_sparse #(
       end else begin
         w_col <= -32'sd1;
         for (int u = 0; u < V; u++) w_sum[u] <= '0;
-        for (int i = 0; i < 16; i++) s_sum[i] <= '0;
+        for (int u = 0; u < V; u++) for (int i = 0; i < MB; i++) s_sum[u][i] <= '0;
         if (w_last) begin
           w_m0 <= w_m0 + 64'(pv); w_pass <= w_pass + 1; w_r <= '0; w_e <= `CHM_RD32(ptr_m, 0); ga <= ga + e64a; gb <= gb + e64b;
         end else begin
