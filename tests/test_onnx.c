@@ -278,6 +278,18 @@ static void test_ops_qdq(void)
     (void)run_generated("ops_qdq", 40);
 }
 
+/*
+ * The same model and numbers written as PyTorch's exporter writes quantized
+ * models (Constant nodes for every weight, scale and zero point, a Cast to
+ * the same type after each QuantizeLinear, bias zero points from
+ * ConstantOfShape and Cast): the constants fold at load, the outputs are
+ * the initializer form's, bit for bit, under both rules.
+ */
+static void test_ops_qdq_torch(void)
+{
+    (void)run_generated("ops_qdq_torch", 40);
+}
+
 static void test_ops_qop(void)
 {
     /* the rules part on some outputs here, so each load's rule is really tested */
@@ -441,6 +453,8 @@ static void test_bad_models(void)
         { "bad_float_conv", CHM_ELIMIT, "float weights would run in float" },
         { "bad_truncated", CHM_EFORMAT, "does not parse" },
         { "bad_empty_tail", CHM_EFORMAT, "does not parse" },
+        { "bad_cast_activation", CHM_ELIMIT, "(Cast): casts the quantized tensor" },
+        { "bad_cast_overflow", CHM_ELIMIT, "(Cast): casts 300" },
         { "no_such_file", CHM_EIO, "cannot open" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -495,6 +509,8 @@ int main(void)
     static const tu_test tests[] = {
         { "ONNX node tests (libonnx-testdata)", test_node_tests },
         { "every supported op, QDQ form", test_ops_qdq },
+        { "the same in PyTorch's exporter's dialect (Constant, Cast, ConstantOfShape)",
+          test_ops_qdq_torch },
         { "QOperator form, uint8 activations", test_ops_qop },
         { "two runs in flight on two activation sets", test_runs_in_flight },
         { "Fashion-MNIST from ONNX = .chmq", test_fmnist },

@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "chm_ref.h"
 #include "test_util.h"
@@ -58,6 +59,40 @@ static void test_fixed(void)
     }
 }
 
+/* ONNX's average (CHM_POOL_ROUND_EVEN): ties go to even about the zero point. */
+static void test_avg_round_even(void)
+{
+    /* 2x1 windows over (1,-1,127,-128,3,-3,0,5) and (2,-2,126,-127,4,-4,1,6) */
+    const int8_t rows[16] = { 1, -1, 127, -128, 3, -3, 0, 5, 2, -2, 126, -127, 4, -4, 1, 6 };
+    int8_t got[8];
+    chm_tensor *ti = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 2, 8, 1), NULL);
+    chm_tensor *to = tu_tensor(tu_dev, CHM_INT8, 4, TU_DIMS(1, 1, 8, 1), NULL);
+    CU_ASSERT_FATAL(ti && to);
+    CU_ASSERT_EQUAL(chm_tensor_write(ti, 0, rows, 16), CHM_OK);
+    /* zero point 0: 1.5 -> 2, -1.5 -> -2, 126.5 -> 126, -127.5 -> -128, 3.5 -> 4, -3.5 -> -4,
+     * 0.5 -> 0, 5.5 -> 6 */
+    chm_pool_params p = { .kernel_h = 2, .kernel_w = 1, .round_even = CHM_POOL_ROUND_EVEN };
+    CU_ASSERT_EQUAL(chm_avgpool(tu_dev, ti, to, &p, NULL), CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_read(to, 0, got, 8), CHM_OK);
+    const int8_t want0[8] = { 2, -2, 126, -128, 4, -4, 0, 6 };
+    CU_ASSERT_EQUAL(memcmp(got, want0, 8), 0);
+    /* zero point -3 (odd): t = sum - 2 zp = 9, 3, 259, -249, 13, -1, 7, 17; t / 2 to even
+     * = 4, 2, 130, -124, 6, 0, 4, 8; plus -3 */
+    p.zero_point = -3;
+    CU_ASSERT_EQUAL(chm_avgpool(tu_dev, ti, to, &p, NULL), CHM_OK);
+    CU_ASSERT_EQUAL(chm_tensor_read(to, 0, got, 8), CHM_OK);
+    const int8_t want3[8] = { 1, -1, 127, -127, 3, -3, 1, 5 };
+    CU_ASSERT_EQUAL(memcmp(got, want3, 8), 0);
+    /* bad settings are refused, the output untouched */
+    p.zero_point = 128;
+    CU_ASSERT_EQUAL(chm_avgpool(tu_dev, ti, to, &p, NULL), CHM_EINVAL);
+    p.zero_point = 0, p.round_even = 2;
+    CU_ASSERT_EQUAL(chm_avgpool(tu_dev, ti, to, &p, NULL), CHM_EINVAL);
+    CU_ASSERT_EQUAL(chm_tensor_read(to, 0, got, 8), CHM_OK);
+    CU_ASSERT_EQUAL(memcmp(got, want3, 8), 0);
+    chm_tensor_free(ti), chm_tensor_free(to);
+}
+
 static void test_avg_rounding(void)
 {
     /* Ties of both signs: 2x1 windows whose sums are odd. */
@@ -90,6 +125,13 @@ static void test_largest_window(void)
     const chm_pool_params g = { .kernel_h = 32, .kernel_w = 32 };
     const chm_pool_params s = { .kernel_h = 32, .kernel_w = 32, .stride_h = 1, .stride_w = 1,
                                 .pad_top = 31, .pad_left = 31 };
+    chm_pool_params ge = g, se = s;
+    ge.round_even = se.round_even = CHM_POOL_ROUND_EVEN;
+    ge.zero_point = -128, se.zero_point = 127; /* |sum - count zp| at its largest, 255 x 1,024 */
+    run_pool_range(1, 1, 32, 32, 65, ge, 17, 127, 127);
+    run_pool_range(1, 1, 32, 32, 65, ge, 18, -128, 127);
+    run_pool_range(1, 1, 33, 34, 3, se, 19, -128, -128);
+    run_pool_range(1, 1, 33, 34, 3, se, 20, -128, 127);
     for (int avg = 0; avg < 2; avg++) {
         run_pool_range(avg, 1, 32, 32, 65, g, 11, -128, -128);
         run_pool_range(avg, 1, 32, 32, 65, g, 12, 127, 127);
@@ -109,8 +151,10 @@ static void test_random(void)
                               .stride_h = tu_range(&r, 0, 3), .stride_w = tu_range(&r, 0, 3) };
         p.pad_top = tu_range(&r, 0, p.kernel_h - 1), p.pad_bottom = tu_range(&r, 0, p.kernel_h - 1);
         p.pad_left = tu_range(&r, 0, p.kernel_w - 1), p.pad_right = tu_range(&r, 0, p.kernel_w - 1);
-        run_pool((int)(seed & 1), tu_range(&r, 1, 3), tu_range(&r, 4, 15), tu_range(&r, 4, 15),
-                 tu_range(&r, 1, 40), p, seed);
+        if (seed % 4 == 3) /* ONNX's rounding about a random zero point */
+            p.round_even = CHM_POOL_ROUND_EVEN, p.zero_point = tu_range(&r, -128, 127);
+        run_pool((int)(seed & 1) || p.round_even, tu_range(&r, 1, 3), tu_range(&r, 4, 15),
+                 tu_range(&r, 4, 15), tu_range(&r, 1, 40), p, seed);
     }
 }
 
@@ -119,6 +163,8 @@ int main(void)
     static const tu_test tests[] = {
         { "fixed windows (2x2, 3x3 s2 pad 1, 1x1, global, asymmetric pad)", test_fixed },
         { "average rounds half away from zero", test_avg_rounding },
+        { "ONNX's average: ties to even about the zero point, bad settings refused",
+          test_avg_round_even },
         { "the largest window (32 x 32): extreme sums, both chunks", test_largest_window },
         { "40 seeded random windows", test_random },
         { NULL, NULL },

@@ -273,11 +273,14 @@ static void test_pool_engine(void)
 {
     rtl_engine *e = rtl_engine_new(RTL_CNN_POOL, 0);
     CU_ASSERT_FATAL(e != NULL);
-    static const struct { int n, h, w, c, k, s, pt, pl, pb, pr, avg; } P[] = {
-        { 1, 4, 4, 8, 2, 2, 0, 0, 0, 0, 0 },   { 1, 5, 7, 3, 3, 2, 1, 1, 1, 1, 1 },
-        { 2, 6, 5, 64, 3, 1, 1, 0, 2, 1, 0 },  { 1, 5, 5, 70, 2, 1, 1, 1, 0, 0, 1 },
-        { 1, 3, 3, 130, 3, 3, 0, 0, 0, 0, 1 }, { 1, 7, 7, 1, 7, 1, 0, 0, 0, 0, 1 },
-        { 3, 2, 9, 17, 2, 2, 1, 1, 1, 0, 0 },
+    /* avg 2: ONNX's rounding (CNN_POOL_AVG_EVEN) about zero point zp */
+    static const struct { int n, h, w, c, k, s, pt, pl, pb, pr, avg, zp; } P[] = {
+        { 1, 4, 4, 8, 2, 2, 0, 0, 0, 0, 0, 0 },   { 1, 5, 7, 3, 3, 2, 1, 1, 1, 1, 1, 0 },
+        { 2, 6, 5, 64, 3, 1, 1, 0, 2, 1, 0, 0 },  { 1, 5, 5, 70, 2, 1, 1, 1, 0, 0, 1, 0 },
+        { 1, 3, 3, 130, 3, 3, 0, 0, 0, 0, 1, 0 }, { 1, 7, 7, 1, 7, 1, 0, 0, 0, 0, 1, 0 },
+        { 3, 2, 9, 17, 2, 2, 1, 1, 1, 0, 0, 0 },
+        { 1, 5, 7, 3, 3, 2, 1, 1, 1, 1, 2, -3 },   { 2, 4, 4, 65, 2, 2, 0, 0, 0, 0, 2, 19 },
+        { 1, 5, 5, 70, 2, 1, 1, 1, 0, 0, 2, 127 }, { 1, 32, 32, 3, 32, 1, 0, 0, 0, 0, 2, -128 },
     };
     tu_rng r;
     tu_seed(&r, 21);
@@ -287,7 +290,7 @@ static void test_pool_engine(void)
             .oh = (P[i].h + P[i].pt + P[i].pb - P[i].k) / P[i].s + 1,
             .ow = (P[i].w + P[i].pl + P[i].pr - P[i].k) / P[i].s + 1,
             .kh = P[i].k, .kw = P[i].k, .stride_h = P[i].s, .stride_w = P[i].s,
-            .pad_t = P[i].pt, .pad_l = P[i].pl, .is_avg = P[i].avg,
+            .pad_t = P[i].pt, .pad_l = P[i].pl, .is_avg = P[i].avg, .avg_zp = P[i].zp,
         };
         const size_t nin = (size_t)d.n * d.ih * d.iw * d.c, nout = (size_t)d.n * d.oh * d.ow * d.c;
         const uint32_t in_off = 3 + 64 * (uint32_t)i, out_off = 0x8000 + 37;
@@ -304,7 +307,7 @@ static void test_pool_engine(void)
             { CHM_CNN_POOL_KH, d.kh }, { CHM_CNN_POOL_KW, d.kw },
             { CHM_CNN_POOL_STRIDE_H, d.stride_h }, { CHM_CNN_POOL_STRIDE_W, d.stride_w },
             { CHM_CNN_POOL_PAD_T, d.pad_t }, { CHM_CNN_POOL_PAD_L, d.pad_l },
-            { CHM_CNN_POOL_IS_AVG, d.is_avg },
+            { CHM_CNN_POOL_IS_AVG, d.is_avg }, { CHM_CNN_POOL_AVG_ZP, d.avg_zp },
         };
         for (size_t j = 0; j < sizeof a / sizeof a[0]; j++)
             CU_ASSERT_EQUAL(rtl_reg_write(e, a[j].off, (uint32_t)a[j].v), 0);

@@ -37,7 +37,8 @@ function idx(path) {
     out.set(y.data, b * ncls);
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  const chm = new Int8Array(fs.readFileSync(chmOut).buffer.slice(0));
+  const cb = fs.readFileSync(chmOut);
+  const chm = new Int8Array(cb.buffer.slice(cb.byteOffset, cb.byteOffset + cb.length));
   let same = 0, argSame = 0, maxd = 0, ortOk = 0, chmOk = 0, off1 = 0;
   const apart = [];
   for (let i = 0; i < n; i++) {

@@ -36,8 +36,15 @@ typedef struct cnn_pool_desc {
     int32_t n, ih, iw, c;
     int32_t oh, ow;
     int32_t kh, kw, stride_h, stride_w, pad_t, pad_l;
-    int32_t is_avg;              /* 0 max, 1 average */
+    int32_t is_avg;              /* cnn_pool_kind */
+    int32_t avg_zp;              /* CNN_POOL_AVG_EVEN: the zero point ties are taken about */
 } cnn_pool_desc;
+
+enum cnn_pool_kind {
+    CNN_POOL_MAX = 0,
+    CNN_POOL_AVG = 1,      /* sum / count, ties away from zero (TFLite) */
+    CNN_POOL_AVG_EVEN = 2  /* zp + (sum - count zp) / count, ties to even (ONNX Q(mean(DQ(x)))) */
+};
 
 void cnn_pool(const int8_t *in, int8_t *out, cnn_pool_desc d);
 

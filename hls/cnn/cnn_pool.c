@@ -10,14 +10,23 @@
 #include "gemm_core.h" /* GEMM_ACTIVE */
 
 /*
- * sum / count rounded half away from zero, count > 0. A window has at most
- * CNN_MAX_KERNEL^2 = 1,024 taps, so |sum| <= 128 x 1,024 fits 18 bits and
- * the quotient's magnitude 8: the RTL engine's dividers are that narrow
- * (8 quotient steps, CNN_POOL_DIV_CYCLES).
+ * The average of a window, count > 0 taps. CNN_POOL_AVG: sum / count rounded
+ * half away from zero. CNN_POOL_AVG_EVEN: t = sum - count x zp, |t| / count
+ * rounded half to even, signed, plus zp (ONNX: dequantize, mean, quantize
+ * at the same scale; the result stays in int8 as the mean of int8 values
+ * does). A window has at most CNN_MAX_KERNEL^2 = 1,024 taps, so |t| <=
+ * 255 x 1,024 fits 18 bits and the quotient's magnitude 8: the RTL engine's
+ * dividers are that narrow (8 quotient steps, CNN_POOL_DIV_CYCLES).
  */
-static int32_t pool_avg_round(int32_t sum, int32_t count)
+static int32_t pool_avg_round(int32_t sum, int32_t count, int32_t kind, int32_t zp)
 {
-    return sum >= 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+    if (kind != CNN_POOL_AVG_EVEN)
+        return sum >= 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+    const int32_t t = sum - count * zp, mag = t < 0 ? -t : t;
+    int32_t q = mag / count;
+    const int32_t r2 = 2 * (mag - q * count);
+    q += r2 > count || (r2 == count && (q & 1));
+    return zp + (t < 0 ? -q : q);
 }
 
 static void pool_pixel(const int8_t *img, int8_t *o, const cnn_pool_desc *d, int32_t oy,
@@ -62,7 +71,8 @@ pool_chunks:
     pool_out:
         for (int32_t l = 0; l < lanes; l++) {
 #pragma HLS UNROLL
-            o[c0 + l] = (int8_t)(d->is_avg ? pool_avg_round(sum[l], count) : best[l]);
+            o[c0 + l] = (int8_t)(d->is_avg ? pool_avg_round(sum[l], count, d->is_avg, d->avg_zp)
+                                            : best[l]);
         }
     }
 }

@@ -35,14 +35,15 @@ void chm_cnn_conv2d(const int8_t *in, const int8_t *wts, const int32_t *bias,
 
 void chm_cnn_pool(const int8_t *in, int8_t *out, int32_t n, int32_t ih, int32_t iw, int32_t c,
                   int32_t oh, int32_t ow, int32_t kh, int32_t kw, int32_t stride_h,
-                  int32_t stride_w, int32_t pad_t, int32_t pad_l, int32_t is_avg)
+                  int32_t stride_w, int32_t pad_t, int32_t pad_l, int32_t is_avg,
+                  int32_t avg_zp)
 {
 #pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 \
     max_read_burst_length=CNN_AXI_MAX_BURST num_read_outstanding=CNN_AXI_OUTSTANDING
 #pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem1
 #pragma HLS INTERFACE s_axilite port=return
     const cnn_pool_desc d = { n, ih, iw, c, oh, ow, kh, kw, stride_h, stride_w, pad_t, pad_l,
-                              is_avg };
+                              is_avg, avg_zp };
     cnn_pool(in, out, d);
 }
 

@@ -24,7 +24,8 @@ void chm_cnn_conv2d(const int8_t *in, const int8_t *wts, const int32_t *bias,
 
 void chm_cnn_pool(const int8_t *in, int8_t *out, int32_t n, int32_t ih, int32_t iw, int32_t c,
                   int32_t oh, int32_t ow, int32_t kh, int32_t kw, int32_t stride_h,
-                  int32_t stride_w, int32_t pad_t, int32_t pad_l, int32_t is_avg);
+                  int32_t stride_w, int32_t pad_t, int32_t pad_l, int32_t is_avg,
+                  int32_t avg_zp);
 
 void chm_cnn_add(const int8_t *a, const int8_t *b, int8_t *out, int32_t count, int32_t a_zp,
                  int32_t b_zp, int32_t out_zp, int32_t a_mult, int32_t a_shift, int32_t b_mult,

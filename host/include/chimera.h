@@ -441,12 +441,20 @@ typedef struct chm_pool_params {
     int kernel_h, kernel_w;     /* window; required */
     int stride_h, stride_w;     /* 0 means the window size */
     int pad_top, pad_left, pad_bottom, pad_right; /* each < the window */
+    /* average only: 0 (default) rounds half away from zero (TFLite);
+     * CHM_POOL_ROUND_EVEN rounds half to even about zero_point, as ONNX's
+     * DequantizeLinear -> AveragePool -> QuantizeLinear at one scale does */
+    int round_even;
+    int32_t zero_point;         /* int8 zero point of in and out (round_even only) */
 } chm_pool_params;
+
+enum { CHM_POOL_ROUND_EVEN = 1 };
 
 /*
  * Max / average pooling, int8 [N,H,W,C] -> int8 [N,OH,OW,C], same scale in
  * and out. Padding never wins a max and is not counted in an average; the
- * average rounds half away from zero (TFLite).
+ * average rounds half away from zero (TFLite), or with round_even
+ * zero_point + the mean of (x - zero_point) rounded half to even (ONNX).
  */
 int chm_maxpool(chm_device *dev, chm_tensor *in, chm_tensor *out, const chm_pool_params *p,
                 chm_event **ev);

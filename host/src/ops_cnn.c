@@ -296,7 +296,14 @@ static int pool(chm_device *dev, const char *who, int is_avg, chm_tensor *in, ch
     d->ow = (int32_t)ow;
     d->pad_t = p->pad_top;
     d->pad_l = p->pad_left;
-    d->is_avg = is_avg;
+    if (p->round_even != 0 && p->round_even != CHM_POOL_ROUND_EVEN)
+        return chm__fail(dev, who, CHM_EINVAL, "round_even is %d; 0 or CHM_POOL_ROUND_EVEN",
+                         p->round_even);
+    if (p->round_even && (p->zero_point < -128 || p->zero_point > 127))
+        return chm__fail(dev, who, CHM_EINVAL, "zero_point %d is not an int8 value",
+                         (int)p->zero_point);
+    d->is_avg = !is_avg ? CNN_POOL_MAX : p->round_even ? CNN_POOL_AVG_EVEN : CNN_POOL_AVG;
+    d->avg_zp = is_avg && p->round_even ? p->zero_point : 0;
     set_ins(&op, in, NULL, NULL, out);
     op.n_in = 1;
     char name[48];

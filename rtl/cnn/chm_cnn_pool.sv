@@ -14,13 +14,16 @@
 //            moves to the output stage (the fetch holds back a beat only
 //            when the result register would still be full as it lands).
 //   output - a max chunk goes straight to the writer; an average chunk goes
-//            through 64 sequential dividers (|sum| + count / 2) / count
-//            (rounding half away from zero, as pool_avg_round), 8 cycles
-//            (CNN_POOL_DIV_CYCLES: an average of int8 values has an 8-bit
-//            magnitude), overlapping the next chunk's taps.
+//            through 64 sequential dividers, 8 cycles (CNN_POOL_DIV_CYCLES:
+//            an average of int8 values has an 8-bit magnitude), overlapping
+//            the next chunk's taps: (|sum| + count / 2) / count, rounding
+//            half away from zero (CNN_POOL_AVG), or |t| / count with
+//            t = sum - count x zp, rounded half to even from the remainder
+//            and the quotient's last bit, signed, plus zp
+//            (CNN_POOL_AVG_EVEN), as pool_avg_round.
 // A window has at most CNN_MAX_KERNEL^2 = 1,024 taps (the host refuses
 // larger ones), so a lane's sum fits 18 bits (|sum| <= 128 x 1,024) and so
-// do the dividers' operands.
+// do the dividers' operands (|t| <= 255 x 1,024).
 // Read master 1 is unused (tied off): the port list is the CNN engines'.
 `include "cnn_pool_regs.svh"
 `include "chm_axi_bind.svh"
@@ -37,7 +40,8 @@ module chm_cnn_pool (
 
   logic [63:0] p_in, p_out;
   logic [31:0] n, ih, iw, c, oh, ow, kh, kw, sh, sw, pt, pl;
-  logic        is_avg;
+  logic        is_avg, avg_even;
+  logic signed [7:0] avg_zp;
   logic [63:0] row_bytes, img_bytes, chunks_total, chunks_out;
   logic [31:0] c_sum, c_chunks;  // channel chunks of a pixel
   assign c_sum = c + 32'd63;
@@ -55,7 +59,7 @@ module chm_cnn_pool (
     if (!rst_ni) begin
       ctrl_q <= C_IDLE; ap_done <= 1'b0; go_q <= 1'b0; p_in <= '0; p_out <= '0;
       n <= '0; ih <= '0; iw <= '0; c <= '0; oh <= '0; ow <= '0; kh <= '0; kw <= '0;
-      sh <= '0; sw <= '0; pt <= '0; pl <= '0; is_avg <= 1'b0;
+      sh <= '0; sw <= '0; pt <= '0; pl <= '0; is_avg <= 1'b0; avg_even <= 1'b0; avg_zp <= '0;
       row_bytes <= '0; img_bytes <= '0; chunks_total <= '0;
     end else begin
       ap_done <= 1'b0;
@@ -70,6 +74,8 @@ module chm_cnn_pool (
           sh <= arg32(CNN_POOL_STRIDE_H_WORD); sw <= arg32(CNN_POOL_STRIDE_W_WORD);
           pt <= arg32(CNN_POOL_PAD_T_WORD); pl <= arg32(CNN_POOL_PAD_L_WORD);
           is_avg <= arg32(CNN_POOL_IS_AVG_WORD) != 0;
+          avg_even <= arg32(CNN_POOL_IS_AVG_WORD) == 32'd2;  // CNN_POOL_AVG_EVEN
+          avg_zp <= 8'(arg32(CNN_POOL_AVG_ZP_WORD));
           ctrl_q <= C_SIZE;
         end
         C_SIZE: begin
@@ -236,22 +242,38 @@ module chm_cnn_pool (
   logic        dv_start, dv_busy, dv_done, div_pending_q, out_full_q;
   logic [SB-1:0] dv_quot [64];
   logic        neg_q [64];
+  logic [SB-1:0] dv_rem [64];
+  logic [SB-1:0] div_cnt;      // the dividing chunk's tap count
   logic [6:0]  div_lanes, out_lanes;
   logic [63:0] div_off, out_off;
   logic [511:0] out_data;
   logic        wr_req, wr_ready;
   logic [63:0] dv_busy_l, dv_done_l;
 
+  logic signed [SB+1:0] dv_t [64];   // sum - count x zp (sum alone when rounding away)
   for (genvar l = 0; l < 64; l++) begin : g_div
-    logic [SB-1:0] mag, rem;
-    logic unused_rem;
-    assign unused_rem = ^rem;
-    assign mag = res_sum[l] < 0 ? SB'(-res_sum[l]) : SB'(res_sum[l]);
+    logic [SB-1:0] mag;
+    assign dv_t[l] = (SB+2)'(res_sum[l]) -
+                     (avg_even ? $signed({2'b00, res_cnt}) * (SB+2)'(avg_zp) : '0);
+    assign mag = dv_t[l] < 0 ? SB'(-dv_t[l]) : SB'(dv_t[l]);
     chm_divider #(.Width(SB), .QBits(8)) u_div (
-      .clk_i, .rst_ni, .start_i(dv_start), .num_i(mag + (res_cnt >> 1)), .den_i(res_cnt),
-      .busy_o(dv_busy_l[l]), .done_o(dv_done_l[l]), .quot_o(dv_quot[l]), .rem_o(rem)
+      .clk_i, .rst_ni, .start_i(dv_start),
+      .num_i(avg_even ? mag : mag + (res_cnt >> 1)), .den_i(res_cnt),
+      .busy_o(dv_busy_l[l]), .done_o(dv_done_l[l]), .quot_o(dv_quot[l]), .rem_o(dv_rem[l])
     );
   end
+
+  // a lane's average as it leaves the dividers: ties to even need the
+  // remainder (2 r against the count) and the quotient's last bit
+  function automatic logic [7:0] avg_byte(input logic [7:0] q, input logic [SB-1:0] r,
+                                          input logic neg);
+    logic [SB:0] r2;
+    logic [7:0] m;
+    r2 = {r, 1'b0};
+    m = q;
+    if (avg_even && (r2 > {1'b0, div_cnt} || (r2 == {1'b0, div_cnt} && q[0]))) m = m + 8'd1;
+    avg_byte = (neg ? 8'(-m) : m) + (avg_even ? avg_zp : 8'sd0);
+  endfunction
   assign dv_busy = dv_busy_l[0];
   assign dv_done = dv_done_l[0];
 
@@ -282,6 +304,7 @@ module chm_cnn_pool (
     if (!rst_ni) begin
       div_pending_q <= 1'b0; out_full_q <= 1'b0; div_lanes <= '0; div_off <= '0;
       out_lanes <= '0; out_off <= '0; out_data <= '0; chunks_out <= '0;
+      div_cnt <= '0;
       for (int l = 0; l < 64; l++) neg_q[l] <= 1'b0;
     end else if (go_q) begin
       div_pending_q <= 1'b0; out_full_q <= 1'b0; chunks_out <= '0;
@@ -294,7 +317,8 @@ module chm_cnn_pool (
         div_pending_q <= 1'b1;
         div_lanes <= res_lanes;
         div_off <= res_off;
-        for (int l = 0; l < 64; l++) neg_q[l] <= res_sum[l] < 0;
+        div_cnt <= res_cnt;
+        for (int l = 0; l < 64; l++) neg_q[l] <= dv_t[l] < 0;
       end
       // results wait in out until the writer takes them
       if (!is_avg && res_take) begin
@@ -309,7 +333,7 @@ module chm_cnn_pool (
         out_lanes <= div_lanes;
         out_off <= div_off;
         for (int l = 0; l < 64; l++)
-          out_data[l*8 +: 8] <= neg_q[l] ? 8'(-dv_quot[l]) : dv_quot[l][7:0];
+          out_data[l*8 +: 8] <= avg_byte(dv_quot[l][7:0], dv_rem[l], neg_q[l]);
       end
     end
   end

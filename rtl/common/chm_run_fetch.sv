@@ -88,7 +88,9 @@ module chm_run_fetch #(
     iss_left = beats_of(q_addr[iss][5:0], q_len[iss]) - iss_beat_q;
     iss_page = 8'd64 - {2'b00, iss_addr[11:6]};   // beats to the page's end
     iss_n = iss_left < iss_page ? iss_left : iss_page;
-    if (iss_n > 8'(MaxBurst)) iss_n = 8'(MaxBurst);
+    // compared at 32 bits: 8'(MaxBurst) would wrap to 0 at 256 (AXI4's
+    // longest INCR burst); a burst never passes 64 beats (a 4 KiB page)
+    if (32'(iss_n) > MaxBurst) iss_n = 8'(MaxBurst);
     iss_last = iss_n == iss_left;
   end
   assign issue_pad = issue_q != tail_q && q_pad[iss];

@@ -27,6 +27,7 @@ models; running it again changes nothing.
 """
 import math
 import struct
+import shutil
 import sys
 
 import numpy as np
@@ -113,8 +114,10 @@ def finish(acc, xs, ws, ys, zp, lo, hi, rule, bias_axis=1):
     return np.clip(v + zp, lo, hi)
 
 
-def pool(x, k, stride, pads, avg):
-    """On integer values (zero point kept: a pool keeps the scale); padding never counts."""
+def pool(x, k, stride, pads, avg, zp=0):
+    """On integer values (zero point kept: a pool keeps the scale); padding never counts.
+    An average is ONNX's Q(mean(DQ(x))) at one scale: zp + the mean of x - zp, rounded to
+    nearest with ties to even (a tie is a half-integer, exact in float64)."""
     n, c, h, w = x.shape
     t, l, b, r = pads
     oh = (h + t + b - k[0]) // stride[0] + 1
@@ -129,8 +132,7 @@ def pool(x, k, stride, pads, avg):
             if avg:
                 s = win.sum(axis=(2, 3))
                 cnt = (ye - ys) * (xe - xs)
-                out[:, :, oy, ox] = np.where(s >= 0, (2 * s + cnt) // (2 * cnt),
-                                             -((-2 * s + cnt) // (2 * cnt)))
+                out[:, :, oy, ox] = zp + np.rint((s - cnt * zp) / cnt).astype(np.int64)
             else:
                 out[:, :, oy, ox] = win.max(axis=(2, 3))
     return out
@@ -244,10 +246,10 @@ def ops_qdq(rng, rule):
     r5 = pool(r4, (3, 3), (2, 2), (1, 1, 1, 1), False)
     ap = g.q(g.node("AveragePool", [g.dq(mp, s4, z4)], {"kernel_shape": [2, 2],
                                                          "strides": [1, 1]}), s4, z4)
-    r6 = pool(r5, (2, 2), (1, 1), (0, 0, 0, 0), True)
+    r6 = pool(r5, (2, 2), (1, 1), (0, 0, 0, 0), True, z4)
     c7, s7, z7, r7 = conv(ap, s4, z4, r6, 16, 3, stride=(2, 2), group=2, out_s=0.08, out_z=0)
     gp = g.q(g.node("GlobalAveragePool", [g.dq(c7, s7, z7)]), s7, z7)
-    r8 = pool(r7, (r7.shape[2], r7.shape[3]), (1, 1), (0, 0, 0, 0), True)
+    r8 = pool(r7, (r7.shape[2], r7.shape[3]), (1, 1), (0, 0, 0, 0), True, z7)
     fl = g.node("Flatten", [g.dq(gp, s7, z7)], {"axis": 1})
     # Gemm 16 -> 12, transB = 1, per-channel weights, + ReLU
     M1 = 12
@@ -525,10 +527,63 @@ def bad_models(outdir, good_bytes):
     save(g.model(helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 2, 6, 6]),
                  helper.make_tensor_value_info("output", TensorProto.INT8, [1, 4, 4, 4])),
          "float_conv")
+    # casts the card cannot do: a quantized activation to another type, a constant to a type
+    # that cannot hold it
+    m = torch_style(simple())
+    cast = [nd for nd in m.graph.node if nd.op_type == "Cast"][0]
+    cast.attribute[0].i = TensorProto.UINT8  # after an int8 QuantizeLinear
+    save(m, "cast_activation")
+    m = torch_style(simple())
+    w = [nd for nd in m.graph.node if nd.op_type == "Constant" and nd.output[0].startswith("w_")][0]
+    big = numpy_helper.from_array(np.full((4, 2, 3, 3), 300, np.int32), w.output[0])
+    w.attribute[0].t.CopyFrom(big)
+    cw = helper.make_node("Cast", [w.output[0]], ["w_cast"], name="w_cast", to=TensorProto.INT8)
+    for nd in m.graph.node:
+        nd.input[:] = ["w_cast" if x == w.output[0] else x for x in nd.input]
+    m.graph.node.insert(list(m.graph.node).index(w) + 1, cw)
+    save(m, "cast_overflow")
     # truncated: cut inside the weights of the FMNIST model, so a length
     # field reaches past the end of the file
     open(f"{outdir}/bad_truncated.onnx", "wb").write(good_bytes[:len(good_bytes) // 2])
     open(f"{outdir}/bad_empty_tail.onnx", "wb").write(good_bytes[:-3])
+
+
+def torch_style(m):
+    """The same model written the way torch.onnx.export (PyTorch 1.13) writes quantized
+    models: every initializer a Constant node, a Cast to the same type after each
+    QuantizeLinear, and a per-channel bias's zero points one value made by ConstantOfShape
+    and a Cast to int32 (one value for every channel: past the spec's same-shape rule, as
+    that exporter writes it and ONNX Runtime takes it)."""
+    g = m.graph
+    elem = {i.name: i.data_type for i in g.initializer}
+    nodes = [helper.make_node("Constant", [], [i.name], name="const_" + i.name, value=i)
+             for i in g.initializer]
+    rename, n = {}, 0
+    for nd in g.node:
+        nd = onnx.NodeProto.FromString(nd.SerializeToString())
+        nd.input[:] = [rename.get(x, x) for x in nd.input]
+        if nd.op_type == "DequantizeLinear" and len(nd.input) == 3 and \
+                elem.get(nd.input[0]) == TensorProto.INT32:
+            n += 1
+            shape, zeros, cast = f"ts_shape_{n}", f"ts_zeros_{n}", f"ts_zp_{n}"
+            nodes.append(helper.make_node("Constant", [], [shape], name=shape,
+                                          value=numpy_helper.from_array(np.array([1], np.int64))))
+            nodes.append(helper.make_node("ConstantOfShape", [shape], [zeros], name=zeros,
+                                          value=numpy_helper.from_array(np.array([0], np.int32))))
+            nodes.append(helper.make_node("Cast", [zeros], [cast], name=cast,
+                                          to=TensorProto.INT32))
+            nd.input[2] = cast
+        nodes.append(nd)
+        if nd.op_type == "QuantizeLinear" and nd.output[0] not in [o.name for o in g.output]:
+            n += 1
+            cast = f"ts_cast_{n}"
+            nodes.append(helper.make_node("Cast", [nd.output[0]], [cast], name=cast,
+                                          to=elem[nd.input[2]]))
+            rename[nd.output[0]] = cast
+    out = onnx.ModelProto.FromString(m.SerializeToString())
+    del out.graph.node[:], out.graph.initializer[:]
+    out.graph.node.extend(nodes)
+    return out
 
 
 def save_pb(arr, path, name):
@@ -555,6 +610,10 @@ def main():
         save_pb(x, f"{outdir}/{name}_in.pb", "input")
         save_pb(ref.astype(F32), f"{outdir}/{name}_out.pb", "output")
         save_pb(flt.astype(F32), f"{outdir}/{name}_float.pb", "output")
+        if name == "ops_qdq":  # the same model and numbers in PyTorch's exporter's dialect
+            onnx.save(torch_style(m), f"{outdir}/ops_qdq_torch.onnx")
+            for suffix in ("in", "out", "float"):
+                shutil.copyfile(f"{outdir}/{name}_{suffix}.pb", f"{outdir}/ops_qdq_torch_{suffix}.pb")
     m = fmnist_onnx(dense)
     onnx.checker.check_model(m)
     onnx.save(m, f"{outdir}/fmnist_qdq.onnx")

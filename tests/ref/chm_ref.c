@@ -145,10 +145,19 @@ void ref_pool(const int8_t *in, int n, int h, int w, int c, const chm_pool_param
                             count++;
                         }
                     int64_t r;
-                    if (is_avg) /* round half away from zero */
+                    if (is_avg && p->round_even) {
+                        /* zp + (sum - count zp) / count to nearest, ties to even: from the
+                         * floor quotient and its non-negative remainder */
+                        int64_t t = sum - count * p->zero_point, q = t / count, f = t % count;
+                        if (f < 0)
+                            q--, f += count;
+                        if (2 * f > count || (2 * f == count && (q % 2 != 0)))
+                            q++;
+                        r = q + p->zero_point;
+                    } else if (is_avg) { /* round half away from zero */
                         r = sum >= 0 ? (2 * sum + count) / (2 * count)
                                      : -((-2 * sum + count) / (2 * count));
-                    else
+                    } else
                         r = best;
                     out[((b * oh + oy) * ow + ox) * c + ch] = (int8_t)r;
                 }

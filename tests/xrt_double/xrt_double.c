@@ -109,7 +109,7 @@ static void call_conv(void **p, const uint32_t *s)
 static void call_pool(void **p, const uint32_t *s)
 {
     chm_cnn_pool(p[0], p[1], S(2), S(3), S(4), S(5), S(6), S(7), S(8), S(9), S(10), S(11), S(12),
-                 S(13), S(14));
+                 S(13), S(14), S(15));
 }
 static void call_add(void **p, const uint32_t *s)
 {
@@ -136,7 +136,7 @@ static void call_graph_f32(void **p, const uint32_t *s)
 #undef S
 
 static const top tops[] = {
-    { "chm_cnn_conv2d", 28, 6, call_conv },       { "chm_cnn_pool", 15, 2, call_pool },
+    { "chm_cnn_conv2d", 28, 6, call_conv },       { "chm_cnn_pool", 16, 2, call_pool },
     { "chm_cnn_add", 16, 3, call_add },           { "chm_sparse_layer", 27, 6, call_sparse },
     { "chm_graph_layer_i8", 30, 8, call_graph_i8 },
     { "chm_graph_layer_f32", 30, 8, call_graph_f32 },

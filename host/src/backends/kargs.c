@@ -129,7 +129,7 @@ static void pool(builder *b, const chm_kop *op)
         { "n", d->n }, { "ih", d->ih }, { "iw", d->iw }, { "c", d->c }, { "oh", d->oh },
         { "ow", d->ow }, { "kh", d->kh }, { "kw", d->kw }, { "stride_h", d->stride_h },
         { "stride_w", d->stride_w }, { "pad_t", d->pad_t }, { "pad_l", d->pad_l },
-        { "is_avg", d->is_avg },
+        { "is_avg", d->is_avg }, { "avg_zp", d->avg_zp },
     };
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
         scalar(b, s[i].n, s[i].v);

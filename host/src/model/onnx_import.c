@@ -60,6 +60,7 @@ typedef struct sym {
     int same_scale;      /* S_PEND of a pool: QuantizeLinear must keep the scale */
     int flat;            /* S_QVAL / S_FVIEW seen through Flatten/Reshape */
     int chw;             /* ... of a [C,H,W] tensor: ONNX order is C,H,W, the card's H,W,C */
+    int qelem;           /* S_QVAL: its ONNX element type (int8 / uint8), 0 if not known */
 } sym;
 
 typedef struct imp {
@@ -831,6 +832,11 @@ static int pool_like(imp *I, int val, ml_kind kind, int global, mlayer **out)
     L->pp.stride_h = (int)g.s[0], L->pp.stride_w = (int)g.s[1];
     L->pp.pad_top = (int)g.p[0], L->pp.pad_left = (int)g.p[1];
     L->pp.pad_bottom = (int)g.p[2], L->pp.pad_right = (int)g.p[3];
+    /* ONNX's average is QuantizeLinear(mean(DequantizeLinear(x))) at one scale: the mean of
+     * x - zp rounded half to even, plus zp (the input's quantization is known: it came
+     * through a DequantizeLinear) */
+    if (kind == ML_AVGPOOL)
+        L->pp.round_even = CHM_POOL_ROUND_EVEN, L->pp.zero_point = v->zp;
     L->out = chm__model_add_val(I->m, g.oh, g.ow, v->c);
     if (L->out < 0)
         return fail(I, CHM_ENOMEM, "no host memory");
@@ -967,7 +973,7 @@ static int node_quantize(imp *I)
     sym *o = output(I, S_QVAL);
     if (!o)
         return CHM_EFORMAT;
-    o->val = val, o->flat = x->flat, o->chw = x->chw;
+    o->val = val, o->flat = x->flat, o->chw = x->chw, o->qelem = elem;
     return CHM_OK;
 }
 
@@ -988,7 +994,10 @@ static int node_dequantize(imp *I)
             sym *z = input(I, 2, 1);
             if (!z)
                 return CHM_EFORMAT;
-            if (z->kind != S_INIT || !z->ct->iv || z->ct->n != sc->ct->n)
+            /* one zero point for per-channel scales is past the letter of the spec
+             * (same shape), but PyTorch's exporter writes bias zero points so and
+             * ONNX Runtime takes them: one value for every channel */
+            if (z->kind != S_INIT || !z->ct->iv || (z->ct->n != sc->ct->n && z->ct->n != 1))
                 return fail(I, CHM_ELIMIT, "zero point \"%s\" is not an initializer matching the "
                             "scale", z->name);
             for (int64_t k = 1; k < z->ct->n; k++)
@@ -1100,7 +1109,7 @@ static int node_qlinear(imp *I)
 static int node_qlinear_add(imp *I)
 {
     /* QLinearAdd: a as azp b bs bzp cs czp */
-    float as, bs, cs;
+    float as = 0, bs = 0, cs = 0;
     int32_t czp8;
     int a = -1, b = -1;
     int rc = q_operand(I, 0, &as, &a);
@@ -1240,13 +1249,189 @@ static int node_view(imp *I)
     if (!o)
         return CHM_EFORMAT;
     int val = x->val, layer = x->layer, chw = x->chw, fl = x->flat;
-    o->val = val, o->layer = layer, o->flat = fl, o->chw = chw;
+    o->val = val, o->layer = layer, o->flat = fl, o->chw = chw, o->qelem = x->qelem;
     if (flatten) {
         const mval *v = &I->m->vals[val];
         o->flat = 1;
         o->chw = chw || (!fl && v->c > 1 && v->h * v->w > 1);
     }
     return CHM_OK;
+}
+
+/* ------------------------------------------------ constants in the graph
+ *
+ * Exporters do not all write weights, scales and zero points as
+ * initializers: PyTorch's writes each as a Constant node, makes a bias's
+ * zero point with ConstantOfShape and Cast, and puts a Cast to the same type
+ * after every QuantizeLinear. These fold here into the constants
+ * (initializers) they stand for; nothing of them reaches the card. */
+
+static sym *const_out(imp *I, ctensor **c)
+{
+    *c = new_ct(I);
+    if (!*c) {
+        fail(I, CHM_ENOMEM, "no host memory");
+        return NULL;
+    }
+    sym *o = output(I, S_INIT);
+    if (o)
+        o->ct = *c;
+    return o;
+}
+
+/* c holds n values of elem (one array allocated, dims as given). */
+static int ct_alloc(imp *I, ctensor *c, int elem, int ndim, const int64_t *dims)
+{
+    c->elem = elem, c->ndim = ndim, c->n = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (dims[i] < 0 || (dims[i] && c->n > MAX_ELEMS / dims[i]))
+            return fail(I, CHM_EFORMAT, "dim %d is %lld", i, (long long)dims[i]);
+        c->dims[i] = dims[i], c->n *= dims[i];
+    }
+    size_t n = c->n ? (size_t)c->n : 1;
+    if (elem == T_FLOAT)
+        c->fv = malloc(n * sizeof *c->fv);
+    else if (elem == T_INT64)
+        c->lv = malloc(n * sizeof *c->lv);
+    else
+        c->iv = malloc(n * sizeof *c->iv);
+    return c->fv || c->lv || c->iv ? CHM_OK : fail(I, CHM_ENOMEM, "no host memory");
+}
+
+static int node_constant(imp *I)
+{
+    const Onnx__NodeProto *n = I->node;
+    const Onnx__AttributeProto *a = NULL;
+    for (size_t i = 0; i < n->n_attribute; i++) {
+        if (a)
+            return fail(I, CHM_EFORMAT, "a Constant takes exactly one attribute");
+        a = n->attribute[i];
+    }
+    if (!a || !a->name)
+        return fail(I, CHM_EFORMAT, "a Constant with no value");
+    ctensor *c;
+    sym *o = const_out(I, &c);
+    if (!o)
+        return CHM_EFORMAT;
+    if (!strcmp(a->name, "value")) {
+        if (!a->t)
+            return fail(I, CHM_EFORMAT, "its value attribute holds no tensor");
+        return decode(I, a->t, c);
+    }
+    int64_t one = 1;
+    int rc;
+    if (!strcmp(a->name, "value_float") && a->has_f) {
+        if (!(rc = ct_alloc(I, c, T_FLOAT, 0, &one)))
+            c->fv[0] = a->f;
+    } else if (!strcmp(a->name, "value_floats")) {
+        int64_t d = (int64_t)a->n_floats;
+        if (!(rc = ct_alloc(I, c, T_FLOAT, 1, &d)) && d)
+            memcpy(c->fv, a->floats, a->n_floats * sizeof *c->fv);
+    } else if (!strcmp(a->name, "value_int") && a->has_i) {
+        if (!(rc = ct_alloc(I, c, T_INT64, 0, &one)))
+            c->lv[0] = a->i;
+    } else if (!strcmp(a->name, "value_ints")) {
+        int64_t d = (int64_t)a->n_ints;
+        if (!(rc = ct_alloc(I, c, T_INT64, 1, &d)) && d)
+            memcpy(c->lv, a->ints, a->n_ints * sizeof *c->lv);
+    } else {
+        rc = fail(I, CHM_ELIMIT, "a Constant's %s attribute (the card takes value, value_float(s) "
+                  "and value_int(s))", a->name);
+    }
+    return rc;
+}
+
+/* Element k of a constant as a double (every type decode() keeps is exact in one). */
+static double ct_get(const ctensor *c, int64_t k)
+{
+    return c->fv ? (double)c->fv[k] : c->lv ? (double)c->lv[k] : (double)c->iv[k];
+}
+
+/* Stores v as element k; 0 if elem cannot hold it exactly. */
+static int ct_put(ctensor *c, int64_t k, double v)
+{
+    switch (c->elem) {
+    case T_FLOAT: c->fv[k] = (float)v; return 1;
+    case T_INT64:
+        if (v != v || v < -9.2e18 || v > 9.2e18 || v != (double)(int64_t)v)
+            return 0;
+        c->lv[k] = (int64_t)v;
+        return 1;
+    default: {
+        double lo = c->elem == T_INT8 ? -128 : c->elem == T_UINT8 ? 0 : -2147483648.0;
+        double hi = c->elem == T_INT8 ? 127 : c->elem == T_UINT8 ? 255 : 2147483647.0;
+        if (!(v >= lo && v <= hi) || v != (double)(int64_t)v)
+            return 0;
+        c->iv[k] = (int32_t)v;
+        return 1;
+    }
+    }
+}
+
+static int node_constant_of_shape(imp *I)
+{
+    sym *sh = input(I, 0, 1);
+    if (!sh)
+        return CHM_EFORMAT;
+    if (sh->kind != S_INIT || !sh->ct->lv || sh->ct->ndim != 1 || sh->ct->n > 8)
+        return fail(I, CHM_ELIMIT, "the shape \"%s\" is not a constant int64 vector of at most 8 "
+                    "dims", sh->name);
+    const Onnx__AttributeProto *a = attr(I->node, "value");
+    ctensor v = { 0 };
+    int rc = CHM_OK;
+    if (a && a->t)
+        rc = decode(I, a->t, &v);
+    if (!rc && a && (!a->t || v.n != 1))
+        rc = fail(I, CHM_EFORMAT, "its value is not a one-element tensor");
+    ctensor *c;
+    sym *o = rc ? NULL : const_out(I, &c);
+    if (!rc && !o)
+        rc = CHM_EFORMAT;
+    if (!rc)
+        rc = ct_alloc(I, c, a ? v.elem : T_FLOAT, (int)sh->ct->n, sh->ct->lv);
+    for (int64_t k = 0; !rc && k < c->n; k++)
+        ct_put(c, k, a ? ct_get(&v, 0) : 0.0);
+    free(v.iv), free(v.fv), free(v.lv);
+    return rc;
+}
+
+static int node_cast(imp *I)
+{
+    sym *x = input(I, 0, 1);
+    if (!x)
+        return CHM_EFORMAT;
+    const Onnx__AttributeProto *ta = attr(I->node, "to");
+    if (!ta || !ta->has_i)
+        return fail(I, CHM_EFORMAT, "a Cast with no \"to\"");
+    int to = (int)ta->i;
+    if (x->kind == S_QVAL) {
+        /* the card's int8 value under another name, if the type does not change */
+        if (!x->qelem || to != x->qelem)
+            return fail(I, CHM_ELIMIT, "casts the quantized tensor \"%s\" from %s to %s; the card "
+                        "casts nothing (a Cast to its own type is a no-op)", x->name,
+                        elem_name(x->qelem), elem_name(to));
+        sym *o = output(I, S_QVAL);
+        if (!o)
+            return CHM_EFORMAT;
+        o->val = x->val, o->flat = x->flat, o->chw = x->chw, o->qelem = x->qelem;
+        return CHM_OK;
+    }
+    if (x->kind != S_INIT)
+        return fail(I, CHM_ELIMIT, "casts \"%s\", which is neither a constant nor a quantized "
+                    "tensor", x->name);
+    if (!elem_size(to))
+        return fail(I, CHM_ELIMIT, "casts to %s; the card takes int8, uint8, int32, float and "
+                    "int64 constants", elem_name(to));
+    ctensor *c;
+    sym *o = const_out(I, &c);
+    if (!o)
+        return CHM_EFORMAT;
+    int rc = ct_alloc(I, c, to, x->ct->ndim, x->ct->dims);
+    for (int64_t k = 0; !rc && k < c->n; k++)
+        if (!ct_put(c, k, ct_get(x->ct, k)))
+            rc = fail(I, CHM_ELIMIT, "casts %g (element %lld of \"%s\") to %s, which cannot "
+                      "hold it", ct_get(x->ct, k), (long long)k, x->name, elem_name(to));
+    return rc;
 }
 
 static int visit(imp *I, const Onnx__NodeProto *n)
@@ -1259,6 +1444,12 @@ static int visit(imp *I, const Onnx__NodeProto *n)
         return fail(I, CHM_ELIMIT, "operator domain \"%s\" is not supported", n->domain);
     if (ms && !is_op(n, "QLinearAdd"))
         return fail(I, CHM_ELIMIT, "com.microsoft operator not supported");
+    if (is_op(n, "Constant"))
+        return node_constant(I);
+    if (is_op(n, "ConstantOfShape"))
+        return node_constant_of_shape(I);
+    if (is_op(n, "Cast"))
+        return node_cast(I);
     if (is_op(n, "QuantizeLinear"))
         return node_quantize(I);
     if (is_op(n, "DequantizeLinear"))
@@ -1283,7 +1474,7 @@ static int visit(imp *I, const Onnx__NodeProto *n)
     return fail(I, CHM_ELIMIT, "operator not supported on the card (supported: Conv, Gemm, "
                 "MatMul, MaxPool, AveragePool, GlobalAveragePool, Add, Relu, Clip, Flatten, "
                 "Reshape, QLinearConv, QLinearMatMul, QLinearAdd, QuantizeLinear, "
-                "DequantizeLinear)");
+                "DequantizeLinear; Constant, ConstantOfShape and Cast of constants fold)");
 }
 
 /* ---------------------------------------------------------- graph I/O */
@@ -1359,6 +1550,7 @@ static int graph_input(imp *I)
     if (!s)
         return fail(I, CHM_ENOMEM, "no host memory");
     s->val = v, s->flat = io->ndim != 4;
+    s->qelem = io->elem_type == CHM_ONNX_FLOAT ? 0 : io->elem_type;
     I->m->in_u8 = io->elem_type == CHM_ONNX_UINT8;
     return CHM_OK;
 }
