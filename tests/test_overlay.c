@@ -70,7 +70,7 @@ static void test_shipped(void)
     CU_ASSERT_EQUAL(u250->interface_uuid[15], 0x87);
     CU_ASSERT_EQUAL(u250->idcode, 0x04B57093u);
     CU_ASSERT_PTR_EQUAL(platform_find("u250"), u250); /* read once */
-    CU_ASSERT_EQUAL(mode_find(1)->needs.dsp, 1436); /* Yosys: conv + pool + add */
+    CU_ASSERT_EQUAL(mode_find(1)->needs.dsp, 1438); /* Yosys: conv + pool + add */
     CU_ASSERT_EQUAL(mode_by_name("GRAPH"), 3);
     CU_ASSERT_EQUAL(mode_find(1)->n_kernels, 3);
     CU_ASSERT_STRING_EQUAL(mode_find(3)->kernels[1], "graph_layer_f32");

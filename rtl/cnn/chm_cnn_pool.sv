@@ -16,11 +16,11 @@
 //   output - a max chunk goes straight to the writer; an average chunk goes
 //            through 64 sequential dividers, 8 cycles (CNN_POOL_DIV_CYCLES:
 //            an average of int8 values has an 8-bit magnitude), overlapping
-//            the next chunk's taps: (|sum| + count / 2) / count, rounding
-//            half away from zero (CNN_POOL_AVG), or |t| / count with
-//            t = sum - count x zp, rounded half to even from the remainder
-//            and the quotient's last bit, signed, plus zp
-//            (CNN_POOL_AVG_EVEN), as pool_avg_round.
+//            the next chunk's taps: (2 |t| + count) / (2 count), which
+//            rounds |t| / count half up, with t = sum (CNN_POOL_AVG: ties
+//            away from zero) or t = sum - count x zp (CNN_POOL_AVG_EVEN:
+//            a tie, a remainder of 0, then steps back to the even quotient;
+//            then the sign and zp), as pool_avg_round.
 // A window has at most CNN_MAX_KERNEL^2 = 1,024 taps (the host refuses
 // larger ones), so a lane's sum fits 18 bits (|sum| <= 128 x 1,024) and so
 // do the dividers' operands (|t| <= 255 x 1,024).
@@ -240,10 +240,9 @@ module chm_cnn_pool (
 
   // ----------------------------------------------------------------- output
   logic        dv_start, dv_busy, dv_done, div_pending_q, out_full_q;
-  logic [SB-1:0] dv_quot [64];
+  logic [SB:0] dv_quot [64];
   logic        neg_q [64];
-  logic [SB-1:0] dv_rem [64];
-  logic [SB-1:0] div_cnt;      // the dividing chunk's tap count
+  logic        dv_tie [64];  // a remainder of 0: |t| / count was a tie
   logic [6:0]  div_lanes, out_lanes;
   logic [63:0] div_off, out_off;
   logic [511:0] out_data;
@@ -251,27 +250,27 @@ module chm_cnn_pool (
   logic [63:0] dv_busy_l, dv_done_l;
 
   logic signed [SB+1:0] dv_t [64];   // sum - count x zp (sum alone when rounding away)
+  logic signed [SB+1:0] cnt_zp;      // count x zp, once for all lanes
+  assign cnt_zp = avg_even ? $signed({2'b00, res_cnt}) * (SB+2)'(avg_zp) : '0;
   for (genvar l = 0; l < 64; l++) begin : g_div
     logic [SB-1:0] mag;
-    assign dv_t[l] = (SB+2)'(res_sum[l]) -
-                     (avg_even ? $signed({2'b00, res_cnt}) * (SB+2)'(avg_zp) : '0);
+    logic [SB:0] rem;
+    assign dv_t[l] = (SB+2)'(res_sum[l]) - cnt_zp;
     assign mag = dv_t[l] < 0 ? SB'(-dv_t[l]) : SB'(dv_t[l]);
-    chm_divider #(.Width(SB), .QBits(8)) u_div (
-      .clk_i, .rst_ni, .start_i(dv_start),
-      .num_i(avg_even ? mag : mag + (res_cnt >> 1)), .den_i(res_cnt),
-      .busy_o(dv_busy_l[l]), .done_o(dv_done_l[l]), .quot_o(dv_quot[l]), .rem_o(dv_rem[l])
+    chm_divider #(.Width(SB + 1), .QBits(8)) u_div (
+      .clk_i, .rst_ni, .start_i(dv_start), .num_i({mag, 1'b0} + (SB+1)'(res_cnt)),
+      .den_i({res_cnt, 1'b0}), .busy_o(dv_busy_l[l]), .done_o(dv_done_l[l]),
+      .quot_o(dv_quot[l]), .rem_o(rem)
     );
+    assign dv_tie[l] = rem == '0;
   end
 
-  // a lane's average as it leaves the dividers: ties to even need the
-  // remainder (2 r against the count) and the quotient's last bit
-  function automatic logic [7:0] avg_byte(input logic [7:0] q, input logic [SB-1:0] r,
+  // a lane's average as it leaves the dividers: ties to even step back
+  // from an odd quotient
+  function automatic logic [7:0] avg_byte(input logic [7:0] q, input logic tie,
                                           input logic neg);
-    logic [SB:0] r2;
     logic [7:0] m;
-    r2 = {r, 1'b0};
-    m = q;
-    if (avg_even && (r2 > {1'b0, div_cnt} || (r2 == {1'b0, div_cnt} && q[0]))) m = m + 8'd1;
+    m = q - {7'd0, avg_even && tie && q[0]};
     avg_byte = (neg ? 8'(-m) : m) + (avg_even ? avg_zp : 8'sd0);
   endfunction
   assign dv_busy = dv_busy_l[0];
@@ -304,7 +303,6 @@ module chm_cnn_pool (
     if (!rst_ni) begin
       div_pending_q <= 1'b0; out_full_q <= 1'b0; div_lanes <= '0; div_off <= '0;
       out_lanes <= '0; out_off <= '0; out_data <= '0; chunks_out <= '0;
-      div_cnt <= '0;
       for (int l = 0; l < 64; l++) neg_q[l] <= 1'b0;
     end else if (go_q) begin
       div_pending_q <= 1'b0; out_full_q <= 1'b0; chunks_out <= '0;
@@ -317,7 +315,6 @@ module chm_cnn_pool (
         div_pending_q <= 1'b1;
         div_lanes <= res_lanes;
         div_off <= res_off;
-        div_cnt <= res_cnt;
         for (int l = 0; l < 64; l++) neg_q[l] <= dv_t[l] < 0;
       end
       // results wait in out until the writer takes them
@@ -333,7 +330,7 @@ module chm_cnn_pool (
         out_lanes <= div_lanes;
         out_off <= div_off;
         for (int l = 0; l < 64; l++)
-          out_data[l*8 +: 8] <= avg_byte(dv_quot[l][7:0], dv_rem[l], neg_q[l]);
+          out_data[l*8 +: 8] <= avg_byte(dv_quot[l][7:0], dv_tie[l], neg_q[l]);
       end
     end
   end
