@@ -550,14 +550,24 @@ def bad_models(outdir, good_bytes):
 
 def torch_style(m):
     """The same model written the way torch.onnx.export (PyTorch 1.13) writes quantized
-    models: every initializer a Constant node, a Cast to the same type after each
+    models: every initializer a Constant node (scalar scales as value_float, as other
+    exporters write them), a Cast to the same type after each
     QuantizeLinear, and a per-channel bias's zero points one value made by ConstantOfShape
     and a Cast to int32 (one value for every channel: past the spec's same-shape rule, as
     that exporter writes it and ONNX Runtime takes it)."""
     g = m.graph
     elem = {i.name: i.data_type for i in g.initializer}
-    nodes = [helper.make_node("Constant", [], [i.name], name="const_" + i.name, value=i)
-             for i in g.initializer]
+    def constant(i):  # a scalar float as value_float, an int64 vector as value_ints
+        a = numpy_helper.to_array(i)
+        if i.data_type == TensorProto.FLOAT and a.ndim == 0:
+            return helper.make_node("Constant", [], [i.name], name="const_" + i.name,
+                                    value_float=float(a))
+        if i.data_type == TensorProto.INT64 and a.ndim == 1:
+            return helper.make_node("Constant", [], [i.name], name="const_" + i.name,
+                                    value_ints=[int(v) for v in a])
+        return helper.make_node("Constant", [], [i.name], name="const_" + i.name, value=i)
+
+    nodes = [constant(i) for i in g.initializer]
     rename, n = {}, 0
     for nd in g.node:
         nd = onnx.NodeProto.FromString(nd.SerializeToString())
