@@ -455,6 +455,8 @@ static void test_bad_models(void)
         { "bad_empty_tail", CHM_EFORMAT, "does not parse" },
         { "bad_cast_activation", CHM_ELIMIT, "(Cast): casts the quantized tensor" },
         { "bad_cast_overflow", CHM_ELIMIT, "(Cast): casts 300" },
+        { "bad_constant_of_shape_huge", CHM_ELIMIT, "the card folds at most 1048576 elements" },
+        { "bad_cast_chain", CHM_ELIMIT, "would make more than 16777216 elements" },
         { "no_such_file", CHM_EIO, "cannot open" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

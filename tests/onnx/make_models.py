@@ -542,6 +542,28 @@ def bad_models(outdir, good_bytes):
         nd.input[:] = ["w_cast" if x == w.output[0] else x for x in nd.input]
     m.graph.node.insert(list(m.graph.node).index(w) + 1, cw)
     save(m, "cast_overflow")
+    # a ConstantOfShape asking for 2^40 elements (a few bytes in the file)
+    m = torch_style(simple())
+    shp = [nd for nd in m.graph.node if nd.op_type == "ConstantOfShape"]
+    assert not shp  # simple() has no bias: add a zero point made that way
+    dq = [nd for nd in m.graph.node if nd.op_type == "DequantizeLinear"][0]
+    m.graph.node.insert(0, helper.make_node("Constant", [], ["huge_shape"], name="huge_shape",
+                                            value_ints=[1 << 20, 1 << 20]))
+    m.graph.node.insert(1, helper.make_node("ConstantOfShape", ["huge_shape"], ["huge_zp"],
+                                            name="huge_zp",
+                                            value=numpy_helper.from_array(np.array([0], np.int8))))
+    dq.input[2] = "huge_zp"
+    save(m, "constant_of_shape_huge")
+    # a chain of Casts over a ConstantOfShape of 2^20 elements: 17 copies pass 2^24 in all
+    m = torch_style(simple())
+    m.graph.node.insert(0, helper.make_node("Constant", [], ["big_shape"], name="big_shape",
+                                            value_ints=[1 << 20]))
+    m.graph.node.insert(1, helper.make_node("ConstantOfShape", ["big_shape"], ["big_0"],
+                                            name="big_0"))
+    for k in range(17):
+        m.graph.node.insert(2 + k, helper.make_node("Cast", [f"big_{k}"], [f"big_{k + 1}"],
+                                                    name=f"big_{k + 1}", to=TensorProto.FLOAT))
+    save(m, "cast_chain")
     # truncated: cut inside the weights of the FMNIST model, so a length
     # field reaches past the end of the file
     open(f"{outdir}/bad_truncated.onnx", "wb").write(good_bytes[:len(good_bytes) // 2])

@@ -33,6 +33,8 @@
 #define OPSET_MIN 10 /* QLinearConv, QLinearMatMul, QuantizeLinear */
 #define OPSET_MAX 18
 #define MAX_ELEMS (INT64_C(1) << 31)
+#define CONST_OF_SHAPE_MAX (INT64_C(1) << 20) /* elements a ConstantOfShape may make */
+#define CONST_MADE_MAX (INT64_C(1) << 24)     /* elements ConstantOfShape and Cast make, in all */
 
 typedef enum { S_NONE = 0, S_INIT, S_CDQ, S_QVAL, S_FVIEW, S_PEND, S_FIN } skind;
 
@@ -72,6 +74,7 @@ typedef struct imp {
     ctensor **cts;
     int n_cts, cap_cts;
     int opset;
+    int64_t made;        /* elements ConstantOfShape and Cast have made so far */
     const Onnx__NodeProto *node; /* being visited, for messages */
 } imp;
 
@@ -1298,6 +1301,17 @@ static int ct_alloc(imp *I, ctensor *c, int elem, int ndim, const int64_t *dims)
     return c->fv || c->lv || c->iv ? CHM_OK : fail(I, CHM_ENOMEM, "no host memory");
 }
 
+/* Constants made by folding are not bounded by the file's size (a chain of Casts copies
+ * the same tensor again and again): their elements are counted and capped. */
+static int made_ok(imp *I, int64_t n)
+{
+    if (n > CONST_MADE_MAX - I->made)
+        return fail(I, CHM_ELIMIT, "folding the graph's ConstantOfShape and Cast nodes would make "
+                    "more than %lld elements", (long long)CONST_MADE_MAX);
+    I->made += n;
+    return CHM_OK;
+}
+
 static int node_constant(imp *I)
 {
     const Onnx__NodeProto *n = I->node;
@@ -1376,6 +1390,20 @@ static int node_constant_of_shape(imp *I)
     if (sh->kind != S_INIT || !sh->ct->lv || sh->ct->ndim != 1 || sh->ct->n > 8)
         return fail(I, CHM_ELIMIT, "the shape \"%s\" is not a constant int64 vector of at most 8 "
                     "dims", sh->name);
+    /* unlike a constant read from the file, this one is made from a few bytes: bounded so a
+     * file cannot ask for gigabytes (exporters make zero points and shapes with it) */
+    int64_t total = 1;
+    for (int64_t k = 0; k < sh->ct->n; k++) {
+        const int64_t d = sh->ct->lv[k];
+        if (d < 0 || (d && total > CONST_OF_SHAPE_MAX / d))
+            return fail(I, CHM_ELIMIT, "ConstantOfShape of shape dim %lld = %lld: the card folds "
+                        "at most %lld elements", (long long)k, (long long)d,
+                        (long long)CONST_OF_SHAPE_MAX);
+        total *= d;
+    }
+    int rc0 = made_ok(I, total);
+    if (rc0)
+        return rc0;
     const Onnx__AttributeProto *a = attr(I->node, "value");
     ctensor v = { 0 };
     int rc = CHM_OK;
@@ -1422,6 +1450,9 @@ static int node_cast(imp *I)
     if (!elem_size(to))
         return fail(I, CHM_ELIMIT, "casts to %s; the card takes int8, uint8, int32, float and "
                     "int64 constants", elem_name(to));
+    int rc0 = made_ok(I, x->ct->n);
+    if (rc0)
+        return rc0;
     ctensor *c;
     sym *o = const_out(I, &c);
     if (!o)
